@@ -1,0 +1,46 @@
+"""C++ code generation with Debian's protoc and grpc_cpp_plugin (no protobuf rules needed)."""
+
+load("@rules_cc//cc:defs.bzl", "cc_library")
+
+def protoc_cc_library(name, src, import_root, out_prefix, services = False, **kwargs):
+    """Generates C++ for one .proto file and wraps it in a cc_library.
+
+    Args:
+      name: the cc_library's name.
+      src: the .proto file, a label or a path under import_root.
+      import_root: the directory that import statements are relative to.
+      out_prefix: src's path below import_root, without ".proto"; generated headers are
+        included as "<out_prefix>.pb.h" (and ".grpc.pb.h" with services).
+      services: whether to generate gRPC service stubs too.
+      **kwargs: passed to cc_library (visibility, ...).
+    """
+    exts = [".pb.h", ".pb.cc"]
+    if services:
+        exts += [".grpc.pb.h", ".grpc.pb.cc"]
+    outs = [out_prefix + ext for ext in exts]
+    grpc_flags = ""
+    if services:
+        grpc_flags = ("--plugin=protoc-gen-grpc=$(location @system//:bin/grpc_cpp_plugin) " +
+                      "--grpc_out=$(RULEDIR) ")
+    native.genrule(
+        name = name + "_gen",
+        srcs = [src],
+        outs = outs,
+        tools = ["@system//:bin/protoc", "@system//:bin/grpc_cpp_plugin"],
+        cmd = ("$(location @system//:bin/protoc) -I{root} -I/usr/include " +
+               "--cpp_out=$(RULEDIR) {grpc} {root}/{prefix}.proto").format(
+            root = import_root,
+            grpc = grpc_flags,
+            prefix = out_prefix,
+        ),
+    )
+    cc_library(
+        name = name,
+        srcs = [o for o in outs if o.endswith(".cc")],
+        hdrs = [o for o in outs if o.endswith(".h")],
+        # Generated code trips -Wextra in ways that are not ours to fix.
+        copts = ["-w"],
+        strip_include_prefix = "/" + native.package_name(),
+        deps = ["@system//:grpc", "@system//:protobuf"],
+        **kwargs
+    )

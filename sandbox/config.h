@@ -1,0 +1,36 @@
+#ifndef SANDBOXD_SANDBOX_CONFIG_H_
+#define SANDBOXD_SANDBOX_CONFIG_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace sandboxd {
+
+enum class SandboxMode { kReadOnly, kWorkspaceWrite, kDangerFullAccess };
+enum class NetworkMode { kDisabled, kEnabled };
+enum class SeccompMode { kNone, kBaseline, kRestricted };
+enum class Backend { kNone, kBwrap };
+
+// The operator's settings that every request is validated against and completed with.
+// The server fills it from its flags; tests build it directly.
+struct Config {
+  std::string bwrap_path = "/usr/bin/bwrap";
+  // Mode of a request that names none.
+  SandboxMode default_mode = SandboxMode::kReadOnly;
+  // Whether a request may ask for no sandbox at all.
+  bool allow_danger_full_access = false;
+  // Names kept read-only under every writable root, besides those a request adds.
+  std::vector<std::string> protected_names = {".git"};
+  absl::Duration default_timeout = absl::Seconds(60);
+  absl::Duration max_timeout = absl::Hours(1);
+  // Per stream (stdout and stderr each).
+  size_t default_output_limit = size_t{1} << 20;
+  size_t max_output_limit = size_t{64} << 20;
+};
+
+}  // namespace sandboxd
+
+#endif  // SANDBOXD_SANDBOX_CONFIG_H_

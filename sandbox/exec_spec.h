@@ -1,0 +1,59 @@
+#ifndef SANDBOXD_SANDBOX_EXEC_SPEC_H_
+#define SANDBOXD_SANDBOX_EXEC_SPEC_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "sandbox/config.h"
+#include "sandbox/policy.h"
+#include "sandbox/v1/sandbox.pb.h"
+
+namespace sandboxd {
+
+// The environment every command starts from; a request's env is laid on top.
+// HOME and TMPDIR point at the sandbox's private /tmp.
+inline constexpr const char* kDefaultEnv[] = {
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME=/tmp",
+    "TMPDIR=/tmp",
+    "LANG=C.UTF-8",
+};
+
+// An ExecRequest that passed validation, with every default filled in.
+class ExecSpec {
+ public:
+  // Validates `request` against the operator's `config`. Errors are INVALID_ARGUMENT
+  // for malformed requests (empty argv, bad cwd, bad env names, negative timeout),
+  // PERMISSION_DENIED beyond the operator's ceilings, and whatever Policy::Create says.
+  static absl::StatusOr<ExecSpec> Create(const sandbox::v1::ExecRequest& request,
+                                         const Config& config);
+
+  const std::vector<std::string>& argv() const { return argv_; }
+  // Absolute and canonical.
+  const std::string& cwd() const { return cwd_; }
+  // "NAME=value" entries, sorted by name, no duplicates.
+  const std::vector<std::string>& env() const { return env_; }
+  const std::string& stdin_data() const { return stdin_data_; }
+  absl::Duration timeout() const { return timeout_; }
+  // Bytes kept per output stream.
+  size_t output_limit() const { return output_limit_; }
+  const Policy& policy() const { return policy_; }
+
+ private:
+  explicit ExecSpec(Policy policy) : policy_(std::move(policy)) {}
+
+  std::vector<std::string> argv_;
+  std::string cwd_;
+  std::vector<std::string> env_;
+  std::string stdin_data_;
+  absl::Duration timeout_;
+  size_t output_limit_ = 0;
+  Policy policy_;
+};
+
+}  // namespace sandboxd
+
+#endif  // SANDBOXD_SANDBOX_EXEC_SPEC_H_

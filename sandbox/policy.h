@@ -1,0 +1,52 @@
+#ifndef SANDBOXD_SANDBOX_POLICY_H_
+#define SANDBOXD_SANDBOX_POLICY_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sandbox/config.h"
+#include "sandbox/v1/sandbox.pb.h"
+
+namespace sandboxd {
+
+// A sandbox policy that passed validation. It can only be made by Create(), so code
+// that receives one may trust it: paths are absolute, canonical and existed at
+// validation time, and the mode is one the operator allows.
+class Policy {
+ public:
+  // Validates `proto` for a command that will run in `cwd` (absolute and canonical),
+  // filling defaults from `config`. Errors:
+  //   INVALID_ARGUMENT     relative, missing or unusable paths; unknown enum values;
+  //                        a protected path that is a symlink.
+  //   PERMISSION_DENIED    DANGER_FULL_ACCESS without --allow_danger_full_access.
+  //   FAILED_PRECONDITION  a network mode this server cannot enforce.
+  static absl::StatusOr<Policy> Create(const sandbox::v1::SandboxPolicy& proto,
+                                       const std::string& cwd, const Config& config);
+
+  SandboxMode mode() const { return mode_; }
+  NetworkMode network() const { return network_; }
+  // The filter the command runs under, derived from mode and network.
+  SeccompMode seccomp_mode() const;
+  // Directories bound writable, in the order given (cwd last unless excluded).
+  const std::vector<std::string>& writable_roots() const { return writable_roots_; }
+  // Existing protected paths under the writable roots, re-bound read-only.
+  const std::vector<std::string>& read_only_subpaths() const { return read_only_subpaths_; }
+
+ private:
+  Policy() = default;
+
+  SandboxMode mode_ = SandboxMode::kReadOnly;
+  NetworkMode network_ = NetworkMode::kDisabled;
+  std::vector<std::string> writable_roots_;
+  std::vector<std::string> read_only_subpaths_;
+};
+
+// Resolves `path` to an absolute canonical path of something that exists.
+// `what` names the field in error messages ("cwd", "writable_roots[2]").
+absl::StatusOr<std::string> CanonicalExistingPath(const std::string& path,
+                                                  const std::string& what);
+
+}  // namespace sandboxd
+
+#endif  // SANDBOXD_SANDBOX_POLICY_H_

@@ -1,0 +1,43 @@
+#ifndef SANDBOXD_SANDBOX_RUNNER_H_
+#define SANDBOXD_SANDBOX_RUNNER_H_
+
+#include "absl/status/statusor.h"
+#include "sandbox/config.h"
+#include "sandbox/exec_spec.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/worker.h"
+
+namespace sandboxd {
+
+// How a request will run: the worker launch, and the facts a response reports.
+struct Plan {
+  Launch launch;
+  Backend backend = Backend::kBwrap;
+  SeccompMode seccomp_mode = SeccompMode::kRestricted;
+};
+
+// Turns validated requests into plans and runs them. Thread-safe: it holds only the
+// operator's config and the seccomp filters compiled once by Create().
+class Runner {
+ public:
+  static absl::StatusOr<Runner> Create(Config config);
+
+  // Decides everything about running `spec` without running it. INVALID_ARGUMENT when
+  // an unsandboxed program cannot be found in the request's PATH.
+  absl::StatusOr<Plan> Prepare(const ExecSpec& spec) const;
+  // Runs a prepared plan to completion (see RunWorker).
+  absl::StatusOr<RunResult> Run(const Plan& plan) const { return RunWorker(plan.launch); }
+
+  const Config& config() const { return config_; }
+
+ private:
+  Runner(Config config, SeccompFilters filters)
+      : config_(std::move(config)), filters_(std::move(filters)) {}
+
+  Config config_;
+  SeccompFilters filters_;
+};
+
+}  // namespace sandboxd
+
+#endif  // SANDBOXD_SANDBOX_RUNNER_H_

@@ -1,0 +1,129 @@
+#include "sandbox/seccomp.h"
+
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace sandboxd {
+namespace {
+
+using FilterPtr = std::unique_ptr<void, decltype(&seccomp_release)>;
+
+// Denied in every sandboxed mode: ways to inspect or drive other processes, and
+// io_uring, whose operations bypass system-call filtering altogether.
+constexpr const char* kAlwaysDenied[] = {
+    "ptrace",           "io_uring_setup",    "io_uring_enter",
+    "io_uring_register", "process_vm_readv", "process_vm_writev",
+};
+
+// Denied without network. connect is denied for every family: host Unix sockets
+// (docker.sock, ssh-agent, D-Bus) are escape routes even with IP networking off.
+constexpr const char* kNetworkDenied[] = {
+    "connect",     "accept",     "accept4",    "bind",       "listen",
+    "getpeername", "getsockname", "shutdown",  "sendmmsg",   "recvmmsg",
+    "getsockopt",  "setsockopt",
+};
+
+absl::Status RuleError(const char* call, int rc) {
+  return absl::InternalError(
+      absl::StrCat("seccomp rule for ", call, " failed: ", std::strerror(-rc)));
+}
+
+absl::Status DenyAll(scmp_filter_ctx ctx, const char* call) {
+  int nr = seccomp_syscall_resolve_name(call);
+  if (nr == __NR_SCMP_ERROR) return absl::InternalError(absl::StrCat("unknown syscall ", call));
+  int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+  return rc == 0 ? absl::OkStatus() : RuleError(call, rc);
+}
+
+absl::Status DenyIf(scmp_filter_ctx ctx, const char* call, scmp_arg_cmp cmp) {
+  int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), seccomp_syscall_resolve_name(call),
+                            1, cmp);
+  return rc == 0 ? absl::OkStatus() : RuleError(call, rc);
+}
+
+absl::Status AddNetworkRules(scmp_filter_ctx ctx) {
+  for (const char* call : kNetworkDenied) {
+    if (absl::Status s = DenyAll(ctx, call); !s.ok()) return s;
+  }
+  // socket and socketpair stay open for AF_UNIX only: programs (cargo, make's
+  // jobserver, language runtimes) talk to their own children over them.
+  for (const char* call : {"socket", "socketpair"}) {
+    absl::Status s = DenyIf(ctx, call, SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+    if (!s.ok()) return s;
+  }
+  // send() on a connected socketpair is sendto() without an address; only a datagram
+  // aimed at an address could reach outside.
+  return DenyIf(ctx, "sendto", SCMP_A4(SCMP_CMP_NE, 0));
+}
+
+// Exports the filter as BPF through a memfd, since libseccomp 2.5 writes only to fds.
+absl::StatusOr<std::string> ExportBpf(scmp_filter_ctx ctx) {
+  int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+  if (fd < 0) return absl::InternalError(absl::StrCat("memfd_create: ", std::strerror(errno)));
+  std::string bpf;
+  int rc = seccomp_export_bpf(ctx, fd);
+  if (rc == 0 && lseek(fd, 0, SEEK_SET) == 0) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) bpf.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  if (rc != 0 || bpf.empty()) {
+    return absl::InternalError(absl::StrCat("seccomp_export_bpf failed: ", std::strerror(-rc)));
+  }
+  return bpf;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CompileSeccompFilter(SeccompMode mode) {
+  if (mode == SeccompMode::kNone) {
+    return absl::InvalidArgumentError("SeccompMode::kNone has no filter to compile");
+  }
+  FilterPtr ctx(seccomp_init(SCMP_ACT_ALLOW), &seccomp_release);
+  if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
+  // Only the native ABI is in the filter; any other (i386, x32) is a bad architecture.
+  int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+  if (rc != 0) return RuleError("bad-arch action", rc);
+  for (const char* call : kAlwaysDenied) {
+    if (absl::Status s = DenyAll(ctx.get(), call); !s.ok()) return s;
+  }
+  if (mode == SeccompMode::kRestricted) {
+    if (absl::Status s = AddNetworkRules(ctx.get()); !s.ok()) return s;
+  }
+  return ExportBpf(ctx.get());
+}
+
+absl::StatusOr<SeccompFilters> SeccompFilters::Compile() {
+  SeccompFilters filters;
+  absl::StatusOr<std::string> baseline = CompileSeccompFilter(SeccompMode::kBaseline);
+  if (!baseline.ok()) return baseline.status();
+  absl::StatusOr<std::string> restricted = CompileSeccompFilter(SeccompMode::kRestricted);
+  if (!restricted.ok()) return restricted.status();
+  filters.baseline_ = *std::move(baseline);
+  filters.restricted_ = *std::move(restricted);
+  return filters;
+}
+
+const std::string& SeccompFilters::Get(SeccompMode mode) const {
+  switch (mode) {
+    case SeccompMode::kBaseline:
+      return baseline_;
+    case SeccompMode::kRestricted:
+      return restricted_;
+    case SeccompMode::kNone:
+      break;
+  }
+  return none_;
+}
+
+}  // namespace sandboxd

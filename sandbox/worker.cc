@@ -1,0 +1,312 @@
+#include "sandbox/worker.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "sandbox/unique_fd.h"
+
+namespace sandboxd {
+namespace {
+
+// Parent-side descriptors live at or above this number, so that none of them can
+// already sit at 0-3, where the child's dup2 would then be a no-op that leaves
+// FD_CLOEXEC set.
+constexpr int kFirstParentFd = 10;
+// How long output may keep flowing after a kill or exit before the pipes are dropped
+// (only a process outside a pid namespace, with no sandbox, can hold them that long).
+constexpr absl::Duration kDrainGrace = absl::Seconds(2);
+
+absl::Status ErrnoError(const char* what) {
+  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
+}
+
+absl::StatusOr<UniqueFd> MoveHigh(int fd, bool nonblocking) {
+  UniqueFd low(fd);
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, kFirstParentFd);
+  if (high < 0) return ErrnoError("fcntl(F_DUPFD_CLOEXEC)");
+  if (nonblocking && fcntl(high, F_SETFL, O_NONBLOCK) != 0) {
+    close(high);
+    return ErrnoError("fcntl(O_NONBLOCK)");
+  }
+  return UniqueFd(high);
+}
+
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+
+// A pipe whose `parent_end` ("read" or "write") is non-blocking.
+absl::StatusOr<Pipe> MakePipe(bool parent_reads) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe2");
+  absl::StatusOr<UniqueFd> read = MoveHigh(fds[0], parent_reads);
+  absl::StatusOr<UniqueFd> write = MoveHigh(fds[1], !parent_reads);
+  if (!read.ok()) return read.status();
+  if (!write.ok()) return write.status();
+  return Pipe{*std::move(read), *std::move(write)};
+}
+
+// The filter fits in the pipe's buffer, so it is written whole before the child starts.
+absl::StatusOr<UniqueFd> SeccompPipe(const std::string& bpf) {
+  absl::StatusOr<Pipe> pipe = MakePipe(/*parent_reads=*/false);
+  if (!pipe.ok()) return pipe.status();
+  if (write(pipe->write.get(), bpf.data(), bpf.size()) != static_cast<ssize_t>(bpf.size())) {
+    return ErrnoError("writing the seccomp filter");
+  }
+  return std::move(pipe->read);
+}
+
+std::vector<char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+// The child fds, in the order they become 0, 1, 2 and kSeccompFd.
+struct ChildFds {
+  int in, out, err, seccomp;
+};
+
+absl::StatusOr<pid_t> Spawn(const Launch& launch, const ChildFds& fds) {
+  // Everything the child uses is built here, before the spawn: after it, the child
+  // only applies these actions and execs.
+  std::vector<char*> argv = CStrings(launch.argv);
+  std::vector<char*> envp = CStrings(launch.env);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addchdir_np(&actions, launch.cwd.c_str());
+  posix_spawn_file_actions_adddup2(&actions, fds.in, 0);
+  posix_spawn_file_actions_adddup2(&actions, fds.out, 1);
+  posix_spawn_file_actions_adddup2(&actions, fds.err, 2);
+  if (fds.seccomp >= 0) posix_spawn_file_actions_adddup2(&actions, fds.seccomp, kSeccompFd);
+  // Close everything else, in case some library opened an fd without O_CLOEXEC.
+  posix_spawn_file_actions_addclosefrom_np(&actions, fds.seccomp >= 0 ? kSeccompFd + 1 : 3);
+
+  // gRPC threads block or ignore signals; the child starts with the defaults, in a
+  // session of its own so the server's terminal signals do not reach it.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot start ", launch.argv[0], ": ", std::strerror(rc)));
+  }
+  return pid;
+}
+
+// Feeds stdin, drains stdout and stderr, and reaps the process; kills it at the
+// deadline.
+class Supervisor {
+ public:
+  Supervisor(const Launch& launch, pid_t pid, UniqueFd pidfd, UniqueFd in, UniqueFd out,
+             UniqueFd err, RunResult& result)
+      : launch_(launch), pid_(pid), pidfd_(std::move(pidfd)), in_(std::move(in)),
+        out_(std::move(out)), err_(std::move(err)), result_(result) {}
+
+  absl::Status Run(absl::Time start) {
+    deadline_ = start + launch_.timeout;
+    while (!reaped_ || out_.valid() || err_.valid()) {
+      pollfd fds[5];
+      int n = 0;
+      for (const UniqueFd* fd : {&in_, &out_, &err_, &pidfd_}) {
+        if (!fd->valid()) continue;
+        fds[n++] = {fd->get(), static_cast<short>(fd == &in_ ? POLLOUT : POLLIN), 0};
+      }
+      if (!reaped_ && !killed_ && launch_.cancel_fd >= 0) {
+        fds[n++] = {launch_.cancel_fd, POLLIN, 0};
+      }
+      int rc = poll(fds, n, MillisUntil(deadline_));
+      if (rc < 0 && errno != EINTR) {
+        absl::Status error = ErrnoError("poll");
+        KillTree();
+        Reap();
+        return error;
+      }
+      if (rc == 0) {
+        if (reaped_ || killed_) break;  // Output held open past the grace: stop reading.
+        Kill(Termination::kTimedOut);
+        continue;
+      }
+      for (int i = 0; i < n; ++i) {
+        if (fds[i].revents != 0) Handle(fds[i].fd);
+      }
+    }
+    if (!reaped_) Reap();  // Killed, but the grace ran out before the exit was seen.
+    result_.wall_time = absl::Now() - start;
+    return absl::OkStatus();
+  }
+
+ private:
+  static int MillisUntil(absl::Time deadline) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return 0;
+    return static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))));
+  }
+
+  void Handle(int fd) {
+    if (fd == launch_.cancel_fd) {
+      Kill(Termination::kCancelled);
+    } else if (fd == in_.get()) {
+      WriteStdin();
+    } else if (fd == out_.get()) {
+      Drain(out_, result_.stdout_data);
+    } else if (fd == err_.get()) {
+      Drain(err_, result_.stderr_data);
+    } else if (fd == pidfd_.get()) {
+      // The process is a zombie now: its pid, and so its process group, cannot be
+      // reused until it is reaped, so killing the group here cannot hit a stranger.
+      KillTree();
+      Reap();
+      in_.Reset();
+      deadline_ = std::min(deadline_, absl::Now() + kDrainGrace);
+    }
+  }
+
+  void WriteStdin() {
+    const std::string& data = launch_.stdin_data;
+    ssize_t n = write(in_.get(), data.data() + stdin_offset_, data.size() - stdin_offset_);
+    if (n > 0) stdin_offset_ += static_cast<size_t>(n);
+    if (stdin_offset_ == data.size() || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+      in_.Reset();  // All written, or the command closed its end (EPIPE).
+    }
+  }
+
+  static void Drain(UniqueFd& fd, OutputBuffer& buffer) {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = read(fd.get(), buf, sizeof buf);
+      if (n > 0) {
+        buffer.Append(absl::string_view(buf, static_cast<size_t>(n)));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0 || errno != EAGAIN) fd.Reset();
+      return;
+    }
+  }
+
+  // Kills the tree for `why` and leaves a grace period to collect the last output.
+  void Kill(Termination why) {
+    KillTree();
+    killed_ = true;
+    result_.termination = why;
+    deadline_ = absl::Now() + kDrainGrace;
+  }
+
+  void KillTree() {
+    if (reaped_) return;
+    kill(-pid_, SIGKILL);
+    kill(pid_, SIGKILL);
+  }
+
+  void Reap() {
+    int status = 0;
+    struct rusage usage {};
+    while (wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+    pidfd_.Reset();
+    // After our own kill, the termination already says why.
+    if (WIFEXITED(status)) {
+      if (!killed_) result_.termination = Termination::kExited;
+      result_.exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+      if (!killed_) result_.termination = Termination::kSignaled;
+      result_.signal = WTERMSIG(status);
+    }
+    result_.user_cpu = absl::DurationFromTimeval(usage.ru_utime);
+    result_.system_cpu = absl::DurationFromTimeval(usage.ru_stime);
+    result_.max_rss_bytes = static_cast<uint64_t>(usage.ru_maxrss) * 1024;
+  }
+
+  const Launch& launch_;
+  pid_t pid_;
+  UniqueFd pidfd_;
+  UniqueFd in_;
+  UniqueFd out_;
+  UniqueFd err_;
+  RunResult& result_;
+  absl::Time deadline_;
+  size_t stdin_offset_ = 0;
+  bool reaped_ = false;
+  bool killed_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<RunResult> RunWorker(const Launch& launch) {
+  // Child stdin: a pipe we feed, or /dev/null when there is nothing to feed.
+  UniqueFd child_in, parent_in;
+  if (launch.stdin_data.empty()) {
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoError("open /dev/null");
+    absl::StatusOr<UniqueFd> high = MoveHigh(fd, false);
+    if (!high.ok()) return high.status();
+    child_in = *std::move(high);
+  } else {
+    absl::StatusOr<Pipe> in = MakePipe(/*parent_reads=*/false);
+    if (!in.ok()) return in.status();
+    child_in = std::move(in->read);
+    parent_in = std::move(in->write);
+  }
+  absl::StatusOr<Pipe> out = MakePipe(/*parent_reads=*/true);
+  if (!out.ok()) return out.status();
+  absl::StatusOr<Pipe> err = MakePipe(/*parent_reads=*/true);
+  if (!err.ok()) return err.status();
+  UniqueFd seccomp;
+  if (!launch.seccomp_bpf.empty()) {
+    absl::StatusOr<UniqueFd> fd = SeccompPipe(launch.seccomp_bpf);
+    if (!fd.ok()) return fd.status();
+    seccomp = *std::move(fd);
+  }
+
+  absl::Time start = absl::Now();
+  absl::StatusOr<pid_t> pid = Spawn(
+      launch, {child_in.get(), out->write.get(), err->write.get(), seccomp.get()});
+  if (!pid.ok()) return pid.status();
+  // Only the child may hold the write ends, so EOF means every process holding them
+  // is gone.
+  child_in.Reset();
+  out->write.Reset();
+  err->write.Reset();
+  seccomp.Reset();
+
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, *pid, 0)));
+  RunResult result(launch.output_limit);
+  if (!pidfd.valid()) {
+    absl::Status error = ErrnoError("pidfd_open");
+    kill(*pid, SIGKILL);
+    waitpid(*pid, nullptr, 0);
+    return error;
+  }
+  Supervisor supervisor(launch, *pid, std::move(pidfd), std::move(parent_in),
+                        std::move(out->read), std::move(err->read), result);
+  if (absl::Status s = supervisor.Run(start); !s.ok()) return s;
+  return result;
+}
+
+}  // namespace sandboxd

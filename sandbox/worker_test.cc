@@ -1,0 +1,146 @@
+#include "sandbox/worker.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+// These tests run the worker without a sandbox (argv[0] is a plain program): they cover
+// spawning, pipes, deadlines and reaping. tests/ covers the same through bwrap.
+
+namespace sandboxd {
+namespace {
+
+using ::testing::HasSubstr;
+
+Launch Shell(const std::string& script) {
+  Launch launch;
+  launch.argv = {"/bin/sh", "-c", script};
+  launch.env = {"PATH=/usr/bin:/bin"};
+  launch.timeout = absl::Seconds(20);
+  launch.output_limit = 1 << 20;
+  return launch;
+}
+
+int OpenFdCount() {
+  int count = 0;
+  DIR* dir = opendir("/proc/self/fd");
+  while (readdir(dir) != nullptr) ++count;
+  closedir(dir);
+  return count;
+}
+
+class WorkerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { signal(SIGPIPE, SIG_IGN); }
+};
+
+TEST_F(WorkerTest, CapturesBothStreamsAndExitCode) {
+  absl::StatusOr<RunResult> result = RunWorker(Shell("echo out; echo err >&2; exit 7"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->termination, Termination::kExited);
+  EXPECT_EQ(result->exit_code, 7);
+  EXPECT_EQ(result->stdout_data.Contents(), "out\n");
+  EXPECT_EQ(result->stderr_data.Contents(), "err\n");
+}
+
+TEST_F(WorkerTest, FeedsStdinLargerThanAPipe) {
+  Launch launch = Shell("wc -c");
+  launch.stdin_data = std::string(1 << 20, 'x');
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stdout_data.Contents(), "1048576\n");
+}
+
+TEST_F(WorkerTest, CommandThatIgnoresStdinDoesNotHang) {
+  Launch launch = Shell("exec 0<&-; echo done");
+  launch.stdin_data = std::string(4 << 20, 'x');
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stdout_data.Contents(), "done\n");
+}
+
+// A command that fills stderr while we would be waiting on stdout must not deadlock.
+TEST_F(WorkerTest, NoDeadlockWhenBothPipesFill) {
+  absl::StatusOr<RunResult> result =
+      RunWorker(Shell("head -c 3000000 /dev/zero >&2; head -c 3000000 /dev/zero"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 0);
+  EXPECT_EQ(result->stdout_data.total_bytes(), 3000000u);
+  EXPECT_EQ(result->stderr_data.total_bytes(), 3000000u);
+  EXPECT_TRUE(result->stdout_data.truncated());
+  EXPECT_EQ(result->stdout_data.Contents().size(), size_t{1} << 20);
+}
+
+TEST_F(WorkerTest, TimeoutKillsTheProcessGroup) {
+  Launch launch = Shell("sleep 30 & echo started; wait");
+  launch.timeout = absl::Milliseconds(300);
+  absl::Time start = absl::Now();
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(result->termination, Termination::kTimedOut);
+  EXPECT_EQ(result->signal, SIGKILL);
+  EXPECT_EQ(result->stdout_data.Contents(), "started\n");
+}
+
+TEST_F(WorkerTest, EnvironmentIsExactlyWhatWasGiven) {
+  setenv("SANDBOXD_TEST_SECRET", "hunter2", 1);
+  Launch launch = Shell("env");
+  launch.env = {"ONLY=this"};
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_THAT(result->stdout_data.Contents(), HasSubstr("ONLY=this"));
+  EXPECT_THAT(result->stdout_data.Contents(), ::testing::Not(HasSubstr("hunter2")));
+}
+
+TEST_F(WorkerTest, ChildInheritsOnlyStdio) {
+  Launch launch = Shell("ls /proc/self/fd");
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  // 0, 1, 2 and the descriptor ls opens to read the directory.
+  EXPECT_EQ(result->stdout_data.Contents(), "0\n1\n2\n3\n");
+}
+
+TEST_F(WorkerTest, RunsInCwd) {
+  Launch launch = Shell("pwd");
+  launch.cwd = "/usr";
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stdout_data.Contents(), "/usr\n");
+}
+
+TEST_F(WorkerTest, MissingProgramIsFailedPrecondition) {
+  Launch launch = Shell("");
+  launch.argv = {"/no/such/program"};
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(result.status().message(), HasSubstr("/no/such/program"));
+}
+
+TEST_F(WorkerTest, LeavesNoFileDescriptorsBehind) {
+  int before = OpenFdCount();
+  for (int i = 0; i < 20; ++i) {
+    Launch launch = Shell("echo hi");
+    launch.stdin_data = "input";
+    ASSERT_TRUE(RunWorker(launch).ok());
+  }
+  EXPECT_EQ(OpenFdCount(), before);
+}
+
+TEST_F(WorkerTest, ReportsUsage) {
+  absl::StatusOr<RunResult> result =
+      RunWorker(Shell("i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_GT(result->user_cpu + result->system_cpu, absl::ZeroDuration());
+  EXPECT_GT(result->max_rss_bytes, 0u);
+  EXPECT_GT(result->wall_time, absl::ZeroDuration());
+}
+
+}  // namespace
+}  // namespace sandboxd

@@ -1,0 +1,175 @@
+// sandboxd: serves sandbox.v1.SandboxService, plus grpc.health.v1.Health and server
+// reflection, on a Unix socket or a loopback port.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "sandbox/runner.h"
+#include "server/listen.h"
+#include "server/request_log.h"
+#include "server/service.h"
+
+ABSL_FLAG(std::string, listen, "",
+          "Where to listen: unix:/abs/path or a loopback HOST:PORT. Default: a Unix socket "
+          "in an owner-only directory, $XDG_RUNTIME_DIR/sandboxd/sandboxd.sock, "
+          "/run/sandboxd/sandboxd.sock for root, else /tmp/sandboxd-UID/sandboxd.sock.");
+ABSL_FLAG(std::string, bwrap, "/usr/bin/bwrap", "Path of the bubblewrap binary.");
+ABSL_FLAG(std::string, default_mode, "read-only",
+          "Mode of requests that name none: read-only or workspace-write.");
+ABSL_FLAG(bool, allow_danger_full_access, false,
+          "Let requests ask for DANGER_FULL_ACCESS, which runs commands with no sandbox.");
+ABSL_FLAG(std::vector<std::string>, protected_names, {},
+          "Comma-separated names kept read-only under every writable root, besides .git.");
+ABSL_FLAG(absl::Duration, default_timeout, absl::Seconds(60),
+          "Timeout of requests that set none.");
+ABSL_FLAG(absl::Duration, max_timeout, absl::Hours(1), "Largest timeout a request may ask for.");
+ABSL_FLAG(int64_t, default_output_limit, 1 << 20,
+          "Bytes kept of stdout and of stderr when a request sets no limit.");
+ABSL_FLAG(int64_t, max_output_limit, 64 << 20,
+          "Largest output_limit_bytes a request may ask for.");
+ABSL_FLAG(int, max_concurrent, 64,
+          "Commands that may run at once; more are refused with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGTERM or SIGINT, how long running commands may finish before they are "
+          "killed.");
+
+namespace sandboxd {
+namespace {
+
+[[noreturn]] void Die(const std::string& message) {
+  LogLine("fatal").Add("message", message).Write();
+  std::exit(1);
+}
+
+// A daemon started with 0, 1 or 2 closed would hand those numbers to its own pipes
+// and sockets; keep them taken.
+void KeepStdioOpen() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) < 0) open("/dev/null", O_RDWR);
+  }
+}
+
+Config ConfigFromFlags() {
+  Config config;
+  config.bwrap_path = absl::GetFlag(FLAGS_bwrap);
+  std::string mode = absl::GetFlag(FLAGS_default_mode);
+  if (mode == "read-only") {
+    config.default_mode = SandboxMode::kReadOnly;
+  } else if (mode == "workspace-write") {
+    config.default_mode = SandboxMode::kWorkspaceWrite;
+  } else {
+    Die(absl::StrCat("--default_mode=", mode, " is not read-only or workspace-write"));
+  }
+  config.allow_danger_full_access = absl::GetFlag(FLAGS_allow_danger_full_access);
+  for (const std::string& name : absl::GetFlag(FLAGS_protected_names)) {
+    if (!name.empty()) config.protected_names.push_back(name);
+  }
+  config.default_timeout = absl::GetFlag(FLAGS_default_timeout);
+  config.max_timeout = absl::GetFlag(FLAGS_max_timeout);
+  config.default_output_limit = static_cast<size_t>(absl::GetFlag(FLAGS_default_output_limit));
+  config.max_output_limit = static_cast<size_t>(absl::GetFlag(FLAGS_max_output_limit));
+  if (config.default_timeout <= absl::ZeroDuration() ||
+      config.default_timeout > config.max_timeout) {
+    Die("--default_timeout must be positive and at most --max_timeout");
+  }
+  if (absl::GetFlag(FLAGS_default_output_limit) < 0 ||
+      config.default_output_limit > config.max_output_limit) {
+    Die("--default_output_limit must be at least 0 and at most --max_output_limit");
+  }
+  if (access(config.bwrap_path.c_str(), X_OK) != 0) {
+    Die(absl::StrCat("bubblewrap is not at --bwrap=", config.bwrap_path,
+                     "; install it (apt-get install bubblewrap) or point --bwrap at it"));
+  }
+  return config;
+}
+
+int Serve() {
+  // Block the shutdown signals in every thread (gRPC's threads inherit this mask);
+  // the main thread takes them with sigwait.
+  sigset_t shutdown_signals;
+  sigemptyset(&shutdown_signals);
+  sigaddset(&shutdown_signals, SIGTERM);
+  sigaddset(&shutdown_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  KeepStdioOpen();
+
+  Config config = ConfigFromFlags();
+  absl::StatusOr<Runner> runner = Runner::Create(config);
+  if (!runner.ok()) Die(absl::StrCat("cannot compile seccomp filters: ", runner.status().ToString()));
+
+  std::string listen = absl::GetFlag(FLAGS_listen);
+  absl::StatusOr<ListenAddress> address =
+      ParseListenAddress(listen.empty() ? DefaultListenAddress() : listen);
+  if (!address.ok()) Die(std::string(address.status().message()));
+  if (!address->unix_path.empty()) {
+    if (absl::Status s = PrepareUnixSocket(address->unix_path); !s.ok()) {
+      Die(std::string(s.message()));
+    }
+  }
+
+  SandboxServiceImpl service(*runner, absl::GetFlag(FLAGS_max_concurrent));
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(address->uri, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) Die(absl::StrCat("cannot listen on ", address->uri));
+
+  LogLine line("listening");
+  line.Add("address", address->uri)
+      .Add("default_mode", absl::GetFlag(FLAGS_default_mode))
+      .Add("protected_names", absl::StrJoin(config.protected_names, ","));
+  if (config.allow_danger_full_access) line.Add("danger", "requests may disable the sandbox");
+  line.Write();
+
+  int signal_number = 0;
+  sigwait(&shutdown_signals, &signal_number);
+  LogLine("shutting_down").Add("signal", signal_number).Write();
+  server->GetHealthCheckService()->SetServingStatus(false);
+  // Shutdown() returns once every call has returned; commands still running when the
+  // grace ends are killed so that their calls do return.
+  absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
+  absl::Notification drained;
+  std::thread reaper([&] {
+    if (!drained.WaitForNotificationWithTimeout(grace)) service.CancelAll();
+  });
+  server->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace));
+  drained.Notify();
+  reaper.join();
+  server->Wait();
+  LogLine("stopped").Write();
+  return 0;
+}
+
+}  // namespace
+}  // namespace sandboxd
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Serves sandbox.v1.SandboxService: runs commands inside a bubblewrap sandbox.\n"
+      "Usage: sandboxd [--listen=unix:/path | --listen=127.0.0.1:PORT] [flags]");
+  absl::ParseCommandLine(argc, argv);
+  return sandboxd::Serve();
+}

@@ -1,0 +1,73 @@
+#include "server/response.h"
+
+#include "server/utf8.h"
+
+namespace sandboxd {
+namespace {
+
+namespace v1 = ::sandbox::v1;
+
+void SetDuration(absl::Duration d, google::protobuf::Duration& out) {
+  int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
+  out.set_seconds(seconds);
+  out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
+}
+
+v1::Termination ToProto(Termination termination) {
+  switch (termination) {
+    case Termination::kExited:
+      return v1::EXITED;
+    case Termination::kSignaled:
+      return v1::SIGNALED;
+    case Termination::kTimedOut:
+      return v1::TIMED_OUT;
+    case Termination::kCancelled:
+      return v1::CANCELLED;
+  }
+  return v1::TERMINATION_UNSPECIFIED;
+}
+
+}  // namespace
+
+v1::Backend ToProto(Backend backend) {
+  return backend == Backend::kBwrap ? v1::BACKEND_BWRAP : v1::BACKEND_NONE;
+}
+
+v1::SeccompMode ToProto(SeccompMode mode) {
+  switch (mode) {
+    case SeccompMode::kNone:
+      return v1::SECCOMP_NONE;
+    case SeccompMode::kBaseline:
+      return v1::SECCOMP_BASELINE;
+    case SeccompMode::kRestricted:
+      return v1::SECCOMP_RESTRICTED;
+  }
+  return v1::SECCOMP_MODE_UNSPECIFIED;
+}
+
+void FillResponse(const Plan& plan, const RunResult& result, v1::OutputEncoding encoding,
+                  v1::ExecResponse& response) {
+  response.set_termination(ToProto(result.termination));
+  response.set_exit_code(result.exit_code);
+  response.set_signal(result.signal);
+  response.set_timed_out(result.termination == Termination::kTimedOut);
+  if (encoding == v1::OUTPUT_TEXT) {
+    response.set_stdout_text(SanitizeUtf8(result.stdout_data.Contents()));
+    response.set_stderr_text(SanitizeUtf8(result.stderr_data.Contents()));
+  } else {
+    response.set_stdout(result.stdout_data.Contents());
+    response.set_stderr(result.stderr_data.Contents());
+  }
+  response.set_stdout_truncated(result.stdout_data.truncated());
+  response.set_stderr_truncated(result.stderr_data.truncated());
+  response.set_stdout_total_bytes(result.stdout_data.total_bytes());
+  response.set_stderr_total_bytes(result.stderr_data.total_bytes());
+  SetDuration(result.wall_time, *response.mutable_wall_time());
+  SetDuration(result.user_cpu, *response.mutable_usage()->mutable_user_cpu());
+  SetDuration(result.system_cpu, *response.mutable_usage()->mutable_system_cpu());
+  response.mutable_usage()->set_max_rss_bytes(result.max_rss_bytes);
+  response.set_backend(ToProto(plan.backend));
+  response.set_seccomp_mode(ToProto(plan.seccomp_mode));
+}
+
+}  // namespace sandboxd

@@ -1,0 +1,20 @@
+#ifndef SANDBOXD_SERVER_RESPONSE_H_
+#define SANDBOXD_SERVER_RESPONSE_H_
+
+#include "sandbox/runner.h"
+#include "sandbox/v1/sandbox.pb.h"
+#include "sandbox/worker.h"
+
+namespace sandboxd {
+
+// Fills `response` with what happened to a command that ran under `plan`. Output goes
+// to the bytes fields, or, with OUTPUT_TEXT, to the text fields as valid UTF-8.
+void FillResponse(const Plan& plan, const RunResult& result,
+                  sandbox::v1::OutputEncoding encoding, sandbox::v1::ExecResponse& response);
+
+sandbox::v1::Backend ToProto(Backend backend);
+sandbox::v1::SeccompMode ToProto(SeccompMode mode);
+
+}  // namespace sandboxd
+
+#endif  // SANDBOXD_SERVER_RESPONSE_H_

@@ -1,0 +1,128 @@
+#include "server/service.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "server/request_log.h"
+#include "server/response.h"
+#include "server/status.h"
+
+namespace sandboxd {
+namespace {
+
+namespace v1 = ::sandbox::v1;
+
+const char* ModeName(SandboxMode mode) {
+  switch (mode) {
+    case SandboxMode::kReadOnly:
+      return "read-only";
+    case SandboxMode::kWorkspaceWrite:
+      return "workspace-write";
+    case SandboxMode::kDangerFullAccess:
+      return "danger-full-access";
+  }
+  return "unknown";
+}
+
+const char* TerminationName(Termination termination) {
+  switch (termination) {
+    case Termination::kExited:
+      return "exited";
+    case Termination::kSignaled:
+      return "signaled";
+    case Termination::kTimedOut:
+      return "timed_out";
+    case Termination::kCancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+absl::Status CheckEncoding(v1::OutputEncoding encoding) {
+  if (v1::OutputEncoding_IsValid(encoding)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "output_encoding ", static_cast<int>(encoding), " is unknown; use OUTPUT_BYTES or OUTPUT_TEXT"));
+}
+
+// Holds one of the limited run slots for its lifetime.
+class RunSlot {
+ public:
+  RunSlot(std::atomic<int>& running, int max) : running_(running) {
+    acquired_ = running_.fetch_add(1) < max;
+  }
+  ~RunSlot() { running_.fetch_sub(1); }
+  bool acquired() const { return acquired_; }
+
+ private:
+  std::atomic<int>& running_;
+  bool acquired_;
+};
+
+// A client deadline shorter than the command's timeout wins: nobody would be left to
+// receive the result.
+void ClampToDeadline(grpc::ServerContext& context, Launch& launch) {
+  absl::Time deadline = absl::FromChrono(context.deadline());
+  launch.timeout = std::min(launch.timeout, std::max(deadline - absl::Now(), absl::ZeroDuration()));
+}
+
+}  // namespace
+
+SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, int max_concurrent)
+    : runner_(runner), max_concurrent_(max_concurrent) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) == 0) {
+    cancel_read_.Reset(fds[0]);
+    cancel_write_.Reset(fds[1]);
+  }
+}
+
+grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
+                                      const v1::ExecRequest* request,
+                                      v1::ExecResponse* response) {
+  LogLine log("exec");
+  log.Add("request_id", next_request_id_.fetch_add(1)).Add("peer", context->peer());
+  if (!request->argv().empty()) log.Add("argv0", request->argv(0));
+
+  auto refuse = [&](const absl::Status& status) {
+    log.Add("status", absl::StatusCodeToString(status.code()))
+        .Add("message", status.message())
+        .Write();
+    return ToGrpcStatus(status);
+  };
+
+  if (absl::Status s = CheckEncoding(request->output_encoding()); !s.ok()) return refuse(s);
+  absl::StatusOr<ExecSpec> spec = ExecSpec::Create(*request, runner_.config());
+  if (!spec.ok()) return refuse(spec.status());
+  absl::StatusOr<Plan> plan = runner_.Prepare(*spec);
+  if (!plan.ok()) return refuse(plan.status());
+  log.Add("mode", ModeName(spec->policy().mode()))
+      .Add("backend", plan->backend == Backend::kBwrap ? "bwrap" : "none");
+
+  RunSlot slot(running_, max_concurrent_);
+  if (!slot.acquired()) {
+    return refuse(absl::ResourceExhaustedError(absl::StrCat(
+        "the server is already running ", max_concurrent_,
+        " commands (its --max_concurrent); retry later")));
+  }
+  ClampToDeadline(*context, plan->launch);
+  plan->launch.cancel_fd = cancel_read_.get();
+  absl::StatusOr<RunResult> result = runner_.Run(*plan);
+  if (!result.ok()) return refuse(result.status());
+
+  FillResponse(*plan, *result, request->output_encoding(), *response);
+  log.Add("status", "OK")
+      .Add("termination", TerminationName(result->termination))
+      .Add("exit_code", result->exit_code)
+      .Add("signal", result->signal)
+      .Add("wall_ms", absl::ToInt64Milliseconds(result->wall_time))
+      .Add("stdout_bytes", static_cast<int64_t>(result->stdout_data.total_bytes()))
+      .Add("stderr_bytes", static_cast<int64_t>(result->stderr_data.total_bytes()))
+      .Write();
+  return grpc::Status::OK;
+}
+
+}  // namespace sandboxd

@@ -1,0 +1,38 @@
+#ifndef SANDBOXD_SERVER_SERVICE_H_
+#define SANDBOXD_SERVER_SERVICE_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "sandbox/runner.h"
+#include "sandbox/unique_fd.h"
+#include "sandbox/v1/sandbox.grpc.pb.h"
+
+namespace sandboxd {
+
+// The gRPC edge of sandbox.v1.SandboxService: validates, runs through the Runner,
+// converts results and statuses, and logs one line per request.
+class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
+ public:
+  // At most `max_concurrent` commands run at once; more fail with RESOURCE_EXHAUSTED.
+  SandboxServiceImpl(const Runner& runner, int max_concurrent);
+
+  grpc::Status Exec(grpc::ServerContext* context, const sandbox::v1::ExecRequest* request,
+                    sandbox::v1::ExecResponse* response) override;
+
+  // Kills every running command (their responses say CANCELLED); for shutdown.
+  void CancelAll() { cancel_write_.Reset(); }
+
+ private:
+  const Runner& runner_;
+  const int max_concurrent_;
+  // Every running worker polls the read end; closing the write end hangs it up for all.
+  UniqueFd cancel_read_;
+  UniqueFd cancel_write_;
+  std::atomic<int> running_{0};
+  std::atomic<int64_t> next_request_id_{1};
+};
+
+}  // namespace sandboxd
+
+#endif  // SANDBOXD_SERVER_SERVICE_H_
