@@ -1,0 +1,103 @@
+#include "client/exec_command.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace sandboxd {
+namespace {
+
+namespace v1 = ::sandbox::v1;
+
+absl::StatusOr<v1::SandboxMode> ParseMode(const std::string& mode) {
+  if (mode.empty()) return v1::SANDBOX_MODE_UNSPECIFIED;
+  if (mode == "read-only") return v1::READ_ONLY;
+  if (mode == "workspace-write") return v1::WORKSPACE_WRITE;
+  if (mode == "danger-full-access") return v1::DANGER_FULL_ACCESS;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--mode=", mode, " is not read-only, workspace-write or danger-full-access"));
+}
+
+absl::Status SetTimeout(const std::string& flag, v1::ExecRequest& request) {
+  absl::Duration timeout;
+  if (!absl::ParseDuration(flag, &timeout) || timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--timeout=", flag, " is not a positive duration such as 30s or 5m"));
+  }
+  int64_t seconds = absl::IDivDuration(timeout, absl::Seconds(1), &timeout);
+  request.mutable_timeout()->set_seconds(seconds);
+  request.mutable_timeout()->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(timeout)));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& ExecOptions() {
+  static const auto* options = new std::vector<OptionSpec>{
+      {"mode", "MODE",
+       "read-only, workspace-write or danger-full-access (default: the server's)"},
+      {"writable", "PATH", "a directory the command may write (workspace-write)", true},
+      {"cwd", "DIR", "working directory (default: the current one)"},
+      {"exclude-cwd", "", "keep the cwd read-only in workspace-write mode"},
+      {"protect", "NAME", "keep NAME read-only under every writable root", true},
+      {"network", "", "let the command use the network"},
+      {"env", "NAME=VALUE", "set an environment variable", true},
+      {"timeout", "DURATION", "kill the command after this long, e.g. 30s (default: the server's)"},
+      {"output-limit", "BYTES", "bytes kept of stdout and of stderr"},
+      {"no-stdin", "", "do not pass this program's stdin on (it is passed when it is a pipe or file)"},
+      {"help", "", "show this help"},
+  };
+  return *options;
+}
+
+absl::StatusOr<v1::ExecRequest> BuildExecRequest(const ParsedArgs& args,
+                                                 const std::string& cwd) {
+  v1::ExecRequest request;
+  if (args.rest.empty()) {
+    return absl::InvalidArgumentError("no command given; usage: sandboxctl exec [options] -- CMD [ARGS...]");
+  }
+  for (const std::string& arg : args.rest) request.add_argv(arg);
+  request.set_cwd(args.Get("cwd", cwd));
+  v1::SandboxPolicy& policy = *request.mutable_policy();
+  absl::StatusOr<v1::SandboxMode> mode = ParseMode(args.Get("mode"));
+  if (!mode.ok()) return mode.status();
+  policy.set_mode(*mode);
+  for (const std::string& root : args.All("writable")) policy.add_writable_roots(root);
+  policy.set_exclude_cwd(args.Has("exclude-cwd"));
+  for (const std::string& name : args.All("protect")) policy.add_protected_names(name);
+  policy.set_network(args.Has("network") ? v1::NETWORK_ENABLED : v1::NETWORK_DISABLED);
+  for (const std::string& entry : args.All("env")) {
+    size_t eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--env=", entry, " is not NAME=VALUE"));
+    }
+    (*request.mutable_env())[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  if (args.Has("timeout")) {
+    if (absl::Status s = SetTimeout(args.Get("timeout"), request); !s.ok()) return s;
+  }
+  if (args.Has("output-limit")) {
+    uint64_t limit = 0;
+    if (!absl::SimpleAtoi(args.Get("output-limit"), &limit)) {
+      return absl::InvalidArgumentError("--output-limit needs a number of bytes");
+    }
+    request.set_output_limit_bytes(limit);
+  }
+  return request;
+}
+
+int ExitCodeFor(const v1::ExecResponse& response) {
+  switch (response.termination()) {
+    case v1::EXITED:
+      return response.exit_code();
+    case v1::SIGNALED:
+      return 128 + response.signal();
+    case v1::TIMED_OUT:
+      return kExitTimedOut;
+    default:
+      return kExitClientError;
+  }
+}
+
+}  // namespace sandboxd

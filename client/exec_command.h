@@ -1,0 +1,31 @@
+#ifndef SANDBOXD_CLIENT_EXEC_COMMAND_H_
+#define SANDBOXD_CLIENT_EXEC_COMMAND_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/args.h"
+#include "sandbox/v1/sandbox.pb.h"
+
+namespace sandboxd {
+
+// Exit codes of `sandboxctl exec` besides the command's own.
+inline constexpr int kExitTimedOut = 124;     // As timeout(1).
+inline constexpr int kExitClientError = 125;  // Bad usage, server unreachable, refused.
+
+// The options of `sandboxctl exec`.
+const std::vector<OptionSpec>& ExecOptions();
+
+// Builds the request for `sandboxctl exec` from its parsed options and command.
+// `cwd` is used when --cwd is absent. INVALID_ARGUMENT for unusable option values.
+absl::StatusOr<sandbox::v1::ExecRequest> BuildExecRequest(const ParsedArgs& args,
+                                                          const std::string& cwd);
+
+// What `sandboxctl exec` exits with: the command's exit code, 128 + signal when it
+// was killed, kExitTimedOut when it timed out, kExitClientError when it was cancelled.
+int ExitCodeFor(const sandbox::v1::ExecResponse& response);
+
+}  // namespace sandboxd
+
+#endif  // SANDBOXD_CLIENT_EXEC_COMMAND_H_

@@ -1,0 +1,73 @@
+#include "client/exec_command.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace sandboxd {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+namespace v1 = ::sandbox::v1;
+
+ParsedArgs Parse(const std::vector<std::string>& words) {
+  absl::StatusOr<ParsedArgs> args = ParseArgs(words, ExecOptions());
+  EXPECT_TRUE(args.ok()) << args.status();
+  return *args;
+}
+
+TEST(BuildExecRequestTest, MapsEveryOption) {
+  absl::StatusOr<v1::ExecRequest> request = BuildExecRequest(
+      Parse({"--mode=workspace-write", "--writable=/a", "--writable=/b", "--exclude-cwd",
+             "--protect=.env", "--network", "--env=A=1=2", "--timeout=1m30s",
+             "--output-limit=100", "--", "make", "-j2"}),
+      "/home/me");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_THAT(request->argv(), ElementsAre("make", "-j2"));
+  EXPECT_EQ(request->cwd(), "/home/me");
+  EXPECT_EQ(request->policy().mode(), v1::WORKSPACE_WRITE);
+  EXPECT_THAT(request->policy().writable_roots(), ElementsAre("/a", "/b"));
+  EXPECT_TRUE(request->policy().exclude_cwd());
+  EXPECT_THAT(request->policy().protected_names(), ElementsAre(".env"));
+  EXPECT_EQ(request->policy().network(), v1::NETWORK_ENABLED);
+  EXPECT_EQ(request->env().at("A"), "1=2");
+  EXPECT_EQ(request->timeout().seconds(), 90);
+  EXPECT_EQ(request->output_limit_bytes(), 100u);
+}
+
+TEST(BuildExecRequestTest, DefaultsLeaveTheServerInCharge) {
+  absl::StatusOr<v1::ExecRequest> request =
+      BuildExecRequest(Parse({"--cwd=/src", "ls"}), "/home/me");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->cwd(), "/src");
+  EXPECT_EQ(request->policy().mode(), v1::SANDBOX_MODE_UNSPECIFIED);
+  EXPECT_EQ(request->policy().network(), v1::NETWORK_DISABLED);
+  EXPECT_FALSE(request->has_timeout());
+}
+
+TEST(BuildExecRequestTest, BadValuesSayWhatToFix) {
+  EXPECT_THAT(BuildExecRequest(Parse({}), "/").status().message(), HasSubstr("no command given"));
+  EXPECT_THAT(BuildExecRequest(Parse({"--mode=rw", "ls"}), "/").status().message(),
+              HasSubstr("--mode=rw is not"));
+  EXPECT_THAT(BuildExecRequest(Parse({"--timeout=soon", "ls"}), "/").status().message(),
+              HasSubstr("not a positive duration"));
+  EXPECT_THAT(BuildExecRequest(Parse({"--env=NOVALUE", "ls"}), "/").status().message(),
+              HasSubstr("not NAME=VALUE"));
+}
+
+TEST(ExitCodeForTest, FollowsTheShellConventions) {
+  v1::ExecResponse response;
+  response.set_termination(v1::EXITED);
+  response.set_exit_code(3);
+  EXPECT_EQ(ExitCodeFor(response), 3);
+  response.set_termination(v1::SIGNALED);
+  response.set_signal(9);
+  EXPECT_EQ(ExitCodeFor(response), 137);
+  response.set_termination(v1::TIMED_OUT);
+  EXPECT_EQ(ExitCodeFor(response), kExitTimedOut);
+  response.set_termination(v1::CANCELLED);
+  EXPECT_EQ(ExitCodeFor(response), kExitClientError);
+}
+
+}  // namespace
+}  // namespace sandboxd

@@ -1,0 +1,144 @@
+// sandboxctl: the command-line client of sandboxd.
+//
+//   sandboxctl [--server=ADDR] exec [options] -- CMD [ARGS...]
+//
+// Prints the command's stdout and stderr to its own and exits with the command's exit
+// code (128 + signal when killed, 124 on timeout, 125 when the command could not run).
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "absl/strings/str_cat.h"
+#include "client/args.h"
+#include "client/exec_command.h"
+#include "sandbox/v1/sandbox.grpc.pb.h"
+#include "server/listen.h"
+
+namespace sandboxd {
+namespace {
+
+namespace v1 = ::sandbox::v1;
+
+const std::vector<OptionSpec> kGlobalOptions = {
+    {"server", "ADDR",
+     "sandboxd's address: unix:/path or HOST:PORT (default: $SANDBOXD_ADDRESS, else the "
+     "server's default socket)"},
+    {"help", "", "show this help"},
+};
+
+constexpr char kUsage[] =
+    "Usage: sandboxctl [--server=ADDR] COMMAND [options]\n\n"
+    "Commands:\n"
+    "  exec [options] -- CMD [ARGS...]   run a command in the sandbox\n\n"
+    "Global options:\n";
+
+int Fail(const std::string& message) {
+  std::cerr << "sandboxctl: " << message << "\n";
+  return kExitClientError;
+}
+
+std::string ServerAddress(const ParsedArgs& global) {
+  if (global.Has("server")) return global.Get("server");
+  const char* env = std::getenv("SANDBOXD_ADDRESS");
+  if (env != nullptr && env[0] != '\0') return env;
+  return DefaultListenAddress();
+}
+
+// Stdin is passed on when it is a pipe or a file: a terminal would wait for typing, and
+// the unary call needs all of it up front.
+bool ReadStdinIfPiped(std::string& out) {
+  struct stat st;
+  if (fstat(STDIN_FILENO, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))) {
+    return false;
+  }
+  out.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  return true;
+}
+
+void WriteAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+void ReportTruncation(const char* stream, bool truncated, uint64_t total, size_t kept) {
+  if (!truncated) return;
+  std::cerr << "sandboxctl: " << stream << " truncated: kept the first and last " << kept
+            << " of " << total << " bytes\n";
+}
+
+int Exec(const std::string& address, const std::vector<std::string>& words) {
+  absl::StatusOr<ParsedArgs> args = ParseArgs(words, ExecOptions());
+  if (!args.ok()) return Fail(absl::StrCat(args.status().message(), " (see sandboxctl exec --help)"));
+  if (args->Has("help")) {
+    std::cout << "Usage: sandboxctl exec [options] -- CMD [ARGS...]\n\n"
+              << OptionsHelp(ExecOptions());
+    return 0;
+  }
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) == nullptr) cwd[0] = '\0';
+  absl::StatusOr<v1::ExecRequest> request = BuildExecRequest(*args, cwd);
+  if (!request.ok()) return Fail(std::string(request.status().message()));
+  if (!args->Has("no-stdin")) ReadStdinIfPiped(*request->mutable_stdin());
+
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto stub = v1::SandboxService::NewStub(channel);
+  grpc::ClientContext context;
+  v1::ExecResponse response;
+  grpc::Status status = stub->Exec(&context, *request, &response);
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return Fail(absl::StrCat("cannot reach sandboxd at ", address, ": ", status.error_message(),
+                             "\nIs the server running? Start it with tools/serve, or point "
+                             "--server or $SANDBOXD_ADDRESS at it."));
+  }
+  if (!status.ok()) return Fail(status.error_message());
+
+  WriteAll(STDOUT_FILENO, response.stdout());
+  WriteAll(STDERR_FILENO, response.stderr());
+  ReportTruncation("stdout", response.stdout_truncated(), response.stdout_total_bytes(),
+                   response.stdout().size());
+  ReportTruncation("stderr", response.stderr_truncated(), response.stderr_total_bytes(),
+                   response.stderr().size());
+  if (response.termination() == v1::TIMED_OUT) {
+    std::cerr << "sandboxctl: the command timed out and was killed\n";
+  } else if (response.termination() == v1::CANCELLED) {
+    std::cerr << "sandboxctl: the command was cancelled (the server is shutting down)\n";
+  }
+  return ExitCodeFor(response);
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> words(argv + 1, argv + argc);
+  absl::StatusOr<ParsedArgs> global = ParseArgs(words, kGlobalOptions);
+  if (!global.ok()) return Fail(std::string(global.status().message()));
+  if (global->Has("help") || global->rest.empty() || global->rest[0] == "help") {
+    std::cout << kUsage << OptionsHelp(kGlobalOptions);
+    return global->rest.empty() && !global->Has("help") ? kExitClientError : 0;
+  }
+  const std::string& command = global->rest[0];
+  std::vector<std::string> rest(global->rest.begin() + 1, global->rest.end());
+  if (command == "exec") return Exec(ServerAddress(*global), rest);
+  return Fail(absl::StrCat("unknown command \"", command, "\"; see sandboxctl --help"));
+}
+
+}  // namespace
+}  // namespace sandboxd
+
+int main(int argc, char** argv) { return sandboxd::Main(argc, argv); }

@@ -1,0 +1,349 @@
+// End to end: a real sandboxd, a real gRPC channel, real bwrap and seccomp.
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <grpcpp/client_context.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "sandbox/v1/sandbox.grpc.pb.h"
+#include "tests/sandboxd_process.h"
+
+namespace sandboxd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+namespace v1 = ::sandbox::v1;
+
+constexpr char kServerSecret[] = "SANDBOXD_TEST_SECRET=do-not-leak";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Processes whose command line contains `marker`, seen from the test's /proc.
+int CountProcesses(const std::string& marker) {
+  int count = 0;
+  DIR* proc = opendir("/proc");
+  while (dirent* entry = readdir(proc)) {
+    if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+    std::string cmdline = ReadFile(absl::StrCat("/proc/", entry->d_name, "/cmdline"));
+    for (char& c : cmdline) {
+      if (c == '\0') c = ' ';
+    }
+    if (cmdline.find(marker) != std::string::npos) ++count;
+  }
+  closedir(proc);
+  return count;
+}
+
+class E2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    signal(SIGPIPE, SIG_IGN);
+    auto server = SandboxdProcess::Start({}, {kServerSecret});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = server->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::SandboxService::NewStub(server_->channel());
+    // Outside /tmp, like real workspaces: the sandbox's /tmp is private.
+    std::string tmpl = absl::StrCat(std::getenv("TEST_TMPDIR"), "/workspace.XXXXXX");
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    workspace_ = tmpl;
+  }
+  void TearDown() override { std::system(absl::StrCat("rm -rf ", workspace_).c_str()); }
+
+  static v1::ExecRequest Request(std::initializer_list<std::string> argv) {
+    v1::ExecRequest request;
+    for (const std::string& arg : argv) request.add_argv(arg);
+    return request;
+  }
+
+  grpc::Status Call(const v1::ExecRequest& request, v1::ExecResponse& response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    return stub_->Exec(&context, request, &response);
+  }
+
+  // Runs `request`, which must succeed as a call.
+  v1::ExecResponse Exec(const v1::ExecRequest& request) {
+    v1::ExecResponse response;
+    grpc::Status status = Call(request, response);
+    EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+    return response;
+  }
+
+  v1::ExecRequest InWorkspace(std::initializer_list<std::string> argv) {
+    v1::ExecRequest request = Request(argv);
+    request.set_cwd(workspace_);
+    request.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
+    return request;
+  }
+
+  static SandboxdProcess* server_;
+  std::unique_ptr<v1::SandboxService::Stub> stub_;
+  std::string workspace_;
+};
+
+SandboxdProcess* E2eTest::server_ = nullptr;
+
+TEST_F(E2eTest, ReadingTheRootWorks) {
+  v1::ExecResponse response = Exec(Request({"cat", "/etc/os-release"}));
+  EXPECT_EQ(response.termination(), v1::EXITED);
+  EXPECT_EQ(response.exit_code(), 0);
+  EXPECT_EQ(response.stdout(), ReadFile("/etc/os-release"));
+  EXPECT_EQ(response.backend(), v1::BACKEND_BWRAP);
+  EXPECT_EQ(response.seccomp_mode(), v1::SECCOMP_RESTRICTED);
+}
+
+TEST_F(E2eTest, WritingOutsideTheWritableRootsFails) {
+  std::string outside = workspace_ + "/outside";
+  ASSERT_EQ(mkdir(outside.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((workspace_ + "/ws").c_str(), 0755), 0);
+  v1::ExecRequest request = Request({Runfile("tests/probe"), "write", outside + "/file"});
+  request.set_cwd(workspace_ + "/ws");
+  request.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
+  v1::ExecResponse response = Exec(request);
+  EXPECT_EQ(response.exit_code(), 1);
+  EXPECT_THAT(response.stdout(), HasSubstr("Read-only file system"));
+  EXPECT_NE(access((outside + "/file").c_str(), F_OK), 0);
+}
+
+TEST_F(E2eTest, ReadOnlyModeWritesNothing) {
+  v1::ExecRequest request = Request({Runfile("tests/probe"), "write", workspace_ + "/file"});
+  request.set_cwd(workspace_);
+  v1::ExecResponse response = Exec(request);
+  EXPECT_EQ(response.exit_code(), 1);
+  EXPECT_NE(access((workspace_ + "/file").c_str(), F_OK), 0);
+}
+
+TEST_F(E2eTest, WritingInsideAWritableRootWorks) {
+  v1::ExecResponse response = Exec(InWorkspace({"sh", "-c", "echo hello > made-inside"}));
+  EXPECT_EQ(response.exit_code(), 0) << response.stderr();
+  EXPECT_EQ(ReadFile(workspace_ + "/made-inside"), "hello\n");
+}
+
+TEST_F(E2eTest, ExtraWritableRootWorksWithCwdExcluded) {
+  std::string cache = workspace_ + "/cache";
+  ASSERT_EQ(mkdir(cache.c_str(), 0755), 0);
+  v1::ExecRequest request = InWorkspace({"sh", "-c", "touch cache/ok; touch not-ok"});
+  request.mutable_policy()->add_writable_roots(cache);
+  request.mutable_policy()->set_exclude_cwd(true);
+  v1::ExecResponse response = Exec(request);
+  EXPECT_NE(response.exit_code(), 0);
+  EXPECT_EQ(access((cache + "/ok").c_str(), F_OK), 0);
+  EXPECT_NE(access((workspace_ + "/not-ok").c_str(), F_OK), 0);
+}
+
+TEST_F(E2eTest, GitDirectoryStaysReadOnly) {
+  ASSERT_EQ(mkdir((workspace_ + "/.git").c_str(), 0755), 0);
+  v1::ExecResponse response =
+      Exec(InWorkspace({Runfile("tests/probe"), "write", ".git/config"}));
+  EXPECT_EQ(response.exit_code(), 1);
+  EXPECT_THAT(response.stdout(), HasSubstr("Read-only file system"));
+  EXPECT_NE(access((workspace_ + "/.git/config").c_str(), F_OK), 0);
+}
+
+TEST_F(E2eTest, DevNullIsWritable) {
+  v1::ExecResponse response =
+      Exec(Request({"sh", "-c", "echo discarded > /dev/null && echo ok"}));
+  EXPECT_EQ(response.exit_code(), 0) << response.stderr();
+  EXPECT_EQ(response.stdout(), "ok\n");
+}
+
+TEST_F(E2eTest, EachRequestHasAPrivateTmp) {
+  v1::ExecResponse first = Exec(Request({"sh", "-c", "echo mine > /tmp/e2e-private; ls /tmp"}));
+  EXPECT_EQ(first.exit_code(), 0) << first.stderr();
+  EXPECT_EQ(first.stdout(), "e2e-private\n");
+  v1::ExecResponse second = Exec(Request({"ls", "/tmp/e2e-private"}));
+  EXPECT_NE(second.exit_code(), 0);
+  EXPECT_NE(access("/tmp/e2e-private", F_OK), 0);
+}
+
+TEST_F(E2eTest, TimeoutKillsTheWholeTree) {
+  const std::string marker = "86421";
+  v1::ExecRequest request =
+      Request({"sh", "-c", "sleep " + marker + " & setsid sleep " + marker + " & sleep " + marker});
+  request.mutable_timeout()->set_nanos(500'000'000);
+  absl::Time start = absl::Now();
+  v1::ExecResponse response = Exec(request);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_EQ(response.termination(), v1::TIMED_OUT);
+  EXPECT_TRUE(response.timed_out());
+  EXPECT_EQ(response.signal(), SIGKILL);
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (CountProcesses("sleep " + marker) > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(CountProcesses("sleep " + marker), 0);
+}
+
+// A TCP listener on the host's loopback, for the sandbox to try to reach.
+class Listener {
+ public:
+  Listener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    listen(fd_, 8);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~Listener() { close(fd_); }
+  std::string port() const { return std::to_string(port_); }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
+TEST_F(E2eTest, TcpConnectFailsWithNetworkDisabled) {
+  Listener listener;
+  v1::ExecResponse response =
+      Exec(Request({Runfile("tests/probe"), "tcp-connect", "127.0.0.1", listener.port()}));
+  EXPECT_EQ(response.exit_code(), 1);
+  EXPECT_THAT(response.stdout(), HasSubstr("failed"));
+}
+
+// The control for the test above: the same probe reaches the listener when allowed.
+TEST_F(E2eTest, TcpConnectWorksWithNetworkEnabled) {
+  Listener listener;
+  v1::ExecRequest request =
+      Request({Runfile("tests/probe"), "tcp-connect", "127.0.0.1", listener.port()});
+  request.mutable_policy()->set_network(v1::NETWORK_ENABLED);
+  v1::ExecResponse response = Exec(request);
+  EXPECT_EQ(response.exit_code(), 0) << response.stdout();
+  EXPECT_EQ(response.stdout(), "succeeded\n");
+  EXPECT_EQ(response.seccomp_mode(), v1::SECCOMP_BASELINE);
+}
+
+TEST_F(E2eTest, ServerEnvironmentDoesNotLeak) {
+  v1::ExecRequest request = Request({"env"});
+  (*request.mutable_env())["GIVEN"] = "yes";
+  v1::ExecResponse response = Exec(request);
+  EXPECT_THAT(response.stdout(), HasSubstr("GIVEN=yes"));
+  EXPECT_THAT(response.stdout(), HasSubstr("PATH=/usr/local/sbin"));
+  EXPECT_THAT(response.stdout(), Not(HasSubstr("do-not-leak")));
+}
+
+TEST_F(E2eTest, StdinReachesTheCommand) {
+  v1::ExecRequest request = Request({"tr", "a-z", "A-Z"});
+  request.set_stdin("shout\n");
+  EXPECT_EQ(Exec(request).stdout(), "SHOUT\n");
+}
+
+TEST_F(E2eTest, OutputOverTheLimitIsTruncatedHeadAndTail) {
+  v1::ExecRequest request = Request({"sh", "-c", "echo BEGIN; head -c 100000 /dev/zero; echo END"});
+  request.set_output_limit_bytes(1000);
+  v1::ExecResponse response = Exec(request);
+  EXPECT_TRUE(response.stdout_truncated());
+  EXPECT_EQ(response.stdout().size(), 1000u);
+  EXPECT_EQ(response.stdout_total_bytes(), 100010u);
+  EXPECT_EQ(response.stdout().substr(0, 6), "BEGIN\n");
+  EXPECT_EQ(response.stdout().substr(996), "END\n");
+}
+
+TEST_F(E2eTest, TextEncodingForJsonClients) {
+  v1::ExecRequest request = Request({"printf", "ok\\377\\n"});
+  request.set_output_encoding(v1::OUTPUT_TEXT);
+  v1::ExecResponse response = Exec(request);
+  EXPECT_EQ(response.stdout_text(), "ok\xEF\xBF\xBD\n");
+  EXPECT_EQ(response.stdout(), "");
+}
+
+TEST_F(E2eTest, NonZeroExitIsASuccessfulCall) {
+  v1::ExecResponse response = Exec(Request({"sh", "-c", "echo oops >&2; exit 42"}));
+  EXPECT_EQ(response.termination(), v1::EXITED);
+  EXPECT_EQ(response.exit_code(), 42);
+  EXPECT_EQ(response.stderr(), "oops\n");
+}
+
+struct BadRequest {
+  std::string name;
+  std::function<void(v1::ExecRequest&)> edit;
+  grpc::StatusCode code;
+  std::string message;
+};
+
+class BadRequestTest : public E2eTest, public ::testing::WithParamInterface<BadRequest> {};
+
+TEST_P(BadRequestTest, GetsAClearStatus) {
+  v1::ExecRequest request = Request({"true"});
+  GetParam().edit(request);
+  v1::ExecResponse response;
+  grpc::Status status = Call(request, response);
+  EXPECT_EQ(status.error_code(), GetParam().code) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr(GetParam().message));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadRequestTest,
+    ::testing::Values(
+        BadRequest{"EmptyArgv", [](v1::ExecRequest& r) { r.clear_argv(); },
+                   grpc::StatusCode::INVALID_ARGUMENT, "argv is empty"},
+        BadRequest{"MissingWritableRoot",
+                   [](v1::ExecRequest& r) {
+                     r.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
+                     r.mutable_policy()->add_writable_roots("/no/such/root");
+                   },
+                   grpc::StatusCode::INVALID_ARGUMENT, "/no/such/root cannot be used"},
+        BadRequest{"RelativeCwd", [](v1::ExecRequest& r) { r.set_cwd("src"); },
+                   grpc::StatusCode::INVALID_ARGUMENT, "must be an absolute path"},
+        BadRequest{"UnknownMode",
+                   [](v1::ExecRequest& r) {
+                     r.mutable_policy()->set_mode(static_cast<v1::SandboxMode>(77));
+                   },
+                   grpc::StatusCode::INVALID_ARGUMENT, "policy.mode 77 is unknown"},
+        BadRequest{"UnknownEncoding",
+                   [](v1::ExecRequest& r) {
+                     r.set_output_encoding(static_cast<v1::OutputEncoding>(5));
+                   },
+                   grpc::StatusCode::INVALID_ARGUMENT, "output_encoding 5 is unknown"},
+        BadRequest{"DangerFullAccessRefused",
+                   [](v1::ExecRequest& r) {
+                     r.mutable_policy()->set_mode(v1::DANGER_FULL_ACCESS);
+                   },
+                   grpc::StatusCode::PERMISSION_DENIED, "--allow_danger_full_access"}),
+    [](const ::testing::TestParamInfo<BadRequest>& info) { return info.param.name; });
+
+TEST_F(E2eTest, HealthServiceServes) {
+  auto stub = grpc::health::v1::Health::NewStub(server_->channel());
+  grpc::ClientContext context;
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(stub->Check(&context, request, &response).ok());
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+}  // namespace
+}  // namespace sandboxd::testing
