@@ -45,6 +45,11 @@ absl::StatusOr<std::unique_ptr<SandboxdProcess>> SandboxdProcess::Start(
   if (rc != 0) {
     return absl::InternalError(absl::StrCat("cannot start ", args[0], ": ", std::strerror(rc)));
   }
+  // Connecting before the socket exists would put the channel into a 1s back-off.
+  std::string socket_path = process->dir_ + "/sandboxd.sock";
+  for (int i = 0; i < 2000 && access(socket_path.c_str(), F_OK) != 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   process->channel_ = grpc::CreateChannel(process->address_, grpc::InsecureChannelCredentials());
   if (!process->channel_->WaitForConnected(std::chrono::system_clock::now() +
                                            std::chrono::seconds(20))) {

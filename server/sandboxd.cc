@@ -148,14 +148,16 @@ int Serve() {
   sigwait(&shutdown_signals, &signal_number);
   LogLine("shutting_down").Add("signal", signal_number).Write();
   server->GetHealthCheckService()->SetServingStatus(false);
-  // Shutdown() returns once every call has returned; commands still running when the
-  // grace ends are killed so that their calls do return.
+  // Shutdown() returns once every call has returned. Commands still running when the
+  // grace ends are killed, so their calls return with a CANCELLED result; gRPC's own
+  // cancellation comes a little later, only for calls that still hang.
   absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
   absl::Notification drained;
   std::thread reaper([&] {
     if (!drained.WaitForNotificationWithTimeout(grace)) service.CancelAll();
   });
-  server->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace));
+  server->Shutdown(std::chrono::system_clock::now() +
+                   absl::ToChronoNanoseconds(grace + absl::Seconds(5)));
   drained.Notify();
   reaper.join();
   server->Wait();
