@@ -31,6 +31,18 @@ absl::Status SetTimeout(const std::string& flag, v1::ExecRequest& request) {
   return absl::OkStatus();
 }
 
+// Quotes `word` for a POSIX shell when it needs it.
+std::string ShellQuote(const std::string& word) {
+  if (!word.empty() &&
+      word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                             "0123456789-_./=:,+@%") == std::string::npos) {
+    return word;
+  }
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 }  // namespace
 
 const std::vector<OptionSpec>& ExecOptions() {
@@ -85,6 +97,18 @@ absl::StatusOr<v1::ExecRequest> BuildExecRequest(const ParsedArgs& args,
     request.set_output_limit_bytes(limit);
   }
   return request;
+}
+
+std::string FormatExplanation(const v1::ExplainResponse& response) {
+  std::string out = absl::StrCat(
+      "backend: ", v1::Backend_Name(response.backend()),
+      "\nseccomp: ", v1::SeccompMode_Name(response.seccomp_mode()), "\ncwd: ", response.cwd(),
+      "\ntimeout: ", response.timeout().seconds(), "s\noutput limit: ",
+      response.output_limit_bytes(), " bytes per stream\nenv:\n");
+  for (const std::string& entry : response.env()) absl::StrAppend(&out, "  ", entry, "\n");
+  out += "argv:\n ";
+  for (const std::string& arg : response.argv()) absl::StrAppend(&out, " ", ShellQuote(arg));
+  return out + "\n";
 }
 
 int ExitCodeFor(const v1::ExecResponse& response) {

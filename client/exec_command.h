@@ -22,6 +22,10 @@ const std::vector<OptionSpec>& ExecOptions();
 absl::StatusOr<sandbox::v1::ExecRequest> BuildExecRequest(const ParsedArgs& args,
                                                           const std::string& cwd);
 
+// `response` for people: backend, seccomp mode, cwd, timeout, environment, and the
+// argv as one shell-quoted command line.
+std::string FormatExplanation(const sandbox::v1::ExplainResponse& response);
+
 // What `sandboxctl exec` exits with: the command's exit code, 128 + signal when it
 // was killed, kExitTimedOut when it timed out, kExitClientError when it was cancelled.
 int ExitCodeFor(const sandbox::v1::ExecResponse& response);

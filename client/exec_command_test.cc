@@ -55,6 +55,23 @@ TEST(BuildExecRequestTest, BadValuesSayWhatToFix) {
               HasSubstr("not NAME=VALUE"));
 }
 
+TEST(FormatExplanationTest, QuotesWhatAShellWouldSplit) {
+  v1::ExplainResponse response;
+  response.set_backend(v1::BACKEND_BWRAP);
+  response.set_seccomp_mode(v1::SECCOMP_RESTRICTED);
+  response.set_cwd("/src");
+  response.mutable_timeout()->set_seconds(60);
+  response.add_env("PATH=/bin");
+  for (const char* arg : {"bwrap", "--chdir", "/src", "--", "sh", "-c", "echo 'hi' there"}) {
+    response.add_argv(arg);
+  }
+  std::string text = FormatExplanation(response);
+  EXPECT_THAT(text, HasSubstr("backend: BACKEND_BWRAP\n"));
+  EXPECT_THAT(text, HasSubstr("seccomp: SECCOMP_RESTRICTED\n"));
+  EXPECT_THAT(text, HasSubstr("  PATH=/bin\n"));
+  EXPECT_THAT(text, HasSubstr("  bwrap --chdir /src -- sh -c 'echo '\\''hi'\\'' there'\n"));
+}
+
 TEST(ExitCodeForTest, FollowsTheShellConventions) {
   v1::ExecResponse response;
   response.set_termination(v1::EXITED);

@@ -42,7 +42,9 @@ const std::vector<OptionSpec> kGlobalOptions = {
 constexpr char kUsage[] =
     "Usage: sandboxctl [--server=ADDR] COMMAND [options]\n\n"
     "Commands:\n"
-    "  exec [options] -- CMD [ARGS...]   run a command in the sandbox\n\n"
+    "  exec [options] -- CMD [ARGS...]     run a command in the sandbox\n"
+    "  explain [options] -- CMD [ARGS...]  show how the server would run it (bwrap argv,\n"
+    "                                      seccomp mode, environment) without running it\n\n"
     "Global options:\n";
 
 int Fail(const std::string& message) {
@@ -84,31 +86,46 @@ void ReportTruncation(const char* stream, bool truncated, uint64_t total, size_t
             << " of " << total << " bytes\n";
 }
 
-int Exec(const std::string& address, const std::vector<std::string>& words) {
+// Builds the request of exec and explain from their words; sets `help` (and prints
+// the help) when --help was asked for.
+absl::StatusOr<v1::ExecRequest> RequestFromWords(const std::string& command,
+                                                 const std::vector<std::string>& words,
+                                                 bool& help) {
   absl::StatusOr<ParsedArgs> args = ParseArgs(words, ExecOptions());
-  if (!args.ok()) return Fail(absl::StrCat(args.status().message(), " (see sandboxctl exec --help)"));
-  if (args->Has("help")) {
-    std::cout << "Usage: sandboxctl exec [options] -- CMD [ARGS...]\n\n"
+  if (!args.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(args.status().message(), " (see sandboxctl ", command, " --help)"));
+  }
+  help = args->Has("help");
+  if (help) {
+    std::cout << "Usage: sandboxctl " << command << " [options] -- CMD [ARGS...]\n\n"
               << OptionsHelp(ExecOptions());
-    return 0;
+    return v1::ExecRequest();
   }
   char cwd[4096];
   if (getcwd(cwd, sizeof cwd) == nullptr) cwd[0] = '\0';
   absl::StatusOr<v1::ExecRequest> request = BuildExecRequest(*args, cwd);
-  if (!request.ok()) return Fail(std::string(request.status().message()));
-  if (!args->Has("no-stdin")) ReadStdinIfPiped(*request->mutable_stdin());
+  if (request.ok() && command == "exec" && !args->Has("no-stdin")) {
+    ReadStdinIfPiped(*request->mutable_stdin());
+  }
+  return request;
+}
 
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  auto stub = v1::SandboxService::NewStub(channel);
-  grpc::ClientContext context;
-  v1::ExecResponse response;
-  grpc::Status status = stub->Exec(&context, *request, &response);
+int RpcFailure(const std::string& address, const grpc::Status& status) {
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     return Fail(absl::StrCat("cannot reach sandboxd at ", address, ": ", status.error_message(),
                              "\nIs the server running? Start it with tools/serve, or point "
                              "--server or $SANDBOXD_ADDRESS at it."));
   }
-  if (!status.ok()) return Fail(status.error_message());
+  return Fail(status.error_message());
+}
+
+int Exec(v1::SandboxService::Stub& stub, const std::string& address,
+         const v1::ExecRequest& request) {
+  grpc::ClientContext context;
+  v1::ExecResponse response;
+  grpc::Status status = stub.Exec(&context, request, &response);
+  if (!status.ok()) return RpcFailure(address, status);
 
   WriteAll(STDOUT_FILENO, response.stdout());
   WriteAll(STDERR_FILENO, response.stderr());
@@ -124,6 +141,27 @@ int Exec(const std::string& address, const std::vector<std::string>& words) {
   return ExitCodeFor(response);
 }
 
+int Explain(v1::SandboxService::Stub& stub, const std::string& address,
+            const v1::ExecRequest& request) {
+  grpc::ClientContext context;
+  v1::ExplainResponse response;
+  grpc::Status status = stub.Explain(&context, request, &response);
+  if (!status.ok()) return RpcFailure(address, status);
+  std::cout << FormatExplanation(response);
+  return 0;
+}
+
+int RunCommand(const std::string& command, const std::string& address,
+               const std::vector<std::string>& words) {
+  bool help = false;
+  absl::StatusOr<v1::ExecRequest> request = RequestFromWords(command, words, help);
+  if (!request.ok()) return Fail(std::string(request.status().message()));
+  if (help) return 0;
+  auto stub = v1::SandboxService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  return command == "exec" ? Exec(*stub, address, *request) : Explain(*stub, address, *request);
+}
+
 int Main(int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
   absl::StatusOr<ParsedArgs> global = ParseArgs(words, kGlobalOptions);
@@ -134,7 +172,9 @@ int Main(int argc, char** argv) {
   }
   const std::string& command = global->rest[0];
   std::vector<std::string> rest(global->rest.begin() + 1, global->rest.end());
-  if (command == "exec") return Exec(ServerAddress(*global), rest);
+  if (command == "exec" || command == "explain") {
+    return RunCommand(command, ServerAddress(*global), rest);
+  }
   return Fail(absl::StrCat("unknown command \"", command, "\"; see sandboxctl --help"));
 }
 

@@ -40,6 +40,7 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
 absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
   Plan plan;
   const Policy& policy = spec.policy();
+  plan.mode = policy.mode();
   plan.seccomp_mode = policy.seccomp_mode();
   Launch& launch = plan.launch;
   launch.cwd = spec.cwd();

@@ -12,6 +12,7 @@ namespace sandboxd {
 // How a request will run: the worker launch, and the facts a response reports.
 struct Plan {
   Launch launch;
+  SandboxMode mode = SandboxMode::kReadOnly;
   Backend backend = Backend::kBwrap;
   SeccompMode seccomp_mode = SeccompMode::kRestricted;
 };

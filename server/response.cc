@@ -70,4 +70,14 @@ void FillResponse(const Plan& plan, const RunResult& result, v1::OutputEncoding 
   response.set_seccomp_mode(ToProto(plan.seccomp_mode));
 }
 
+void FillExplanation(const Plan& plan, v1::ExplainResponse& response) {
+  response.set_backend(ToProto(plan.backend));
+  response.set_seccomp_mode(ToProto(plan.seccomp_mode));
+  for (const std::string& arg : plan.launch.argv) response.add_argv(arg);
+  for (const std::string& entry : plan.launch.env) response.add_env(entry);
+  response.set_cwd(plan.launch.cwd);
+  SetDuration(plan.launch.timeout, *response.mutable_timeout());
+  response.set_output_limit_bytes(plan.launch.output_limit);
+}
+
 }  // namespace sandboxd

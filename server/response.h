@@ -12,6 +12,9 @@ namespace sandboxd {
 void FillResponse(const Plan& plan, const RunResult& result,
                   sandbox::v1::OutputEncoding encoding, sandbox::v1::ExecResponse& response);
 
+// Fills `response` with how `plan` would run.
+void FillExplanation(const Plan& plan, sandbox::v1::ExplainResponse& response);
+
 sandbox::v1::Backend ToProto(Backend backend);
 sandbox::v1::SeccompMode ToProto(SeccompMode mode);
 

@@ -80,6 +80,21 @@ SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, int max_concurrent)
   }
 }
 
+absl::StatusOr<Plan> SandboxServiceImpl::PlanFor(const v1::ExecRequest& request) const {
+  if (absl::Status s = CheckEncoding(request.output_encoding()); !s.ok()) return s;
+  absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, runner_.config());
+  if (!spec.ok()) return spec.status();
+  return runner_.Prepare(*spec);
+}
+
+grpc::Status SandboxServiceImpl::Explain(grpc::ServerContext*, const v1::ExecRequest* request,
+                                         v1::ExplainResponse* response) {
+  absl::StatusOr<Plan> plan = PlanFor(*request);
+  if (!plan.ok()) return ToGrpcStatus(plan.status());
+  FillExplanation(*plan, *response);
+  return grpc::Status::OK;
+}
+
 grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
                                       const v1::ExecRequest* request,
                                       v1::ExecResponse* response) {
@@ -94,12 +109,9 @@ grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
     return ToGrpcStatus(status);
   };
 
-  if (absl::Status s = CheckEncoding(request->output_encoding()); !s.ok()) return refuse(s);
-  absl::StatusOr<ExecSpec> spec = ExecSpec::Create(*request, runner_.config());
-  if (!spec.ok()) return refuse(spec.status());
-  absl::StatusOr<Plan> plan = runner_.Prepare(*spec);
+  absl::StatusOr<Plan> plan = PlanFor(*request);
   if (!plan.ok()) return refuse(plan.status());
-  log.Add("mode", ModeName(spec->policy().mode()))
+  log.Add("mode", ModeName(plan->mode))
       .Add("backend", plan->backend == Backend::kBwrap ? "bwrap" : "none");
 
   RunSlot slot(running_, max_concurrent_);

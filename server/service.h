@@ -19,11 +19,16 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
 
   grpc::Status Exec(grpc::ServerContext* context, const sandbox::v1::ExecRequest* request,
                     sandbox::v1::ExecResponse* response) override;
+  grpc::Status Explain(grpc::ServerContext* context, const sandbox::v1::ExecRequest* request,
+                       sandbox::v1::ExplainResponse* response) override;
 
   // Kills every running command (their responses say CANCELLED); for shutdown.
   void CancelAll() { cancel_write_.Reset(); }
 
  private:
+  // Validates `request` and decides how it would run.
+  absl::StatusOr<Plan> PlanFor(const sandbox::v1::ExecRequest& request) const;
+
   const Runner& runner_;
   const int max_concurrent_;
   // Every running worker polls the read end; closing the write end hangs it up for all.

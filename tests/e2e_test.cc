@@ -61,7 +61,9 @@ class E2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     signal(SIGPIPE, SIG_IGN);
-    auto server = SandboxdProcess::Start({}, {kServerSecret});
+    SandboxdProcess::Options options;
+    options.env = {kServerSecret};
+    auto server = SandboxdProcess::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = server->release();
   }

@@ -3,10 +3,12 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -16,37 +18,38 @@
 #include "absl/time/clock.h"
 
 namespace sandboxd::testing {
+namespace {
+
+absl::StatusOr<std::string> MakeTempDir(const std::string& prefix) {
+  std::string tmpl = prefix + ".XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("mkdtemp ", tmpl, ": ", std::strerror(errno)));
+  }
+  return tmpl;
+}
+
+// A copy of `from` that any user may run.
+absl::Status CopyExecutable(const std::string& from, const std::string& to) {
+  std::error_code error;
+  std::filesystem::copy_file(from, to, error);
+  if (error || chmod(to.c_str(), 0755) != 0) {
+    return absl::InternalError(absl::StrCat("cannot copy ", from, " to ", to));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 std::string Runfile(const std::string& path) {
   const char* root = std::getenv("TEST_SRCDIR");
   return absl::StrCat(root != nullptr ? root : ".", "/sandboxd/", path);
 }
 
-absl::StatusOr<std::unique_ptr<SandboxdProcess>> SandboxdProcess::Start(
-    const std::vector<std::string>& flags, const std::vector<std::string>& env) {
+absl::StatusOr<std::unique_ptr<SandboxdProcess>> SandboxdProcess::Start(Options options) {
   std::unique_ptr<SandboxdProcess> process(new SandboxdProcess());
-  // Unix socket paths are limited to 108 bytes, too few for Bazel's TEST_TMPDIR.
-  char tmpl[] = "/tmp/sandboxd_test.XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) return absl::InternalError("mkdtemp failed");
-  process->dir_ = tmpl;
-  process->address_ = absl::StrCat("unix:", process->dir_, "/sandboxd.sock");
-
-  std::vector<std::string> args = {Runfile("server/sandboxd"),
-                                   absl::StrCat("--listen=", process->address_)};
-  args.insert(args.end(), flags.begin(), flags.end());
-  std::vector<char*> argv, envp;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> environment = env;
-  environment.push_back("PATH=/usr/bin:/bin");
-  for (std::string& entry : environment) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-  int rc = posix_spawn(&process->pid_, argv[0], nullptr, nullptr, argv.data(), envp.data());
-  if (rc != 0) {
-    return absl::InternalError(absl::StrCat("cannot start ", args[0], ": ", std::strerror(rc)));
-  }
+  if (absl::Status s = process->Spawn(options); !s.ok()) return s;
   // Connecting before the socket exists would put the channel into a 1s back-off.
-  std::string socket_path = process->dir_ + "/sandboxd.sock";
+  std::string socket_path = process->address_.substr(5);
   for (int i = 0; i < 2000 && access(socket_path.c_str(), F_OK) != 0; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
   }
@@ -56,6 +59,61 @@ absl::StatusOr<std::unique_ptr<SandboxdProcess>> SandboxdProcess::Start(
     return absl::DeadlineExceededError("sandboxd did not start listening within 20s");
   }
   return process;
+}
+
+absl::Status SandboxdProcess::Spawn(const Options& options) {
+  std::vector<std::string> args;
+  std::string server = Runfile("server/sandboxd");
+  probe_ = Runfile("tests/probe");
+  if (options.as_nobody) {
+    absl::StatusOr<std::string> dir = MakeTempDir("/var/tmp/sandboxd_nobody");
+    if (!dir.ok()) return dir.status();
+    dir_ = *dir;
+    uid_ = kNobody;
+    if (chmod(dir_.c_str(), 0755) != 0 || chown(dir_.c_str(), kNobody, kNobody) != 0) {
+      return absl::InternalError(absl::StrCat("cannot hand ", dir_, " to nobody"));
+    }
+    for (auto [from, to] : {std::pair{&server, "/sandboxd"}, std::pair{&probe_, "/probe"}}) {
+      if (absl::Status s = CopyExecutable(*from, dir_ + to); !s.ok()) return s;
+      *from = dir_ + to;
+    }
+    args = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
+    address_ = absl::StrCat("unix:", dir_, "/run/sandboxd.sock");
+  } else {
+    // Unix socket paths are limited to 108 bytes, too few for Bazel's TEST_TMPDIR.
+    absl::StatusOr<std::string> dir = MakeTempDir("/tmp/sandboxd_test");
+    if (!dir.ok()) return dir.status();
+    dir_ = *dir;
+    uid_ = geteuid();
+    address_ = absl::StrCat("unix:", dir_, "/sandboxd.sock");
+  }
+  args.push_back(server);
+  args.push_back(absl::StrCat("--listen=", address_));
+  args.insert(args.end(), options.flags.begin(), options.flags.end());
+
+  std::vector<char*> argv, envp;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> environment = options.env;
+  environment.push_back("PATH=/usr/bin:/bin");
+  for (std::string& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  int rc = posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), envp.data());
+  if (rc != 0) {
+    return absl::InternalError(absl::StrCat("cannot start ", args[0], ": ", std::strerror(rc)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SandboxdProcess::MakeWorkspace() const {
+  const char* test_tmp = std::getenv("TEST_TMPDIR");
+  std::string parent = uid_ == geteuid() && test_tmp != nullptr ? test_tmp : dir_;
+  absl::StatusOr<std::string> dir = MakeTempDir(parent + "/workspace");
+  if (!dir.ok()) return dir;
+  if (chown(dir->c_str(), uid_, uid_) != 0) {
+    return absl::InternalError(absl::StrCat("cannot chown ", *dir));
+  }
+  return dir;
 }
 
 absl::StatusOr<int> SandboxdProcess::Stop(int signal, absl::Duration timeout) {

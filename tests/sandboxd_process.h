@@ -17,20 +17,38 @@ namespace sandboxd::testing {
 // The path of a file in the test's runfiles, e.g. Runfile("server/sandboxd").
 std::string Runfile(const std::string& path);
 
+// The uid a server runs as with `as_nobody`.
+inline constexpr uid_t kNobody = 65534;
+
 // A real sandboxd, started from the built binary on a private Unix socket, and killed
 // when this object goes away.
 class SandboxdProcess {
  public:
-  // Starts the server with `flags` (besides --listen) and the environment variables
-  // `env` ("NAME=value"), and waits until it accepts calls.
-  static absl::StatusOr<std::unique_ptr<SandboxdProcess>> Start(
-      const std::vector<std::string>& flags = {}, const std::vector<std::string>& env = {});
+  struct Options {
+    // Flags besides --listen.
+    std::vector<std::string> flags;
+    // Environment variables of the server, "NAME=value".
+    std::vector<std::string> env;
+    // Run the server as uid/gid 65534 instead of the test's own user. The server and
+    // the probe are copied to a world-readable scratch directory under /var/tmp (the
+    // test must run outside Bazel's sandbox, and as root).
+    bool as_nobody = false;
+  };
+
+  // Starts the server and waits until it accepts calls.
+  static absl::StatusOr<std::unique_ptr<SandboxdProcess>> Start(Options options);
+  static absl::StatusOr<std::unique_ptr<SandboxdProcess>> Start() { return Start(Options()); }
   ~SandboxdProcess();
 
   // "unix:/tmp/.../sandboxd.sock".
   const std::string& address() const { return address_; }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   pid_t pid() const { return pid_; }
+  // The probe binary (tests/probe.cc) where the server's sandboxes can run it.
+  const std::string& probe() const { return probe_; }
+  // A new directory, owned by the server's user and outside /tmp (the sandbox's /tmp
+  // is private), for workspaces.
+  absl::StatusOr<std::string> MakeWorkspace() const;
 
   // Sends `signal` and waits up to `timeout` for the server to exit. Returns its wait
   // status, or DEADLINE_EXCEEDED (and kills it) when it did not exit in time.
@@ -38,9 +56,12 @@ class SandboxdProcess {
 
  private:
   SandboxdProcess() = default;
+  absl::Status Spawn(const Options& options);
 
   std::string dir_;
   std::string address_;
+  std::string probe_;
+  uid_t uid_ = 0;
   pid_t pid_ = -1;
   std::shared_ptr<grpc::Channel> channel_;
 };

@@ -3,6 +3,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -55,7 +58,9 @@ TEST(ServerLifecycleTest, ReflectionDescribesTheServices) {
 }
 
 TEST(ServerLifecycleTest, SigtermDrainsThenKillsWhatRemains) {
-  auto server = SandboxdProcess::Start({"--shutdown_grace=1s"});
+  SandboxdProcess::Options options;
+  options.flags = {"--shutdown_grace=1s"};
+  auto server = SandboxdProcess::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = v1::SandboxService::NewStub((*server)->channel());
 
@@ -78,6 +83,48 @@ TEST(ServerLifecycleTest, SigtermDrainsThenKillsWhatRemains) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   ASSERT_TRUE(long_status.ok()) << long_status.error_message();
   EXPECT_EQ(long_response.termination(), v1::CANCELLED);
+}
+
+// Processes whose command line contains `marker`.
+int CountProcesses(const std::string& marker) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(marker) != std::string::npos) ++count;
+  }
+  return count;
+}
+
+// Even a server that dies without any chance to clean up leaves nothing running:
+// bwrap's --die-with-parent and the pid namespace take every sandboxed process along.
+TEST(ServerLifecycleTest, SigkillOfTheServerKillsEverySandboxedProcess) {
+  auto server = SandboxdProcess::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string marker = "sleep 64207";
+  std::thread call([&] {
+    auto stub = v1::SandboxService::NewStub((*server)->channel());
+    v1::ExecRequest request;
+    for (const char* arg : {"sh", "-c", "sleep 64207 & setsid sleep 64207 & sleep 64207"}) {
+      request.add_argv(arg);
+    }
+    grpc::ClientContext context;
+    v1::ExecResponse response;
+    stub->Exec(&context, request, &response);  // Fails: the server dies.
+  });
+  for (int i = 0; i < 100 && CountProcesses(marker) < 3; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  // The three sleeps, plus the shell, bwrap and bwrap's init, whose command lines name
+  // them too.
+  EXPECT_GE(CountProcesses(marker), 3);
+  EXPECT_TRUE((*server)->Stop(SIGKILL, absl::Seconds(5)).ok());
+  call.join();
+  for (int i = 0; i < 100 && CountProcesses(marker) > 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(CountProcesses(marker), 0);
 }
 
 TEST(ServerLifecycleTest, SigintWithNothingRunningExitsCleanly) {

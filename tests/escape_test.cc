@@ -1,0 +1,224 @@
+// The attack suite: a hostile command tries one way out per case, through the real
+// server, bwrap and seccomp, with the server running as root and as an ordinary user.
+// Each attack must fail; each control (the same probe doing something allowed) must
+// succeed, so a broken probe cannot pass for a working sandbox.
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <map>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <grpcpp/client_context.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "sandbox/v1/sandbox.grpc.pb.h"
+#include "tests/sandboxd_process.h"
+
+namespace sandboxd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+namespace v1 = ::sandbox::v1;
+
+enum class ServerUser { kRoot, kNobody };
+
+std::string Name(ServerUser user) { return user == ServerUser::kRoot ? "AsRoot" : "AsNobody"; }
+
+// One server per user, shared by the whole suite.
+SandboxdProcess* Server(ServerUser user) {
+  static std::map<ServerUser, std::unique_ptr<SandboxdProcess>>* servers =
+      new std::map<ServerUser, std::unique_ptr<SandboxdProcess>>();
+  auto it = servers->find(user);
+  if (it != servers->end()) return it->second.get();
+  SandboxdProcess::Options options;
+  options.as_nobody = user == ServerUser::kNobody;
+  absl::StatusOr<std::unique_ptr<SandboxdProcess>> server = SandboxdProcess::Start(options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return nullptr;
+  return ((*servers)[user] = *std::move(server)).get();
+}
+
+struct Case {
+  std::string name;
+  // The probe's subcommand and arguments. {ws} is the writable workspace (the cwd),
+  // {outside} a read-only directory beside it, {server_pid} the server's pid, {sock} a
+  // Unix socket the test listens on.
+  std::vector<std::string> probe;
+  bool network = false;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+class SandboxTest : public ::testing::TestWithParam<std::tuple<ServerUser, Case>> {
+ protected:
+  void SetUp() override {
+    signal(SIGPIPE, SIG_IGN);
+    user_ = std::get<0>(GetParam());
+    if (geteuid() != 0) {
+      GTEST_SKIP() << "the test runs as uid " << geteuid()
+                   << "; starting sandboxd as root and as nobody needs root";
+    }
+    server_ = Server(user_);
+    ASSERT_NE(server_, nullptr);
+    absl::StatusOr<std::string> base = server_->MakeWorkspace();
+    ASSERT_TRUE(base.ok()) << base.status();
+    base_ = *base;
+    ws_ = base_ + "/ws";
+    for (const std::string& dir : {ws_, ws_ + "/.git", base_ + "/outside"}) {
+      ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << dir;
+      ASSERT_EQ(chown(dir.c_str(), Uid(), Uid()), 0);
+    }
+    // Socket paths must be short, and the sandbox's /tmp is private: /var/tmp it is.
+    char sock_dir[] = "/var/tmp/escape_test.XXXXXX";
+    ASSERT_NE(mkdtemp(sock_dir), nullptr);
+    ASSERT_EQ(chmod(sock_dir, 0755), 0);
+    sock_dir_ = sock_dir;
+    ListenOnUnixSocket(sock_dir_ + "/host.sock");
+  }
+  void TearDown() override {
+    if (listener_ >= 0) close(listener_);
+    for (const std::string& dir : {base_, sock_dir_}) {
+      if (!dir.empty()) std::system(absl::StrCat("rm -rf ", dir).c_str());
+    }
+  }
+
+  uid_t Uid() const { return user_ == ServerUser::kRoot ? 0 : kNobody; }
+
+  void ListenOnUnixSocket(const std::string& path) {
+    listener_ = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    path.copy(addr.sun_path, sizeof addr.sun_path - 1);
+    ASSERT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << path;
+    ASSERT_EQ(listen(listener_, 4), 0);
+    chmod(path.c_str(), 0777);
+  }
+
+  // Runs the case's probe in a workspace-write sandbox and returns the response.
+  v1::ExecResponse RunProbe(const Case& c) {
+    v1::ExecRequest request;
+    request.add_argv(server_->probe());
+    for (const std::string& arg : c.probe) {
+      request.add_argv(absl::StrReplaceAll(
+          arg, {{"{ws}", ws_},
+                {"{outside}", base_ + "/outside"},
+                {"{server_pid}", std::to_string(server_->pid())},
+                {"{sock}", sock_dir_ + "/host.sock"}}));
+    }
+    request.set_cwd(ws_);
+    request.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
+    request.mutable_policy()->set_network(c.network ? v1::NETWORK_ENABLED : v1::NETWORK_DISABLED);
+    auto stub = v1::SandboxService::NewStub(server_->channel());
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::ExecResponse response;
+    grpc::Status status = stub->Exec(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  ServerUser user_ = ServerUser::kRoot;
+  SandboxdProcess* server_ = nullptr;
+  std::string base_;
+  std::string ws_;
+  std::string sock_dir_;
+  int listener_ = -1;
+};
+
+std::string CaseName(const ::testing::TestParamInfo<std::tuple<ServerUser, Case>>& info) {
+  return Name(std::get<0>(info.param)) + "_" + std::get<1>(info.param).name;
+}
+
+const ::testing::internal::ValueArray<ServerUser, ServerUser> kUsers =
+    ::testing::Values(ServerUser::kRoot, ServerUser::kNobody);
+
+class AttackTest : public SandboxTest {};
+
+TEST_P(AttackTest, Fails) {
+  const Case& c = std::get<1>(GetParam());
+  v1::ExecResponse response = RunProbe(c);
+  EXPECT_EQ(response.termination(), v1::EXITED);
+  EXPECT_NE(response.exit_code(), 0) << response.stdout();
+  EXPECT_THAT(response.stdout(), Not(HasSubstr("succeeded"))) << response.stdout();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Escapes, AttackTest,
+    ::testing::Combine(
+        kUsers,
+        ::testing::Values(
+            // Filesystem.
+            Case{"WriteOutsideWritableRoots", {"write", "{outside}/file"}},
+            Case{"WriteRootFilesystem", {"write", "/etc/sandboxd-escape"}},
+            Case{"WriteIntoGit", {"write", "{ws}/.git/config"}},
+            Case{"RenameGitAway", {"rename", "{ws}/.git", "{ws}/git-moved"}},
+            // Mounts and namespaces.
+            Case{"UnmountGitCover", {"umount", "{ws}/.git"}},
+            Case{"RemountRootReadWrite", {"remount-rw", "/"}},
+            Case{"MountTmpfs", {"mount", "{ws}"}},
+            Case{"UnshareUserNamespace", {"unshare", "user"}},
+            Case{"UnshareMountNamespace", {"unshare", "mount"}},
+            // Privileges.
+            Case{"HoldsCapabilities", {"caps"}},
+            Case{"CanGainPrivileges", {"new-privs"}},
+            Case{"WriteProcSys", {"open-write", "/proc/sys/kernel/core_pattern"}},
+            Case{"WriteSys", {"open-write", "/sys/kernel/mm/transparent_hugepage/enabled"}},
+            Case{"TerminalInjection", {"tiocsti"}},
+            // Other processes.
+            Case{"SignalServer", {"kill", "{server_pid}"}},
+            Case{"ReadServerEnvironment", {"read", "/proc/{server_pid}/environ"}},
+            Case{"Ptrace", {"ptrace"}},
+            Case{"IoUring", {"io-uring"}},
+            Case{"IoUringWithNetwork", {"io-uring"}, true},
+            // Network.
+            Case{"InetSocket", {"socket", "inet"}},
+            Case{"Inet6Socket", {"socket", "inet6"}},
+            Case{"ConnectHostUnixSocket", {"unix-connect", "{sock}"}},
+            Case{"I386SocketCall", {"int80-socket"}},
+            Case{"I386SocketCallWithNetwork", {"int80-socket"}, true})),
+    CaseName);
+
+class ControlTest : public SandboxTest {};
+
+TEST_P(ControlTest, Succeeds) {
+  const Case& c = std::get<1>(GetParam());
+  v1::ExecResponse response = RunProbe(c);
+  EXPECT_EQ(response.exit_code(), 0) << response.stdout() << response.stderr();
+  EXPECT_THAT(response.stdout(), HasSubstr("succeeded"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Allowed, ControlTest,
+    ::testing::Combine(kUsers,
+                       ::testing::Values(Case{"WriteWorkspace", {"write", "{ws}/file"}},
+                                         Case{"UnixSocket", {"socket", "unix"}},
+                                         Case{"Socketpair", {"socketpair"}},
+                                         Case{"InetSocketWithNetwork", {"socket", "inet"}, true},
+                                         Case{"ConnectHostUnixSocketWithNetwork",
+                                              {"unix-connect", "{sock}"},
+                                              true},
+                                         Case{"ReadOwnProc", {"read", "/proc/self/status"}})),
+    CaseName);
+
+class InheritanceTest : public SandboxTest {};
+
+// Nothing of the server leaks through descriptors: the command holds 0, 1, 2 only.
+TEST_P(InheritanceTest, OnlyStdioDescriptors) {
+  v1::ExecResponse response = RunProbe(Case{"fds", {"fds"}});
+  EXPECT_EQ(response.stdout(), "succeeded\n0 1 2 \n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Fds, InheritanceTest,
+                         ::testing::Combine(kUsers, ::testing::Values(Case{"Fds", {"fds"}})),
+                         CaseName);
+
+}  // namespace
+}  // namespace sandboxd::testing
