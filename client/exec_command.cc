@@ -53,6 +53,9 @@ const std::vector<OptionSpec>& ExecOptions() {
       {"cwd", "DIR", "working directory (default: the current one)"},
       {"exclude-cwd", "", "keep the cwd read-only in workspace-write mode"},
       {"protect", "NAME", "keep NAME read-only under every writable root", true},
+      {"allow-git-writes", "", "let the command write .git, except its config and hooks"},
+      {"readable", "PATH", "only these directories (plus system ones) are visible", true},
+      {"deny-read", "PATH", "hide this file or directory from the command", true},
       {"network", "", "let the command use the network"},
       {"env", "NAME=VALUE", "set an environment variable", true},
       {"timeout", "DURATION", "kill the command after this long, e.g. 30s (default: the server's)"},
@@ -78,6 +81,9 @@ absl::StatusOr<v1::ExecRequest> BuildExecRequest(const ParsedArgs& args,
   for (const std::string& root : args.All("writable")) policy.add_writable_roots(root);
   policy.set_exclude_cwd(args.Has("exclude-cwd"));
   for (const std::string& name : args.All("protect")) policy.add_protected_names(name);
+  policy.set_allow_git_writes(args.Has("allow-git-writes"));
+  for (const std::string& root : args.All("readable")) policy.add_readable_roots(root);
+  for (const std::string& path : args.All("deny-read")) policy.add_deny_read(path);
   policy.set_network(args.Has("network") ? v1::NETWORK_ENABLED : v1::NETWORK_DISABLED);
   for (const std::string& entry : args.All("env")) {
     size_t eq = entry.find('=');

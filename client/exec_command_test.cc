@@ -19,7 +19,8 @@ ParsedArgs Parse(const std::vector<std::string>& words) {
 TEST(BuildExecRequestTest, MapsEveryOption) {
   absl::StatusOr<v1::ExecRequest> request = BuildExecRequest(
       Parse({"--mode=workspace-write", "--writable=/a", "--writable=/b", "--exclude-cwd",
-             "--protect=.env", "--network", "--env=A=1=2", "--timeout=1m30s",
+             "--protect=.env", "--allow-git-writes", "--readable=/data", "--deny-read=/k",
+             "--network", "--env=A=1=2", "--timeout=1m30s",
              "--output-limit=100", "--", "make", "-j2"}),
       "/home/me");
   ASSERT_TRUE(request.ok()) << request.status();
@@ -29,6 +30,9 @@ TEST(BuildExecRequestTest, MapsEveryOption) {
   EXPECT_THAT(request->policy().writable_roots(), ElementsAre("/a", "/b"));
   EXPECT_TRUE(request->policy().exclude_cwd());
   EXPECT_THAT(request->policy().protected_names(), ElementsAre(".env"));
+  EXPECT_TRUE(request->policy().allow_git_writes());
+  EXPECT_THAT(request->policy().readable_roots(), ElementsAre("/data"));
+  EXPECT_THAT(request->policy().deny_read(), ElementsAre("/k"));
   EXPECT_EQ(request->policy().network(), v1::NETWORK_ENABLED);
   EXPECT_EQ(request->env().at("A"), "1=2");
   EXPECT_EQ(request->timeout().seconds(), 90);

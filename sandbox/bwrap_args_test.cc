@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <fstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -66,8 +67,9 @@ class WorkspaceTest : public ::testing::Test {
   std::string dir_;
 };
 
-// Writable roots come after the base mounts, protected subpaths after them; the cwd,
-// being below /tmp here, is bound back read-only before the writable roots.
+// Writable roots come after the base mounts, protected subpaths after them (an absent
+// .git covered by /dev/null); the cwd, being below /tmp here, is bound back read-only
+// before the writable roots.
 TEST_F(WorkspaceTest, WritableRootsThenProtectedSubpaths) {
   v1::SandboxPolicy proto;
   proto.set_mode(v1::WORKSPACE_WRITE);
@@ -80,7 +82,49 @@ TEST_F(WorkspaceTest, WritableRootsThenProtectedSubpaths) {
                     {"--bind", dir_ + "/cache", dir_ + "/cache"},
                     {"--bind", work, work},
                     {"--ro-bind", work + "/.git", work + "/.git"},
+                    {"--ro-bind", "/dev/null", dir_ + "/cache/.git"},
                     {"--chdir", work, "--seccomp", "3", "--", "make"}}));
+}
+
+TEST_F(WorkspaceTest, RestrictedReadsHiddenPathsAndSharedTmp) {
+  v1::SandboxPolicy proto;
+  proto.add_readable_roots(dir_ + "/cache");
+  proto.add_deny_read(dir_ + "/work/.git");
+  proto.add_deny_read(dir_ + "/no-such-path");
+  Config config;
+  config.private_tmp = false;
+  config.deny_read = {"/etc/hostname"};
+  std::string work = dir_ + "/work";
+  absl::StatusOr<Policy> policy = Policy::Create(proto, work, config);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_EQ(BwrapArgs("bwrap", *policy, work, {"ls"}),
+            Concat({{"bwrap"}, kIsolation, {"--unshare-net"}, kPrivileges,
+                    {"--ro-bind-try", "/usr", "/usr", "--ro-bind-try", "/bin", "/bin",
+                     "--ro-bind-try", "/sbin", "/sbin", "--ro-bind-try", "/lib", "/lib",
+                     "--ro-bind-try", "/lib32", "/lib32", "--ro-bind-try", "/lib64", "/lib64",
+                     "--ro-bind-try", "/libx32", "/libx32", "--ro-bind-try", "/etc", "/etc"},
+                    {"--ro-bind", dir_ + "/cache", dir_ + "/cache", "--ro-bind", work, work},
+                    {"--dev", "/dev", "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
+                     "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger"},
+                    {"--tmpfs", work + "/.git", "--remount-ro", work + "/.git"},
+                    {"--ro-bind", "/dev/null", "/etc/hostname"},
+                    {"--chdir", work, "--seccomp", "3", "--", "ls"}}));
+}
+
+TEST_F(WorkspaceTest, GitWritesKeepConfigAndHooksReadOnly) {
+  std::string work = dir_ + "/work";
+  std::ofstream(work + "/.git/config") << "[core]\n";
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  proto.set_allow_git_writes(true);
+  Policy policy = MustCreate(proto, work);
+  EXPECT_EQ(BwrapArgs("bwrap", policy, work, {"git", "commit"}),
+            Concat({{"bwrap"}, kIsolation, {"--unshare-net"}, kPrivileges, kBaseMounts,
+                    {"--ro-bind", work, work},
+                    {"--bind", work, work},
+                    {"--ro-bind", work + "/.git/config", work + "/.git/config"},
+                    {"--ro-bind", "/dev/null", work + "/.git/hooks"},
+                    {"--chdir", work, "--seccomp", "3", "--", "git", "commit"}}));
 }
 
 }  // namespace

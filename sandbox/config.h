@@ -24,6 +24,10 @@ struct Config {
   bool allow_danger_full_access = false;
   // Names kept read-only under every writable root, besides those a request adds.
   std::vector<std::string> protected_names = {".git"};
+  // Absolute paths no command may read (the server's own config and secrets, ...).
+  std::vector<std::string> deny_read;
+  // Whether each command gets an empty /tmp of its own (else the host's, read-only).
+  bool private_tmp = true;
   absl::Duration default_timeout = absl::Seconds(60);
   absl::Duration max_timeout = absl::Hours(1);
   // Per stream (stdout and stderr each).

@@ -6,10 +6,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace sandboxd {
 namespace {
@@ -72,24 +74,70 @@ absl::Status CheckProtectedName(const std::string& name) {
   return absl::OkStatus();
 }
 
-// Finds the existing protected paths under `root`. Refuses a protected path that is a
+// The git directory a worktree's `.git` file points to ("gitdir: PATH"), if any.
+std::string WorktreeGitDir(const std::string& root, const std::string& dot_git) {
+  std::ifstream in(dot_git);
+  std::string line;
+  if (!std::getline(in, line)) return "";
+  absl::string_view target = line;
+  if (!absl::ConsumePrefix(&target, "gitdir: ") || target.empty()) return "";
+  std::string path = target[0] == '/' ? std::string(target) : absl::StrCat(root, "/", target);
+  char resolved[PATH_MAX];
+  return realpath(path.c_str(), resolved) != nullptr ? resolved : "";
+}
+
+// Sorts the protected paths under `root` into those to re-bind read-only and the
+// first missing component of those that are absent. Refuses a protected path that is a
 // symlink: a bind mount onto it would follow the link, so it could not be kept in place.
-absl::Status AddProtectedSubpaths(const std::string& root,
-                                  const std::vector<std::string>& names,
-                                  std::vector<std::string>& out) {
+absl::Status ProtectUnder(const std::string& root, const std::vector<std::string>& names,
+                          std::vector<std::string>& read_only,
+                          std::vector<std::string>& placeholders) {
   for (const std::string& name : names) {
-    std::string path = absl::StrCat(root == "/" ? "" : root, "/", name);
-    struct stat st;
-    if (lstat(path.c_str(), &st) != 0) continue;  // Absent: nothing to keep read-only.
-    if (S_ISLNK(st.st_mode)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "protected path ", path, " is a symlink inside writable root ", root,
-          "; it could be re-pointed, so the request is refused. Remove the symlink or "
-          "do not make ", root, " writable"));
+    std::string path = root;
+    for (absl::string_view part : absl::StrSplit(name, '/')) {
+      absl::StrAppend(&path, "/", part);
+      struct stat st;
+      if (lstat(path.c_str(), &st) != 0) {
+        // Below a file (ENOTDIR) nothing can be created anyway.
+        if (errno == ENOENT) placeholders.push_back(path);
+        break;
+      }
+      if (S_ISLNK(st.st_mode)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "protected path ", path, " is a symlink inside writable root ", root,
+            "; it could be re-pointed, so the request is refused. Remove the symlink or "
+            "do not make ", root, " writable"));
+      }
+      if (path.size() == root.size() + 1 + name.size()) {
+        read_only.push_back(path);
+        if (name == ".git" && S_ISREG(st.st_mode)) {
+          std::string git_dir = WorktreeGitDir(root, path);
+          if (!git_dir.empty()) read_only.push_back(git_dir);
+        }
+      }
     }
-    out.push_back(std::move(path));
   }
   return absl::OkStatus();
+}
+
+// The protected names in force: the operator's and the request's, with .git narrowed
+// to its config and hooks when the request allows git writes.
+absl::StatusOr<std::vector<std::string>> ProtectedNames(
+    const sandbox::v1::SandboxPolicy& proto, const Config& config) {
+  std::vector<std::string> requested = config.protected_names;
+  requested.insert(requested.end(), proto.protected_names().begin(),
+                   proto.protected_names().end());
+  std::vector<std::string> names;
+  for (const std::string& name : requested) {
+    if (absl::Status s = CheckProtectedName(name); !s.ok()) return s;
+    if (name == ".git" && proto.allow_git_writes()) {
+      names.push_back(".git/config");
+      names.push_back(".git/hooks");
+    } else {
+      names.push_back(name);
+    }
+  }
+  return names;
 }
 
 }  // namespace
@@ -120,43 +168,68 @@ absl::StatusOr<Policy> Policy::Create(const v1::SandboxPolicy& proto,
   absl::StatusOr<NetworkMode> network = ToNetwork(proto.network());
   if (!network.ok()) return network.status();
   policy.network_ = *network;
+  policy.private_tmp_ = config.private_tmp;
+  if (absl::Status s = policy.SetWritableRoots(proto, cwd, config); !s.ok()) return s;
+  if (absl::Status s = policy.SetReadRules(proto, cwd, config); !s.ok()) return s;
+  return policy;
+}
 
-  if (policy.mode_ != SandboxMode::kWorkspaceWrite) {
-    if (!proto.writable_roots().empty()) {
+absl::Status Policy::SetWritableRoots(const v1::SandboxPolicy& proto, const std::string& cwd,
+                                      const Config& config) {
+  if (mode_ != SandboxMode::kWorkspaceWrite) {
+    if (!proto.writable_roots().empty() || proto.allow_git_writes()) {
       return absl::InvalidArgumentError(
-          "policy.writable_roots only apply to mode WORKSPACE_WRITE; set the mode or "
-          "drop the roots");
+          "policy.writable_roots and policy.allow_git_writes only apply to mode "
+          "WORKSPACE_WRITE; set the mode or drop them");
     }
-    return policy;
+    return absl::OkStatus();
   }
-
-  std::vector<std::string> roots;
   for (int i = 0; i < proto.writable_roots_size(); ++i) {
     absl::StatusOr<std::string> root = CanonicalExistingPath(
         proto.writable_roots(i), absl::StrCat("policy.writable_roots[", i, "]"));
     if (!root.ok()) return root.status();
-    roots.push_back(*std::move(root));
+    writable_roots_.push_back(*std::move(root));
   }
-  if (!proto.exclude_cwd()) roots.push_back(cwd);
-  for (const std::string& root : roots) {
+  if (!proto.exclude_cwd()) writable_roots_.push_back(cwd);
+  for (const std::string& root : writable_roots_) {
     if (root == "/") {
       return absl::InvalidArgumentError(
           "a writable root of / would make everything writable; name narrower roots, "
           "set cwd to the workspace (or policy.exclude_cwd), or use DANGER_FULL_ACCESS");
     }
   }
-
-  std::vector<std::string> names = config.protected_names;
-  for (const std::string& name : proto.protected_names()) names.push_back(name);
-  for (const std::string& name : names) {
-    if (absl::Status s = CheckProtectedName(name); !s.ok()) return s;
-  }
-  for (const std::string& root : roots) {
-    absl::Status s = AddProtectedSubpaths(root, names, policy.read_only_subpaths_);
+  absl::StatusOr<std::vector<std::string>> names = ProtectedNames(proto, config);
+  if (!names.ok()) return names.status();
+  for (const std::string& root : writable_roots_) {
+    absl::Status s = ProtectUnder(root, *names, read_only_subpaths_, placeholders_);
     if (!s.ok()) return s;
   }
-  policy.writable_roots_ = std::move(roots);
-  return policy;
+  return absl::OkStatus();
+}
+
+absl::Status Policy::SetReadRules(const v1::SandboxPolicy& proto, const std::string& cwd,
+                                  const Config& config) {
+  for (int i = 0; i < proto.readable_roots_size(); ++i) {
+    absl::StatusOr<std::string> root = CanonicalExistingPath(
+        proto.readable_roots(i), absl::StrCat("policy.readable_roots[", i, "]"));
+    if (!root.ok()) return root.status();
+    readable_roots_.push_back(*std::move(root));
+  }
+  if (!readable_roots_.empty()) readable_roots_.push_back(cwd);
+
+  std::vector<std::string> denied = config.deny_read;
+  denied.insert(denied.end(), proto.deny_read().begin(), proto.deny_read().end());
+  for (const std::string& path : denied) {
+    if (path.empty() || path[0] != '/') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("deny_read path \"", path, "\" must be absolute"));
+    }
+    char resolved[PATH_MAX];
+    struct stat st;
+    if (realpath(path.c_str(), resolved) == nullptr || stat(resolved, &st) != 0) continue;
+    (S_ISDIR(st.st_mode) ? hidden_dirs_ : hidden_files_).push_back(resolved);
+  }
+  return absl::OkStatus();
 }
 
 SeccompMode Policy::seccomp_mode() const {

@@ -11,8 +11,8 @@
 namespace sandboxd {
 
 // A sandbox policy that passed validation. It can only be made by Create(), so code
-// that receives one may trust it: paths are absolute, canonical and existed at
-// validation time, and the mode is one the operator allows.
+// that receives one may trust it: paths are absolute, canonical and were checked
+// against the filesystem at validation time, and the mode is one the operator allows.
 class Policy {
  public:
   // Validates `proto` for a command that will run in `cwd` (absolute and canonical),
@@ -28,18 +28,37 @@ class Policy {
   NetworkMode network() const { return network_; }
   // The filter the command runs under, derived from mode and network.
   SeccompMode seccomp_mode() const;
+  bool private_tmp() const { return private_tmp_; }
+  // Empty: the whole filesystem is readable. Otherwise the only readable directories
+  // besides the system ones (the cwd included).
+  const std::vector<std::string>& readable_roots() const { return readable_roots_; }
   // Directories bound writable, in the order given (cwd last unless excluded).
   const std::vector<std::string>& writable_roots() const { return writable_roots_; }
   // Existing protected paths under the writable roots, re-bound read-only.
   const std::vector<std::string>& read_only_subpaths() const { return read_only_subpaths_; }
+  // The first missing component of each absent protected path: covered with /dev/null
+  // while the command runs, so that it cannot be created.
+  const std::vector<std::string>& placeholders() const { return placeholders_; }
+  // Existing paths hidden from the command.
+  const std::vector<std::string>& hidden_dirs() const { return hidden_dirs_; }
+  const std::vector<std::string>& hidden_files() const { return hidden_files_; }
 
  private:
   Policy() = default;
+  absl::Status SetWritableRoots(const sandbox::v1::SandboxPolicy& proto,
+                                const std::string& cwd, const Config& config);
+  absl::Status SetReadRules(const sandbox::v1::SandboxPolicy& proto, const std::string& cwd,
+                            const Config& config);
 
   SandboxMode mode_ = SandboxMode::kReadOnly;
   NetworkMode network_ = NetworkMode::kDisabled;
+  bool private_tmp_ = true;
+  std::vector<std::string> readable_roots_;
   std::vector<std::string> writable_roots_;
   std::vector<std::string> read_only_subpaths_;
+  std::vector<std::string> placeholders_;
+  std::vector<std::string> hidden_dirs_;
+  std::vector<std::string> hidden_files_;
 };
 
 // Resolves `path` to an absolute canonical path of something that exists.

@@ -71,6 +71,7 @@ TEST_F(PolicyTest, ExcludeCwdAndRequestProtectedNames) {
   ASSERT_TRUE(policy.ok()) << policy.status();
   EXPECT_THAT(policy->writable_roots(), ElementsAre(extra));
   EXPECT_THAT(policy->read_only_subpaths(), ElementsAre(extra + "/.hooks"));
+  EXPECT_THAT(policy->placeholders(), ElementsAre(extra + "/.git"));
 }
 
 TEST_F(PolicyTest, WritableRootsAreCanonical) {
@@ -127,7 +128,7 @@ INSTANTIATE_TEST_SUITE_P(
                         p.set_mode(v1::READ_ONLY);
                         p.add_writable_roots(dir);
                       },
-                      absl::StatusCode::kInvalidArgument, "only apply to mode WORKSPACE_WRITE"},
+                      absl::StatusCode::kInvalidArgument, "only apply to mode"},
         BadPolicyCase{"SlashIsWritable",
                       [](v1::SandboxPolicy& p, const std::string&) {
                         p.set_mode(v1::WORKSPACE_WRITE);
@@ -165,8 +166,78 @@ INSTANTIATE_TEST_SUITE_P(
                         p.set_mode(v1::WORKSPACE_WRITE);
                         ASSERT_EQ(symlink("/etc", (dir + "/work/.git").c_str()), 0);
                       },
-                      absl::StatusCode::kInvalidArgument, "is a symlink inside writable root"}),
+                      absl::StatusCode::kInvalidArgument, "is a symlink inside writable root"},
+        BadPolicyCase{"RelativeDenyRead",
+                      [](v1::SandboxPolicy& p, const std::string&) { p.add_deny_read("etc"); },
+                      absl::StatusCode::kInvalidArgument, "deny_read path \"etc\" must be absolute"},
+        BadPolicyCase{"MissingReadableRoot",
+                      [](v1::SandboxPolicy& p, const std::string& dir) {
+                        p.add_readable_roots(dir + "/missing");
+                      },
+                      absl::StatusCode::kInvalidArgument, "policy.readable_roots[0]"},
+        BadPolicyCase{"GitWritesOutsideWorkspaceWrite",
+                      [](v1::SandboxPolicy& p, const std::string&) { p.set_allow_git_writes(true); },
+                      absl::StatusCode::kInvalidArgument, "allow_git_writes only apply"}),
     [](const ::testing::TestParamInfo<BadPolicyCase>& info) { return info.param.name; });
+
+TEST_F(PolicyTest, AbsentProtectedPathsGetPlaceholdersAtTheFirstMissingComponent) {
+  std::string work = Mkdir("work");
+  Mkdir("work/config");
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  proto.add_protected_names("config/secrets/key");
+  absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_TRUE(policy->read_only_subpaths().empty());
+  EXPECT_THAT(policy->placeholders(), ElementsAre(work + "/.git", work + "/config/secrets"));
+}
+
+TEST_F(PolicyTest, WorktreeGitFileProtectsItsGitDir) {
+  std::string work = Mkdir("work");
+  std::string git_dir = Mkdir("main-repo-git-dir");
+  std::ofstream(work + "/.git") << "gitdir: ../main-repo-git-dir\n";
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_THAT(policy->read_only_subpaths(), ElementsAre(work + "/.git", git_dir));
+}
+
+TEST_F(PolicyTest, GitWritesNarrowTheProtectionToConfigAndHooks) {
+  std::string work = Mkdir("work");
+  Mkdir("work/.git");
+  Mkdir("work/.git/hooks");
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  proto.set_allow_git_writes(true);
+  absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_THAT(policy->read_only_subpaths(), ElementsAre(work + "/.git/hooks"));
+  EXPECT_THAT(policy->placeholders(), ElementsAre(work + "/.git/config"));
+}
+
+TEST_F(PolicyTest, DenyReadSortsDirectoriesFromFilesAndSkipsAbsentPaths) {
+  std::string secrets = Mkdir("secrets");
+  std::ofstream(dir_ + "/token") << "t";
+  config_.deny_read = {secrets};
+  v1::SandboxPolicy proto;
+  proto.add_deny_read(dir_ + "/token");
+  proto.add_deny_read(dir_ + "/absent");
+  absl::StatusOr<Policy> policy = Policy::Create(proto, "/", config_);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_THAT(policy->hidden_dirs(), ElementsAre(secrets));
+  EXPECT_THAT(policy->hidden_files(), ElementsAre(dir_ + "/token"));
+}
+
+TEST_F(PolicyTest, ReadableRootsIncludeTheCwd) {
+  std::string data = Mkdir("data");
+  std::string work = Mkdir("work");
+  v1::SandboxPolicy proto;
+  proto.add_readable_roots(data);
+  absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_THAT(policy->readable_roots(), ElementsAre(data, work));
+}
 
 TEST_F(PolicyTest, DangerAllowedByOperatorHasNoFilter) {
   config_.allow_danger_full_access = true;

@@ -57,9 +57,15 @@ absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
     return plan;
   }
   plan.backend = Backend::kBwrap;
+  plan.placeholders = policy.placeholders();
   launch.argv = BwrapArgs(config_.bwrap_path, policy, spec.cwd(), spec.argv());
   launch.seccomp_bpf = filters_.Get(plan.seccomp_mode);
   return plan;
+}
+
+absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
+  Placeholders::Lease lease = placeholders_->Acquire(plan.placeholders);
+  return RunWorker(plan.launch);
 }
 
 }  // namespace sandboxd

@@ -1,9 +1,14 @@
 #ifndef SANDBOXD_SANDBOX_RUNNER_H_
 #define SANDBOXD_SANDBOX_RUNNER_H_
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "sandbox/config.h"
 #include "sandbox/exec_spec.h"
+#include "sandbox/placeholders.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/worker.h"
 
@@ -12,6 +17,8 @@ namespace sandboxd {
 // How a request will run: the worker launch, and the facts a response reports.
 struct Plan {
   Launch launch;
+  // Absent protected paths to cover while the command runs (see Placeholders).
+  std::vector<std::string> placeholders;
   SandboxMode mode = SandboxMode::kReadOnly;
   Backend backend = Backend::kBwrap;
   SeccompMode seccomp_mode = SeccompMode::kRestricted;
@@ -26,17 +33,22 @@ class Runner {
   // Decides everything about running `spec` without running it. INVALID_ARGUMENT when
   // an unsandboxed program cannot be found in the request's PATH.
   absl::StatusOr<Plan> Prepare(const ExecSpec& spec) const;
-  // Runs a prepared plan to completion (see RunWorker).
-  absl::StatusOr<RunResult> Run(const Plan& plan) const { return RunWorker(plan.launch); }
+  // Runs a prepared plan to completion (see RunWorker), with the placeholders of
+  // absent protected paths in place while it runs.
+  absl::StatusOr<RunResult> Run(const Plan& plan) const;
 
   const Config& config() const { return config_; }
 
  private:
   Runner(Config config, SeccompFilters filters)
-      : config_(std::move(config)), filters_(std::move(filters)) {}
+      : config_(std::move(config)),
+        filters_(std::move(filters)),
+        placeholders_(std::make_unique<Placeholders>()) {}
 
   Config config_;
   SeccompFilters filters_;
+  // Shared by all runs; a pointer so that Runner stays movable.
+  std::unique_ptr<Placeholders> placeholders_;
 };
 
 }  // namespace sandboxd

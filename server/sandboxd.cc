@@ -39,6 +39,12 @@ ABSL_FLAG(bool, allow_danger_full_access, false,
           "Let requests ask for DANGER_FULL_ACCESS, which runs commands with no sandbox.");
 ABSL_FLAG(std::vector<std::string>, protected_names, {},
           "Comma-separated names kept read-only under every writable root, besides .git.");
+ABSL_FLAG(std::vector<std::string>, deny_read, {},
+          "Comma-separated absolute paths no command may read (the server's own config "
+          "and secrets, for example); they appear empty inside the sandbox.");
+ABSL_FLAG(bool, private_tmp, true,
+          "Give each command an empty /tmp of its own; when false, commands see the "
+          "host's /tmp read-only.");
 ABSL_FLAG(absl::Duration, default_timeout, absl::Seconds(60),
           "Timeout of requests that set none.");
 ABSL_FLAG(absl::Duration, max_timeout, absl::Hours(1), "Largest timeout a request may ask for.");
@@ -83,6 +89,12 @@ Config ConfigFromFlags() {
   for (const std::string& name : absl::GetFlag(FLAGS_protected_names)) {
     if (!name.empty()) config.protected_names.push_back(name);
   }
+  for (const std::string& path : absl::GetFlag(FLAGS_deny_read)) {
+    if (path.empty()) continue;
+    if (path[0] != '/') Die(absl::StrCat("--deny_read path ", path, " must be absolute"));
+    config.deny_read.push_back(path);
+  }
+  config.private_tmp = absl::GetFlag(FLAGS_private_tmp);
   config.default_timeout = absl::GetFlag(FLAGS_default_timeout);
   config.max_timeout = absl::GetFlag(FLAGS_max_timeout);
   config.default_output_limit = static_cast<size_t>(absl::GetFlag(FLAGS_default_output_limit));

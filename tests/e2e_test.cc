@@ -173,6 +173,30 @@ TEST_F(E2eTest, GitDirectoryStaysReadOnly) {
   EXPECT_NE(access((workspace_ + "/.git/config").c_str(), F_OK), 0);
 }
 
+TEST_F(E2eTest, ProtectedSymlinkIsRefused) {
+  ASSERT_EQ(symlink("/etc", (workspace_ + "/.git").c_str()), 0);
+  v1::ExecResponse response;
+  grpc::Status status = Call(InWorkspace({"true"}), response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("is a symlink inside writable root"));
+}
+
+TEST_F(E2eTest, GitCommitWorksWithGitWritesButHooksStayProtected) {
+  // Without .git, even git init cannot make one...
+  EXPECT_NE(Exec(InWorkspace({"git", "init", "-q"})).exit_code(), 0);
+  // ...but on the host it can, and then commits work inside the sandbox.
+  ASSERT_EQ(std::system(absl::StrCat("git init -q ", workspace_).c_str()), 0);
+  v1::ExecRequest commit = InWorkspace(
+      {"sh", "-c", "echo x > f && git add f && git -c user.name=a -c user.email=a@b commit -qm m"});
+  commit.mutable_policy()->set_allow_git_writes(true);
+  v1::ExecResponse response = Exec(commit);
+  EXPECT_EQ(response.exit_code(), 0) << response.stderr();
+  v1::ExecRequest hook = InWorkspace({"sh", "-c", "echo evil > .git/hooks/pre-commit"});
+  hook.mutable_policy()->set_allow_git_writes(true);
+  EXPECT_NE(Exec(hook).exit_code(), 0);
+  EXPECT_NE(access((workspace_ + "/.git/hooks/pre-commit").c_str(), F_OK), 0);
+}
+
 TEST_F(E2eTest, DevNullIsWritable) {
   v1::ExecResponse response =
       Exec(Request({"sh", "-c", "echo discarded > /dev/null && echo ok"}));

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -48,11 +49,18 @@ SandboxdProcess* Server(ServerUser user) {
 
 struct Case {
   std::string name;
-  // The probe's subcommand and arguments. {ws} is the writable workspace (the cwd),
-  // {outside} a read-only directory beside it, {server_pid} the server's pid, {sock} a
-  // Unix socket the test listens on.
+  // The probe's subcommand and arguments. {ws} is the writable workspace, {outside} a
+  // read-only directory beside it holding a file "secret", {fresh} a directory with no
+  // .git, {server_pid} the server's pid, {sock} a Unix socket the test listens on.
+  // {ws}/wt is a worktree whose .git file points to {ws}/realgit.
   std::vector<std::string> probe;
   bool network = false;
+  // Changes to the workspace-write policy, in the same placeholders.
+  std::vector<std::string> writable_roots = {};
+  std::vector<std::string> readable_roots = {};
+  std::vector<std::string> deny_read = {};
+  bool allow_git_writes = false;
+  std::string cwd = "{ws}";
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -72,10 +80,13 @@ class SandboxTest : public ::testing::TestWithParam<std::tuple<ServerUser, Case>
     ASSERT_TRUE(base.ok()) << base.status();
     base_ = *base;
     ws_ = base_ + "/ws";
-    for (const std::string& dir : {ws_, ws_ + "/.git", base_ + "/outside"}) {
+    for (const std::string& dir : {ws_, ws_ + "/.git", ws_ + "/wt", ws_ + "/realgit",
+                                   base_ + "/outside", base_ + "/fresh"}) {
       ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << dir;
       ASSERT_EQ(chown(dir.c_str(), Uid(), Uid()), 0);
     }
+    std::ofstream(base_ + "/outside/secret") << "TOPSECRET";
+    std::ofstream(ws_ + "/wt/.git") << "gitdir: ../realgit\n";
     // Socket paths must be short, and the sandbox's /tmp is private: /var/tmp it is.
     char sock_dir[] = "/var/tmp/escape_test.XXXXXX";
     ASSERT_NE(mkdtemp(sock_dir), nullptr);
@@ -102,20 +113,31 @@ class SandboxTest : public ::testing::TestWithParam<std::tuple<ServerUser, Case>
     chmod(path.c_str(), 0777);
   }
 
+  std::string Expand(const std::string& text) const {
+    return absl::StrReplaceAll(text, {{"{ws}", ws_},
+                                      {"{outside}", base_ + "/outside"},
+                                      {"{fresh}", base_ + "/fresh"},
+                                      {"{server_pid}", std::to_string(server_->pid())},
+                                      {"{sock}", sock_dir_ + "/host.sock"}});
+  }
+
   // Runs the case's probe in a workspace-write sandbox and returns the response.
   v1::ExecResponse RunProbe(const Case& c) {
     v1::ExecRequest request;
     request.add_argv(server_->probe());
-    for (const std::string& arg : c.probe) {
-      request.add_argv(absl::StrReplaceAll(
-          arg, {{"{ws}", ws_},
-                {"{outside}", base_ + "/outside"},
-                {"{server_pid}", std::to_string(server_->pid())},
-                {"{sock}", sock_dir_ + "/host.sock"}}));
+    for (const std::string& arg : c.probe) request.add_argv(Expand(arg));
+    request.set_cwd(Expand(c.cwd));
+    v1::SandboxPolicy& policy = *request.mutable_policy();
+    policy.set_mode(v1::WORKSPACE_WRITE);
+    policy.set_network(c.network ? v1::NETWORK_ENABLED : v1::NETWORK_DISABLED);
+    policy.set_allow_git_writes(c.allow_git_writes);
+    for (const std::string& root : c.writable_roots) policy.add_writable_roots(Expand(root));
+    for (const std::string& root : c.readable_roots) {
+      // The probe itself must stay readable.
+      policy.add_readable_roots(Expand(root));
+      policy.add_readable_roots(server_->probe().substr(0, server_->probe().rfind('/')));
     }
-    request.set_cwd(ws_);
-    request.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
-    request.mutable_policy()->set_network(c.network ? v1::NETWORK_ENABLED : v1::NETWORK_DISABLED);
+    for (const std::string& path : c.deny_read) policy.add_deny_read(Expand(path));
     auto stub = v1::SandboxService::NewStub(server_->channel());
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -160,6 +182,14 @@ INSTANTIATE_TEST_SUITE_P(
             Case{"WriteRootFilesystem", {"write", "/etc/sandboxd-escape"}},
             Case{"WriteIntoGit", {"write", "{ws}/.git/config"}},
             Case{"RenameGitAway", {"rename", "{ws}/.git", "{ws}/git-moved"}},
+            Case{"CreateAbsentGit", {"mkdir", "{fresh}/.git"}, false, {"{fresh}"}},
+            Case{"ReplaceAbsentGitWithSymlink", {"symlink", "/", "{fresh}/.git"}, false, {"{fresh}"}},
+            Case{"WriteWorktreeGitDir", {"write", "{ws}/realgit/config"}, false, {"{ws}"}, {}, {},
+                 false, "{ws}/wt"},
+            Case{"GitConfigWithGitWrites", {"write", "{ws}/.git/config"}, false, {}, {}, {}, true},
+            Case{"GitHooksWithGitWrites", {"mkdir", "{ws}/.git/hooks"}, false, {}, {}, {}, true},
+            Case{"ReadDeniedDirectory", {"read", "{outside}/secret"}, false, {}, {}, {"{outside}"}},
+            Case{"ReadOutsideReadableRoots", {"read", "{outside}/secret"}, false, {}, {"{ws}"}},
             // Mounts and namespaces.
             Case{"UnmountGitCover", {"umount", "{ws}/.git"}},
             Case{"RemountRootReadWrite", {"remount-rw", "/"}},
@@ -205,8 +235,39 @@ INSTANTIATE_TEST_SUITE_P(
                                          Case{"ConnectHostUnixSocketWithNetwork",
                                               {"unix-connect", "{sock}"},
                                               true},
-                                         Case{"ReadOwnProc", {"read", "/proc/self/status"}})),
+                                         Case{"ReadOwnProc", {"read", "/proc/self/status"}},
+                                         Case{"GitObjectsWithGitWrites",
+                                              {"write", "{ws}/.git/objects-file"},
+                                              false, {}, {}, {}, true},
+                                         Case{"ReadInsideReadableRoots",
+                                              {"read", "{ws}/wt/.git"},
+                                              false, {}, {"{ws}"}},
+                                         Case{"WriteWorktree", {"write", "{ws}/wt/file"},
+                                              false, {"{ws}"}, {}, {}, false, "{ws}/wt"})),
     CaseName);
+
+class HostStateTest : public SandboxTest {};
+
+// A denied file reads as empty; its content never reaches the command.
+TEST_P(HostStateTest, DeniedFileContentIsHidden) {
+  Case c{"ReadDeniedFile", {"read", "{outside}/secret"}};
+  c.deny_read = {"{outside}/secret"};
+  v1::ExecResponse response = RunProbe(c);
+  EXPECT_THAT(response.stdout(), Not(HasSubstr("TOPSECRET")));
+}
+
+// The empty file that covers an absent .git while the command runs is gone after it.
+TEST_P(HostStateTest, AbsentGitLeavesNoTrace) {
+  Case c{"CreateAbsentGit", {"mkdir", "{fresh}/.git"}};
+  c.writable_roots = {"{fresh}"};
+  v1::ExecResponse response = RunProbe(c);
+  EXPECT_NE(response.exit_code(), 0);
+  EXPECT_NE(access(Expand("{fresh}/.git").c_str(), F_OK), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Host, HostStateTest,
+                         ::testing::Combine(kUsers, ::testing::Values(Case{"Host", {}})),
+                         CaseName);
 
 class InheritanceTest : public SandboxTest {};
 

@@ -64,7 +64,9 @@ absl::StatusOr<std::unique_ptr<SandboxdProcess>> SandboxdProcess::Start(Options 
 absl::Status SandboxdProcess::Spawn(const Options& options) {
   std::vector<std::string> args;
   std::string server = Runfile("server/sandboxd");
-  probe_ = Runfile("tests/probe");
+  // Canonical: runfiles are symlinks, which a sandbox restricted to some readable
+  // roots could not follow.
+  probe_ = std::filesystem::canonical(Runfile("tests/probe")).string();
   if (options.as_nobody) {
     absl::StatusOr<std::string> dir = MakeTempDir("/var/tmp/sandboxd_nobody");
     if (!dir.ok()) return dir.status();
@@ -73,7 +75,8 @@ absl::Status SandboxdProcess::Spawn(const Options& options) {
     if (chmod(dir_.c_str(), 0755) != 0 || chown(dir_.c_str(), kNobody, kNobody) != 0) {
       return absl::InternalError(absl::StrCat("cannot hand ", dir_, " to nobody"));
     }
-    for (auto [from, to] : {std::pair{&server, "/sandboxd"}, std::pair{&probe_, "/probe"}}) {
+    if (mkdir((dir_ + "/bin").c_str(), 0755) != 0) return absl::InternalError("mkdir bin");
+    for (auto [from, to] : {std::pair{&server, "/bin/sandboxd"}, std::pair{&probe_, "/bin/probe"}}) {
       if (absl::Status s = CopyExecutable(*from, dir_ + to); !s.ok()) return s;
       *from = dir_ + to;
     }

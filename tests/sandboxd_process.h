@@ -44,7 +44,8 @@ class SandboxdProcess {
   const std::string& address() const { return address_; }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   pid_t pid() const { return pid_; }
-  // The probe binary (tests/probe.cc) where the server's sandboxes can run it.
+  // The probe binary (tests/probe.cc) where the server's sandboxes can run it, as a
+  // canonical path.
   const std::string& probe() const { return probe_; }
   // A new directory, owned by the server's user and outside /tmp (the sandbox's /tmp
   // is private), for workspaces.
