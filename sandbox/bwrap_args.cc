@@ -5,10 +5,6 @@
 namespace sandboxd {
 namespace {
 
-// What a program needs to run when reads are restricted to a list of roots.
-constexpr const char* kSystemRoots[] = {"/usr", "/bin",   "/sbin",  "/lib",
-                                        "/lib32", "/lib64", "/libx32", "/etc"};
-
 void Add(std::vector<std::string>& args, std::initializer_list<std::string> more) {
   args.insert(args.end(), more);
 }
@@ -38,10 +34,16 @@ void AddReadableBase(const Policy& policy, std::vector<std::string>& args) {
 // Fresh kernel filesystems. When the server runs as root, the sandbox's uid 0 is the
 // host's uid 0 without capabilities, and /proc/sys files owned by root stay writable to
 // it in a fresh procfs (bwrap's own cover is skipped when access(W_OK) says no). Cover
-// them with the host's read-only view.
-void AddKernelFilesystems(std::vector<std::string>& args) {
-  Add(args, {"--dev", "/dev", "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
-             "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger"});
+// them with the host's read-only view. Where no procfs can be mounted, an empty tmpfs
+// hides the host's /proc, whose processes are not the sandbox's.
+void AddKernelFilesystems(const Policy& policy, std::vector<std::string>& args) {
+  Add(args, {"--dev", "/dev"});
+  if (!policy.mount_proc()) {
+    Add(args, {"--tmpfs", "/proc", "--remount-ro", "/proc"});
+    return;
+  }
+  Add(args, {"--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--ro-bind-try",
+             "/proc/sysrq-trigger", "/proc/sysrq-trigger"});
 }
 
 // A private /tmp per request. A cwd below it would vanish under the tmpfs, so it is
@@ -80,7 +82,7 @@ std::vector<std::string> BwrapArgs(const std::string& bwrap_path, const Policy& 
   std::vector<std::string> args = {bwrap_path};
   AddIsolation(policy, args);
   AddReadableBase(policy, args);
-  AddKernelFilesystems(args);
+  AddKernelFilesystems(policy, args);
   AddTmp(policy, cwd, args);
   AddWritableLayer(policy, args);
   Add(args, {"--chdir", cwd, "--seccomp", std::to_string(kSeccompFd), "--"});

@@ -12,12 +12,22 @@ namespace sandboxd {
 enum class SandboxMode { kReadOnly, kWorkspaceWrite, kDangerFullAccess };
 enum class NetworkMode { kDisabled, kEnabled };
 enum class SeccompMode { kNone, kBaseline, kRestricted };
-enum class Backend { kNone, kBwrap };
+enum class Backend { kNone, kBwrap, kLandlock };
 
 // The operator's settings that every request is validated against and completed with.
 // The server fills it from its flags; tests build it directly.
 struct Config {
+  // What enforces sandboxed policies: kBwrap where user namespaces work, else
+  // kLandlock (see host_features.h).
+  Backend backend = Backend::kBwrap;
   std::string bwrap_path = "/usr/bin/bwrap";
+  std::string landlock_exec_path;
+  // Whether sandboxes get a fresh /proc; hosts that refuse to mount one get an empty
+  // /proc instead.
+  bool mount_proc = true;
+  // Landlock cannot keep a protected path inside a writable root read-only. Without
+  // this, such requests are refused under the landlock backend.
+  bool danger_landlock_unprotected_paths = false;
   // Mode of a request that names none.
   SandboxMode default_mode = SandboxMode::kReadOnly;
   // Whether a request may ask for no sandbox at all.

@@ -169,6 +169,7 @@ absl::StatusOr<Policy> Policy::Create(const v1::SandboxPolicy& proto,
   if (!network.ok()) return network.status();
   policy.network_ = *network;
   policy.private_tmp_ = config.private_tmp;
+  policy.mount_proc_ = config.mount_proc;
   if (absl::Status s = policy.SetWritableRoots(proto, cwd, config); !s.ok()) return s;
   if (absl::Status s = policy.SetReadRules(proto, cwd, config); !s.ok()) return s;
   return policy;

@@ -10,6 +10,11 @@
 
 namespace sandboxd {
 
+// The system directories a program needs, readable even when a policy restricts reads
+// to its readable roots.
+inline constexpr const char* kSystemRoots[] = {"/usr",  "/bin",  "/sbin",   "/lib",
+                                               "/lib32", "/lib64", "/libx32", "/etc"};
+
 // A sandbox policy that passed validation. It can only be made by Create(), so code
 // that receives one may trust it: paths are absolute, canonical and were checked
 // against the filesystem at validation time, and the mode is one the operator allows.
@@ -29,6 +34,8 @@ class Policy {
   // The filter the command runs under, derived from mode and network.
   SeccompMode seccomp_mode() const;
   bool private_tmp() const { return private_tmp_; }
+  // Whether the sandbox gets a fresh /proc (false on hosts that refuse to mount one).
+  bool mount_proc() const { return mount_proc_; }
   // Empty: the whole filesystem is readable. Otherwise the only readable directories
   // besides the system ones (the cwd included).
   const std::vector<std::string>& readable_roots() const { return readable_roots_; }
@@ -53,6 +60,7 @@ class Policy {
   SandboxMode mode_ = SandboxMode::kReadOnly;
   NetworkMode network_ = NetworkMode::kDisabled;
   bool private_tmp_ = true;
+  bool mount_proc_ = true;
   std::vector<std::string> readable_roots_;
   std::vector<std::string> writable_roots_;
   std::vector<std::string> read_only_subpaths_;

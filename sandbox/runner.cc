@@ -1,12 +1,18 @@
 #include "sandbox/runner.h"
 
+#include <dirent.h>
+#include <ftw.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "sandbox/bwrap_args.h"
+#include "sandbox/landlock_args.h"
 
 namespace sandboxd {
 namespace {
@@ -29,12 +35,74 @@ absl::StatusOr<std::string> FindProgram(const std::string& name,
       absl::StrCat("argv[0] \"", name, "\" was not found in PATH ", path));
 }
 
+// The entries of / but /tmp, which the landlock backend lets commands read: Landlock
+// grants whole hierarchies, so leaving /tmp out is the only way to keep each request's
+// temporary files from the others.
+std::vector<std::string> RootEntriesButTmp() {
+  std::vector<std::string> entries;
+  DIR* root = opendir("/");
+  if (root == nullptr) return {"/"};
+  while (dirent* entry = readdir(root)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != ".." && name != "tmp") entries.push_back("/" + name);
+  }
+  closedir(root);
+  std::sort(entries.begin(), entries.end());
+  return entries;
+}
+
+int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
+  remove(path);
+  return 0;
+}
+
+// A directory of its own for one command under the landlock backend, removed with
+// everything in it when the command is done.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/sandboxd-tmp.XXXXXX";
+    if (mkdtemp(tmpl) != nullptr) path_ = tmpl;
+  }
+  ~TempDir() {
+    if (!path_.empty()) nftw(path_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Points TMPDIR, and HOME where the request left it at the default, at `dir`.
+void UseTempDir(const std::string& dir, std::vector<std::string>& env) {
+  for (std::string& entry : env) {
+    if (absl::StartsWith(entry, "TMPDIR=") || entry == "HOME=/tmp") {
+      entry = entry.substr(0, entry.find('=') + 1) + dir;
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<Runner> Runner::Create(Config config) {
   absl::StatusOr<SeccompFilters> filters = SeccompFilters::Compile();
   if (!filters.ok()) return filters.status();
-  return Runner(std::move(config), *std::move(filters));
+  Runner runner(std::move(config), *std::move(filters));
+  if (runner.config_.backend == Backend::kLandlock) {
+    runner.landlock_readable_base_ =
+        runner.config_.private_tmp ? RootEntriesButTmp() : std::vector<std::string>{"/"};
+  }
+  return runner;
+}
+
+absl::Status Runner::PrepareLandlock(const ExecSpec& spec, Plan& plan) const {
+  absl::StatusOr<std::vector<std::string>> argv = LandlockArgs(
+      config_.landlock_exec_path, spec.policy(), spec.cwd(),
+      config_.danger_landlock_unprotected_paths, landlock_readable_base_, spec.argv());
+  if (!argv.ok()) return argv.status();
+  plan.launch.argv = *std::move(argv);
+  plan.private_tmp_dir = spec.policy().private_tmp();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
@@ -56,16 +124,26 @@ absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
     launch.argv[0] = *std::move(program);
     return plan;
   }
-  plan.backend = Backend::kBwrap;
+  launch.seccomp_bpf = filters_.Get(plan.seccomp_mode);
+  plan.backend = config_.backend;
+  if (plan.backend == Backend::kLandlock) {
+    if (absl::Status s = PrepareLandlock(spec, plan); !s.ok()) return s;
+    return plan;
+  }
   plan.placeholders = policy.placeholders();
   launch.argv = BwrapArgs(config_.bwrap_path, policy, spec.cwd(), spec.argv());
-  launch.seccomp_bpf = filters_.Get(plan.seccomp_mode);
   return plan;
 }
 
 absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
   Placeholders::Lease lease = placeholders_->Acquire(plan.placeholders);
-  return RunWorker(plan.launch);
+  if (!plan.private_tmp_dir) return RunWorker(plan.launch);
+  TempDir tmp;
+  if (tmp.path().empty()) return absl::InternalError("cannot create a temporary directory");
+  Launch launch = plan.launch;
+  launch.argv.insert(launch.argv.begin() + 1, {"--write", tmp.path()});
+  UseTempDir(tmp.path(), launch.env);
+  return RunWorker(launch);
 }
 
 }  // namespace sandboxd

@@ -19,6 +19,8 @@ struct Plan {
   Launch launch;
   // Absent protected paths to cover while the command runs (see Placeholders).
   std::vector<std::string> placeholders;
+  // Landlock backend: give the command a temporary directory of its own as TMPDIR.
+  bool private_tmp_dir = false;
   SandboxMode mode = SandboxMode::kReadOnly;
   Backend backend = Backend::kBwrap;
   SeccompMode seccomp_mode = SeccompMode::kRestricted;
@@ -44,8 +46,11 @@ class Runner {
       : config_(std::move(config)),
         filters_(std::move(filters)),
         placeholders_(std::make_unique<Placeholders>()) {}
+  absl::Status PrepareLandlock(const ExecSpec& spec, Plan& plan) const;
 
   Config config_;
+  // Landlock backend: what may be read by default (the entries of / but /tmp).
+  std::vector<std::string> landlock_readable_base_;
   SeccompFilters filters_;
   // Shared by all runs; a pointer so that Runner stays movable.
   std::unique_ptr<Placeholders> placeholders_;

@@ -9,7 +9,9 @@
 namespace sandboxd {
 
 // Compiles the filter for `mode` into a classic BPF program for this host's
-// architecture, as bwrap's --seccomp expects it. Matching calls fail with EPERM;
+// architecture, as bwrap's --seccomp expects it. Every mode refuses new user
+// namespaces (unshare/clone with CLONE_NEWUSER: EPERM; clone3: ENOSYS). Matching calls
+// fail with EPERM;
 // everything else is allowed; a system call made through another ABI of the same
 // kernel (i386 via int 0x80, x32) kills the process, so it cannot get around the
 // filter. kNone has no filter and is an error here.

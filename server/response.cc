@@ -30,7 +30,15 @@ v1::Termination ToProto(Termination termination) {
 }  // namespace
 
 v1::Backend ToProto(Backend backend) {
-  return backend == Backend::kBwrap ? v1::BACKEND_BWRAP : v1::BACKEND_NONE;
+  switch (backend) {
+    case Backend::kNone:
+      return v1::BACKEND_NONE;
+    case Backend::kBwrap:
+      return v1::BACKEND_BWRAP;
+    case Backend::kLandlock:
+      return v1::BACKEND_LANDLOCK;
+  }
+  return v1::BACKEND_UNSPECIFIED;
 }
 
 v1::SeccompMode ToProto(SeccompMode mode) {

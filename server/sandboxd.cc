@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "sandbox/host_features.h"
 #include "sandbox/runner.h"
 #include "server/listen.h"
 #include "server/request_log.h"
@@ -33,6 +34,17 @@ ABSL_FLAG(std::string, listen, "",
           "in an owner-only directory, $XDG_RUNTIME_DIR/sandboxd/sandboxd.sock, "
           "/run/sandboxd/sandboxd.sock for root, else /tmp/sandboxd-UID/sandboxd.sock.");
 ABSL_FLAG(std::string, bwrap, "/usr/bin/bwrap", "Path of the bubblewrap binary.");
+ABSL_FLAG(std::string, backend, "auto",
+          "What enforces policies: bwrap, landlock, or auto (bwrap where user namespaces "
+          "work, else landlock).");
+ABSL_FLAG(std::string, landlock_exec, "",
+          "Path of sandboxd-landlock-exec (default: beside the sandboxd binary).");
+ABSL_FLAG(std::string, proc, "auto",
+          "/proc in sandboxes: fresh (a new procfs), empty, or auto (fresh where the host "
+          "allows it).");
+ABSL_FLAG(bool, danger_landlock_unprotected_paths, false,
+          "Under the landlock backend, run workspace-write requests although protected "
+          "paths (.git, ...) inside writable roots cannot be kept read-only there.");
 ABSL_FLAG(std::string, default_mode, "read-only",
           "Mode of requests that name none: read-only or workspace-write.");
 ABSL_FLAG(bool, allow_danger_full_access, false,
@@ -74,9 +86,44 @@ void KeepStdioOpen() {
   }
 }
 
+std::string BesideThisBinary(const std::string& name) {
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return name;
+  std::string path(self, static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/') + 1) + name;
+}
+
+// Picks the backend and /proc handling from the flags and what the host allows.
+void ApplyHostFeatures(const HostFeatures& host, Config& config) {
+  std::string backend = absl::GetFlag(FLAGS_backend);
+  if (backend == "auto") {
+    backend = host.user_namespaces ? "bwrap" : host.landlock_abi > 0 ? "landlock" : "none";
+  }
+  if (backend == "bwrap" && host.user_namespaces) {
+    config.backend = Backend::kBwrap;
+  } else if (backend == "landlock" && host.landlock_abi > 0) {
+    config.backend = Backend::kLandlock;
+  } else {
+    Die(absl::StrCat("no sandbox backend works with --backend=", absl::GetFlag(FLAGS_backend),
+                     " on this host: ", absl::StrJoin(host.notes, "; ")));
+  }
+  std::string proc = absl::GetFlag(FLAGS_proc);
+  if (proc != "auto" && proc != "fresh" && proc != "empty") {
+    Die(absl::StrCat("--proc=", proc, " is not auto, fresh or empty"));
+  }
+  config.mount_proc = proc == "fresh" || (proc == "auto" && host.proc_mount);
+}
+
 Config ConfigFromFlags() {
   Config config;
   config.bwrap_path = absl::GetFlag(FLAGS_bwrap);
+  config.landlock_exec_path = absl::GetFlag(FLAGS_landlock_exec);
+  if (config.landlock_exec_path.empty()) {
+    config.landlock_exec_path = BesideThisBinary("sandboxd-landlock-exec");
+  }
+  config.danger_landlock_unprotected_paths =
+      absl::GetFlag(FLAGS_danger_landlock_unprotected_paths);
   std::string mode = absl::GetFlag(FLAGS_default_mode);
   if (mode == "read-only") {
     config.default_mode = SandboxMode::kReadOnly;
@@ -107,11 +154,22 @@ Config ConfigFromFlags() {
       config.default_output_limit > config.max_output_limit) {
     Die("--default_output_limit must be at least 0 and at most --max_output_limit");
   }
-  if (access(config.bwrap_path.c_str(), X_OK) != 0) {
-    Die(absl::StrCat("bubblewrap is not at --bwrap=", config.bwrap_path,
-                     "; install it (apt-get install bubblewrap) or point --bwrap at it"));
-  }
   return config;
+}
+
+void LogHost(const HostFeatures& host, const Config& config) {
+  LogLine line("host");
+  line.Add("backend", config.backend == Backend::kBwrap ? "bwrap" : "landlock")
+      .Add("bwrap_version", host.bwrap_version)
+      .Add("user_namespaces", host.user_namespaces ? "yes" : "no")
+      .Add("proc", config.mount_proc ? "fresh" : "empty")
+      .Add("landlock_abi", host.landlock_abi)
+      .Add("seccomp", host.seccomp ? "yes" : "no");
+  if (!host.notes.empty()) line.Add("notes", absl::StrJoin(host.notes, "; "));
+  if (config.danger_landlock_unprotected_paths && config.backend == Backend::kLandlock) {
+    line.Add("danger", "protected paths inside writable roots stay writable");
+  }
+  line.Write();
 }
 
 int Serve() {
@@ -126,6 +184,9 @@ int Serve() {
   KeepStdioOpen();
 
   Config config = ConfigFromFlags();
+  HostFeatures host = DetectHostFeatures(config.bwrap_path);
+  ApplyHostFeatures(host, config);
+  LogHost(host, config);
   absl::StatusOr<Runner> runner = Runner::Create(config);
   if (!runner.ok()) Die(absl::StrCat("cannot compile seccomp filters: ", runner.status().ToString()));
 
@@ -139,7 +200,7 @@ int Serve() {
     }
   }
 
-  SandboxServiceImpl service(*runner, absl::GetFlag(FLAGS_max_concurrent));
+  SandboxServiceImpl service(*runner, host, absl::GetFlag(FLAGS_max_concurrent));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -28,6 +28,18 @@ const char* ModeName(SandboxMode mode) {
   return "unknown";
 }
 
+const char* BackendName(Backend backend) {
+  switch (backend) {
+    case Backend::kNone:
+      return "none";
+    case Backend::kBwrap:
+      return "bwrap";
+    case Backend::kLandlock:
+      return "landlock";
+  }
+  return "unknown";
+}
+
 const char* TerminationName(Termination termination) {
   switch (termination) {
     case Termination::kExited:
@@ -71,8 +83,9 @@ void ClampToDeadline(grpc::ServerContext& context, Launch& launch) {
 
 }  // namespace
 
-SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, int max_concurrent)
-    : runner_(runner), max_concurrent_(max_concurrent) {
+SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, HostFeatures host,
+                                       int max_concurrent)
+    : runner_(runner), host_(std::move(host)), max_concurrent_(max_concurrent) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) == 0) {
     cancel_read_.Reset(fds[0]);
@@ -95,6 +108,20 @@ grpc::Status SandboxServiceImpl::Explain(grpc::ServerContext*, const v1::ExecReq
   return grpc::Status::OK;
 }
 
+grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext*,
+                                                 const v1::GetCapabilitiesRequest*,
+                                                 v1::GetCapabilitiesResponse* response) {
+  response->set_backend(ToProto(runner_.config().backend));
+  response->set_user_namespaces(host_.user_namespaces);
+  response->set_proc_mount(runner_.config().mount_proc);
+  response->set_landlock_abi(host_.landlock_abi);
+  response->set_seccomp(host_.seccomp);
+  response->set_bwrap_version(host_.bwrap_version);
+  response->set_danger_full_access_allowed(runner_.config().allow_danger_full_access);
+  for (const std::string& note : host_.notes) response->add_notes(note);
+  return grpc::Status::OK;
+}
+
 grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
                                       const v1::ExecRequest* request,
                                       v1::ExecResponse* response) {
@@ -112,7 +139,7 @@ grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
   absl::StatusOr<Plan> plan = PlanFor(*request);
   if (!plan.ok()) return refuse(plan.status());
   log.Add("mode", ModeName(plan->mode))
-      .Add("backend", plan->backend == Backend::kBwrap ? "bwrap" : "none");
+      .Add("backend", BackendName(plan->backend));
 
   RunSlot slot(running_, max_concurrent_);
   if (!slot.acquired()) {

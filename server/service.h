@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "sandbox/host_features.h"
 #include "sandbox/runner.h"
 #include "sandbox/unique_fd.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
@@ -15,12 +16,16 @@ namespace sandboxd {
 class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
  public:
   // At most `max_concurrent` commands run at once; more fail with RESOURCE_EXHAUSTED.
-  SandboxServiceImpl(const Runner& runner, int max_concurrent);
+  // `host` is what start-up found the host allows.
+  SandboxServiceImpl(const Runner& runner, HostFeatures host, int max_concurrent);
 
   grpc::Status Exec(grpc::ServerContext* context, const sandbox::v1::ExecRequest* request,
                     sandbox::v1::ExecResponse* response) override;
   grpc::Status Explain(grpc::ServerContext* context, const sandbox::v1::ExecRequest* request,
                        sandbox::v1::ExplainResponse* response) override;
+  grpc::Status GetCapabilities(grpc::ServerContext* context,
+                               const sandbox::v1::GetCapabilitiesRequest* request,
+                               sandbox::v1::GetCapabilitiesResponse* response) override;
 
   // Kills every running command (their responses say CANCELLED); for shutdown.
   void CancelAll() { cancel_write_.Reset(); }
@@ -30,6 +35,7 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
   absl::StatusOr<Plan> PlanFor(const sandbox::v1::ExecRequest& request) const;
 
   const Runner& runner_;
+  const HostFeatures host_;
   const int max_concurrent_;
   // Every running worker polls the read end; closing the write end hangs it up for all.
   UniqueFd cancel_read_;

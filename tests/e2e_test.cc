@@ -362,6 +362,38 @@ INSTANTIATE_TEST_SUITE_P(
                    grpc::StatusCode::PERMISSION_DENIED, "--allow_danger_full_access"}),
     [](const ::testing::TestParamInfo<BadRequest>& info) { return info.param.name; });
 
+TEST_F(E2eTest, CapabilitiesDescribeTheHost) {
+  grpc::ClientContext context;
+  v1::GetCapabilitiesResponse response;
+  ASSERT_TRUE(stub_->GetCapabilities(&context, v1::GetCapabilitiesRequest(), &response).ok());
+  EXPECT_EQ(response.backend(), v1::BACKEND_BWRAP);
+  EXPECT_TRUE(response.user_namespaces());
+  EXPECT_TRUE(response.proc_mount());
+  EXPECT_GE(response.landlock_abi(), 1);
+  EXPECT_TRUE(response.seccomp());
+  EXPECT_THAT(response.bwrap_version(), HasSubstr("bubblewrap"));
+  EXPECT_FALSE(response.danger_full_access_allowed());
+}
+
+TEST_F(E2eTest, ExplainShowsTheExactBwrapArgv) {
+  v1::ExecRequest request = InWorkspace({"make", "test"});
+  grpc::ClientContext context;
+  v1::ExplainResponse response;
+  ASSERT_TRUE(stub_->Explain(&context, request, &response).ok());
+  EXPECT_EQ(response.backend(), v1::BACKEND_BWRAP);
+  EXPECT_EQ(response.seccomp_mode(), v1::SECCOMP_RESTRICTED);
+  ASSERT_GE(response.argv_size(), 3);
+  EXPECT_EQ(response.argv(0), "/usr/bin/bwrap");
+  EXPECT_EQ(response.argv(response.argv_size() - 2), "make");
+  EXPECT_THAT(std::vector<std::string>(response.argv().begin(), response.argv().end()),
+              ::testing::IsSupersetOf(std::vector<std::string>{"--bind", workspace_,
+                                                               "--unshare-net", "--cap-drop"}));
+  EXPECT_EQ(response.cwd(), workspace_);
+  EXPECT_EQ(response.timeout().seconds(), 60);
+  // Nothing ran: no file appeared, and the placeholder for the absent .git was not made.
+  EXPECT_NE(access((workspace_ + "/.git").c_str(), F_OK), 0);
+}
+
 TEST_F(E2eTest, HealthServiceServes) {
   auto stub = grpc::health::v1::Health::NewStub(server_->channel());
   grpc::ClientContext context;

@@ -162,12 +162,14 @@ int Kill(const Args& a) {
   return Verdict(kill(static_cast<pid_t>(std::atoi(a[0].c_str())), 0) == 0, "kill");
 }
 
-// Succeeds (the forbidden thing) when the process holds any capability at all.
+// Succeeds (the forbidden thing) when the process holds any capability: permitted,
+// effective, inheritable or ambient. The bounding set is not held; it only caps what
+// an exec could grant, and no_new_privs already stops that.
 int Caps(const Args&) {
   std::ifstream status("/proc/self/status");
   std::string line, held;
   while (std::getline(status, line)) {
-    if (line.rfind("Cap", 0) != 0) continue;
+    if (line.rfind("Cap", 0) != 0 || line.rfind("CapBnd", 0) == 0) continue;
     if (line.find_first_not_of("0", line.find('\t') + 1) != std::string::npos) held += line + " ";
   }
   if (!held.empty()) {

@@ -76,7 +76,9 @@ absl::Status SandboxdProcess::Spawn(const Options& options) {
       return absl::InternalError(absl::StrCat("cannot hand ", dir_, " to nobody"));
     }
     if (mkdir((dir_ + "/bin").c_str(), 0755) != 0) return absl::InternalError("mkdir bin");
-    for (auto [from, to] : {std::pair{&server, "/bin/sandboxd"}, std::pair{&probe_, "/bin/probe"}}) {
+    std::string helper = Runfile("server/sandboxd-landlock-exec");
+    for (auto [from, to] : {std::pair{&server, "/bin/sandboxd"}, std::pair{&probe_, "/bin/probe"},
+                            std::pair{&helper, "/bin/sandboxd-landlock-exec"}}) {
       if (absl::Status s = CopyExecutable(*from, dir_ + to); !s.ok()) return s;
       *from = dir_ + to;
     }

@@ -136,6 +136,25 @@ TEST(ServerLifecycleTest, SigintWithNothingRunningExitsCleanly) {
   EXPECT_EQ(WEXITSTATUS(*status), 0);
 }
 
+// Hosts that refuse to mount /proc get an empty one, and the server says so.
+TEST(ServerLifecycleTest, EmptyProcWhereNoneCanBeMounted) {
+  SandboxdProcess::Options options;
+  options.flags = {"--proc=empty"};
+  auto server = SandboxdProcess::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::SandboxService::NewStub((*server)->channel());
+  v1::ExecRequest request;
+  for (const char* arg : {"sh", "-c", "ls -A /proc | wc -l"}) request.add_argv(arg);
+  grpc::ClientContext context;
+  v1::ExecResponse response;
+  ASSERT_TRUE(stub->Exec(&context, request, &response).ok());
+  EXPECT_EQ(response.stdout(), "0\n") << response.stderr();
+  grpc::ClientContext caps_context;
+  v1::GetCapabilitiesResponse caps;
+  ASSERT_TRUE(stub->GetCapabilities(&caps_context, v1::GetCapabilitiesRequest(), &caps).ok());
+  EXPECT_FALSE(caps.proc_mount());
+}
+
 TEST(ServerLifecycleTest, RefusesToListenBeyondLoopback) {
   // Not through SandboxdProcess: this server must never start listening.
   Launch launch;
