@@ -117,6 +117,18 @@ std::string FormatExplanation(const v1::ExplainResponse& response) {
   return out + "\n";
 }
 
+std::string FormatCapabilities(const v1::GetCapabilitiesResponse& response) {
+  auto yes_no = [](bool b) { return b ? "yes" : "no"; };
+  std::string out = absl::StrCat(
+      "backend: ", v1::Backend_Name(response.backend()), "\nbwrap: ", response.bwrap_version(),
+      "\nuser namespaces: ", yes_no(response.user_namespaces()),
+      "\nfresh /proc: ", yes_no(response.proc_mount()),
+      "\nlandlock ABI: ", response.landlock_abi(), "\nseccomp: ", yes_no(response.seccomp()),
+      "\ndanger-full-access allowed: ", yes_no(response.danger_full_access_allowed()), "\n");
+  for (const std::string& note : response.notes()) absl::StrAppend(&out, "note: ", note, "\n");
+  return out;
+}
+
 int ExitCodeFor(const v1::ExecResponse& response) {
   switch (response.termination()) {
     case v1::EXITED:

@@ -26,6 +26,9 @@ absl::StatusOr<sandbox::v1::ExecRequest> BuildExecRequest(const ParsedArgs& args
 // argv as one shell-quoted command line.
 std::string FormatExplanation(const sandbox::v1::ExplainResponse& response);
 
+// `response` for people, one fact a line, then the notes.
+std::string FormatCapabilities(const sandbox::v1::GetCapabilitiesResponse& response);
+
 // What `sandboxctl exec` exits with: the command's exit code, 128 + signal when it
 // was killed, kExitTimedOut when it timed out, kExitClientError when it was cancelled.
 int ExitCodeFor(const sandbox::v1::ExecResponse& response);

@@ -76,6 +76,18 @@ TEST(FormatExplanationTest, QuotesWhatAShellWouldSplit) {
   EXPECT_THAT(text, HasSubstr("  bwrap --chdir /src -- sh -c 'echo '\\''hi'\\'' there'\n"));
 }
 
+TEST(FormatCapabilitiesTest, OneFactALineThenNotes) {
+  v1::GetCapabilitiesResponse response;
+  response.set_backend(v1::BACKEND_LANDLOCK);
+  response.set_landlock_abi(7);
+  response.add_notes("no user namespaces");
+  std::string text = FormatCapabilities(response);
+  EXPECT_THAT(text, HasSubstr("backend: BACKEND_LANDLOCK\n"));
+  EXPECT_THAT(text, HasSubstr("user namespaces: no\n"));
+  EXPECT_THAT(text, HasSubstr("landlock ABI: 7\n"));
+  EXPECT_THAT(text, HasSubstr("note: no user namespaces\n"));
+}
+
 TEST(ExitCodeForTest, FollowsTheShellConventions) {
   v1::ExecResponse response;
   response.set_termination(v1::EXITED);

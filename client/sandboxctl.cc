@@ -44,7 +44,8 @@ constexpr char kUsage[] =
     "Commands:\n"
     "  exec [options] -- CMD [ARGS...]     run a command in the sandbox\n"
     "  explain [options] -- CMD [ARGS...]  show how the server would run it (bwrap argv,\n"
-    "                                      seccomp mode, environment) without running it\n\n"
+    "                                      seccomp mode, environment) without running it\n"
+    "  capabilities                        what the server's host allows, and its backend\n\n"
     "Global options:\n";
 
 int Fail(const std::string& message) {
@@ -151,6 +152,17 @@ int Explain(v1::SandboxService::Stub& stub, const std::string& address,
   return 0;
 }
 
+int Capabilities(const std::string& address) {
+  auto stub = v1::SandboxService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::GetCapabilitiesResponse response;
+  grpc::Status status = stub->GetCapabilities(&context, v1::GetCapabilitiesRequest(), &response);
+  if (!status.ok()) return RpcFailure(address, status);
+  std::cout << FormatCapabilities(response);
+  return 0;
+}
+
 int RunCommand(const std::string& command, const std::string& address,
                const std::vector<std::string>& words) {
   bool help = false;
@@ -175,6 +187,7 @@ int Main(int argc, char** argv) {
   if (command == "exec" || command == "explain") {
     return RunCommand(command, ServerAddress(*global), rest);
   }
+  if (command == "capabilities") return Capabilities(ServerAddress(*global));
   return Fail(absl::StrCat("unknown command \"", command, "\"; see sandboxctl --help"));
 }
 

@@ -96,6 +96,17 @@ TEST_F(SandboxctlTest, UnreachableServerIsExplained) {
   EXPECT_THAT(result.stderr_data.Contents(), HasSubstr("Is the server running?"));
 }
 
+TEST_F(SandboxctlTest, ExplainAndCapabilitiesPrintWithoutRunning) {
+  RunResult explain = Sandboxctl({"explain", "--", "touch", "/tmp/x"}, server_->address());
+  EXPECT_EQ(explain.exit_code, 0) << explain.stderr_data.Contents();
+  EXPECT_THAT(explain.stdout_data.Contents(), HasSubstr("backend: BACKEND_BWRAP"));
+  EXPECT_THAT(explain.stdout_data.Contents(), HasSubstr("/usr/bin/bwrap --new-session"));
+  EXPECT_THAT(explain.stdout_data.Contents(), HasSubstr("-- touch /tmp/x"));
+  RunResult caps = Sandboxctl({"capabilities"}, server_->address());
+  EXPECT_EQ(caps.exit_code, 0);
+  EXPECT_THAT(caps.stdout_data.Contents(), HasSubstr("user namespaces: yes"));
+}
+
 TEST_F(SandboxctlTest, HelpListsTheOptions) {
   RunResult result = Sandboxctl({"exec", "--help"}, server_->address());
   EXPECT_EQ(result.exit_code, 0);

@@ -1,0 +1,119 @@
+// The seed's network cases: common clients cannot reach a listener on the host's
+// loopback when the network is disabled; the controls show that the same commands
+// reach it when the network is enabled.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <gmock/gmock.h>
+#include <grpcpp/client_context.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_replace.h"
+#include "sandbox/v1/sandbox.grpc.pb.h"
+#include "tests/sandboxd_process.h"
+
+namespace sandboxd::testing {
+namespace {
+
+namespace v1 = ::sandbox::v1;
+
+struct Client {
+  std::string name;
+  // A shell command; {port} is the listener's port on 127.0.0.1.
+  std::string command;
+};
+
+void PrintTo(const Client& c, std::ostream* os) { *os << c.name; }
+
+class NetworkTest : public ::testing::TestWithParam<Client> {
+ protected:
+  static void SetUpTestSuite() {
+    signal(SIGPIPE, SIG_IGN);
+    auto server = SandboxdProcess::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = server->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr);
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(listen(listener_, 16), 0);
+    socklen_t len = sizeof addr;
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = std::to_string(ntohs(addr.sin_port));
+  }
+  void TearDown() override { close(listener_); }
+
+  v1::ExecResponse Run(v1::NetworkMode network) {
+    v1::ExecRequest request;
+    request.add_argv("bash");
+    request.add_argv("-c");
+    request.add_argv(absl::StrReplaceAll(GetParam().command, {{"{port}", port_}}));
+    request.mutable_policy()->set_network(network);
+    request.mutable_timeout()->set_seconds(20);
+    auto stub = v1::SandboxService::NewStub(server_->channel());
+    grpc::ClientContext context;
+    v1::ExecResponse response;
+    grpc::Status status = stub->Exec(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  static SandboxdProcess* server_;
+  int listener_ = -1;
+  std::string port_;
+};
+
+SandboxdProcess* NetworkTest::server_ = nullptr;
+
+class BlockedTest : public NetworkTest {};
+
+TEST_P(BlockedTest, WhenTheNetworkIsDisabled) {
+  v1::ExecResponse response = Run(v1::NETWORK_DISABLED);
+  EXPECT_EQ(response.termination(), v1::EXITED);
+  EXPECT_NE(response.exit_code(), 0) << response.stdout() << response.stderr();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Clients, BlockedTest,
+    ::testing::Values(
+        Client{"Curl", "curl -sS --max-time 3 http://127.0.0.1:{port}/"},
+        Client{"Wget", "wget -q -T 3 -t 1 -O- http://127.0.0.1:{port}/"},
+        Client{"Ping", "ping -c 1 -W 1 127.0.0.1"},
+        Client{"Netcat", "nc -z -w 3 127.0.0.1 {port}"},
+        Client{"NetcatIpv6", "nc -z -w 3 ::1 {port}"},
+        Client{"Ssh", "ssh -o BatchMode=yes -o ConnectTimeout=3 -p {port} 127.0.0.1 true"},
+        Client{"BashDevTcp", "exec 3<>/dev/tcp/127.0.0.1/{port}"}),
+    [](const ::testing::TestParamInfo<Client>& info) { return info.param.name; });
+
+// The controls: clients whose exit code tells a made connection from a refused one
+// (curl, wget and ssh wait for a reply that the silent listener never sends).
+class ReachableTest : public NetworkTest {};
+
+TEST_P(ReachableTest, WhenTheNetworkIsEnabled) {
+  v1::ExecResponse response = Run(v1::NETWORK_ENABLED);
+  EXPECT_EQ(response.exit_code(), 0) << response.stderr();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Clients, ReachableTest,
+    ::testing::Values(Client{"Netcat", "nc -z -w 3 127.0.0.1 {port}"},
+                      Client{"BashDevTcp", "exec 3<>/dev/tcp/127.0.0.1/{port}"}),
+    [](const ::testing::TestParamInfo<Client>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace sandboxd::testing
