@@ -11,7 +11,7 @@ namespace sandboxd {
 
 enum class SandboxMode { kReadOnly, kWorkspaceWrite, kDangerFullAccess };
 enum class NetworkMode { kDisabled, kEnabled };
-enum class SeccompMode { kNone, kBaseline, kRestricted };
+enum class SeccompMode { kNone, kBaseline, kRestricted, kProxyRouted };
 enum class Backend { kNone, kBwrap, kLandlock };
 
 // The operator's settings that every request is validated against and completed with.

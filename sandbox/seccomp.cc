@@ -79,6 +79,20 @@ absl::Status AddNetworkRules(scmp_filter_ctx ctx) {
   return DenyIf(ctx, "sendto", SCMP_A4(SCMP_CMP_NE, 0));
 }
 
+// Only inet sockets, to reach the local bridge to the proxy: no AF_UNIX socket or
+// socketpair (nothing may bypass the proxy through a host socket), nor netlink, packet
+// or any other family. A rule cannot say "not in {AF_INET, AF_INET6}", so every other
+// family is denied by name, and those past AF_MAX by range.
+absl::Status AddProxyRules(scmp_filter_ctx ctx) {
+  for (int family = 0; family < AF_MAX; ++family) {
+    if (family == AF_INET || family == AF_INET6) continue;
+    absl::Status s = DenyIf(ctx, "socket", SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family)));
+    if (!s.ok()) return s;
+  }
+  if (absl::Status s = DenyIf(ctx, "socket", SCMP_A0(SCMP_CMP_GE, AF_MAX)); !s.ok()) return s;
+  return DenyAll(ctx, "socketpair");
+}
+
 // Exports the filter as BPF through a memfd, since libseccomp 2.5 writes only to fds.
 absl::StatusOr<std::string> ExportBpf(scmp_filter_ctx ctx) {
   int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
@@ -115,6 +129,9 @@ absl::StatusOr<std::string> CompileSeccompFilter(SeccompMode mode) {
   if (mode == SeccompMode::kRestricted) {
     if (absl::Status s = AddNetworkRules(ctx.get()); !s.ok()) return s;
   }
+  if (mode == SeccompMode::kProxyRouted) {
+    if (absl::Status s = AddProxyRules(ctx.get()); !s.ok()) return s;
+  }
   return ExportBpf(ctx.get());
 }
 
@@ -124,8 +141,11 @@ absl::StatusOr<SeccompFilters> SeccompFilters::Compile() {
   if (!baseline.ok()) return baseline.status();
   absl::StatusOr<std::string> restricted = CompileSeccompFilter(SeccompMode::kRestricted);
   if (!restricted.ok()) return restricted.status();
+  absl::StatusOr<std::string> proxy = CompileSeccompFilter(SeccompMode::kProxyRouted);
+  if (!proxy.ok()) return proxy.status();
   filters.baseline_ = *std::move(baseline);
   filters.restricted_ = *std::move(restricted);
+  filters.proxy_routed_ = *std::move(proxy);
   return filters;
 }
 
@@ -135,6 +155,8 @@ const std::string& SeccompFilters::Get(SeccompMode mode) const {
       return baseline_;
     case SeccompMode::kRestricted:
       return restricted_;
+    case SeccompMode::kProxyRouted:
+      return proxy_routed_;
     case SeccompMode::kNone:
       break;
   }

@@ -14,7 +14,9 @@ namespace sandboxd {
 // fail with EPERM;
 // everything else is allowed; a system call made through another ABI of the same
 // kernel (i386 via int 0x80, x32) kills the process, so it cannot get around the
-// filter. kNone has no filter and is an error here.
+// filter. kNone has no filter and is an error here. kProxyRouted allows only inet
+// sockets (no AF_UNIX socket or socketpair), for commands whose only way out is a
+// proxy.
 absl::StatusOr<std::string> CompileSeccompFilter(SeccompMode mode);
 
 // The filters of every mode, compiled once at start-up.
@@ -27,6 +29,7 @@ class SeccompFilters {
  private:
   std::string baseline_;
   std::string restricted_;
+  std::string proxy_routed_;
   std::string none_;
 };
 

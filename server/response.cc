@@ -49,6 +49,8 @@ v1::SeccompMode ToProto(SeccompMode mode) {
       return v1::SECCOMP_BASELINE;
     case SeccompMode::kRestricted:
       return v1::SECCOMP_RESTRICTED;
+    case SeccompMode::kProxyRouted:
+      return v1::SECCOMP_PROXY_ROUTED;
   }
   return v1::SECCOMP_MODE_UNSPECIFIED;
 }

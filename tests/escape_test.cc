@@ -73,7 +73,8 @@ struct Case {
   std::string name;
   // The probe's subcommand and arguments. {ws} is the writable workspace, {outside} a
   // read-only directory beside it holding a file "secret", {fresh} a directory with no
-  // .git, {server_pid} the server's pid, {sock} a Unix socket the test listens on.
+  // .git, {server_pid} the server's pid, {sock} a Unix socket the test listens on,
+  // {host_tmp_file} a file in the host's /tmp (where other requests' files would be).
   // {ws}/wt is a worktree whose .git file points to {ws}/realgit.
   std::vector<std::string> probe;
   bool network = false;
@@ -108,6 +109,12 @@ class SandboxTest : public ::testing::TestWithParam<std::tuple<ServerUser, Case>
       ASSERT_EQ(chown(dir.c_str(), Uid(), Uid()), 0);
     }
     std::ofstream(base_ + "/outside/secret") << "TOPSECRET";
+    char tmp_file[] = "/tmp/escape_test_host_file.XXXXXX";
+    int fd = mkstemp(tmp_file);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    chmod(tmp_file, 0644);
+    host_tmp_file_ = tmp_file;
     std::ofstream(ws_ + "/wt/.git") << "gitdir: ../realgit\n";
     // Socket paths must be short, and the sandbox's /tmp is private: /var/tmp it is.
     char sock_dir[] = "/var/tmp/escape_test.XXXXXX";
@@ -118,6 +125,7 @@ class SandboxTest : public ::testing::TestWithParam<std::tuple<ServerUser, Case>
   }
   void TearDown() override {
     if (listener_ >= 0) close(listener_);
+    if (!host_tmp_file_.empty()) unlink(host_tmp_file_.c_str());
     for (const std::string& dir : {base_, sock_dir_}) {
       if (!dir.empty()) std::system(absl::StrCat("rm -rf ", dir).c_str());
     }
@@ -142,7 +150,8 @@ class SandboxTest : public ::testing::TestWithParam<std::tuple<ServerUser, Case>
                                       {"{outside}", base_ + "/outside"},
                                       {"{fresh}", base_ + "/fresh"},
                                       {"{server_pid}", std::to_string(server_->pid())},
-                                      {"{sock}", sock_dir_ + "/host.sock"}});
+                                      {"{sock}", sock_dir_ + "/host.sock"},
+                                      {"{host_tmp_file}", host_tmp_file_}});
   }
 
   // Runs the case's probe in a workspace-write sandbox and returns the response.
@@ -176,6 +185,7 @@ class SandboxTest : public ::testing::TestWithParam<std::tuple<ServerUser, Case>
   std::string base_;
   std::string ws_;
   std::string sock_dir_;
+  std::string host_tmp_file_;
   int listener_ = -1;
 };
 
@@ -211,6 +221,7 @@ INSTANTIATE_TEST_SUITE_P(
             Case{"WriteOutsideWritableRoots", {"write", "{outside}/file"}},
             Case{"WriteRootFilesystem", {"write", "/etc/sandboxd-escape"}},
             Case{"ReadOutsideReadableRoots", {"read", "{outside}/secret"}, false, {}, {"{ws}"}},
+            Case{"ReadHostTmp", {"read", "{host_tmp_file}"}},
             // Mounts and namespaces.
             Case{"RemountRootReadWrite", {"remount-rw", "/"}},
             Case{"MountTmpfs", {"mount", "{ws}"}},
