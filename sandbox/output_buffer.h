@@ -18,6 +18,8 @@ class OutputBuffer {
   explicit OutputBuffer(size_t limit);
 
   void Append(absl::string_view data);
+  // Counts `n` bytes that went elsewhere (streamed), keeping none of them.
+  void Count(uint64_t n) { total_ += n; }
   // The kept bytes: all of them, or head and tail joined when truncated().
   std::string Contents() const;
   bool truncated() const { return total_ > limit_; }

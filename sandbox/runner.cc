@@ -131,6 +131,7 @@ absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
     return plan;
   }
   plan.placeholders = policy.placeholders();
+  launch.command_depth = 2;  // bwrap, its init in the pid namespace, the command.
   launch.argv = BwrapArgs(config_.bwrap_path, policy, spec.cwd(), spec.argv());
   return plan;
 }

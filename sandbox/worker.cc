@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -26,6 +27,8 @@ constexpr int kFirstParentFd = 10;
 // How long output may keep flowing after a kill or exit before the pipes are dropped
 // (only a process outside a pid namespace, with no sandbox, can hold them that long).
 constexpr absl::Duration kDrainGrace = absl::Seconds(2);
+// How often Launch::is_cancelled is asked.
+constexpr absl::Duration kCancelCheckInterval = absl::Milliseconds(100);
 
 absl::Status ErrnoError(const char* what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
@@ -130,23 +133,28 @@ class Supervisor {
   absl::Status Run(absl::Time start) {
     deadline_ = start + launch_.timeout;
     while (!reaped_ || out_.valid() || err_.valid()) {
-      pollfd fds[5];
+      pollfd fds[6];
       int n = 0;
       for (const UniqueFd* fd : {&in_, &out_, &err_, &pidfd_}) {
         if (!fd->valid()) continue;
         fds[n++] = {fd->get(), static_cast<short>(fd == &in_ ? POLLOUT : POLLIN), 0};
       }
-      if (!reaped_ && !killed_ && launch_.cancel_fd >= 0) {
-        fds[n++] = {launch_.cancel_fd, POLLIN, 0};
+      for (int fd : {launch_.cancel_fd, launch_.signal_fd}) {
+        if (fd >= 0 && !reaped_ && !killed_) fds[n++] = {fd, POLLIN, 0};
       }
-      int rc = poll(fds, n, MillisUntil(deadline_));
+      int rc = poll(fds, n, PollTimeoutMillis());
       if (rc < 0 && errno != EINTR) {
         absl::Status error = ErrnoError("poll");
         KillTree();
         Reap();
         return error;
       }
+      if (!reaped_ && !killed_ && launch_.is_cancelled && launch_.is_cancelled()) {
+        Kill(Termination::kCancelled);
+        continue;
+      }
       if (rc == 0) {
+        if (absl::Now() < deadline_) continue;  // A cancellation check, not the deadline.
         if (reaped_ || killed_) break;  // Output held open past the grace: stop reading.
         Kill(Termination::kTimedOut);
         continue;
@@ -161,8 +169,10 @@ class Supervisor {
   }
 
  private:
-  static int MillisUntil(absl::Time deadline) {
-    absl::Duration left = deadline - absl::Now();
+  // Until the deadline, or the next cancellation check when someone may cancel.
+  int PollTimeoutMillis() const {
+    absl::Duration left = deadline_ - absl::Now();
+    if (launch_.is_cancelled) left = std::min(left, kCancelCheckInterval);
     if (left <= absl::ZeroDuration()) return 0;
     return static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))));
   }
@@ -170,12 +180,14 @@ class Supervisor {
   void Handle(int fd) {
     if (fd == launch_.cancel_fd) {
       Kill(Termination::kCancelled);
+    } else if (fd == launch_.signal_fd) {
+      DeliverSignals();
     } else if (fd == in_.get()) {
       WriteStdin();
     } else if (fd == out_.get()) {
-      Drain(out_, result_.stdout_data);
+      Drain(out_, 1, result_.stdout_data);
     } else if (fd == err_.get()) {
-      Drain(err_, result_.stderr_data);
+      Drain(err_, 2, result_.stderr_data);
     } else if (fd == pidfd_.get()) {
       // The process is a zombie now: its pid, and so its process group, cannot be
       // reused until it is reaped, so killing the group here cannot hit a stranger.
@@ -195,18 +207,56 @@ class Supervisor {
     }
   }
 
-  static void Drain(UniqueFd& fd, OutputBuffer& buffer) {
+  void Drain(UniqueFd& fd, int stream, OutputBuffer& buffer) {
     char buf[65536];
     for (;;) {
       ssize_t n = read(fd.get(), buf, sizeof buf);
       if (n > 0) {
-        buffer.Append(absl::string_view(buf, static_cast<size_t>(n)));
+        Output(stream, absl::string_view(buf, static_cast<size_t>(n)), buffer);
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
       if (n == 0 || errno != EAGAIN) fd.Reset();
       return;
     }
+  }
+
+  // Keeps the data, or passes on what fits within the output limit and counts the rest.
+  void Output(int stream, absl::string_view data, OutputBuffer& buffer) {
+    if (!launch_.on_output) {
+      buffer.Append(data);
+      return;
+    }
+    uint64_t sent = buffer.total_bytes();
+    if (sent < launch_.output_limit) {
+      size_t room = static_cast<size_t>(launch_.output_limit - sent);
+      launch_.on_output(stream, sent, data.substr(0, room));
+    }
+    buffer.Count(data.size());
+  }
+
+  // Each byte on signal_fd is a signal for the command's process group. Under bwrap the
+  // command sits two generations down (bwrap, then bwrap's init in the pid namespace,
+  // then the command in a session of its own); signalling bwrap instead would kill the
+  // sandbox rather than let the command handle the signal.
+  void DeliverSignals() {
+    unsigned char signals[64];
+    ssize_t n = read(launch_.signal_fd, signals, sizeof signals);
+    if (n <= 0) return;
+    pid_t target = pid_;
+    for (int depth = 0; depth < launch_.command_depth && target > 0; ++depth) {
+      target = FirstChild(target);
+    }
+    if (target <= 0) return;  // The command has not started yet or is gone.
+    for (ssize_t i = 0; i < n; ++i) {
+      if (kill(-target, signals[i]) != 0) kill(target, signals[i]);
+    }
+  }
+
+  static pid_t FirstChild(pid_t pid) {
+    std::ifstream children(absl::StrCat("/proc/", pid, "/task/", pid, "/children"));
+    pid_t child = 0;
+    return children >> child ? child : 0;
   }
 
   // Kills the tree for `why` and leaves a grace period to collect the last output.
@@ -259,9 +309,14 @@ class Supervisor {
 }  // namespace
 
 absl::StatusOr<RunResult> RunWorker(const Launch& launch) {
-  // Child stdin: a pipe we feed, or /dev/null when there is nothing to feed.
+  // Child stdin: the caller's pipe, a pipe we feed, or /dev/null when there is nothing
+  // to feed.
   UniqueFd child_in, parent_in;
-  if (launch.stdin_data.empty()) {
+  if (launch.stdin_fd >= 0) {
+    int fd = fcntl(launch.stdin_fd, F_DUPFD_CLOEXEC, kFirstParentFd);
+    if (fd < 0) return ErrnoError("fcntl(F_DUPFD_CLOEXEC)");
+    child_in.Reset(fd);
+  } else if (launch.stdin_data.empty()) {
     int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoError("open /dev/null");
     absl::StatusOr<UniqueFd> high = MoveHigh(fd, false);

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,22 @@ struct Launch {
   // Optional: when this fd becomes readable or hangs up, the process tree is killed
   // and the result says kCancelled. Not owned.
   int cancel_fd = -1;
+  // Optional: polled a few times a second; when it says true, the tree is killed and
+  // the result says kCancelled (a gRPC client that went away).
+  std::function<bool()> is_cancelled;
+
+  // Streaming. The command's stdin when set, instead of stdin_data: the caller writes
+  // into the pipe's other end. Not owned.
+  int stdin_fd = -1;
+  // Streaming. Each byte read from it is a signal number to deliver to the command's
+  // process group. Not owned.
+  int signal_fd = -1;
+  // How many generations below the spawned process the command runs, for signals: 2
+  // under bwrap with a pid namespace (bwrap, its init, the command), else 0.
+  int command_depth = 0;
+  // Streaming. Receives output as it arrives, up to output_limit bytes per stream, on
+  // the calling thread; RunResult's buffers then only count.
+  std::function<void(int fd, uint64_t offset, absl::string_view data)> on_output;
 };
 
 enum class Termination { kExited, kSignaled, kTimedOut, kCancelled };
@@ -56,9 +73,9 @@ struct RunResult {
 
 // Starts `launch` as a new process in its own session, feeds its stdin, collects stdout
 // and stderr concurrently (a command that fills one pipe cannot stall on the other), and
-// waits for it. Past the timeout, or on cancel_fd, it kills the process with SIGKILL; bwrap's
-// --die-with-parent and its pid namespace take the rest of the tree with it. With no
-// sandbox, the process group is killed as well.
+// waits for it. Past the timeout, or when cancelled, it kills the process with SIGKILL;
+// bwrap's --die-with-parent and its pid namespace take the rest of the tree with it.
+// Its process group is killed as well. on_output is called with fd 1 or 2.
 //
 // Safe to call from any thread of a multithreaded process: the process is started with
 // posix_spawn (clone with CLONE_VFORK), so nothing but fd set-up and exec runs in the

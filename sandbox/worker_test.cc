@@ -1,10 +1,14 @@
 #include "sandbox/worker.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -131,6 +135,83 @@ TEST_F(WorkerTest, LeavesNoFileDescriptorsBehind) {
     ASSERT_TRUE(RunWorker(launch).ok());
   }
   EXPECT_EQ(OpenFdCount(), before);
+}
+
+TEST_F(WorkerTest, StreamsOutputAsItArrives) {
+  Launch launch = Shell("echo first; sleep 0.5; echo second");
+  std::vector<std::pair<absl::Time, std::string>> chunks;
+  launch.on_output = [&](int fd, uint64_t offset, absl::string_view data) {
+    EXPECT_EQ(fd, 1);
+    EXPECT_EQ(offset, chunks.empty() ? 0u : 6u);
+    chunks.emplace_back(absl::Now(), std::string(data));
+  };
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(chunks.size(), 2u);
+  EXPECT_EQ(chunks[0].second, "first\n");
+  EXPECT_EQ(chunks[1].second, "second\n");
+  EXPECT_GE(chunks[1].first - chunks[0].first, absl::Milliseconds(300));
+  EXPECT_EQ(result->stdout_data.Contents(), "");  // Streamed, not kept.
+  EXPECT_EQ(result->stdout_data.total_bytes(), 13u);
+}
+
+TEST_F(WorkerTest, StreamedOutputStopsAtTheLimit) {
+  Launch launch = Shell("printf 0123456789");
+  launch.output_limit = 4;
+  std::string streamed;
+  launch.on_output = [&](int, uint64_t, absl::string_view data) {
+    streamed.append(data.data(), data.size());
+  };
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(streamed, "0123");
+  EXPECT_TRUE(result->stdout_data.truncated());
+  EXPECT_EQ(result->stdout_data.total_bytes(), 10u);
+}
+
+TEST_F(WorkerTest, StdinFromTheCallersPipe) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  Launch launch = Shell("tr a-z A-Z");
+  launch.stdin_fd = fds[0];
+  std::thread writer([&] {
+    ASSERT_EQ(write(fds[1], "live\n", 5), 5);
+    close(fds[1]);
+  });
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  writer.join();
+  close(fds[0]);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stdout_data.Contents(), "LIVE\n");
+}
+
+TEST_F(WorkerTest, SignalsReachTheCommandsProcessGroup) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+  Launch launch = Shell("trap 'echo caught; exit 3' INT; echo ready; while :; do sleep 0.05; done");
+  launch.signal_fd = fds[0];
+  launch.on_output = [&](int, uint64_t, absl::string_view data) {
+    unsigned char sigint = SIGINT;
+    if (data == "ready\n") {
+      ASSERT_EQ(write(fds[1], &sigint, 1), 1);
+    }
+  };
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  close(fds[0]);
+  close(fds[1]);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->termination, Termination::kExited);
+  EXPECT_EQ(result->exit_code, 3);
+}
+
+TEST_F(WorkerTest, CancellationKillsTheCommand) {
+  Launch launch = Shell("sleep 30");
+  absl::Time cancel_at = absl::Now() + absl::Milliseconds(200);
+  launch.is_cancelled = [&] { return absl::Now() > cancel_at; };
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->termination, Termination::kCancelled);
+  EXPECT_LT(result->wall_time, absl::Seconds(5));
 }
 
 TEST_F(WorkerTest, ReportsUsage) {

@@ -60,19 +60,21 @@ absl::Status CheckEncoding(v1::OutputEncoding encoding) {
       "output_encoding ", static_cast<int>(encoding), " is unknown; use OUTPUT_BYTES or OUTPUT_TEXT"));
 }
 
-// Holds one of the limited run slots for its lifetime.
-class RunSlot {
- public:
-  RunSlot(std::atomic<int>& running, int max) : running_(running) {
-    acquired_ = running_.fetch_add(1) < max;
-  }
-  ~RunSlot() { running_.fetch_sub(1); }
-  bool acquired() const { return acquired_; }
+grpc::Status Refuse(const absl::Status& status, LogLine& log) {
+  log.Add("status", absl::StatusCodeToString(status.code())).Add("message", status.message()).Write();
+  return ToGrpcStatus(status);
+}
 
- private:
-  std::atomic<int>& running_;
-  bool acquired_;
-};
+void LogResult(const RunResult& result, LogLine& log) {
+  log.Add("status", "OK")
+      .Add("termination", TerminationName(result.termination))
+      .Add("exit_code", result.exit_code)
+      .Add("signal", result.signal)
+      .Add("wall_ms", absl::ToInt64Milliseconds(result.wall_time))
+      .Add("stdout_bytes", static_cast<int64_t>(result.stdout_data.total_bytes()))
+      .Add("stderr_bytes", static_cast<int64_t>(result.stderr_data.total_bytes()))
+      .Write();
+}
 
 // A client deadline shorter than the command's timeout wins: nobody would be left to
 // receive the result.
@@ -122,45 +124,55 @@ grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+absl::StatusOr<Plan> SandboxServiceImpl::Admit(const v1::ExecRequest& request,
+                                               grpc::ServerContext& context, RunSlot& slot,
+                                               LogLine& log) {
+  log.Add("request_id", next_request_id_.fetch_add(1)).Add("peer", context.peer());
+  if (!request.argv().empty()) log.Add("argv0", request.argv(0));
+  absl::StatusOr<Plan> plan = PlanFor(request);
+  if (!plan.ok()) return plan.status();
+  log.Add("mode", ModeName(plan->mode)).Add("backend", BackendName(plan->backend));
+  if (!slot.acquired()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the server is already running ", max_concurrent_,
+        " commands (its --max_concurrent); retry later"));
+  }
+  ClampToDeadline(context, plan->launch);
+  plan->launch.cancel_fd = cancel_read_.get();
+  plan->launch.is_cancelled = [&context] { return context.IsCancelled(); };
+  return plan;
+}
+
 grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
                                       const v1::ExecRequest* request,
                                       v1::ExecResponse* response) {
   LogLine log("exec");
-  log.Add("request_id", next_request_id_.fetch_add(1)).Add("peer", context->peer());
-  if (!request->argv().empty()) log.Add("argv0", request->argv(0));
-
-  auto refuse = [&](const absl::Status& status) {
-    log.Add("status", absl::StatusCodeToString(status.code()))
-        .Add("message", status.message())
-        .Write();
-    return ToGrpcStatus(status);
-  };
-
-  absl::StatusOr<Plan> plan = PlanFor(*request);
-  if (!plan.ok()) return refuse(plan.status());
-  log.Add("mode", ModeName(plan->mode))
-      .Add("backend", BackendName(plan->backend));
-
   RunSlot slot(running_, max_concurrent_);
-  if (!slot.acquired()) {
-    return refuse(absl::ResourceExhaustedError(absl::StrCat(
-        "the server is already running ", max_concurrent_,
-        " commands (its --max_concurrent); retry later")));
-  }
-  ClampToDeadline(*context, plan->launch);
-  plan->launch.cancel_fd = cancel_read_.get();
+  absl::StatusOr<Plan> plan = Admit(*request, *context, slot, log);
+  if (!plan.ok()) return Refuse(plan.status(), log);
   absl::StatusOr<RunResult> result = runner_.Run(*plan);
-  if (!result.ok()) return refuse(result.status());
-
+  if (!result.ok()) return Refuse(result.status(), log);
   FillResponse(*plan, *result, request->output_encoding(), *response);
-  log.Add("status", "OK")
-      .Add("termination", TerminationName(result->termination))
-      .Add("exit_code", result->exit_code)
-      .Add("signal", result->signal)
-      .Add("wall_ms", absl::ToInt64Milliseconds(result->wall_time))
-      .Add("stdout_bytes", static_cast<int64_t>(result->stdout_data.total_bytes()))
-      .Add("stderr_bytes", static_cast<int64_t>(result->stderr_data.total_bytes()))
-      .Write();
+  LogResult(*result, log);
+  return grpc::Status::OK;
+}
+
+grpc::Status SandboxServiceImpl::ExecStream(grpc::ServerContext* context, ExecStreamIo* io) {
+  LogLine log("exec_stream");
+  v1::ExecStreamRequest first;
+  if (!io->Read(&first) || !first.has_start()) {
+    return Refuse(absl::InvalidArgumentError(
+                      "the first ExecStream message must be `start`, holding the request"),
+                  log);
+  }
+  const v1::ExecRequest& request = first.start();
+  RunSlot slot(running_, max_concurrent_);
+  absl::StatusOr<Plan> plan = Admit(request, *context, slot, log);
+  if (!plan.ok()) return Refuse(plan.status(), log);
+  ExecStreamSession session(*context, *io, request.output_encoding());
+  absl::StatusOr<RunResult> result = session.Run(runner_, *std::move(plan), request.stdin());
+  if (!result.ok()) return Refuse(result.status(), log);
+  LogResult(*result, log);
   return grpc::Status::OK;
 }
 

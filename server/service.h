@@ -7,9 +7,27 @@
 #include "sandbox/host_features.h"
 #include "sandbox/runner.h"
 #include "sandbox/unique_fd.h"
+#include "server/exec_stream.h"
+#include "server/request_log.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 
 namespace sandboxd {
+
+// Holds one of the limited run slots for its lifetime.
+class RunSlot {
+ public:
+  RunSlot(std::atomic<int>& running, int max) : running_(running) {
+    acquired_ = running_.fetch_add(1) < max;
+  }
+  RunSlot(const RunSlot&) = delete;
+  RunSlot& operator=(const RunSlot&) = delete;
+  ~RunSlot() { running_.fetch_sub(1); }
+  bool acquired() const { return acquired_; }
+
+ private:
+  std::atomic<int>& running_;
+  bool acquired_;
+};
 
 // The gRPC edge of sandbox.v1.SandboxService: validates, runs through the Runner,
 // converts results and statuses, and logs one line per request.
@@ -23,6 +41,7 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
                     sandbox::v1::ExecResponse* response) override;
   grpc::Status Explain(grpc::ServerContext* context, const sandbox::v1::ExecRequest* request,
                        sandbox::v1::ExplainResponse* response) override;
+  grpc::Status ExecStream(grpc::ServerContext* context, ExecStreamIo* io) override;
   grpc::Status GetCapabilities(grpc::ServerContext* context,
                                const sandbox::v1::GetCapabilitiesRequest* request,
                                sandbox::v1::GetCapabilitiesResponse* response) override;
@@ -33,6 +52,10 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
  private:
   // Validates `request` and decides how it would run.
   absl::StatusOr<Plan> PlanFor(const sandbox::v1::ExecRequest& request) const;
+  // PlanFor, plus a run slot (held by `slot`), and the plan tied to the call: its
+  // deadline, its cancellation, and server shutdown. Logs what it learns to `log`.
+  absl::StatusOr<Plan> Admit(const sandbox::v1::ExecRequest& request,
+                             grpc::ServerContext& context, RunSlot& slot, LogLine& log);
 
   const Runner& runner_;
   const HostFeatures host_;

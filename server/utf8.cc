@@ -58,4 +58,15 @@ std::string SanitizeUtf8(absl::string_view bytes) {
   return out;
 }
 
+size_t CutOffUtf8Suffix(absl::string_view bytes) {
+  // Look back at most 3 bytes for the lead byte of an unfinished sequence.
+  for (size_t back = 1; back <= 3 && back <= bytes.size(); ++back) {
+    uint8_t byte = static_cast<uint8_t>(bytes[bytes.size() - back]);
+    if ((byte & 0xC0) == 0x80) continue;  // A continuation byte: keep looking.
+    size_t need = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1;
+    return need > back ? back : 0;
+  }
+  return 0;
+}
+
 }  // namespace sandboxd

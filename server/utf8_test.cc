@@ -27,5 +27,15 @@ TEST(SanitizeUtf8Test, CutOffSequenceAtTheEnd) {
   EXPECT_EQ(SanitizeUtf8("ok\xE2\x82"), std::string("ok") + kFffd);
 }
 
+TEST(CutOffUtf8SuffixTest, FindsOnlyUnfinishedSequences) {
+  EXPECT_EQ(CutOffUtf8Suffix("abc"), 0u);
+  EXPECT_EQ(CutOffUtf8Suffix("caf\xC3\xA9"), 0u);     // Complete.
+  EXPECT_EQ(CutOffUtf8Suffix("caf\xC3"), 1u);         // 2-byte sequence, 1 present.
+  EXPECT_EQ(CutOffUtf8Suffix("x\xE2\x82"), 2u);       // 3-byte sequence, 2 present.
+  EXPECT_EQ(CutOffUtf8Suffix("x\xF0\x9F\x98"), 3u);   // 4-byte sequence, 3 present.
+  EXPECT_EQ(CutOffUtf8Suffix("\x80\x80\x80\x80"), 0u); // Garbage is not held back.
+  EXPECT_EQ(CutOffUtf8Suffix(""), 0u);
+}
+
 }  // namespace
 }  // namespace sandboxd

@@ -1,0 +1,265 @@
+// ExecStream end to end: live output, stdin, signals, and the command's tree dying with
+// the call (cancel, deadline) — plus cancellation of the unary Exec.
+
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <grpcpp/client_context.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "sandbox/v1/sandbox.grpc.pb.h"
+#include "tests/sandboxd_process.h"
+
+namespace sandboxd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+namespace v1 = ::sandbox::v1;
+using Stream = grpc::ClientReaderWriter<v1::ExecStreamRequest, v1::ExecStreamResponse>;
+
+int CountProcesses(const std::string& marker) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(marker) != std::string::npos) ++count;
+  }
+  return count;
+}
+
+bool GoneWithin(const std::string& marker, absl::Duration wait) {
+  absl::Time deadline = absl::Now() + wait;
+  while (CountProcesses(marker) > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return CountProcesses(marker) == 0;
+}
+
+v1::ExecStreamRequest Start(std::initializer_list<std::string> argv) {
+  v1::ExecStreamRequest message;
+  for (const std::string& arg : argv) message.mutable_start()->add_argv(arg);
+  return message;
+}
+
+// Everything a stream sent: output per stream, when each chunk came, and the result.
+struct Received {
+  std::string out, err;
+  std::vector<absl::Time> chunk_times;
+  v1::ExecResponse result;
+  bool has_result = false;
+};
+
+// Reads until the server ends the stream, half-closing after the result unless the
+// caller already did; calls `on_output` with stdout so far.
+Received ReadAll(Stream& stream, const std::function<void(const std::string&)>& on_output = {},
+                 bool half_close = true) {
+  Received received;
+  v1::ExecStreamResponse message;
+  while (stream.Read(&message)) {
+    if (message.has_result()) {
+      received.result = message.result();
+      received.has_result = true;
+      if (half_close) stream.WritesDone();
+      continue;
+    }
+    const v1::OutputChunk& chunk = message.output();
+    std::string& sink = chunk.stream() == v1::STDOUT ? received.out : received.err;
+    EXPECT_EQ(chunk.offset(), sink.size());
+    sink += chunk.data() + chunk.text();
+    received.chunk_times.push_back(absl::Now());
+    if (on_output && chunk.stream() == v1::STDOUT) on_output(received.out);
+  }
+  return received;
+}
+
+class StreamTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    signal(SIGPIPE, SIG_IGN);
+    auto server = SandboxdProcess::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = server->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::SandboxService::NewStub(server_->channel());
+  }
+
+  static SandboxdProcess* server_;
+  std::unique_ptr<v1::SandboxService::Stub> stub_;
+};
+
+SandboxdProcess* StreamTest::server_ = nullptr;
+
+TEST_F(StreamTest, OutputArrivesBeforeTheCommandEnds) {
+  grpc::ClientContext context;
+  auto stream = stub_->ExecStream(&context);
+  ASSERT_TRUE(stream->Write(Start({"sh", "-c", "echo first; sleep 1; echo second >&2"})));
+  Received received = ReadAll(*stream);
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_TRUE(received.has_result);
+  EXPECT_EQ(received.out, "first\n");
+  EXPECT_EQ(received.err, "second\n");
+  ASSERT_EQ(received.chunk_times.size(), 2u);
+  EXPECT_GE(received.chunk_times[1] - received.chunk_times[0], absl::Milliseconds(700));
+  EXPECT_EQ(received.result.termination(), v1::EXITED);
+  EXPECT_EQ(received.result.stdout(), "");  // It came in chunks.
+  EXPECT_EQ(received.result.stdout_total_bytes(), 6u);
+}
+
+TEST_F(StreamTest, StdinReachesTheCommandUntilClosed) {
+  grpc::ClientContext context;
+  auto stream = stub_->ExecStream(&context);
+  v1::ExecStreamRequest start = Start({"tr", "a-z", "A-Z"});
+  start.mutable_start()->set_stdin("first ");
+  ASSERT_TRUE(stream->Write(start));
+  v1::ExecStreamRequest more;
+  more.set_stdin("second");
+  ASSERT_TRUE(stream->Write(more));
+  v1::ExecStreamRequest close;
+  close.set_close_stdin(true);
+  ASSERT_TRUE(stream->Write(close));
+  Received received = ReadAll(*stream);
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(received.out, "FIRST SECOND");
+  EXPECT_EQ(received.result.exit_code(), 0);
+}
+
+TEST_F(StreamTest, HalfClosingClosesStdin) {
+  grpc::ClientContext context;
+  auto stream = stub_->ExecStream(&context);
+  v1::ExecStreamRequest start = Start({"wc", "-c"});
+  start.mutable_start()->set_stdin("12345");
+  ASSERT_TRUE(stream->Write(start));
+  ASSERT_TRUE(stream->WritesDone());
+  Received received = ReadAll(*stream, {}, /*half_close=*/false);
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(received.out, "5\n");
+}
+
+TEST_F(StreamTest, InterruptReachesTheCommand) {
+  grpc::ClientContext context;
+  auto stream = stub_->ExecStream(&context);
+  ASSERT_TRUE(stream->Write(Start(
+      {"sh", "-c", "trap 'echo caught; exit 7' INT; echo ready; while :; do sleep 0.1; done"})));
+  Received received = ReadAll(*stream, [&](const std::string& out) {
+    if (out != "ready\n") return;
+    v1::ExecStreamRequest interrupt;
+    interrupt.set_signal(v1::SIGNAL_INTERRUPT);
+    stream->Write(interrupt);
+  });
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(received.out, "ready\ncaught\n");
+  EXPECT_EQ(received.result.exit_code(), 7);
+}
+
+TEST_F(StreamTest, TerminateReachesTheWholeGroup) {
+  const std::string marker = "sleep 53117";
+  grpc::ClientContext context;
+  auto stream = stub_->ExecStream(&context);
+  ASSERT_TRUE(stream->Write(Start({"sh", "-c", marker + " & " + marker + " & echo ready; wait"})));
+  Received received = ReadAll(*stream, [&](const std::string& out) {
+    if (out != "ready\n") return;
+    v1::ExecStreamRequest terminate;
+    terminate.set_signal(v1::SIGNAL_TERMINATE);
+    stream->Write(terminate);
+  });
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(received.result.exit_code(), 128 + SIGTERM);  // sh itself, killed by it.
+  EXPECT_TRUE(GoneWithin(marker, absl::Seconds(5)));
+}
+
+TEST_F(StreamTest, CancelKillsTheTree) {
+  const std::string marker = "sleep 53118";
+  grpc::ClientContext context;
+  auto stream = stub_->ExecStream(&context);
+  ASSERT_TRUE(stream->Write(
+      Start({"sh", "-c", marker + " & setsid " + marker + " & echo ready; wait"})));
+  ReadAll(*stream, [&](const std::string& out) {
+    if (out == "ready\n") context.TryCancel();
+  });
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(GoneWithin(marker, absl::Seconds(5)));
+}
+
+TEST_F(StreamTest, DeadlineKillsTheTree) {
+  const std::string marker = "sleep 53119";
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  auto stream = stub_->ExecStream(&context);
+  ASSERT_TRUE(stream->Write(Start({"sh", "-c", marker + " & " + marker})));
+  ReadAll(*stream);
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_TRUE(GoneWithin(marker, absl::Seconds(5)));
+}
+
+TEST_F(StreamTest, TextChunksNeverSplitACharacter) {
+  grpc::ClientContext context;
+  auto stream = stub_->ExecStream(&context);
+  v1::ExecStreamRequest start = Start({"sh", "-c", "printf '\\303'; sleep 0.3; printf '\\251\\n'"});
+  start.mutable_start()->set_output_encoding(v1::OUTPUT_TEXT);
+  ASSERT_TRUE(stream->Write(start));
+  Received received = ReadAll(*stream);
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(received.out, "\xC3\xA9\n");
+}
+
+TEST_F(StreamTest, FirstMessageMustBeStart) {
+  grpc::ClientContext context;
+  auto stream = stub_->ExecStream(&context);
+  v1::ExecStreamRequest stdin_first;
+  stdin_first.set_stdin("x");
+  stream->Write(stdin_first);
+  stream->WritesDone();
+  ReadAll(*stream);
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("must be `start`"));
+}
+
+TEST_F(StreamTest, BadStartGetsAClearStatus) {
+  grpc::ClientContext context;
+  auto stream = stub_->ExecStream(&context);
+  v1::ExecStreamRequest start = Start({"true"});
+  start.mutable_start()->set_cwd("relative");
+  stream->Write(start);
+  ReadAll(*stream);
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// The unary call dies with its client too.
+TEST_F(StreamTest, CancellingAnExecKillsTheTree) {
+  const std::string marker = "sleep 53120";
+  grpc::ClientContext context;
+  v1::ExecRequest request;
+  for (const std::string& arg : {std::string("sh"), std::string("-c"), marker + " & " + marker}) {
+    request.add_argv(arg);
+  }
+  std::thread canceller([&] {
+    for (int i = 0; i < 100 && CountProcesses(marker) < 2; ++i) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    context.TryCancel();
+  });
+  v1::ExecResponse response;
+  grpc::Status status = stub_->Exec(&context, request, &response);
+  canceller.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(GoneWithin(marker, absl::Seconds(5)));
+}
+
+}  // namespace
+}  // namespace sandboxd::testing
