@@ -60,7 +60,7 @@ const std::vector<OptionSpec>& ExecOptions() {
       {"env", "NAME=VALUE", "set an environment variable", true},
       {"timeout", "DURATION", "kill the command after this long, e.g. 30s (default: the server's)"},
       {"output-limit", "BYTES", "bytes kept of stdout and of stderr"},
-      {"no-stdin", "", "do not pass this program's stdin on (it is passed when it is a pipe or file)"},
+      {"no-stdin", "", "do not pass this program's stdin on"},
       {"help", "", "show this help"},
   };
   return *options;

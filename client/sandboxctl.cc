@@ -2,8 +2,9 @@
 //
 //   sandboxctl [--server=ADDR] exec [options] -- CMD [ARGS...]
 //
-// Prints the command's stdout and stderr to its own and exits with the command's exit
-// code (128 + signal when killed, 124 on timeout, 125 when the command could not run).
+// Streams the command's stdout and stderr to its own as they come, passes its stdin on,
+// forwards Ctrl-C (and TERM, HUP, QUIT) to the command, and exits with the command's
+// exit code (128 + signal when killed, 124 on timeout, 125 when it could not run).
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/args.h"
 #include "client/exec_command.h"
+#include "client/stream_exec.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "server/listen.h"
 
@@ -60,44 +62,24 @@ std::string ServerAddress(const ParsedArgs& global) {
   return DefaultListenAddress();
 }
 
-// Stdin is passed on when it is a pipe or a file: a terminal would wait for typing, and
-// the unary call needs all of it up front.
-bool ReadStdinIfPiped(std::string& out) {
-  struct stat st;
-  if (fstat(STDIN_FILENO, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))) {
-    return false;
-  }
-  out.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  return true;
-}
-
-void WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<size_t>(n);
-  }
-}
-
-void ReportTruncation(const char* stream, bool truncated, uint64_t total, size_t kept) {
+void ReportTruncation(const char* stream, bool truncated, uint64_t total) {
   if (!truncated) return;
-  std::cerr << "sandboxctl: " << stream << " truncated: kept the first and last " << kept
-            << " of " << total << " bytes\n";
+  std::cerr << "sandboxctl: " << stream << " truncated: the command wrote " << total
+            << " bytes, more than --output-limit\n";
 }
 
 // Builds the request of exec and explain from their words; sets `help` (and prints
-// the help) when --help was asked for.
+// the help) when --help was asked for, and `pass_stdin` unless --no-stdin was.
 absl::StatusOr<v1::ExecRequest> RequestFromWords(const std::string& command,
                                                  const std::vector<std::string>& words,
-                                                 bool& help) {
+                                                 bool& help, bool& pass_stdin) {
   absl::StatusOr<ParsedArgs> args = ParseArgs(words, ExecOptions());
   if (!args.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(args.status().message(), " (see sandboxctl ", command, " --help)"));
   }
   help = args->Has("help");
+  pass_stdin = !args->Has("no-stdin");
   if (help) {
     std::cout << "Usage: sandboxctl " << command << " [options] -- CMD [ARGS...]\n\n"
               << OptionsHelp(ExecOptions());
@@ -105,11 +87,7 @@ absl::StatusOr<v1::ExecRequest> RequestFromWords(const std::string& command,
   }
   char cwd[4096];
   if (getcwd(cwd, sizeof cwd) == nullptr) cwd[0] = '\0';
-  absl::StatusOr<v1::ExecRequest> request = BuildExecRequest(*args, cwd);
-  if (request.ok() && command == "exec" && !args->Has("no-stdin")) {
-    ReadStdinIfPiped(*request->mutable_stdin());
-  }
-  return request;
+  return BuildExecRequest(*args, cwd);
 }
 
 int RpcFailure(const std::string& address, const grpc::Status& status) {
@@ -121,25 +99,23 @@ int RpcFailure(const std::string& address, const grpc::Status& status) {
   return Fail(status.error_message());
 }
 
-int Exec(v1::SandboxService::Stub& stub, const std::string& address,
-         const v1::ExecRequest& request) {
-  grpc::ClientContext context;
-  v1::ExecResponse response;
-  grpc::Status status = stub.Exec(&context, request, &response);
-  if (!status.ok()) return RpcFailure(address, status);
+int RpcFailure(const std::string& address, const absl::Status& status) {
+  return RpcFailure(address, grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                                          std::string(status.message())));
+}
 
-  WriteAll(STDOUT_FILENO, response.stdout());
-  WriteAll(STDERR_FILENO, response.stderr());
-  ReportTruncation("stdout", response.stdout_truncated(), response.stdout_total_bytes(),
-                   response.stdout().size());
-  ReportTruncation("stderr", response.stderr_truncated(), response.stderr_total_bytes(),
-                   response.stderr().size());
-  if (response.termination() == v1::TIMED_OUT) {
+int Exec(v1::SandboxService::Stub& stub, const std::string& address,
+         const v1::ExecRequest& request, bool pass_stdin, const sigset_t& signals) {
+  absl::StatusOr<v1::ExecResponse> response = StreamExec(stub, request, pass_stdin, signals);
+  if (!response.ok()) return RpcFailure(address, response.status());
+  ReportTruncation("stdout", response->stdout_truncated(), response->stdout_total_bytes());
+  ReportTruncation("stderr", response->stderr_truncated(), response->stderr_total_bytes());
+  if (response->termination() == v1::TIMED_OUT) {
     std::cerr << "sandboxctl: the command timed out and was killed\n";
-  } else if (response.termination() == v1::CANCELLED) {
+  } else if (response->termination() == v1::CANCELLED) {
     std::cerr << "sandboxctl: the command was cancelled (the server is shutting down)\n";
   }
-  return ExitCodeFor(response);
+  return ExitCodeFor(*response);
 }
 
 int Explain(v1::SandboxService::Stub& stub, const std::string& address,
@@ -165,13 +141,18 @@ int Capabilities(const std::string& address) {
 
 int RunCommand(const std::string& command, const std::string& address,
                const std::vector<std::string>& words) {
-  bool help = false;
-  absl::StatusOr<v1::ExecRequest> request = RequestFromWords(command, words, help);
+  bool help = false, pass_stdin = true;
+  absl::StatusOr<v1::ExecRequest> request = RequestFromWords(command, words, help, pass_stdin);
   if (!request.ok()) return Fail(std::string(request.status().message()));
   if (help) return 0;
+  // Forwarded signals are blocked before gRPC starts threads, which inherit the mask;
+  // one thread takes them with sigwait.
+  sigset_t signals = ForwardedSignals();
+  if (command == "exec") pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto stub = v1::SandboxService::NewStub(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  return command == "exec" ? Exec(*stub, address, *request) : Explain(*stub, address, *request);
+  if (command == "explain") return Explain(*stub, address, *request);
+  return Exec(*stub, address, *request, pass_stdin, signals);
 }
 
 int Main(int argc, char** argv) {

@@ -1,6 +1,12 @@
 // sandboxctl against a real server: output, exit codes, stdin, and errors.
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include <string>
 
@@ -15,6 +21,17 @@ namespace sandboxd::testing {
 namespace {
 
 using ::testing::HasSubstr;
+
+int CountProcesses(const std::string& marker) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(marker) != std::string::npos) ++count;
+  }
+  return count;
+}
 
 class SandboxctlTest : public ::testing::Test {
  protected:
@@ -32,16 +49,22 @@ class SandboxctlTest : public ::testing::Test {
   // Runs sandboxctl with `args`, talking to `address`, feeding it `stdin_data`.
   static RunResult Sandboxctl(const std::vector<std::string>& args,
                               const std::string& address, const std::string& stdin_data = "") {
+    Launch launch = SandboxctlLaunch(args, address);
+    launch.stdin_data = stdin_data;
+    absl::StatusOr<RunResult> result = RunWorker(launch);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return *std::move(result);
+  }
+
+  static Launch SandboxctlLaunch(const std::vector<std::string>& args,
+                                 const std::string& address) {
     Launch launch;
     launch.argv = {Runfile("client/sandboxctl")};
     launch.argv.insert(launch.argv.end(), args.begin(), args.end());
     launch.env = {"SANDBOXD_ADDRESS=" + address};
-    launch.stdin_data = stdin_data;
     launch.timeout = absl::Seconds(60);
     launch.output_limit = 1 << 20;
-    absl::StatusOr<RunResult> result = RunWorker(launch);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return *std::move(result);
+    return launch;
   }
 
   static SandboxdProcess* server_;
@@ -72,6 +95,70 @@ TEST_F(SandboxctlTest, TimeoutHasItsOwnExitCode) {
 TEST_F(SandboxctlTest, PipedStdinReachesTheCommand) {
   RunResult result = Sandboxctl({"exec", "--", "wc", "-c"}, server_->address(), "12345");
   EXPECT_EQ(result.stdout_data.Contents(), "5\n");
+}
+
+TEST_F(SandboxctlTest, OutputIsLive) {
+  Launch launch = SandboxctlLaunch({"exec", "--", "sh", "-c", "echo first; sleep 1; echo second"},
+                                   server_->address());
+  std::vector<absl::Time> arrivals;
+  launch.on_output = [&](int, uint64_t, absl::string_view) { arrivals.push_back(absl::Now()); };
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 0);
+  ASSERT_EQ(arrivals.size(), 2u);
+  EXPECT_GE(arrivals[1] - arrivals[0], absl::Milliseconds(700));
+}
+
+// Ctrl-C at sandboxctl reaches the command, which decides what to do with it.
+TEST_F(SandboxctlTest, InterruptIsForwarded) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+  Launch launch = SandboxctlLaunch(
+      {"exec", "--", "sh", "-c",
+       "trap 'echo caught; exit 7' INT; echo ready; while :; do sleep 0.1; done"},
+      server_->address());
+  launch.signal_fd = fds[0];
+  std::string out;
+  launch.on_output = [&](int, uint64_t, absl::string_view data) {
+    out.append(data.data(), data.size());
+    unsigned char sigint = SIGINT;
+    if (out == "ready\n") {
+      EXPECT_EQ(write(fds[1], &sigint, 1), 1);
+    }
+  };
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  close(fds[0]);
+  close(fds[1]);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(out, "ready\ncaught\n");
+  EXPECT_EQ(result->exit_code, 7);
+}
+
+// A client that dies takes its command with it: the server sees the call end.
+TEST_F(SandboxctlTest, KilledClientKillsTheTree) {
+  const std::string marker = "sleep 48213";
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+  Launch launch = SandboxctlLaunch(
+      {"exec", "--", "sh", "-c", marker + " & setsid " + marker + " & echo ready; wait"},
+      server_->address());
+  launch.signal_fd = fds[0];
+  launch.on_output = [&](int, uint64_t, absl::string_view data) {
+    unsigned char sigkill = SIGKILL;
+    if (data == "ready\n") {
+      EXPECT_EQ(write(fds[1], &sigkill, 1), 1);
+    }
+  };
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  close(fds[0]);
+  close(fds[1]);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->termination, Termination::kSignaled);
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (CountProcesses(marker) > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(CountProcesses(marker), 0);
 }
 
 TEST_F(SandboxctlTest, ServerFlagOverridesTheEnvironment) {
