@@ -64,8 +64,10 @@ ABSL_FLAG(int64_t, default_output_limit, 1 << 20,
           "Bytes kept of stdout and of stderr when a request sets no limit.");
 ABSL_FLAG(int64_t, max_output_limit, 64 << 20,
           "Largest output_limit_bytes a request may ask for.");
-ABSL_FLAG(int, max_concurrent, 64,
-          "Commands that may run at once; more are refused with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_concurrent, 16, "Commands that may run at once.");
+ABSL_FLAG(int, max_queued, 64,
+          "Requests that may wait for a free slot, in arrival order, within their gRPC "
+          "deadline; more are refused at once with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM or SIGINT, how long running commands may finish before they are "
           "killed.");
@@ -200,7 +202,11 @@ int Serve() {
     }
   }
 
-  SandboxServiceImpl service(*runner, host, absl::GetFlag(FLAGS_max_concurrent));
+  if (absl::GetFlag(FLAGS_max_concurrent) < 1 || absl::GetFlag(FLAGS_max_queued) < 0) {
+    Die("--max_concurrent must be at least 1 and --max_queued at least 0");
+  }
+  SandboxServiceImpl service(*runner, host, absl::GetFlag(FLAGS_max_concurrent),
+                             absl::GetFlag(FLAGS_max_queued));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

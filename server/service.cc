@@ -86,8 +86,8 @@ void ClampToDeadline(grpc::ServerContext& context, Launch& launch) {
 }  // namespace
 
 SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, HostFeatures host,
-                                       int max_concurrent)
-    : runner_(runner), host_(std::move(host)), max_concurrent_(max_concurrent) {
+                                       int max_concurrent, int max_queued)
+    : runner_(runner), host_(std::move(host)), queue_(max_concurrent, max_queued) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) == 0) {
     cancel_read_.Reset(fds[0]);
@@ -124,35 +124,32 @@ grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-absl::StatusOr<Plan> SandboxServiceImpl::Admit(const v1::ExecRequest& request,
-                                               grpc::ServerContext& context, RunSlot& slot,
-                                               LogLine& log) {
+absl::StatusOr<SandboxServiceImpl::Admitted> SandboxServiceImpl::Admit(
+    const v1::ExecRequest& request, grpc::ServerContext& context, LogLine& log) {
   log.Add("request_id", next_request_id_.fetch_add(1)).Add("peer", context.peer());
   if (!request.argv().empty()) log.Add("argv0", request.argv(0));
   absl::StatusOr<Plan> plan = PlanFor(request);
   if (!plan.ok()) return plan.status();
   log.Add("mode", ModeName(plan->mode)).Add("backend", BackendName(plan->backend));
-  if (!slot.acquired()) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the server is already running ", max_concurrent_,
-        " commands (its --max_concurrent); retry later"));
-  }
+  auto cancelled = [&context] { return context.IsCancelled(); };
+  absl::StatusOr<RunQueue::Ticket> ticket =
+      queue_.Acquire(absl::FromChrono(context.deadline()), cancelled);
+  if (!ticket.ok()) return ticket.status();
   ClampToDeadline(context, plan->launch);
   plan->launch.cancel_fd = cancel_read_.get();
-  plan->launch.is_cancelled = [&context] { return context.IsCancelled(); };
-  return plan;
+  plan->launch.is_cancelled = cancelled;
+  return Admitted{*std::move(plan), *std::move(ticket)};
 }
 
 grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
                                       const v1::ExecRequest* request,
                                       v1::ExecResponse* response) {
   LogLine log("exec");
-  RunSlot slot(running_, max_concurrent_);
-  absl::StatusOr<Plan> plan = Admit(*request, *context, slot, log);
-  if (!plan.ok()) return Refuse(plan.status(), log);
-  absl::StatusOr<RunResult> result = runner_.Run(*plan);
+  absl::StatusOr<Admitted> admitted = Admit(*request, *context, log);
+  if (!admitted.ok()) return Refuse(admitted.status(), log);
+  absl::StatusOr<RunResult> result = runner_.Run(admitted->plan);
   if (!result.ok()) return Refuse(result.status(), log);
-  FillResponse(*plan, *result, request->output_encoding(), *response);
+  FillResponse(admitted->plan, *result, request->output_encoding(), *response);
   LogResult(*result, log);
   return grpc::Status::OK;
 }
@@ -166,11 +163,10 @@ grpc::Status SandboxServiceImpl::ExecStream(grpc::ServerContext* context, ExecSt
                   log);
   }
   const v1::ExecRequest& request = first.start();
-  RunSlot slot(running_, max_concurrent_);
-  absl::StatusOr<Plan> plan = Admit(request, *context, slot, log);
-  if (!plan.ok()) return Refuse(plan.status(), log);
+  absl::StatusOr<Admitted> admitted = Admit(request, *context, log);
+  if (!admitted.ok()) return Refuse(admitted.status(), log);
   ExecStreamSession session(*context, *io, request.output_encoding());
-  absl::StatusOr<RunResult> result = session.Run(runner_, *std::move(plan), request.stdin());
+  absl::StatusOr<RunResult> result = session.Run(runner_, admitted->plan, request.stdin());
   if (!result.ok()) return Refuse(result.status(), log);
   LogResult(*result, log);
   return grpc::Status::OK;

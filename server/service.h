@@ -9,33 +9,20 @@
 #include "sandbox/unique_fd.h"
 #include "server/exec_stream.h"
 #include "server/request_log.h"
+#include "server/run_queue.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 
 namespace sandboxd {
-
-// Holds one of the limited run slots for its lifetime.
-class RunSlot {
- public:
-  RunSlot(std::atomic<int>& running, int max) : running_(running) {
-    acquired_ = running_.fetch_add(1) < max;
-  }
-  RunSlot(const RunSlot&) = delete;
-  RunSlot& operator=(const RunSlot&) = delete;
-  ~RunSlot() { running_.fetch_sub(1); }
-  bool acquired() const { return acquired_; }
-
- private:
-  std::atomic<int>& running_;
-  bool acquired_;
-};
 
 // The gRPC edge of sandbox.v1.SandboxService: validates, runs through the Runner,
 // converts results and statuses, and logs one line per request.
 class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
  public:
-  // At most `max_concurrent` commands run at once; more fail with RESOURCE_EXHAUSTED.
-  // `host` is what start-up found the host allows.
-  SandboxServiceImpl(const Runner& runner, HostFeatures host, int max_concurrent);
+  // At most `max_concurrent` commands run at once and `max_queued` more wait for a
+  // turn; beyond that requests fail with RESOURCE_EXHAUSTED. `host` is what start-up
+  // found the host allows.
+  SandboxServiceImpl(const Runner& runner, HostFeatures host, int max_concurrent,
+                     int max_queued);
 
   grpc::Status Exec(grpc::ServerContext* context, const sandbox::v1::ExecRequest* request,
                     sandbox::v1::ExecResponse* response) override;
@@ -52,18 +39,22 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
  private:
   // Validates `request` and decides how it would run.
   absl::StatusOr<Plan> PlanFor(const sandbox::v1::ExecRequest& request) const;
-  // PlanFor, plus a run slot (held by `slot`), and the plan tied to the call: its
-  // deadline, its cancellation, and server shutdown. Logs what it learns to `log`.
-  absl::StatusOr<Plan> Admit(const sandbox::v1::ExecRequest& request,
-                             grpc::ServerContext& context, RunSlot& slot, LogLine& log);
+  // A request cleared to run: its plan, tied to the call (deadline, cancellation,
+  // server shutdown), and the run slot it holds.
+  struct Admitted {
+    Plan plan;
+    RunQueue::Ticket ticket;
+  };
+  // PlanFor, then a turn in the run queue. Logs what it learns to `log`.
+  absl::StatusOr<Admitted> Admit(const sandbox::v1::ExecRequest& request,
+                                 grpc::ServerContext& context, LogLine& log);
 
   const Runner& runner_;
   const HostFeatures host_;
-  const int max_concurrent_;
+  RunQueue queue_;
   // Every running worker polls the read end; closing the write end hangs it up for all.
   UniqueFd cancel_read_;
   UniqueFd cancel_write_;
-  std::atomic<int> running_{0};
   std::atomic<int64_t> next_request_id_{1};
 };
 

@@ -13,6 +13,7 @@
 #include <grpcpp/client_context.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
@@ -153,6 +154,101 @@ TEST(ServerLifecycleTest, EmptyProcWhereNoneCanBeMounted) {
   v1::GetCapabilitiesResponse caps;
   ASSERT_TRUE(stub->GetCapabilities(&caps_context, v1::GetCapabilitiesRequest(), &caps).ok());
   EXPECT_FALSE(caps.proc_mount());
+}
+
+v1::ExecRequest Command(std::initializer_list<std::string> argv) {
+  v1::ExecRequest request;
+  for (const std::string& arg : argv) request.add_argv(arg);
+  return request;
+}
+
+grpc::Status CallWithDeadline(v1::SandboxService::Stub& stub, const v1::ExecRequest& request,
+                              absl::Duration deadline) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  v1::ExecResponse response;
+  return stub.Exec(&context, request, &response);
+}
+
+// One runs, one waits within its deadline, the rest are refused at once.
+TEST(ServerLifecycleTest, BoundedConcurrencyAndQueue) {
+  SandboxdProcess::Options options;
+  options.flags = {"--max_concurrent=1", "--max_queued=1"};
+  auto server = SandboxdProcess::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::SandboxService::NewStub((*server)->channel());
+
+  grpc::Status running_status;
+  std::thread running([&] {
+    running_status = CallWithDeadline(*stub, Command({"sleep", "2"}), absl::Seconds(30));
+  });
+  absl::SleepFor(absl::Milliseconds(300));  // The first call holds the only slot.
+
+  absl::Time start = absl::Now();
+  grpc::Status late = CallWithDeadline(*stub, Command({"true"}), absl::Milliseconds(400));
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << late.error_message();
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(300));  // It waited its deadline out.
+
+  grpc::Status queued_status;
+  std::thread queued([&] {
+    queued_status = CallWithDeadline(*stub, Command({"true"}), absl::Seconds(30));
+  });
+  absl::SleepFor(absl::Milliseconds(200));  // It takes the only place in the queue.
+  grpc::Status refused = CallWithDeadline(*stub, Command({"true"}), absl::Seconds(30));
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("--max_queued"));
+
+  running.join();
+  queued.join();
+  EXPECT_TRUE(running_status.ok()) << running_status.error_message();
+  EXPECT_TRUE(queued_status.ok()) << queued_status.error_message();
+}
+
+int OpenFds(pid_t pid) {
+  int count = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/fd"))) {
+    (void)entry;
+    ++count;
+  }
+  return count;
+}
+
+// Processes whose parent is `pid` (zombies included).
+int Children(pid_t pid) {
+  int count = 0;
+  for (const auto& task : std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"))) {
+    std::ifstream in(task.path() / "children");
+    pid_t child;
+    while (in >> child) ++count;
+  }
+  return count;
+}
+
+// Hundreds of requests of every kind leave no descriptor and no process behind.
+TEST(ServerLifecycleTest, NoLeaksAfterManyRequests) {
+  auto server = SandboxdProcess::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::SandboxService::NewStub((*server)->channel());
+  auto run_mix = [&](int rounds) {
+    for (int i = 0; i < rounds; ++i) {
+      v1::ExecRequest ok = Command({"sh", "-c", "echo out; echo err >&2; cat"});
+      ok.set_stdin("input");
+      CallWithDeadline(*stub, ok, absl::Seconds(30));
+      v1::ExecRequest timeout = Command({"sleep", "5"});
+      timeout.mutable_timeout()->set_nanos(20'000'000);
+      if (i % 10 == 0) CallWithDeadline(*stub, timeout, absl::Seconds(30));
+      CallWithDeadline(*stub, Command({"/no/such/program"}), absl::Seconds(30));
+      v1::ExecRequest bad = Command({"true"});
+      bad.set_cwd("relative");
+      CallWithDeadline(*stub, bad, absl::Seconds(30));
+    }
+  };
+  run_mix(10);  // Warm up: gRPC opens what it keeps.
+  int fds_before = OpenFds((*server)->pid());
+  run_mix(100);
+  EXPECT_EQ(OpenFds((*server)->pid()), fds_before);
+  EXPECT_EQ(Children((*server)->pid()), 0);
 }
 
 TEST(ServerLifecycleTest, RefusesToListenBeyondLoopback) {

@@ -1,0 +1,85 @@
+#include "server/run_queue.h"
+
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "absl/time/clock.h"
+
+namespace sandboxd {
+namespace {
+
+absl::Time Far() { return absl::Now() + absl::Hours(1); }
+
+TEST(RunQueueTest, RunsUpToTheLimitThenQueuesThenRefuses) {
+  RunQueue queue(1, 1);
+  absl::StatusOr<RunQueue::Ticket> first = queue.Acquire(Far(), nullptr);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(queue.running(), 1);
+
+  std::atomic<bool> second_ran{false};
+  std::thread second([&] {
+    absl::StatusOr<RunQueue::Ticket> ticket = queue.Acquire(Far(), nullptr);
+    EXPECT_TRUE(ticket.ok());
+    second_ran = true;
+  });
+  while (queue.queued() == 0) absl::SleepFor(absl::Milliseconds(5));
+
+  absl::StatusOr<RunQueue::Ticket> third = queue.Acquire(Far(), nullptr);
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_FALSE(second_ran);
+
+  { RunQueue::Ticket done = *std::move(first); }  // The first command ends.
+  second.join();
+  EXPECT_TRUE(second_ran);
+  EXPECT_EQ(queue.running(), 0);
+}
+
+TEST(RunQueueTest, DeadlineWhileWaiting) {
+  RunQueue queue(1, 4);
+  absl::StatusOr<RunQueue::Ticket> busy = queue.Acquire(Far(), nullptr);
+  absl::StatusOr<RunQueue::Ticket> late =
+      queue.Acquire(absl::Now() + absl::Milliseconds(100), nullptr);
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(queue.queued(), 0);
+}
+
+TEST(RunQueueTest, CancelWhileWaiting) {
+  RunQueue queue(1, 4);
+  absl::StatusOr<RunQueue::Ticket> busy = queue.Acquire(Far(), nullptr);
+  absl::Time cancel_at = absl::Now() + absl::Milliseconds(100);
+  absl::StatusOr<RunQueue::Ticket> gone =
+      queue.Acquire(Far(), [&] { return absl::Now() > cancel_at; });
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kCancelled);
+}
+
+// Waiters are served in arrival order, and one that gives up does not block the rest.
+TEST(RunQueueTest, ArrivalOrderSurvivesAbandonment) {
+  RunQueue queue(1, 8);
+  std::optional<absl::StatusOr<RunQueue::Ticket>> busy(queue.Acquire(Far(), nullptr));
+  std::vector<int> order;
+  absl::Mutex mu;
+  std::thread quitter([&] {
+    queue.Acquire(absl::Now() + absl::Milliseconds(50), nullptr).IgnoreError();
+  });
+  while (queue.queued() < 1) absl::SleepFor(absl::Milliseconds(2));
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 3; ++i) {
+    waiters.emplace_back([&, i] {
+      absl::StatusOr<RunQueue::Ticket> ticket = queue.Acquire(Far(), nullptr);
+      absl::MutexLock lock(&mu);
+      order.push_back(i);
+    });
+    absl::SleepFor(absl::Milliseconds(20));  // Let it take its place in line.
+  }
+  quitter.join();
+  busy.reset();
+  for (std::thread& waiter : waiters) waiter.join();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+}
+
+}  // namespace
+}  // namespace sandboxd
