@@ -1,5 +1,7 @@
 #include "client/exec_command.h"
 
+#include <functional>
+
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -43,6 +45,41 @@ std::string ShellQuote(const std::string& word) {
   return out + "'";
 }
 
+absl::StatusOr<uint64_t> Number(const ParsedArgs& args, const std::string& name) {
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(args.Get(name), &value)) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a whole number"));
+  }
+  return value;
+}
+
+absl::Status SetLimits(const ParsedArgs& args, v1::ExecRequest& request) {
+  v1::ResourceLimits& limits = *request.mutable_policy()->mutable_limits();
+  struct Field {
+    const char* option;
+    std::function<void(uint64_t)> set;
+  };
+  for (const Field& field : {
+           Field{"output-limit", [&](uint64_t v) { request.set_output_limit_bytes(v); }},
+           Field{"memory", [&](uint64_t v) { limits.set_memory_bytes(v); }},
+           Field{"file-size", [&](uint64_t v) { limits.set_file_size_bytes(v); }},
+           Field{"open-files", [&](uint64_t v) { limits.set_open_files(v); }},
+       }) {
+    if (!args.Has(field.option)) continue;
+    absl::StatusOr<uint64_t> value = Number(args, field.option);
+    if (!value.ok()) return value.status();
+    field.set(*value);
+  }
+  if (args.Has("cpu-time")) {
+    absl::Duration cpu;
+    if (!absl::ParseDuration(args.Get("cpu-time"), &cpu) || cpu <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("--cpu-time needs a positive duration such as 30s");
+    }
+    limits.mutable_cpu_time()->set_seconds(absl::ToInt64Seconds(absl::Ceil(cpu, absl::Seconds(1))));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 const std::vector<OptionSpec>& ExecOptions() {
@@ -60,6 +97,10 @@ const std::vector<OptionSpec>& ExecOptions() {
       {"env", "NAME=VALUE", "set an environment variable", true},
       {"timeout", "DURATION", "kill the command after this long, e.g. 30s (default: the server's)"},
       {"output-limit", "BYTES", "bytes kept of stdout and of stderr"},
+      {"cpu-time", "DURATION", "CPU time of each process, e.g. 30s"},
+      {"memory", "BYTES", "address space of each process"},
+      {"file-size", "BYTES", "largest file the command may write"},
+      {"open-files", "N", "open files of each process"},
       {"no-stdin", "", "do not pass this program's stdin on"},
       {"help", "", "show this help"},
   };
@@ -95,13 +136,7 @@ absl::StatusOr<v1::ExecRequest> BuildExecRequest(const ParsedArgs& args,
   if (args.Has("timeout")) {
     if (absl::Status s = SetTimeout(args.Get("timeout"), request); !s.ok()) return s;
   }
-  if (args.Has("output-limit")) {
-    uint64_t limit = 0;
-    if (!absl::SimpleAtoi(args.Get("output-limit"), &limit)) {
-      return absl::InvalidArgumentError("--output-limit needs a number of bytes");
-    }
-    request.set_output_limit_bytes(limit);
-  }
+  if (absl::Status s = SetLimits(args, request); !s.ok()) return s;
   return request;
 }
 
@@ -137,6 +172,10 @@ int ExitCodeFor(const v1::ExecResponse& response) {
       return 128 + response.signal();
     case v1::TIMED_OUT:
       return kExitTimedOut;
+    case v1::CPU_LIMIT:
+    case v1::FILE_SIZE_LIMIT:
+      // Killed by the limit's signal: 128 + it, however it was reported.
+      return response.signal() != 0 ? 128 + response.signal() : response.exit_code();
     default:
       return kExitClientError;
   }

@@ -30,7 +30,8 @@ std::string FormatExplanation(const sandbox::v1::ExplainResponse& response);
 std::string FormatCapabilities(const sandbox::v1::GetCapabilitiesResponse& response);
 
 // What `sandboxctl exec` exits with: the command's exit code, 128 + signal when it
-// was killed, kExitTimedOut when it timed out, kExitClientError when it was cancelled.
+// was killed (by a limit too), kExitTimedOut when it timed out, kExitClientError when
+// it was cancelled.
 int ExitCodeFor(const sandbox::v1::ExecResponse& response);
 
 }  // namespace sandboxd

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "sandbox/limits.h"
 
 namespace sandboxd {
 
@@ -43,6 +44,9 @@ struct Config {
   // Per stream (stdout and stderr each).
   size_t default_output_limit = size_t{1} << 20;
   size_t max_output_limit = size_t{64} << 20;
+  // Ceilings of the per-process limits, also their defaults; zero: no ceiling.
+  Limits max_limits;
+  std::string prlimit_path = "/usr/bin/prlimit";
 };
 
 }  // namespace sandboxd

@@ -103,6 +103,8 @@ absl::StatusOr<ExecSpec> ExecSpec::Create(const v1::ExecRequest& request,
   if (!timeout.ok()) return timeout.status();
   absl::StatusOr<size_t> output_limit = ValidOutputLimit(request, config);
   if (!output_limit.ok()) return output_limit.status();
+  absl::StatusOr<Limits> limits = ValidLimits(request.policy().limits(), config.max_limits);
+  if (!limits.ok()) return limits.status();
   absl::StatusOr<Policy> policy = Policy::Create(request.policy(), *cwd, config);
   if (!policy.ok()) return policy.status();
 
@@ -113,6 +115,7 @@ absl::StatusOr<ExecSpec> ExecSpec::Create(const v1::ExecRequest& request,
   spec.stdin_data_ = request.stdin();
   spec.timeout_ = *timeout;
   spec.output_limit_ = *output_limit;
+  spec.limits_ = *limits;
   return spec;
 }
 

@@ -41,6 +41,7 @@ class ExecSpec {
   // Bytes kept per output stream.
   size_t output_limit() const { return output_limit_; }
   const Policy& policy() const { return policy_; }
+  const Limits& limits() const { return limits_; }
 
  private:
   explicit ExecSpec(Policy policy) : policy_(std::move(policy)) {}
@@ -51,6 +52,7 @@ class ExecSpec {
   std::string stdin_data_;
   absl::Duration timeout_;
   size_t output_limit_ = 0;
+  Limits limits_;
   Policy policy_;
 };
 

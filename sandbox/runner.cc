@@ -1,6 +1,7 @@
 #include "sandbox/runner.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -82,6 +83,26 @@ void UseTempDir(const std::string& dir, std::vector<std::string>& env) {
   }
 }
 
+// A process that an rlimit stopped dies of its signal; bwrap reports that as exit
+// 128 + the signal. SIGXCPU comes from RLIMIT_CPU alone; SIGKILL (the hard limit, a
+// second later, for a process that caught SIGXCPU) counts only when the reported CPU
+// time shows it was spent.
+void NoteLimitReached(const Limits& limits, RunResult& result) {
+  if (result.termination != Termination::kExited && result.termination != Termination::kSignaled) {
+    return;
+  }
+  int signal = result.termination == Termination::kSignaled ? result.signal
+               : result.exit_code > 128                      ? result.exit_code - 128
+                                                              : 0;
+  bool cpu_spent = result.user_cpu + result.system_cpu >= limits.cpu_time;
+  if (limits.cpu_time > absl::ZeroDuration() &&
+      (signal == SIGXCPU || (signal == SIGKILL && cpu_spent))) {
+    result.termination = Termination::kCpuLimit;
+  } else if (limits.file_size_bytes != 0 && signal == SIGXFSZ) {
+    result.termination = Termination::kFileSizeLimit;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<Runner> Runner::Create(Config config) {
@@ -122,29 +143,47 @@ absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
     if (!program.ok()) return program.status();
     launch.argv = spec.argv();
     launch.argv[0] = *std::move(program);
+    AddLimits(spec.limits(), plan);
     return plan;
   }
   launch.seccomp_bpf = filters_.Get(plan.seccomp_mode);
   plan.backend = config_.backend;
   if (plan.backend == Backend::kLandlock) {
     if (absl::Status s = PrepareLandlock(spec, plan); !s.ok()) return s;
-    return plan;
+  } else {
+    plan.placeholders = policy.placeholders();
+    launch.command_depth = 2;  // bwrap, its init in the pid namespace, the command.
+    launch.argv = BwrapArgs(config_.bwrap_path, policy, spec.cwd(), spec.argv());
   }
-  plan.placeholders = policy.placeholders();
-  launch.command_depth = 2;  // bwrap, its init in the pid namespace, the command.
-  launch.argv = BwrapArgs(config_.bwrap_path, policy, spec.cwd(), spec.argv());
+  AddLimits(spec.limits(), plan);
   return plan;
+}
+
+void Runner::AddLimits(const Limits& limits, Plan& plan) const {
+  plan.limits = limits;
+  std::vector<std::string> argv = PrlimitPrefix(config_.prlimit_path, limits);
+  if (argv.empty()) return;
+  argv.insert(argv.end(), plan.launch.argv.begin(), plan.launch.argv.end());
+  plan.launch.argv = std::move(argv);
 }
 
 absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
   Placeholders::Lease lease = placeholders_->Acquire(plan.placeholders);
-  if (!plan.private_tmp_dir) return RunWorker(plan.launch);
-  TempDir tmp;
-  if (tmp.path().empty()) return absl::InternalError("cannot create a temporary directory");
-  Launch launch = plan.launch;
-  launch.argv.insert(launch.argv.begin() + 1, {"--write", tmp.path()});
-  UseTempDir(tmp.path(), launch.env);
-  return RunWorker(launch);
+  absl::StatusOr<RunResult> result;
+  if (plan.private_tmp_dir) {
+    TempDir tmp;
+    if (tmp.path().empty()) return absl::InternalError("cannot create a temporary directory");
+    Launch launch = plan.launch;
+    // Right after the launcher's name (and prlimit's arguments, when there are any).
+    auto launcher = std::find(launch.argv.begin(), launch.argv.end(), config_.landlock_exec_path);
+    launch.argv.insert(launcher + 1, {"--write", tmp.path()});
+    UseTempDir(tmp.path(), launch.env);
+    result = RunWorker(launch);
+  } else {
+    result = RunWorker(plan.launch);
+  }
+  if (result.ok()) NoteLimitReached(plan.limits, *result);
+  return result;
 }
 
 }  // namespace sandboxd

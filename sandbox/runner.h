@@ -21,6 +21,8 @@ struct Plan {
   std::vector<std::string> placeholders;
   // Landlock backend: give the command a temporary directory of its own as TMPDIR.
   bool private_tmp_dir = false;
+  // The rlimits set on the command (by prlimit, ahead of launch.argv[0]).
+  Limits limits;
   SandboxMode mode = SandboxMode::kReadOnly;
   Backend backend = Backend::kBwrap;
   SeccompMode seccomp_mode = SeccompMode::kRestricted;
@@ -36,7 +38,8 @@ class Runner {
   // an unsandboxed program cannot be found in the request's PATH.
   absl::StatusOr<Plan> Prepare(const ExecSpec& spec) const;
   // Runs a prepared plan to completion (see RunWorker), with the placeholders of
-  // absent protected paths in place while it runs.
+  // absent protected paths in place while it runs. A run that a limit ended says so
+  // in its termination.
   absl::StatusOr<RunResult> Run(const Plan& plan) const;
 
   const Config& config() const { return config_; }
@@ -47,6 +50,8 @@ class Runner {
         filters_(std::move(filters)),
         placeholders_(std::make_unique<Placeholders>()) {}
   absl::Status PrepareLandlock(const ExecSpec& spec, Plan& plan) const;
+  // Puts prlimit in front of the plan's argv when `limits` set anything.
+  void AddLimits(const Limits& limits, Plan& plan) const;
 
   Config config_;
   // Landlock backend: what may be read by default (the entries of / but /tmp).

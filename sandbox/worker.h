@@ -53,7 +53,7 @@ struct Launch {
   std::function<void(int fd, uint64_t offset, absl::string_view data)> on_output;
 };
 
-enum class Termination { kExited, kSignaled, kTimedOut, kCancelled };
+enum class Termination { kExited, kSignaled, kTimedOut, kCancelled, kCpuLimit, kFileSizeLimit };
 
 // What happened to a worker that ran.
 struct RunResult {

@@ -23,8 +23,35 @@ v1::Termination ToProto(Termination termination) {
       return v1::TIMED_OUT;
     case Termination::kCancelled:
       return v1::CANCELLED;
+    case Termination::kCpuLimit:
+      return v1::CPU_LIMIT;
+    case Termination::kFileSizeLimit:
+      return v1::FILE_SIZE_LIMIT;
   }
   return v1::TERMINATION_UNSPECIFIED;
+}
+
+void AddLimit(const char* name, uint64_t value, const char* mechanism,
+              v1::ExecResponse& response) {
+  v1::EnforcedLimit& limit = *response.add_enforced_limits();
+  limit.set_name(name);
+  limit.set_value(value);
+  limit.set_mechanism(mechanism);
+}
+
+void AddEnforcedLimits(const Plan& plan, v1::ExecResponse& response) {
+  AddLimit("wall_time", static_cast<uint64_t>(absl::ToInt64Seconds(plan.launch.timeout)),
+           "timer", response);
+  AddLimit("output", plan.launch.output_limit, "truncation", response);
+  const Limits& limits = plan.limits;
+  if (limits.cpu_time > absl::ZeroDuration()) {
+    AddLimit("cpu_time",
+             static_cast<uint64_t>(absl::ToInt64Seconds(absl::Ceil(limits.cpu_time, absl::Seconds(1)))),
+             "RLIMIT_CPU", response);
+  }
+  if (limits.memory_bytes) AddLimit("memory", limits.memory_bytes, "RLIMIT_AS", response);
+  if (limits.file_size_bytes) AddLimit("file_size", limits.file_size_bytes, "RLIMIT_FSIZE", response);
+  if (limits.open_files) AddLimit("open_files", limits.open_files, "RLIMIT_NOFILE", response);
 }
 
 }  // namespace
@@ -78,6 +105,7 @@ void FillResponse(const Plan& plan, const RunResult& result, v1::OutputEncoding 
   response.mutable_usage()->set_max_rss_bytes(result.max_rss_bytes);
   response.set_backend(ToProto(plan.backend));
   response.set_seccomp_mode(ToProto(plan.seccomp_mode));
+  AddEnforcedLimits(plan, response);
 }
 
 void FillExplanation(const Plan& plan, v1::ExplainResponse& response) {

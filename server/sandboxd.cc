@@ -64,6 +64,14 @@ ABSL_FLAG(int64_t, default_output_limit, 1 << 20,
           "Bytes kept of stdout and of stderr when a request sets no limit.");
 ABSL_FLAG(int64_t, max_output_limit, 64 << 20,
           "Largest output_limit_bytes a request may ask for.");
+ABSL_FLAG(absl::Duration, max_cpu_time, absl::ZeroDuration(),
+          "Ceiling (and default) of each process's CPU time; 0: none.");
+ABSL_FLAG(int64_t, max_memory_bytes, 0,
+          "Ceiling (and default) of each process's address space; 0: none.");
+ABSL_FLAG(int64_t, max_file_size_bytes, 0,
+          "Ceiling (and default) of the largest file a command may write; 0: none.");
+ABSL_FLAG(int64_t, max_open_files, 0,
+          "Ceiling (and default) of each process's open files; 0: none.");
 ABSL_FLAG(int, max_concurrent, 16, "Commands that may run at once.");
 ABSL_FLAG(int, max_queued, 64,
           "Requests that may wait for a free slot, in arrival order, within their gRPC "
@@ -144,6 +152,15 @@ Config ConfigFromFlags() {
     config.deny_read.push_back(path);
   }
   config.private_tmp = absl::GetFlag(FLAGS_private_tmp);
+  config.max_limits.cpu_time = absl::GetFlag(FLAGS_max_cpu_time);
+  for (auto [flag, out] :
+       {std::pair{absl::GetFlag(FLAGS_max_memory_bytes), &config.max_limits.memory_bytes},
+        std::pair{absl::GetFlag(FLAGS_max_file_size_bytes), &config.max_limits.file_size_bytes},
+        std::pair{absl::GetFlag(FLAGS_max_open_files), &config.max_limits.open_files}}) {
+    if (flag < 0) Die("--max_memory_bytes, --max_file_size_bytes and --max_open_files must be >= 0");
+    *out = static_cast<uint64_t>(flag);
+  }
+  if (config.max_limits.cpu_time < absl::ZeroDuration()) Die("--max_cpu_time must be >= 0");
   config.default_timeout = absl::GetFlag(FLAGS_default_timeout);
   config.max_timeout = absl::GetFlag(FLAGS_max_timeout);
   config.default_output_limit = static_cast<size_t>(absl::GetFlag(FLAGS_default_output_limit));

@@ -50,6 +50,10 @@ const char* TerminationName(Termination termination) {
       return "timed_out";
     case Termination::kCancelled:
       return "cancelled";
+    case Termination::kCpuLimit:
+      return "cpu_limit";
+    case Termination::kFileSizeLimit:
+      return "file_size_limit";
   }
   return "unknown";
 }

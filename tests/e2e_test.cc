@@ -63,6 +63,7 @@ class E2eTest : public ::testing::Test {
     signal(SIGPIPE, SIG_IGN);
     SandboxdProcess::Options options;
     options.env = {kServerSecret};
+    options.flags = {"--max_cpu_time=10s"};
     auto server = SandboxdProcess::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = server->release();
@@ -307,6 +308,44 @@ TEST_F(E2eTest, TextEncodingForJsonClients) {
   EXPECT_EQ(response.stdout(), "");
 }
 
+TEST_F(E2eTest, CpuLimitStopsASpinner) {
+  v1::ExecRequest request = Request({"sh", "-c", "while :; do :; done"});
+  request.mutable_policy()->mutable_limits()->mutable_cpu_time()->set_seconds(1);
+  v1::ExecResponse response = Exec(request);
+  EXPECT_EQ(response.termination(), v1::CPU_LIMIT);
+  EXPECT_LT(response.wall_time().seconds(), 5);
+}
+
+TEST_F(E2eTest, CpuLimitDefaultsToTheCeilingAndIsReported) {
+  v1::ExecResponse response = Exec(Request({"true"}));
+  bool found = false;
+  for (const v1::EnforcedLimit& limit : response.enforced_limits()) {
+    if (limit.name() != "cpu_time") continue;
+    found = true;
+    EXPECT_EQ(limit.value(), 10u);
+    EXPECT_EQ(limit.mechanism(), "RLIMIT_CPU");
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(E2eTest, FileSizeLimitStopsABigWrite) {
+  v1::ExecRequest request = InWorkspace({"sh", "-c", "head -c 100000 /dev/zero > big"});
+  request.mutable_policy()->mutable_limits()->set_file_size_bytes(4096);
+  v1::ExecResponse response = Exec(request);
+  EXPECT_EQ(response.termination(), v1::FILE_SIZE_LIMIT);
+  struct stat st;
+  ASSERT_EQ(stat((workspace_ + "/big").c_str(), &st), 0);
+  EXPECT_LE(st.st_size, 4096);
+}
+
+TEST_F(E2eTest, OpenFilesAndMemoryLimitsReachTheCommand) {
+  v1::ExecRequest request = Request({"sh", "-c", "ulimit -n; ulimit -v"});
+  request.mutable_policy()->mutable_limits()->set_open_files(32);
+  request.mutable_policy()->mutable_limits()->set_memory_bytes(512 << 20);
+  v1::ExecResponse response = Exec(request);
+  EXPECT_EQ(response.stdout(), "32\n524288\n") << response.stderr();
+}
+
 TEST_F(E2eTest, NonZeroExitIsASuccessfulCall) {
   v1::ExecResponse response = Exec(Request({"sh", "-c", "echo oops >&2; exit 42"}));
   EXPECT_EQ(response.termination(), v1::EXITED);
@@ -355,6 +394,11 @@ INSTANTIATE_TEST_SUITE_P(
                      r.set_output_encoding(static_cast<v1::OutputEncoding>(5));
                    },
                    grpc::StatusCode::INVALID_ARGUMENT, "output_encoding 5 is unknown"},
+        BadRequest{"CpuTimeOverCeiling",
+                   [](v1::ExecRequest& r) {
+                     r.mutable_policy()->mutable_limits()->mutable_cpu_time()->set_seconds(60);
+                   },
+                   grpc::StatusCode::PERMISSION_DENIED, "--max_cpu_time of 10s"},
         BadRequest{"DangerFullAccessRefused",
                    [](v1::ExecRequest& r) {
                      r.mutable_policy()->set_mode(v1::DANGER_FULL_ACCESS);
@@ -383,7 +427,10 @@ TEST_F(E2eTest, ExplainShowsTheExactBwrapArgv) {
   EXPECT_EQ(response.backend(), v1::BACKEND_BWRAP);
   EXPECT_EQ(response.seccomp_mode(), v1::SECCOMP_RESTRICTED);
   ASSERT_GE(response.argv_size(), 3);
-  EXPECT_EQ(response.argv(0), "/usr/bin/bwrap");
+  // prlimit sets the server's --max_cpu_time, then execs bwrap.
+  EXPECT_EQ(response.argv(0), "/usr/bin/prlimit");
+  EXPECT_EQ(response.argv(1), "--cpu=10:11");
+  EXPECT_EQ(response.argv(3), "/usr/bin/bwrap");
   EXPECT_EQ(response.argv(response.argv_size() - 2), "make");
   EXPECT_THAT(std::vector<std::string>(response.argv().begin(), response.argv().end()),
               ::testing::IsSupersetOf(std::vector<std::string>{"--bind", workspace_,
