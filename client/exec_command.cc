@@ -159,7 +159,8 @@ std::string FormatCapabilities(const v1::GetCapabilitiesResponse& response) {
       "\nuser namespaces: ", yes_no(response.user_namespaces()),
       "\nfresh /proc: ", yes_no(response.proc_mount()),
       "\nlandlock ABI: ", response.landlock_abi(), "\nseccomp: ", yes_no(response.seccomp()),
-      "\ndanger-full-access allowed: ", yes_no(response.danger_full_access_allowed()), "\n");
+      "\ndanger-full-access allowed: ", yes_no(response.danger_full_access_allowed()),
+      "\ncgroups: ", response.cgroups(), "\n");
   for (const std::string& note : response.notes()) absl::StrAppend(&out, "note: ", note, "\n");
   return out;
 }
@@ -174,6 +175,7 @@ int ExitCodeFor(const v1::ExecResponse& response) {
       return kExitTimedOut;
     case v1::CPU_LIMIT:
     case v1::FILE_SIZE_LIMIT:
+    case v1::MEMORY_LIMIT:
       // Killed by the limit's signal: 128 + it, however it was reported.
       return response.signal() != 0 ? 128 + response.signal() : response.exit_code();
     default:

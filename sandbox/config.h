@@ -44,9 +44,12 @@ struct Config {
   // Per stream (stdout and stderr each).
   size_t default_output_limit = size_t{1} << 20;
   size_t max_output_limit = size_t{64} << 20;
-  // Ceilings of the per-process limits, also their defaults; zero: no ceiling.
+  // Ceilings of the limits, also their defaults; zero: no ceiling.
   Limits max_limits;
-  std::string prlimit_path = "/usr/bin/prlimit";
+  // sandboxd-launch, which joins cgroups and sets rlimits before the sandbox starts.
+  std::string launcher_path;
+  // Whether to give each command a cgroup, where the host lets the server make them.
+  bool use_cgroups = true;
 };
 
 }  // namespace sandboxd

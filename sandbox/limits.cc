@@ -47,7 +47,9 @@ absl::StatusOr<Limits> ValidLimits(const v1::ResourceLimits& proto, const Limits
         Field{"file_size_bytes", proto.file_size_bytes(), ceilings.file_size_bytes,
               "--max_file_size_bytes", &limits.file_size_bytes},
         Field{"open_files", proto.open_files(), ceilings.open_files, "--max_open_files",
-              &limits.open_files}}) {
+              &limits.open_files},
+        Field{"processes", proto.processes(), ceilings.processes, "--max_processes",
+              &limits.processes}}) {
     absl::StatusOr<uint64_t> value = WithinCeiling(field.name, field.asked, field.ceiling, field.flag);
     if (!value.ok()) return value.status();
     *field.out = *value;
@@ -55,19 +57,21 @@ absl::StatusOr<Limits> ValidLimits(const v1::ResourceLimits& proto, const Limits
   return limits;
 }
 
-std::vector<std::string> PrlimitPrefix(const std::string& prlimit_path, const Limits& limits) {
-  if (!limits.any()) return {};
-  std::vector<std::string> prefix = {prlimit_path};
+std::vector<std::string> RlimitOptions(const Limits& limits, bool memory_in_cgroup) {
+  std::vector<std::string> options;
   if (limits.cpu_time > absl::ZeroDuration()) {
     // SIGXCPU at the limit, which a process may catch; SIGKILL a second later.
     int64_t seconds = absl::ToInt64Seconds(absl::Ceil(limits.cpu_time, absl::Seconds(1)));
-    prefix.push_back(absl::StrCat("--cpu=", seconds, ":", seconds + 1));
+    options.insert(options.end(), {"--cpu", absl::StrCat(seconds, ":", seconds + 1)});
   }
-  if (limits.memory_bytes) prefix.push_back(absl::StrCat("--as=", limits.memory_bytes));
-  if (limits.file_size_bytes) prefix.push_back(absl::StrCat("--fsize=", limits.file_size_bytes));
-  if (limits.open_files) prefix.push_back(absl::StrCat("--nofile=", limits.open_files));
-  prefix.push_back("--");
-  return prefix;
+  if (limits.memory_bytes && !memory_in_cgroup) {
+    options.insert(options.end(), {"--as", absl::StrCat(limits.memory_bytes)});
+  }
+  if (limits.file_size_bytes) {
+    options.insert(options.end(), {"--fsize", absl::StrCat(limits.file_size_bytes)});
+  }
+  if (limits.open_files) options.insert(options.end(), {"--nofile", absl::StrCat(limits.open_files)});
+  return options;
 }
 
 }  // namespace sandboxd

@@ -11,16 +11,15 @@
 
 namespace sandboxd {
 
-// Per-process resource limits, enforced with rlimits. Zero means none.
+// Resource limits of one command. Zero means none. CPU time, file size and open
+// files are per process (rlimits); memory and processes cover the whole tree when the
+// command has a cgroup, else memory is each process's address space (RLIMIT_AS).
 struct Limits {
   absl::Duration cpu_time = absl::ZeroDuration();
   uint64_t memory_bytes = 0;
   uint64_t file_size_bytes = 0;
   uint64_t open_files = 0;
-
-  bool any() const {
-    return cpu_time > absl::ZeroDuration() || memory_bytes || file_size_bytes || open_files;
-  }
+  uint64_t processes = 0;
 };
 
 // The request's limits, each at most the operator's `ceilings` (a zero ceiling has no
@@ -29,9 +28,9 @@ struct Limits {
 absl::StatusOr<Limits> ValidLimits(const sandbox::v1::ResourceLimits& proto,
                                    const Limits& ceilings);
 
-// The prlimit(1) command that sets `limits` and then execs the rest of the argv; empty
-// when there is nothing to set. Pure.
-std::vector<std::string> PrlimitPrefix(const std::string& prlimit_path, const Limits& limits);
+// The sandboxd-launch options that set the rlimits of `limits` (memory as RLIMIT_AS
+// unless `memory_in_cgroup`). Pure.
+std::vector<std::string> RlimitOptions(const Limits& limits, bool memory_in_cgroup);
 
 }  // namespace sandboxd
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -109,6 +110,19 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
   absl::StatusOr<SeccompFilters> filters = SeccompFilters::Compile();
   if (!filters.ok()) return filters.status();
   Runner runner(std::move(config), *std::move(filters));
+  if (runner.config_.use_cgroups) {
+    absl::StatusOr<std::unique_ptr<CgroupParent>> cgroups = CgroupParent::Detect();
+    if (cgroups.ok()) {
+      runner.cgroups_ = *std::move(cgroups);
+      runner.cgroup_note_ = runner.cgroups_->Describe();
+    } else {
+      runner.cgroup_note_ = std::string(cgroups.status().message());
+    }
+  } else {
+    runner.cgroup_note_ = "cgroups turned off (--cgroup=none)";
+  }
+  // A process ceiling is only a default where it can be enforced.
+  if (runner.cgroups_ == nullptr) runner.config_.max_limits.processes = 0;
   if (runner.config_.backend == Backend::kLandlock) {
     runner.landlock_readable_base_ =
         runner.config_.private_tmp ? RootEntriesButTmp() : std::vector<std::string>{"/"};
@@ -143,7 +157,7 @@ absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
     if (!program.ok()) return program.status();
     launch.argv = spec.argv();
     launch.argv[0] = *std::move(program);
-    AddLimits(spec.limits(), plan);
+    if (absl::Status s = AddLimits(spec.limits(), plan); !s.ok()) return s;
     return plan;
   }
   launch.seccomp_bpf = filters_.Get(plan.seccomp_mode);
@@ -155,16 +169,25 @@ absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
     launch.command_depth = 2;  // bwrap, its init in the pid namespace, the command.
     launch.argv = BwrapArgs(config_.bwrap_path, policy, spec.cwd(), spec.argv());
   }
-  AddLimits(spec.limits(), plan);
+  if (absl::Status s = AddLimits(spec.limits(), plan); !s.ok()) return s;
   return plan;
 }
 
-void Runner::AddLimits(const Limits& limits, Plan& plan) const {
+absl::Status Runner::AddLimits(const Limits& limits, Plan& plan) const {
   plan.limits = limits;
-  std::vector<std::string> argv = PrlimitPrefix(config_.prlimit_path, limits);
-  if (argv.empty()) return;
+  plan.use_cgroup = cgroups_ != nullptr;
+  if (limits.processes != 0 && !plan.use_cgroup) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "limits.processes needs a cgroup, and this server has none: ", cgroup_note_));
+  }
+  std::vector<std::string> options = RlimitOptions(limits, plan.use_cgroup);
+  if (options.empty() && !plan.use_cgroup) return absl::OkStatus();
+  std::vector<std::string> argv = {config_.launcher_path};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back("--");
   argv.insert(argv.end(), plan.launch.argv.begin(), plan.launch.argv.end());
   plan.launch.argv = std::move(argv);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
@@ -178,11 +201,37 @@ absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
     auto launcher = std::find(launch.argv.begin(), launch.argv.end(), config_.landlock_exec_path);
     launch.argv.insert(launcher + 1, {"--write", tmp.path()});
     UseTempDir(tmp.path(), launch.env);
-    result = RunWorker(launch);
+    result = plan.use_cgroup ? RunInCgroup(plan, std::move(launch)) : RunWorker(launch);
   } else {
-    result = RunWorker(plan.launch);
+    result = plan.use_cgroup ? RunInCgroup(plan, plan.launch) : RunWorker(plan.launch);
   }
   if (result.ok()) NoteLimitReached(plan.limits, *result);
+  return result;
+}
+
+absl::StatusOr<RunResult> Runner::RunInCgroup(const Plan& plan, Launch launch) const {
+  static std::atomic<uint64_t> next_id{0};
+  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = cgroups_->Create(
+      absl::StrCat("sandboxd-", getpid(), "-", next_id.fetch_add(1)), plan.limits.memory_bytes,
+      plan.limits.processes);
+  if (!cgroup.ok()) return cgroup.status();
+  // The launcher is argv[0]; it joins before anything else runs.
+  for (const std::string& procs : (*cgroup)->ProcsFiles()) {
+    launch.argv.insert(launch.argv.begin() + 1, {"--join", procs});
+  }
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  // Whatever the command left behind (a daemon outside bwrap's pid namespace, under the
+  // landlock backend) dies with the cgroup.
+  (*cgroup)->KillAll();
+  if (!result.ok()) return result;
+  CgroupUsage usage = (*cgroup)->Usage();
+  result->user_cpu = usage.user_cpu;
+  result->system_cpu = usage.system_cpu;
+  result->max_rss_bytes = usage.peak_memory_bytes;
+  if (usage.oom_killed && (result->termination == Termination::kExited ||
+                           result->termination == Termination::kSignaled)) {
+    result->termination = Termination::kMemoryLimit;
+  }
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/config.h"
 #include "sandbox/exec_spec.h"
 #include "sandbox/placeholders.h"
@@ -21,8 +22,11 @@ struct Plan {
   std::vector<std::string> placeholders;
   // Landlock backend: give the command a temporary directory of its own as TMPDIR.
   bool private_tmp_dir = false;
-  // The rlimits set on the command (by prlimit, ahead of launch.argv[0]).
+  // The command's limits; rlimits are set by sandboxd-launch, ahead of the sandbox in
+  // launch.argv.
   Limits limits;
+  // Whether the command gets a cgroup of its own (sandboxd-launch joins it).
+  bool use_cgroup = false;
   SandboxMode mode = SandboxMode::kReadOnly;
   Backend backend = Backend::kBwrap;
   SeccompMode seccomp_mode = SeccompMode::kRestricted;
@@ -43,6 +47,8 @@ class Runner {
   absl::StatusOr<RunResult> Run(const Plan& plan) const;
 
   const Config& config() const { return config_; }
+  // Where commands' cgroups are made ("cgroup v1 at ..."), or why they are not.
+  const std::string& cgroup_note() const { return cgroup_note_; }
 
  private:
   Runner(Config config, SeccompFilters filters)
@@ -50,8 +56,11 @@ class Runner {
         filters_(std::move(filters)),
         placeholders_(std::make_unique<Placeholders>()) {}
   absl::Status PrepareLandlock(const ExecSpec& spec, Plan& plan) const;
-  // Puts prlimit in front of the plan's argv when `limits` set anything.
-  void AddLimits(const Limits& limits, Plan& plan) const;
+  // Puts sandboxd-launch in front of the plan's argv when there are rlimits to set or
+  // a cgroup to join. FAILED_PRECONDITION for a process limit without cgroups.
+  absl::Status AddLimits(const Limits& limits, Plan& plan) const;
+  // Runs `launch` in a fresh cgroup, and reports the cgroup's usage.
+  absl::StatusOr<RunResult> RunInCgroup(const Plan& plan, Launch launch) const;
 
   Config config_;
   // Landlock backend: what may be read by default (the entries of / but /tmp).
@@ -59,6 +68,9 @@ class Runner {
   SeccompFilters filters_;
   // Shared by all runs; a pointer so that Runner stays movable.
   std::unique_ptr<Placeholders> placeholders_;
+  // Null without cgroups.
+  std::unique_ptr<CgroupParent> cgroups_;
+  std::string cgroup_note_;
 };
 
 }  // namespace sandboxd

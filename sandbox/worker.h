@@ -53,7 +53,15 @@ struct Launch {
   std::function<void(int fd, uint64_t offset, absl::string_view data)> on_output;
 };
 
-enum class Termination { kExited, kSignaled, kTimedOut, kCancelled, kCpuLimit, kFileSizeLimit };
+enum class Termination {
+  kExited,
+  kSignaled,
+  kTimedOut,
+  kCancelled,
+  kCpuLimit,
+  kFileSizeLimit,
+  kMemoryLimit,
+};
 
 // What happened to a worker that ran.
 struct RunResult {

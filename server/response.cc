@@ -27,6 +27,8 @@ v1::Termination ToProto(Termination termination) {
       return v1::CPU_LIMIT;
     case Termination::kFileSizeLimit:
       return v1::FILE_SIZE_LIMIT;
+    case Termination::kMemoryLimit:
+      return v1::MEMORY_LIMIT;
   }
   return v1::TERMINATION_UNSPECIFIED;
 }
@@ -49,7 +51,11 @@ void AddEnforcedLimits(const Plan& plan, v1::ExecResponse& response) {
              static_cast<uint64_t>(absl::ToInt64Seconds(absl::Ceil(limits.cpu_time, absl::Seconds(1)))),
              "RLIMIT_CPU", response);
   }
-  if (limits.memory_bytes) AddLimit("memory", limits.memory_bytes, "RLIMIT_AS", response);
+  if (limits.memory_bytes) {
+    AddLimit("memory", limits.memory_bytes, plan.use_cgroup ? "cgroup memory limit" : "RLIMIT_AS",
+             response);
+  }
+  if (limits.processes) AddLimit("processes", limits.processes, "cgroup pids.max", response);
   if (limits.file_size_bytes) AddLimit("file_size", limits.file_size_bytes, "RLIMIT_FSIZE", response);
   if (limits.open_files) AddLimit("open_files", limits.open_files, "RLIMIT_NOFILE", response);
 }

@@ -72,6 +72,12 @@ ABSL_FLAG(int64_t, max_file_size_bytes, 0,
           "Ceiling (and default) of the largest file a command may write; 0: none.");
 ABSL_FLAG(int64_t, max_open_files, 0,
           "Ceiling (and default) of each process's open files; 0: none.");
+ABSL_FLAG(int64_t, max_processes, 1024,
+          "Ceiling (and default) of a command's processes and threads; enforced where "
+          "the server can make cgroups.");
+ABSL_FLAG(std::string, cgroup, "auto",
+          "auto: give each command a cgroup (tree-wide memory and process limits, usage) "
+          "where the host allows it; none: never.");
 ABSL_FLAG(int, max_concurrent, 16, "Commands that may run at once.");
 ABSL_FLAG(int, max_queued, 64,
           "Requests that may wait for a free slot, in arrival order, within their gRPC "
@@ -129,6 +135,10 @@ Config ConfigFromFlags() {
   Config config;
   config.bwrap_path = absl::GetFlag(FLAGS_bwrap);
   config.landlock_exec_path = absl::GetFlag(FLAGS_landlock_exec);
+  config.launcher_path = BesideThisBinary("sandboxd-launch");
+  std::string cgroup = absl::GetFlag(FLAGS_cgroup);
+  if (cgroup != "auto" && cgroup != "none") Die("--cgroup must be auto or none");
+  config.use_cgroups = cgroup == "auto";
   if (config.landlock_exec_path.empty()) {
     config.landlock_exec_path = BesideThisBinary("sandboxd-landlock-exec");
   }
@@ -156,8 +166,9 @@ Config ConfigFromFlags() {
   for (auto [flag, out] :
        {std::pair{absl::GetFlag(FLAGS_max_memory_bytes), &config.max_limits.memory_bytes},
         std::pair{absl::GetFlag(FLAGS_max_file_size_bytes), &config.max_limits.file_size_bytes},
-        std::pair{absl::GetFlag(FLAGS_max_open_files), &config.max_limits.open_files}}) {
-    if (flag < 0) Die("--max_memory_bytes, --max_file_size_bytes and --max_open_files must be >= 0");
+        std::pair{absl::GetFlag(FLAGS_max_open_files), &config.max_limits.open_files},
+        std::pair{absl::GetFlag(FLAGS_max_processes), &config.max_limits.processes}}) {
+    if (flag < 0) Die("--max_memory_bytes, --max_file_size_bytes, --max_open_files and --max_processes must be >= 0");
     *out = static_cast<uint64_t>(flag);
   }
   if (config.max_limits.cpu_time < absl::ZeroDuration()) Die("--max_cpu_time must be >= 0");
@@ -176,14 +187,15 @@ Config ConfigFromFlags() {
   return config;
 }
 
-void LogHost(const HostFeatures& host, const Config& config) {
+void LogHost(const HostFeatures& host, const Config& config, const std::string& cgroups) {
   LogLine line("host");
   line.Add("backend", config.backend == Backend::kBwrap ? "bwrap" : "landlock")
       .Add("bwrap_version", host.bwrap_version)
       .Add("user_namespaces", host.user_namespaces ? "yes" : "no")
       .Add("proc", config.mount_proc ? "fresh" : "empty")
       .Add("landlock_abi", host.landlock_abi)
-      .Add("seccomp", host.seccomp ? "yes" : "no");
+      .Add("seccomp", host.seccomp ? "yes" : "no")
+      .Add("cgroups", cgroups);
   if (!host.notes.empty()) line.Add("notes", absl::StrJoin(host.notes, "; "));
   if (config.danger_landlock_unprotected_paths && config.backend == Backend::kLandlock) {
     line.Add("danger", "protected paths inside writable roots stay writable");
@@ -205,9 +217,9 @@ int Serve() {
   Config config = ConfigFromFlags();
   HostFeatures host = DetectHostFeatures(config.bwrap_path);
   ApplyHostFeatures(host, config);
-  LogHost(host, config);
   absl::StatusOr<Runner> runner = Runner::Create(config);
   if (!runner.ok()) Die(absl::StrCat("cannot compile seccomp filters: ", runner.status().ToString()));
+  LogHost(host, config, runner->cgroup_note());
 
   std::string listen = absl::GetFlag(FLAGS_listen);
   absl::StatusOr<ListenAddress> address =

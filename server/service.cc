@@ -54,6 +54,8 @@ const char* TerminationName(Termination termination) {
       return "cpu_limit";
     case Termination::kFileSizeLimit:
       return "file_size_limit";
+    case Termination::kMemoryLimit:
+      return "memory_limit";
   }
   return "unknown";
 }
@@ -125,6 +127,7 @@ grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext*,
   response->set_bwrap_version(host_.bwrap_version);
   response->set_danger_full_access_allowed(runner_.config().allow_danger_full_access);
   for (const std::string& note : host_.notes) response->add_notes(note);
+  response->set_cgroups(runner_.cgroup_note());
   return grpc::Status::OK;
 }
 

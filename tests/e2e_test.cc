@@ -427,10 +427,12 @@ TEST_F(E2eTest, ExplainShowsTheExactBwrapArgv) {
   EXPECT_EQ(response.backend(), v1::BACKEND_BWRAP);
   EXPECT_EQ(response.seccomp_mode(), v1::SECCOMP_RESTRICTED);
   ASSERT_GE(response.argv_size(), 3);
-  // prlimit sets the server's --max_cpu_time, then execs bwrap.
-  EXPECT_EQ(response.argv(0), "/usr/bin/prlimit");
-  EXPECT_EQ(response.argv(1), "--cpu=10:11");
-  EXPECT_EQ(response.argv(3), "/usr/bin/bwrap");
+  // sandboxd-launch sets the server's --max_cpu_time, then execs bwrap.
+  EXPECT_THAT(response.argv(0), ::testing::EndsWith("/sandboxd-launch"));
+  EXPECT_EQ(response.argv(1), "--cpu");
+  EXPECT_EQ(response.argv(2), "10:11");
+  EXPECT_EQ(response.argv(3), "--");
+  EXPECT_EQ(response.argv(4), "/usr/bin/bwrap");
   EXPECT_EQ(response.argv(response.argv_size() - 2), "make");
   EXPECT_THAT(std::vector<std::string>(response.argv().begin(), response.argv().end()),
               ::testing::IsSupersetOf(std::vector<std::string>{"--bind", workspace_,

@@ -77,8 +77,10 @@ absl::Status SandboxdProcess::Spawn(const Options& options) {
     }
     if (mkdir((dir_ + "/bin").c_str(), 0755) != 0) return absl::InternalError("mkdir bin");
     std::string helper = Runfile("server/sandboxd-landlock-exec");
+    std::string launcher = Runfile("server/sandboxd-launch");
     for (auto [from, to] : {std::pair{&server, "/bin/sandboxd"}, std::pair{&probe_, "/bin/probe"},
-                            std::pair{&helper, "/bin/sandboxd-landlock-exec"}}) {
+                            std::pair{&helper, "/bin/sandboxd-landlock-exec"},
+                            std::pair{&launcher, "/bin/sandboxd-launch"}}) {
       if (absl::Status s = CopyExecutable(*from, dir_ + to); !s.ok()) return s;
       *from = dir_ + to;
     }

@@ -1,0 +1,62 @@
+#ifndef SANDBOXD_SANDBOX_CGROUP_H_
+#define SANDBOXD_SANDBOX_CGROUP_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace sandboxd {
+
+// What one command's cgroup measured.
+struct CgroupUsage {
+  absl::Duration user_cpu;
+  absl::Duration system_cpu;
+  uint64_t peak_memory_bytes = 0;
+  // The kernel killed a process for exceeding the memory limit.
+  bool oom_killed = false;
+};
+
+// One command's cgroup: limits for its whole process tree, its usage, and a way to
+// kill everything in it. Removed (after killing what is left) when destroyed.
+class Cgroup {
+ public:
+  virtual ~Cgroup() = default;
+  // The cgroup.procs files a process writes "0" into to join (one per v1 hierarchy).
+  virtual std::vector<std::string> ProcsFiles() const = 0;
+  virtual CgroupUsage Usage() const = 0;
+  // SIGKILLs every process in the cgroup.
+  virtual void KillAll() = 0;
+};
+
+// Where per-command cgroups are made: a cgroup v2 directory delegated to the server
+// (memory and pids enabled for children), or the server's own cgroups in the v1
+// memory, pids and cpuacct hierarchies.
+class CgroupParent {
+ public:
+  virtual ~CgroupParent() = default;
+
+  // Finds a usable parent under `fs_root` for the server's own cgroups (from
+  // /proc/self/cgroup): v2 first, then v1. NOT_FOUND saying what is missing when
+  // neither works; commands then run without cgroup limits.
+  static absl::StatusOr<std::unique_ptr<CgroupParent>> Detect(
+      const std::string& fs_root = "/sys/fs/cgroup");
+  // A v2 parent at `dir`, which must look like a cgroup v2 directory (tests use a
+  // plain directory).
+  static std::unique_ptr<CgroupParent> V2At(const std::string& dir);
+
+  // "cgroup v2 at ..." or "cgroup v1 at ...".
+  virtual std::string Describe() const = 0;
+  // Creates the child `name` with a memory limit (0: none) and a process limit (0:
+  // none).
+  virtual absl::StatusOr<std::unique_ptr<Cgroup>> Create(const std::string& name,
+                                                         uint64_t memory_bytes,
+                                                         uint64_t max_processes) const = 0;
+};
+
+}  // namespace sandboxd
+
+#endif  // SANDBOXD_SANDBOX_CGROUP_H_

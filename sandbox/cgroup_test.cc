@@ -1,0 +1,75 @@
+#include "sandbox/cgroup.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+// The v2 code against a plain directory laid out like cgroupfs: the files the kernel
+// would provide are written by the test. v1 runs for real in tests/limits_test.cc.
+
+namespace sandboxd {
+namespace {
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+class CgroupV2Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cgroup_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    parent_ = CgroupParent::V2At(dir_);
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+
+  std::string dir_;
+  std::unique_ptr<CgroupParent> parent_;
+};
+
+TEST_F(CgroupV2Test, CreatesAChildWithItsLimits) {
+  EXPECT_EQ(parent_->Describe(), "cgroup v2 at " + dir_);
+  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = parent_->Create("cmd-1", 1 << 20, 32);
+  ASSERT_TRUE(cgroup.ok()) << cgroup.status();
+  EXPECT_EQ(Read(dir_ + "/cmd-1/memory.max"), "1048576");
+  EXPECT_EQ(Read(dir_ + "/cmd-1/memory.swap.max"), "0");
+  EXPECT_EQ(Read(dir_ + "/cmd-1/pids.max"), "32");
+  EXPECT_EQ((*cgroup)->ProcsFiles(), std::vector<std::string>{dir_ + "/cmd-1/cgroup.procs"});
+}
+
+TEST_F(CgroupV2Test, NoLimitsWritesNoLimitFiles) {
+  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = parent_->Create("cmd-2", 0, 0);
+  ASSERT_TRUE(cgroup.ok()) << cgroup.status();
+  EXPECT_NE(access((dir_ + "/cmd-2/memory.max").c_str(), F_OK), 0);
+  EXPECT_NE(access((dir_ + "/cmd-2/pids.max").c_str(), F_OK), 0);
+}
+
+TEST_F(CgroupV2Test, ReadsUsageAndOomKills) {
+  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = parent_->Create("cmd-3", 0, 0);
+  ASSERT_TRUE(cgroup.ok()) << cgroup.status();
+  std::ofstream(dir_ + "/cmd-3/cpu.stat") << "usage_usec 3500000\nuser_usec 3000000\nsystem_usec 500000\n";
+  std::ofstream(dir_ + "/cmd-3/memory.peak") << "123456789\n";
+  std::ofstream(dir_ + "/cmd-3/memory.events") << "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n";
+  CgroupUsage usage = (*cgroup)->Usage();
+  EXPECT_EQ(usage.user_cpu, absl::Seconds(3));
+  EXPECT_EQ(usage.system_cpu, absl::Milliseconds(500));
+  EXPECT_EQ(usage.peak_memory_bytes, 123456789u);
+  EXPECT_TRUE(usage.oom_killed);
+}
+
+TEST_F(CgroupV2Test, ExistingNameIsAnError) {
+  ASSERT_EQ(mkdir((dir_ + "/taken").c_str(), 0755), 0);
+  EXPECT_FALSE(parent_->Create("taken", 0, 0).ok());
+}
+
+}  // namespace
+}  // namespace sandboxd

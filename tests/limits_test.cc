@@ -1,0 +1,117 @@
+// Limits that need a cgroup: a server run outside Bazel's sandbox (which keeps
+// cgroupfs read-only), as root, gives each command a cgroup of its own.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <gmock/gmock.h>
+#include <grpcpp/client_context.h>
+#include <gtest/gtest.h>
+
+#include "sandbox/v1/sandbox.grpc.pb.h"
+#include "tests/sandboxd_process.h"
+
+namespace sandboxd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+namespace v1 = ::sandbox::v1;
+
+class CgroupLimitsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    signal(SIGPIPE, SIG_IGN);
+    if (geteuid() != 0) return;
+    auto server = SandboxdProcess::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = server->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "making cgroups needs root; the test runs as uid " << geteuid();
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::SandboxService::NewStub(server_->channel());
+  }
+
+  v1::ExecResponse Exec(const std::string& script, const v1::ResourceLimits& limits) {
+    v1::ExecRequest request;
+    for (const std::string& arg : {std::string("sh"), std::string("-c"), script}) {
+      request.add_argv(arg);
+    }
+    *request.mutable_policy()->mutable_limits() = limits;
+    request.mutable_timeout()->set_seconds(30);
+    grpc::ClientContext context;
+    v1::ExecResponse response;
+    grpc::Status status = stub_->Exec(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  static SandboxdProcess* server_;
+  std::unique_ptr<v1::SandboxService::Stub> stub_;
+};
+
+SandboxdProcess* CgroupLimitsTest::server_ = nullptr;
+
+TEST_F(CgroupLimitsTest, TheServerHasCgroups) {
+  grpc::ClientContext context;
+  v1::GetCapabilitiesResponse caps;
+  ASSERT_TRUE(stub_->GetCapabilities(&context, v1::GetCapabilitiesRequest(), &caps).ok());
+  EXPECT_THAT(caps.cgroups(), ::testing::StartsWith("cgroup v"));
+}
+
+TEST_F(CgroupLimitsTest, MemoryLimitCoversTheTree) {
+  v1::ResourceLimits limits;
+  limits.set_memory_bytes(64 << 20);
+  v1::ExecResponse response =
+      Exec("head -c 300000000 /dev/zero | tail -c 200000000 > /dev/null", limits);
+  EXPECT_EQ(response.termination(), v1::MEMORY_LIMIT) << response.stderr();
+  bool reported = false;
+  for (const v1::EnforcedLimit& limit : response.enforced_limits()) {
+    if (limit.name() == "memory") reported = limit.mechanism() == "cgroup memory limit";
+  }
+  EXPECT_TRUE(reported);
+}
+
+// 64 background processes: refused at the 16th under a limit of 16 (the shell cannot
+// fork any more), fine under 200; nothing survives either run.
+TEST_F(CgroupLimitsTest, ProcessLimitContainsAForkStorm) {
+  const std::string script = "for i in $(seq 64); do sleep 7.25 & done; echo all started";
+  v1::ResourceLimits tight;
+  tight.set_processes(16);
+  v1::ExecResponse refused = Exec(script, tight);
+  EXPECT_NE(refused.exit_code(), 0);
+  EXPECT_THAT(refused.stderr(), HasSubstr("fork"));
+  EXPECT_EQ(refused.stdout(), "");
+  v1::ResourceLimits roomy;
+  roomy.set_processes(200);
+  v1::ExecResponse fine = Exec(script, roomy);
+  EXPECT_EQ(fine.exit_code(), 0) << fine.stderr();
+  EXPECT_EQ(fine.stdout(), "all started\n");
+}
+
+TEST_F(CgroupLimitsTest, UsageCoversTheCommandNotJustBwrap) {
+  v1::ExecResponse response =
+      Exec("i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done", v1::ResourceLimits());
+  double cpu = response.usage().user_cpu().seconds() + response.usage().user_cpu().nanos() / 1e9 +
+               response.usage().system_cpu().seconds() + response.usage().system_cpu().nanos() / 1e9;
+  EXPECT_GT(cpu, 0.2);
+  EXPECT_GT(response.usage().max_rss_bytes(), 0u);
+}
+
+TEST_F(CgroupLimitsTest, ProcessesDefaultToTheCeiling) {
+  v1::ExecResponse response = Exec("true", v1::ResourceLimits());
+  bool reported = false;
+  for (const v1::EnforcedLimit& limit : response.enforced_limits()) {
+    if (limit.name() == "processes") reported = limit.value() == 1024;
+  }
+  EXPECT_TRUE(reported);
+}
+
+}  // namespace
+}  // namespace sandboxd::testing
