@@ -1,53 +1,40 @@
 // sandboxctl: the command-line client of sandboxd.
 //
-//   sandboxctl [--server=ADDR] exec [options] -- CMD [ARGS...]
+//   sandboxctl [global options] exec [options] -- CMD [ARGS...]
 //
 // Streams the command's stdout and stderr to its own as they come, passes its stdin on,
 // forwards Ctrl-C (and TERM, HUP, QUIT) to the command, and exits with the command's
 // exit code (128 + signal when killed, 124 on timeout, 125 when it could not run).
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <iostream>
-#include <iterator>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 
 #include "absl/strings/str_cat.h"
 #include "client/args.h"
+#include "client/connection.h"
 #include "client/exec_command.h"
 #include "client/stream_exec.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
-#include "server/listen.h"
 
 namespace sandboxd {
 namespace {
 
 namespace v1 = ::sandbox::v1;
 
-const std::vector<OptionSpec> kGlobalOptions = {
-    {"server", "ADDR",
-     "sandboxd's address: unix:/path or HOST:PORT (default: $SANDBOXD_ADDRESS, else the "
-     "server's default socket)"},
-    {"help", "", "show this help"},
-};
-
 constexpr char kUsage[] =
-    "Usage: sandboxctl [--server=ADDR] COMMAND [options]\n\n"
+    "Usage: sandboxctl [global options] COMMAND [options]\n\n"
     "Commands:\n"
     "  exec [options] -- CMD [ARGS...]     run a command in the sandbox\n"
     "  explain [options] -- CMD [ARGS...]  show how the server would run it (bwrap argv,\n"
     "                                      seccomp mode, environment) without running it\n"
     "  capabilities                        what the server's host allows, and its backend\n\n"
+    "Run sandboxctl COMMAND --help for a command's options.\n\n"
     "Global options:\n";
 
 int Fail(const std::string& message) {
@@ -55,11 +42,13 @@ int Fail(const std::string& message) {
   return kExitClientError;
 }
 
-std::string ServerAddress(const ParsedArgs& global) {
-  if (global.Has("server")) return global.Get("server");
-  const char* env = std::getenv("SANDBOXD_ADDRESS");
-  if (env != nullptr && env[0] != '\0') return env;
-  return DefaultListenAddress();
+int RpcFailure(const Connection& connection, grpc::StatusCode code, const std::string& message) {
+  if (code == grpc::StatusCode::UNAVAILABLE) {
+    return Fail(absl::StrCat("cannot reach sandboxd at ", connection.address(), ": ", message,
+                             "\nIs the server running? Start it with tools/serve, or point "
+                             "--server or $SANDBOXD_ADDRESS at it."));
+  }
+  return Fail(message);
 }
 
 void ReportTruncation(const char* stream, bool truncated, uint64_t total) {
@@ -90,24 +79,13 @@ absl::StatusOr<v1::ExecRequest> RequestFromWords(const std::string& command,
   return BuildExecRequest(*args, cwd);
 }
 
-int RpcFailure(const std::string& address, const grpc::Status& status) {
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    return Fail(absl::StrCat("cannot reach sandboxd at ", address, ": ", status.error_message(),
-                             "\nIs the server running? Start it with tools/serve, or point "
-                             "--server or $SANDBOXD_ADDRESS at it."));
+int Exec(const Connection& connection, const v1::ExecRequest& request, bool pass_stdin,
+         const sigset_t& signals) {
+  absl::StatusOr<v1::ExecResponse> response = StreamExec(connection, request, pass_stdin, signals);
+  if (!response.ok()) {
+    return RpcFailure(connection, static_cast<grpc::StatusCode>(response.status().code()),
+                      std::string(response.status().message()));
   }
-  return Fail(status.error_message());
-}
-
-int RpcFailure(const std::string& address, const absl::Status& status) {
-  return RpcFailure(address, grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                                          std::string(status.message())));
-}
-
-int Exec(v1::SandboxService::Stub& stub, const std::string& address,
-         const v1::ExecRequest& request, bool pass_stdin, const sigset_t& signals) {
-  absl::StatusOr<v1::ExecResponse> response = StreamExec(stub, request, pass_stdin, signals);
-  if (!response.ok()) return RpcFailure(address, response.status());
   ReportTruncation("stdout", response->stdout_truncated(), response->stdout_total_bytes());
   ReportTruncation("stderr", response->stderr_truncated(), response->stderr_total_bytes());
   if (response->termination() == v1::TIMED_OUT) {
@@ -118,57 +96,62 @@ int Exec(v1::SandboxService::Stub& stub, const std::string& address,
   return ExitCodeFor(*response);
 }
 
-int Explain(v1::SandboxService::Stub& stub, const std::string& address,
-            const v1::ExecRequest& request) {
+int Explain(const Connection& connection, const v1::ExecRequest& request) {
+  auto stub = v1::SandboxService::NewStub(connection.NewChannel());
   grpc::ClientContext context;
+  connection.Prepare(context);
   v1::ExplainResponse response;
-  grpc::Status status = stub.Explain(&context, request, &response);
-  if (!status.ok()) return RpcFailure(address, status);
+  grpc::Status status = stub->Explain(&context, request, &response);
+  if (!status.ok()) return RpcFailure(connection, status.error_code(), status.error_message());
   std::cout << FormatExplanation(response);
   return 0;
 }
 
-int Capabilities(const std::string& address) {
-  auto stub = v1::SandboxService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+int Capabilities(const Connection& connection) {
+  auto stub = v1::SandboxService::NewStub(connection.NewChannel());
   grpc::ClientContext context;
+  connection.Prepare(context);
   v1::GetCapabilitiesResponse response;
   grpc::Status status = stub->GetCapabilities(&context, v1::GetCapabilitiesRequest(), &response);
-  if (!status.ok()) return RpcFailure(address, status);
+  if (!status.ok()) return RpcFailure(connection, status.error_code(), status.error_message());
   std::cout << FormatCapabilities(response);
   return 0;
 }
 
-int RunCommand(const std::string& command, const std::string& address,
+int RunCommand(const std::string& command, const Connection& connection,
                const std::vector<std::string>& words) {
   bool help = false, pass_stdin = true;
   absl::StatusOr<v1::ExecRequest> request = RequestFromWords(command, words, help, pass_stdin);
   if (!request.ok()) return Fail(std::string(request.status().message()));
   if (help) return 0;
+  if (command == "explain") return Explain(connection, *request);
   // Forwarded signals are blocked before gRPC starts threads, which inherit the mask;
   // one thread takes them with sigwait.
   sigset_t signals = ForwardedSignals();
-  if (command == "exec") pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  auto stub = v1::SandboxService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  if (command == "explain") return Explain(*stub, address, *request);
-  return Exec(*stub, address, *request, pass_stdin, signals);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return Exec(connection, *request, pass_stdin, signals);
 }
 
 int Main(int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
-  absl::StatusOr<ParsedArgs> global = ParseArgs(words, kGlobalOptions);
+  absl::StatusOr<ParsedArgs> global = ParseArgs(words, Connection::Options());
   if (!global.ok()) return Fail(std::string(global.status().message()));
   if (global->Has("help") || global->rest.empty() || global->rest[0] == "help") {
-    std::cout << kUsage << OptionsHelp(kGlobalOptions);
+    std::cout << kUsage << OptionsHelp(Connection::Options());
     return global->rest.empty() && !global->Has("help") ? kExitClientError : 0;
   }
+  absl::StatusOr<Connection> connection = Connection::FromArgs(*global);
+  if (!connection.ok()) return Fail(std::string(connection.status().message()));
   const std::string& command = global->rest[0];
   std::vector<std::string> rest(global->rest.begin() + 1, global->rest.end());
-  if (command == "exec" || command == "explain") {
-    return RunCommand(command, ServerAddress(*global), rest);
+  if (command == "exec" || command == "explain") return RunCommand(command, *connection, rest);
+  if (command == "capabilities") {
+    if (!rest.empty()) {
+      std::cout << "Usage: sandboxctl capabilities\n\nPrints what the server's host allows.\n";
+      return rest[0] == "--help" ? 0 : kExitClientError;
+    }
+    return Capabilities(*connection);
   }
-  if (command == "capabilities") return Capabilities(ServerAddress(*global));
   return Fail(absl::StrCat("unknown command \"", command, "\"; see sandboxctl --help"));
 }
 

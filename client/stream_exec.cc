@@ -100,11 +100,13 @@ sigset_t ForwardedSignals() {
   return signals;
 }
 
-absl::StatusOr<v1::ExecResponse> StreamExec(v1::SandboxService::Stub& stub,
+absl::StatusOr<v1::ExecResponse> StreamExec(const Connection& connection,
                                             const v1::ExecRequest& request, bool pass_stdin,
                                             const sigset_t& signals) {
+  auto stub = v1::SandboxService::NewStub(connection.NewChannel());
   grpc::ClientContext context;
-  std::unique_ptr<Stream> stream = stub.ExecStream(&context);
+  connection.Prepare(context);
+  std::unique_ptr<Stream> stream = stub->ExecStream(&context);
   auto writer = std::make_shared<Writer>(stream.get());
   v1::ExecStreamRequest start;
   *start.mutable_start() = request;

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "absl/status/statusor.h"
+#include "client/connection.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 
 namespace sandboxd {
@@ -16,7 +17,7 @@ sigset_t ForwardedSignals();
 // program's stdin on (unless `pass_stdin` is false; EOF closes the command's stdin),
 // and forwards the signals in `signals` to the command. Returns the final result, or
 // the call's error.
-absl::StatusOr<sandbox::v1::ExecResponse> StreamExec(sandbox::v1::SandboxService::Stub& stub,
+absl::StatusOr<sandbox::v1::ExecResponse> StreamExec(const Connection& connection,
                                                      const sandbox::v1::ExecRequest& request,
                                                      bool pass_stdin, const sigset_t& signals);
 

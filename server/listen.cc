@@ -32,7 +32,7 @@ absl::Status NotSafe(const std::string& flag, absl::string_view why) {
 
 }  // namespace
 
-absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& flag) {
+absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& flag, bool tls) {
   absl::string_view rest = flag;
   if (absl::ConsumePrefix(&rest, "unix:")) {
     if (!absl::StartsWith(rest, "/")) return NotSafe(flag, "needs an absolute socket path");
@@ -44,9 +44,9 @@ absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& flag) {
       port < 0 || port > 65535) {
     return NotSafe(flag, "is not unix:PATH or HOST:PORT");
   }
-  if (!IsLoopbackHost(rest.substr(0, colon))) {
-    return NotSafe(flag, "is not a loopback address, and this server has no TLS: anyone "
-                         "who can reach it could run commands");
+  if (!tls && !IsLoopbackHost(rest.substr(0, colon))) {
+    return NotSafe(flag, "is not a loopback address, and the server has no TLS (--tls_cert, "
+                         "--tls_key): anyone who can reach it could run commands");
   }
   return ListenAddress{flag, ""};
 }

@@ -15,10 +15,11 @@ struct ListenAddress {
   std::string unix_path;
 };
 
-// Parses --listen. Accepts "unix:/absolute/path" and "HOST:PORT" where HOST is a
-// loopback address (127.0.0.0/8, [::1], localhost). Anything else is
-// INVALID_ARGUMENT: with no TLS, anyone who reaches the port could run commands.
-absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& flag);
+// Parses --listen. Accepts "unix:/absolute/path", and "HOST:PORT" where HOST is a
+// loopback address (127.0.0.0/8, [::1], localhost) or, with `tls`, any address.
+// Anything else is INVALID_ARGUMENT: without TLS, anyone who reaches the port could
+// run commands.
+absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& flag, bool tls = false);
 
 // The safe default: a Unix socket in an owner-only directory,
 // $XDG_RUNTIME_DIR/sandboxd/sandboxd.sock, else /run/sandboxd/sandboxd.sock for root,

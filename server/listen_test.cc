@@ -32,6 +32,7 @@ TEST(ParseListenAddressTest, RefusesWhatAnyoneCouldReach) {
     ASSERT_FALSE(address.ok()) << flag;
     EXPECT_THAT(address.status().message(), HasSubstr("not a loopback address"));
   }
+  EXPECT_TRUE(ParseListenAddress("0.0.0.0:50051", /*tls=*/true).ok());
   EXPECT_FALSE(ParseListenAddress("unix:relative.sock").ok());
   EXPECT_FALSE(ParseListenAddress("127.0.0.1").ok());
   EXPECT_FALSE(ParseListenAddress("127.0.0.1:99999").ok());

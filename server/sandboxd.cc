@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server.h>
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
 #include "absl/flags/flag.h"
@@ -25,6 +27,7 @@
 #include "absl/time/time.h"
 #include "sandbox/host_features.h"
 #include "sandbox/runner.h"
+#include "server/auth.h"
 #include "server/listen.h"
 #include "server/request_log.h"
 #include "server/service.h"
@@ -34,6 +37,15 @@ ABSL_FLAG(std::string, listen, "",
           "in an owner-only directory, $XDG_RUNTIME_DIR/sandboxd/sandboxd.sock, "
           "/run/sandboxd/sandboxd.sock for root, else /tmp/sandboxd-UID/sandboxd.sock.");
 ABSL_FLAG(std::string, bwrap, "/usr/bin/bwrap", "Path of the bubblewrap binary.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server; with --tls_key, "
+          "turns on TLS (and allows listening beyond loopback).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of the server.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: require client certificates signed by it (mutual TLS); the "
+          "certificate's common name is the client's identity.");
+ABSL_FLAG(std::string, auth_tokens_file, "",
+          "File of \"IDENTITY TOKEN\" lines: every call must carry \"authorization: Bearer "
+          "TOKEN\" with one of them (compared in constant time).");
 ABSL_FLAG(std::string, backend, "auto",
           "What enforces policies: bwrap, landlock, or auto (bwrap where user namespaces "
           "work, else landlock).");
@@ -187,6 +199,32 @@ Config ConfigFromFlags() {
   return config;
 }
 
+std::string ReadFileOrDie(const std::string& path, const char* flag) {
+  std::ifstream in(path);
+  if (!in) Die(absl::StrCat("cannot read ", flag, "=", path));
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// TLS when --tls_cert and --tls_key are given, mutual TLS with --tls_client_ca.
+std::shared_ptr<grpc::ServerCredentials> Credentials() {
+  std::string cert = absl::GetFlag(FLAGS_tls_cert), key = absl::GetFlag(FLAGS_tls_key);
+  std::string client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  if (cert.empty() != key.empty()) Die("--tls_cert and --tls_key go together");
+  if (cert.empty()) {
+    if (!client_ca.empty()) Die("--tls_client_ca needs --tls_cert and --tls_key");
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back(
+      {ReadFileOrDie(key, "--tls_key"), ReadFileOrDie(cert, "--tls_cert")});
+  if (!client_ca.empty()) {
+    options.pem_root_certs = ReadFileOrDie(client_ca, "--tls_client_ca");
+    options.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
 void LogHost(const HostFeatures& host, const Config& config, const std::string& cgroups) {
   LogLine line("host");
   line.Add("backend", config.backend == Backend::kBwrap ? "bwrap" : "landlock")
@@ -221,9 +259,11 @@ int Serve() {
   if (!runner.ok()) Die(absl::StrCat("cannot compile seccomp filters: ", runner.status().ToString()));
   LogHost(host, config, runner->cgroup_note());
 
+  std::shared_ptr<grpc::ServerCredentials> credentials = Credentials();
+  bool tls = !absl::GetFlag(FLAGS_tls_cert).empty();
   std::string listen = absl::GetFlag(FLAGS_listen);
   absl::StatusOr<ListenAddress> address =
-      ParseListenAddress(listen.empty() ? DefaultListenAddress() : listen);
+      ParseListenAddress(listen.empty() ? DefaultListenAddress() : listen, tls);
   if (!address.ok()) Die(std::string(address.status().message()));
   if (!address->unix_path.empty()) {
     if (absl::Status s = PrepareUnixSocket(address->unix_path); !s.ok()) {
@@ -234,13 +274,16 @@ int Serve() {
   if (absl::GetFlag(FLAGS_max_concurrent) < 1 || absl::GetFlag(FLAGS_max_queued) < 0) {
     Die("--max_concurrent must be at least 1 and --max_queued at least 0");
   }
-  SandboxServiceImpl service(*runner, host, absl::GetFlag(FLAGS_max_concurrent),
+  absl::StatusOr<Authenticator> auth = Authenticator::Create(
+      absl::GetFlag(FLAGS_auth_tokens_file), !absl::GetFlag(FLAGS_tls_client_ca).empty());
+  if (!auth.ok()) Die(std::string(auth.status().message()));
+  SandboxServiceImpl service(*runner, host, *std::move(auth), absl::GetFlag(FLAGS_max_concurrent),
                              absl::GetFlag(FLAGS_max_queued));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(address->uri, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(address->uri, credentials, &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) Die(absl::StrCat("cannot listen on ", address->uri));

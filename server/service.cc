@@ -92,8 +92,11 @@ void ClampToDeadline(grpc::ServerContext& context, Launch& launch) {
 }  // namespace
 
 SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, HostFeatures host,
-                                       int max_concurrent, int max_queued)
-    : runner_(runner), host_(std::move(host)), queue_(max_concurrent, max_queued) {
+                                       Authenticator auth, int max_concurrent, int max_queued)
+    : runner_(runner),
+      host_(std::move(host)),
+      auth_(std::move(auth)),
+      queue_(max_concurrent, max_queued) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) == 0) {
     cancel_read_.Reset(fds[0]);
@@ -108,17 +111,24 @@ absl::StatusOr<Plan> SandboxServiceImpl::PlanFor(const v1::ExecRequest& request)
   return runner_.Prepare(*spec);
 }
 
-grpc::Status SandboxServiceImpl::Explain(grpc::ServerContext*, const v1::ExecRequest* request,
+grpc::Status SandboxServiceImpl::Explain(grpc::ServerContext* context,
+                                         const v1::ExecRequest* request,
                                          v1::ExplainResponse* response) {
+  if (absl::StatusOr<std::string> client = auth_.Authenticate(*context); !client.ok()) {
+    return ToGrpcStatus(client.status());
+  }
   absl::StatusOr<Plan> plan = PlanFor(*request);
   if (!plan.ok()) return ToGrpcStatus(plan.status());
   FillExplanation(*plan, *response);
   return grpc::Status::OK;
 }
 
-grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext*,
+grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext* context,
                                                  const v1::GetCapabilitiesRequest*,
                                                  v1::GetCapabilitiesResponse* response) {
+  if (absl::StatusOr<std::string> client = auth_.Authenticate(*context); !client.ok()) {
+    return ToGrpcStatus(client.status());
+  }
   response->set_backend(ToProto(runner_.config().backend));
   response->set_user_namespaces(host_.user_namespaces);
   response->set_proc_mount(runner_.config().mount_proc);
@@ -134,6 +144,9 @@ grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext*,
 absl::StatusOr<SandboxServiceImpl::Admitted> SandboxServiceImpl::Admit(
     const v1::ExecRequest& request, grpc::ServerContext& context, LogLine& log) {
   log.Add("request_id", next_request_id_.fetch_add(1)).Add("peer", context.peer());
+  absl::StatusOr<std::string> client = auth_.Authenticate(context);
+  if (!client.ok()) return client.status();
+  log.Add("client", *client);
   if (!request.argv().empty()) log.Add("argv0", request.argv(0));
   absl::StatusOr<Plan> plan = PlanFor(request);
   if (!plan.ok()) return plan.status();

@@ -7,6 +7,7 @@
 #include "sandbox/host_features.h"
 #include "sandbox/runner.h"
 #include "sandbox/unique_fd.h"
+#include "server/auth.h"
 #include "server/exec_stream.h"
 #include "server/request_log.h"
 #include "server/run_queue.h"
@@ -21,8 +22,8 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
   // At most `max_concurrent` commands run at once and `max_queued` more wait for a
   // turn; beyond that requests fail with RESOURCE_EXHAUSTED. `host` is what start-up
   // found the host allows.
-  SandboxServiceImpl(const Runner& runner, HostFeatures host, int max_concurrent,
-                     int max_queued);
+  SandboxServiceImpl(const Runner& runner, HostFeatures host, Authenticator auth,
+                     int max_concurrent, int max_queued);
 
   grpc::Status Exec(grpc::ServerContext* context, const sandbox::v1::ExecRequest* request,
                     sandbox::v1::ExecResponse* response) override;
@@ -51,6 +52,7 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
 
   const Runner& runner_;
   const HostFeatures host_;
+  const Authenticator auth_;
   RunQueue queue_;
   // Every running worker polls the read end; closing the write end hangs it up for all.
   UniqueFd cancel_read_;

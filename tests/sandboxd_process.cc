@@ -49,11 +49,15 @@ absl::StatusOr<std::unique_ptr<SandboxdProcess>> SandboxdProcess::Start(Options 
   std::unique_ptr<SandboxdProcess> process(new SandboxdProcess());
   if (absl::Status s = process->Spawn(options); !s.ok()) return s;
   // Connecting before the socket exists would put the channel into a 1s back-off.
-  std::string socket_path = process->address_.substr(5);
-  for (int i = 0; i < 2000 && access(socket_path.c_str(), F_OK) != 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
+  if (options.listen.empty()) {
+    std::string socket_path = process->address_.substr(5);
+    for (int i = 0; i < 2000 && access(socket_path.c_str(), F_OK) != 0; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
   }
-  process->channel_ = grpc::CreateChannel(process->address_, grpc::InsecureChannelCredentials());
+  process->channel_ = grpc::CreateChannel(
+      process->address_,
+      options.credentials ? options.credentials : grpc::InsecureChannelCredentials());
   if (!process->channel_->WaitForConnected(std::chrono::system_clock::now() +
                                            std::chrono::seconds(20))) {
     return absl::DeadlineExceededError("sandboxd did not start listening within 20s");
@@ -94,6 +98,7 @@ absl::Status SandboxdProcess::Spawn(const Options& options) {
     uid_ = geteuid();
     address_ = absl::StrCat("unix:", dir_, "/sandboxd.sock");
   }
+  if (!options.listen.empty()) address_ = options.listen;
   args.push_back(server);
   args.push_back(absl::StrCat("--listen=", address_));
   args.insert(args.end(), options.flags.begin(), options.flags.end());

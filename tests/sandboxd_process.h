@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -29,6 +30,10 @@ class SandboxdProcess {
     std::vector<std::string> flags;
     // Environment variables of the server, "NAME=value".
     std::vector<std::string> env;
+    // Listen here (a loopback HOST:PORT) instead of a private Unix socket, and connect
+    // with `credentials` (insecure when null).
+    std::string listen;
+    std::shared_ptr<grpc::ChannelCredentials> credentials;
     // Run the server as uid/gid 65534 instead of the test's own user. The server and
     // the probe are copied to a world-readable scratch directory under /var/tmp (the
     // test must run outside Bazel's sandbox, and as root).

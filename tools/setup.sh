@@ -10,7 +10,7 @@ packages=(
   libabsl-dev libseccomp-dev libgtest-dev libgmock-dev
   bubblewrap
   iproute2 procps git
-  curl wget iputils-ping netcat-openbsd openssh-client
+  curl wget iputils-ping netcat-openbsd openssh-client openssl
 )
 
 missing=()
