@@ -180,9 +180,10 @@ TEST(ServerLifecycleTest, BoundedConcurrencyAndQueue) {
 
   grpc::Status running_status;
   std::thread running([&] {
-    running_status = CallWithDeadline(*stub, Command({"sleep", "2"}), absl::Seconds(30));
+    running_status = CallWithDeadline(*stub, Command({"sleep", "4"}), absl::Seconds(30));
   });
-  absl::SleepFor(absl::Milliseconds(300));  // The first call holds the only slot.
+  // Generous waits: other test binaries share the two cores.
+  absl::SleepFor(absl::Milliseconds(500));  // The first call holds the only slot.
 
   absl::Time start = absl::Now();
   grpc::Status late = CallWithDeadline(*stub, Command({"true"}), absl::Milliseconds(400));
@@ -193,7 +194,7 @@ TEST(ServerLifecycleTest, BoundedConcurrencyAndQueue) {
   std::thread queued([&] {
     queued_status = CallWithDeadline(*stub, Command({"true"}), absl::Seconds(30));
   });
-  absl::SleepFor(absl::Milliseconds(200));  // It takes the only place in the queue.
+  absl::SleepFor(absl::Seconds(1));  // It takes the only place in the queue.
   grpc::Status refused = CallWithDeadline(*stub, Command({"true"}), absl::Seconds(30));
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("--max_queued"));
