@@ -20,6 +20,7 @@ absl::StatusOr<RunQueue::Ticket> RunQueue::Acquire(absl::Time deadline,
   absl::MutexLock lock(&mu_);
   if (running_ < max_running_ && queued_ == 0) {
     ++running_;
+    Changed();
     return Ticket(this);
   }
   if (queued_ >= max_queued_) {
@@ -28,6 +29,7 @@ absl::StatusOr<RunQueue::Ticket> RunQueue::Acquire(absl::Time deadline,
         queued_, " more waiting (its --max_queued); retry later"));
   }
   ++queued_;
+  Changed();
   uint64_t number = next_number_++;
   auto my_turn = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return running_ < max_running_ && serving_ == number;
@@ -46,6 +48,7 @@ absl::StatusOr<RunQueue::Ticket> RunQueue::Acquire(absl::Time deadline,
       // Leaving the line: the next one may be served. Numbers handed out after ours
       // still wait for ours, so skip it by moving the turn on when it is ours.
       --queued_;
+      Changed();
       abandoned_.push_back(number);
       SkipAbandoned();
       return give_up;
@@ -56,6 +59,7 @@ absl::StatusOr<RunQueue::Ticket> RunQueue::Acquire(absl::Time deadline,
   --queued_;
   ++running_;
   ++serving_;
+  Changed();
   SkipAbandoned();
   return Ticket(this);
 }
@@ -71,6 +75,7 @@ void RunQueue::SkipAbandoned() {
 void RunQueue::Release() {
   absl::MutexLock lock(&mu_);
   --running_;
+  Changed();
 }
 
 int RunQueue::running() const {

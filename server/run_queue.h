@@ -31,7 +31,11 @@ class RunQueue {
     RunQueue* queue_;
   };
 
-  RunQueue(int max_running, int max_queued) : max_running_(max_running), max_queued_(max_queued) {}
+  // `on_change`, if set, hears the running and queued counts whenever they change
+  // (under the queue's lock: keep it short).
+  RunQueue(int max_running, int max_queued,
+           std::function<void(int running, int queued)> on_change = nullptr)
+      : max_running_(max_running), max_queued_(max_queued), on_change_(std::move(on_change)) {}
 
   // Waits for a slot. RESOURCE_EXHAUSTED at once when the queue is full;
   // DEADLINE_EXCEEDED when `deadline` passes while waiting; CANCELLED when `cancelled`
@@ -43,11 +47,15 @@ class RunQueue {
 
  private:
   void Release();
+  void Changed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (on_change_) on_change_(running_, queued_);
+  }
   // Moves the turn past numbers whose holders gave up waiting.
   void SkipAbandoned() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const int max_running_;
   const int max_queued_;
+  const std::function<void(int, int)> on_change_;
   mutable absl::Mutex mu_;
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   int queued_ ABSL_GUARDED_BY(mu_) = 0;

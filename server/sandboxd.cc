@@ -90,6 +90,8 @@ ABSL_FLAG(int64_t, max_processes, 1024,
 ABSL_FLAG(std::string, cgroup, "auto",
           "auto: give each command a cgroup (tree-wide memory and process limits, usage) "
           "where the host allows it; none: never.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT to serve Prometheus metrics on (/metrics); empty: none.");
 ABSL_FLAG(int, max_concurrent, 16, "Commands that may run at once.");
 ABSL_FLAG(int, max_queued, 64,
           "Requests that may wait for a free slot, in arrival order, within their gRPC "
@@ -277,8 +279,14 @@ int Serve() {
   absl::StatusOr<Authenticator> auth = Authenticator::Create(
       absl::GetFlag(FLAGS_auth_tokens_file), !absl::GetFlag(FLAGS_tls_client_ca).empty());
   if (!auth.ok()) Die(std::string(auth.status().message()));
-  SandboxServiceImpl service(*runner, host, *std::move(auth), absl::GetFlag(FLAGS_max_concurrent),
-                             absl::GetFlag(FLAGS_max_queued));
+  std::unique_ptr<Metrics> metrics;
+  if (std::string address = absl::GetFlag(FLAGS_metrics_listen); !address.empty()) {
+    absl::StatusOr<std::unique_ptr<Metrics>> started = Metrics::Start(address);
+    if (!started.ok()) Die(std::string(started.status().message()));
+    metrics = *std::move(started);
+  }
+  SandboxServiceImpl service(*runner, host, *std::move(auth), metrics.get(),
+                             absl::GetFlag(FLAGS_max_concurrent), absl::GetFlag(FLAGS_max_queued));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -290,6 +298,7 @@ int Serve() {
 
   LogLine line("listening");
   line.Add("address", address->uri)
+      .Add("metrics", absl::GetFlag(FLAGS_metrics_listen))
       .Add("default_mode", absl::GetFlag(FLAGS_default_mode))
       .Add("protected_names", absl::StrJoin(config.protected_names, ","));
   if (config.allow_danger_full_access) line.Add("danger", "requests may disable the sandbox");

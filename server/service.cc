@@ -66,22 +66,6 @@ absl::Status CheckEncoding(v1::OutputEncoding encoding) {
       "output_encoding ", static_cast<int>(encoding), " is unknown; use OUTPUT_BYTES or OUTPUT_TEXT"));
 }
 
-grpc::Status Refuse(const absl::Status& status, LogLine& log) {
-  log.Add("status", absl::StatusCodeToString(status.code())).Add("message", status.message()).Write();
-  return ToGrpcStatus(status);
-}
-
-void LogResult(const RunResult& result, LogLine& log) {
-  log.Add("status", "OK")
-      .Add("termination", TerminationName(result.termination))
-      .Add("exit_code", result.exit_code)
-      .Add("signal", result.signal)
-      .Add("wall_ms", absl::ToInt64Milliseconds(result.wall_time))
-      .Add("stdout_bytes", static_cast<int64_t>(result.stdout_data.total_bytes()))
-      .Add("stderr_bytes", static_cast<int64_t>(result.stderr_data.total_bytes()))
-      .Write();
-}
-
 // A client deadline shorter than the command's timeout wins: nobody would be left to
 // receive the result.
 void ClampToDeadline(grpc::ServerContext& context, Launch& launch) {
@@ -92,11 +76,15 @@ void ClampToDeadline(grpc::ServerContext& context, Launch& launch) {
 }  // namespace
 
 SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, HostFeatures host,
-                                       Authenticator auth, int max_concurrent, int max_queued)
+                                       Authenticator auth, Metrics* metrics, int max_concurrent,
+                                       int max_queued)
     : runner_(runner),
       host_(std::move(host)),
       auth_(std::move(auth)),
-      queue_(max_concurrent, max_queued) {
+      metrics_(metrics),
+      queue_(max_concurrent, max_queued, [metrics](int running, int queued) {
+        if (metrics != nullptr) metrics->SetLoad(running, queued);
+      }) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) == 0) {
     cancel_read_.Reset(fds[0]);
@@ -161,34 +149,59 @@ absl::StatusOr<SandboxServiceImpl::Admitted> SandboxServiceImpl::Admit(
   return Admitted{*std::move(plan), *std::move(ticket)};
 }
 
+grpc::Status SandboxServiceImpl::Refuse(const absl::Status& status, CallRecord& call) const {
+  call.log.Add("status", absl::StatusCodeToString(status.code()))
+      .Add("message", status.message())
+      .Write();
+  if (metrics_ != nullptr) metrics_->Rejected(call.method, absl::StatusCodeToString(status.code()));
+  return ToGrpcStatus(status);
+}
+
+void SandboxServiceImpl::Record(const RunResult& result, CallRecord& call) const {
+  call.log.Add("status", "OK")
+      .Add("termination", TerminationName(result.termination))
+      .Add("exit_code", result.exit_code)
+      .Add("signal", result.signal)
+      .Add("wall_ms", absl::ToInt64Milliseconds(result.wall_time))
+      .Add("stdout_bytes", static_cast<int64_t>(result.stdout_data.total_bytes()))
+      .Add("stderr_bytes", static_cast<int64_t>(result.stderr_data.total_bytes()))
+      .Write();
+  if (metrics_ != nullptr) {
+    metrics_->RequestDone(call.method, TerminationName(result.termination),
+                          absl::Now() - call.start);
+  }
+}
+
 grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
                                       const v1::ExecRequest* request,
                                       v1::ExecResponse* response) {
-  LogLine log("exec");
+  CallRecord call("Exec");
+  LogLine& log = call.log;
   absl::StatusOr<Admitted> admitted = Admit(*request, *context, log);
-  if (!admitted.ok()) return Refuse(admitted.status(), log);
+  if (!admitted.ok()) return Refuse(admitted.status(), call);
   absl::StatusOr<RunResult> result = runner_.Run(admitted->plan);
-  if (!result.ok()) return Refuse(result.status(), log);
+  if (!result.ok()) return Refuse(result.status(), call);
   FillResponse(admitted->plan, *result, request->output_encoding(), *response);
-  LogResult(*result, log);
+  Record(*result, call);
   return grpc::Status::OK;
 }
 
 grpc::Status SandboxServiceImpl::ExecStream(grpc::ServerContext* context, ExecStreamIo* io) {
-  LogLine log("exec_stream");
+  CallRecord call("ExecStream");
+  LogLine& log = call.log;
   v1::ExecStreamRequest first;
   if (!io->Read(&first) || !first.has_start()) {
     return Refuse(absl::InvalidArgumentError(
                       "the first ExecStream message must be `start`, holding the request"),
-                  log);
+                  call);
   }
   const v1::ExecRequest& request = first.start();
   absl::StatusOr<Admitted> admitted = Admit(request, *context, log);
-  if (!admitted.ok()) return Refuse(admitted.status(), log);
+  if (!admitted.ok()) return Refuse(admitted.status(), call);
   ExecStreamSession session(*context, *io, request.output_encoding());
   absl::StatusOr<RunResult> result = session.Run(runner_, admitted->plan, request.stdin());
-  if (!result.ok()) return Refuse(result.status(), log);
-  LogResult(*result, log);
+  if (!result.ok()) return Refuse(result.status(), call);
+  Record(*result, call);
   return grpc::Status::OK;
 }
 

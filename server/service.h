@@ -9,6 +9,7 @@
 #include "sandbox/unique_fd.h"
 #include "server/auth.h"
 #include "server/exec_stream.h"
+#include "server/metrics.h"
 #include "server/request_log.h"
 #include "server/run_queue.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
@@ -22,8 +23,9 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
   // At most `max_concurrent` commands run at once and `max_queued` more wait for a
   // turn; beyond that requests fail with RESOURCE_EXHAUSTED. `host` is what start-up
   // found the host allows.
+  // `metrics` may be null (not served).
   SandboxServiceImpl(const Runner& runner, HostFeatures host, Authenticator auth,
-                     int max_concurrent, int max_queued);
+                     Metrics* metrics, int max_concurrent, int max_queued);
 
   grpc::Status Exec(grpc::ServerContext* context, const sandbox::v1::ExecRequest* request,
                     sandbox::v1::ExecResponse* response) override;
@@ -40,6 +42,19 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
  private:
   // Validates `request` and decides how it would run.
   absl::StatusOr<Plan> PlanFor(const sandbox::v1::ExecRequest& request) const;
+  // One call's log line, with what the metrics need.
+  struct CallRecord {
+    explicit CallRecord(const char* method)
+        : log(method == std::string("Exec") ? "exec" : "exec_stream"), method(method) {}
+    LogLine log;
+    std::string method;
+    absl::Time start = absl::Now();
+  };
+  // Logs and counts a call refused with `status`, and converts it for gRPC.
+  grpc::Status Refuse(const absl::Status& status, CallRecord& call) const;
+  // Logs and counts a command that ran.
+  void Record(const RunResult& result, CallRecord& call) const;
+
   // A request cleared to run: its plan, tied to the call (deadline, cancellation,
   // server shutdown), and the run slot it holds.
   struct Admitted {
@@ -53,6 +68,7 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
   const Runner& runner_;
   const HostFeatures host_;
   const Authenticator auth_;
+  Metrics* const metrics_;
   RunQueue queue_;
   // Every running worker polls the read end; closing the write end hangs it up for all.
   UniqueFd cancel_read_;

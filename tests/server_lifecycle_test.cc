@@ -1,6 +1,10 @@
 // The server as a process: reflection for grpcurl-like clients, and shutdown.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -250,6 +254,62 @@ TEST(ServerLifecycleTest, NoLeaksAfterManyRequests) {
   run_mix(100);
   EXPECT_EQ(OpenFds((*server)->pid()), fds_before);
   EXPECT_EQ(Children((*server)->pid()), 0);
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// The body of GET `path` from 127.0.0.1:`port`, read until the server closes.
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "";
+  }
+  std::string request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  EXPECT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) response.append(buf, static_cast<size_t>(n));
+  close(fd);
+  size_t body = response.find("\r\n\r\n");
+  return body == std::string::npos ? "" : response.substr(body + 4);
+}
+
+TEST(ServerLifecycleTest, PrometheusMetrics) {
+  int port = FreePort();
+  SandboxdProcess::Options options;
+  options.flags = {absl::StrCat("--metrics_listen=127.0.0.1:", port)};
+  auto server = SandboxdProcess::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::SandboxService::NewStub((*server)->channel());
+  ASSERT_TRUE(CallWithDeadline(*stub, Command({"true"}), absl::Seconds(30)).ok());
+  v1::ExecRequest bad = Command({"true"});
+  bad.set_cwd("relative");
+  CallWithDeadline(*stub, bad, absl::Seconds(30));
+  std::string metrics = HttpGet(port, "/metrics");
+  EXPECT_THAT(metrics, ::testing::HasSubstr(
+                           "sandboxd_requests_total{method=\"Exec\",outcome=\"exited\"} 1"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr("sandboxd_rejections_total{method=\"Exec\","
+                                            "reason=\"INVALID_ARGUMENT\"} 1"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr(
+                           "sandboxd_request_duration_seconds_count{method=\"Exec\"}"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr("sandboxd_load{state=\"running\"} 0"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr("sandboxd_load{state=\"queued\"} 0"));
 }
 
 TEST(ServerLifecycleTest, RefusesToListenBeyondLoopback) {

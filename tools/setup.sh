@@ -11,6 +11,7 @@ packages=(
   bubblewrap
   iproute2 procps git
   curl wget iputils-ping netcat-openbsd openssh-client openssl
+  prometheus-cpp-dev
 )
 
 missing=()

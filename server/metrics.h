@@ -1,0 +1,50 @@
+#ifndef SANDBOXD_SERVER_METRICS_H_
+#define SANDBOXD_SERVER_METRICS_H_
+
+#include <memory>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace sandboxd {
+
+// Prometheus metrics, served over HTTP at /metrics on their own port:
+//   sandboxd_requests_total{method, outcome}   outcome: how the command ended
+//                                              ("exited", "timed_out", ...) or the
+//                                              status code of a refused call
+//   sandboxd_request_duration_seconds{method}  histogram, admission to response
+//   sandboxd_load{state="running"|"queued"}    commands running, requests waiting
+//   sandboxd_rejections_total{reason}          calls refused before running
+// Thread-safe.
+class Metrics {
+ public:
+  // Listens on `address` ("HOST:PORT"). FAILED_PRECONDITION when it cannot.
+  static absl::StatusOr<std::unique_ptr<Metrics>> Start(const std::string& address);
+
+  void RequestDone(const std::string& method, const std::string& outcome,
+                   absl::Duration latency);
+  void Rejected(const std::string& method, const std::string& reason);
+  void SetLoad(int running, int queued);
+
+ private:
+  Metrics() = default;
+
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  prometheus::Family<prometheus::Counter>* requests_ = nullptr;
+  prometheus::Family<prometheus::Counter>* rejections_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
+  prometheus::Gauge* running_ = nullptr;
+  prometheus::Gauge* queued_ = nullptr;
+};
+
+}  // namespace sandboxd
+
+#endif  // SANDBOXD_SERVER_METRICS_H_
