@@ -90,6 +90,9 @@ ABSL_FLAG(int64_t, max_processes, 1024,
 ABSL_FLAG(std::string, cgroup, "auto",
           "auto: give each command a cgroup (tree-wide memory and process limits, usage) "
           "where the host allows it; none: never.");
+ABSL_FLAG(std::string, policy_file, "",
+          "Per-client rules (text-format sandboxd.policy.v1.OperatorPolicy): writable-root "
+          "prefixes, network and danger-full-access, ceilings. Empty: none.");
 ABSL_FLAG(std::string, metrics_listen, "",
           "HOST:PORT to serve Prometheus metrics on (/metrics); empty: none.");
 ABSL_FLAG(int, max_concurrent, 16, "Commands that may run at once.");
@@ -285,7 +288,14 @@ int Serve() {
     if (!started.ok()) Die(std::string(started.status().message()));
     metrics = *std::move(started);
   }
-  SandboxServiceImpl service(*runner, host, *std::move(auth), metrics.get(),
+  OperatorPolicy operator_policy;
+  if (std::string path = absl::GetFlag(FLAGS_policy_file); !path.empty()) {
+    absl::StatusOr<OperatorPolicy> loaded = OperatorPolicy::Load(path);
+    if (!loaded.ok()) Die(std::string(loaded.status().message()));
+    operator_policy = *std::move(loaded);
+  }
+  SandboxServiceImpl service(*runner, host, *std::move(auth), std::move(operator_policy),
+                             metrics.get(),
                              absl::GetFlag(FLAGS_max_concurrent), absl::GetFlag(FLAGS_max_queued));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -76,11 +76,12 @@ void ClampToDeadline(grpc::ServerContext& context, Launch& launch) {
 }  // namespace
 
 SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, HostFeatures host,
-                                       Authenticator auth, Metrics* metrics, int max_concurrent,
-                                       int max_queued)
+                                       Authenticator auth, OperatorPolicy operator_policy,
+                                       Metrics* metrics, int max_concurrent, int max_queued)
     : runner_(runner),
       host_(std::move(host)),
       auth_(std::move(auth)),
+      operator_policy_(std::move(operator_policy)),
       metrics_(metrics),
       queue_(max_concurrent, max_queued, [metrics](int running, int queued) {
         if (metrics != nullptr) metrics->SetLoad(running, queued);
@@ -92,20 +93,21 @@ SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, HostFeatures host,
   }
 }
 
-absl::StatusOr<Plan> SandboxServiceImpl::PlanFor(const v1::ExecRequest& request) const {
+absl::StatusOr<Plan> SandboxServiceImpl::PlanFor(const v1::ExecRequest& request,
+                                                 const std::string& client) const {
   if (absl::Status s = CheckEncoding(request.output_encoding()); !s.ok()) return s;
   absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, runner_.config());
   if (!spec.ok()) return spec.status();
+  if (absl::Status s = operator_policy_.Check(client, *spec); !s.ok()) return s;
   return runner_.Prepare(*spec);
 }
 
 grpc::Status SandboxServiceImpl::Explain(grpc::ServerContext* context,
                                          const v1::ExecRequest* request,
                                          v1::ExplainResponse* response) {
-  if (absl::StatusOr<std::string> client = auth_.Authenticate(*context); !client.ok()) {
-    return ToGrpcStatus(client.status());
-  }
-  absl::StatusOr<Plan> plan = PlanFor(*request);
+  absl::StatusOr<std::string> client = auth_.Authenticate(*context);
+  if (!client.ok()) return ToGrpcStatus(client.status());
+  absl::StatusOr<Plan> plan = PlanFor(*request, *client);
   if (!plan.ok()) return ToGrpcStatus(plan.status());
   FillExplanation(*plan, *response);
   return grpc::Status::OK;
@@ -136,7 +138,7 @@ absl::StatusOr<SandboxServiceImpl::Admitted> SandboxServiceImpl::Admit(
   if (!client.ok()) return client.status();
   log.Add("client", *client);
   if (!request.argv().empty()) log.Add("argv0", request.argv(0));
-  absl::StatusOr<Plan> plan = PlanFor(request);
+  absl::StatusOr<Plan> plan = PlanFor(request, *client);
   if (!plan.ok()) return plan.status();
   log.Add("mode", ModeName(plan->mode)).Add("backend", BackendName(plan->backend));
   auto cancelled = [&context] { return context.IsCancelled(); };

@@ -10,6 +10,7 @@
 #include "server/auth.h"
 #include "server/exec_stream.h"
 #include "server/metrics.h"
+#include "server/operator_policy.h"
 #include "server/request_log.h"
 #include "server/run_queue.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
@@ -25,7 +26,8 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
   // found the host allows.
   // `metrics` may be null (not served).
   SandboxServiceImpl(const Runner& runner, HostFeatures host, Authenticator auth,
-                     Metrics* metrics, int max_concurrent, int max_queued);
+                     OperatorPolicy operator_policy, Metrics* metrics, int max_concurrent,
+                     int max_queued);
 
   grpc::Status Exec(grpc::ServerContext* context, const sandbox::v1::ExecRequest* request,
                     sandbox::v1::ExecResponse* response) override;
@@ -40,8 +42,10 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
   void CancelAll() { cancel_write_.Reset(); }
 
  private:
-  // Validates `request` and decides how it would run.
-  absl::StatusOr<Plan> PlanFor(const sandbox::v1::ExecRequest& request) const;
+  // Validates `request`, checks it against the rules for `client`, and decides how it
+  // would run.
+  absl::StatusOr<Plan> PlanFor(const sandbox::v1::ExecRequest& request,
+                               const std::string& client) const;
   // One call's log line, with what the metrics need.
   struct CallRecord {
     explicit CallRecord(const char* method)
@@ -68,6 +72,7 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
   const Runner& runner_;
   const HostFeatures host_;
   const Authenticator auth_;
+  const OperatorPolicy operator_policy_;
   Metrics* const metrics_;
   RunQueue queue_;
   // Every running worker polls the read end; closing the write end hangs it up for all.

@@ -135,6 +135,33 @@ TEST_F(TokenTest, SandboxctlSendsTheToken) {
   EXPECT_THAT(without->stderr_data.Contents(), HasSubstr("needs a token"));
 }
 
+// Per-client rules, with identities from tokens.
+TEST(PolicyFileTest, RulesFollowTheCallersIdentity) {
+  std::ofstream(Scratch("policy-tokens")) << "alice token-a\nbob token-b\n";
+  std::ofstream(Scratch("policy.textproto"))
+      << "client { identity: \"alice\" allow_network: true }\n"
+      << "client { identity: \"bob\" }\n";
+  SandboxdProcess::Options options;
+  options.flags = {"--auth_tokens_file=" + Scratch("policy-tokens"),
+                   "--policy_file=" + Scratch("policy.textproto")};
+  auto server = SandboxdProcess::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::SandboxService::NewStub((*server)->channel());
+  auto run = [&](const std::string& token) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + token);
+    v1::ExecRequest request;
+    request.add_argv("true");
+    request.mutable_policy()->set_network(v1::NETWORK_ENABLED);
+    v1::ExecResponse response;
+    return stub->Exec(&context, request, &response);
+  };
+  EXPECT_TRUE(run("token-a").ok());
+  grpc::Status bob = run("token-b");
+  EXPECT_EQ(bob.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(bob.error_message(), HasSubstr("rule for client bob does not allow NETWORK_ENABLED"));
+}
+
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

@@ -1,0 +1,135 @@
+#include "server/operator_policy.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace sandboxd {
+namespace {
+
+namespace pv1 = ::sandboxd::policy::v1;
+
+absl::Duration FromProto(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+// Collects the parser's complaints with their line numbers.
+class ErrorCollector : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, int column, const std::string& message) override {
+    absl::StrAppend(&errors_, "line ", line + 1, " column ", column + 1, ": ", message, "; ");
+  }
+  const std::string& errors() const { return errors_; }
+
+ private:
+  std::string errors_;
+};
+
+bool UnderPrefix(const std::string& path, const std::string& prefix) {
+  if (prefix.empty()) return false;
+  if (path == prefix || (prefix.back() == '/' && path + "/" == prefix)) return true;
+  std::string dir = prefix.back() == '/' ? prefix : prefix + "/";
+  return absl::StartsWith(path, dir);
+}
+
+// Whether `value` (0: unlimited) fits under `ceiling` (0: none).
+bool Fits(uint64_t value, uint64_t ceiling) { return ceiling == 0 || (value != 0 && value <= ceiling); }
+
+}  // namespace
+
+absl::StatusOr<OperatorPolicy> OperatorPolicy::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read --policy_file ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  OperatorPolicy policy;
+  google::protobuf::TextFormat::Parser parser;
+  ErrorCollector errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text.str(), &policy.policy_)) {
+    return absl::InvalidArgumentError(absl::StrCat("--policy_file ", path, ": ", errors.errors()));
+  }
+  for (const pv1::ClientRule& rule : policy.policy_.client()) {
+    if (rule.identity().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--policy_file ", path,
+                                                     ": every client rule needs an identity"));
+    }
+    for (const std::string& prefix : rule.writable_root_prefixes()) {
+      if (prefix.empty() || prefix[0] != '/') {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--policy_file ", path, ": writable_root_prefixes \"", prefix, "\" of client ",
+            rule.identity(), " must be absolute"));
+      }
+    }
+  }
+  policy.loaded_ = true;
+  policy.path_ = path;
+  return policy;
+}
+
+const pv1::ClientRule* OperatorPolicy::RuleFor(const std::string& identity) const {
+  const pv1::ClientRule* fallback = nullptr;
+  for (const pv1::ClientRule& rule : policy_.client()) {
+    if (rule.identity() == identity) return &rule;
+    if (rule.identity() == "*") fallback = &rule;
+  }
+  return fallback;
+}
+
+absl::Status OperatorPolicy::Check(const std::string& identity, const ExecSpec& spec) const {
+  if (!loaded_) return absl::OkStatus();
+  const pv1::ClientRule* rule = RuleFor(identity);
+  if (rule == nullptr) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("client ", identity, " has no rule in the server's policy file"));
+  }
+  std::string who = absl::StrCat("the policy rule for client ", rule->identity());
+  const Policy& policy = spec.policy();
+  if (policy.mode() == SandboxMode::kDangerFullAccess && !rule->allow_danger_full_access()) {
+    return absl::PermissionDeniedError(absl::StrCat(who, " does not allow DANGER_FULL_ACCESS"));
+  }
+  if (policy.network() == NetworkMode::kEnabled && !rule->allow_network()) {
+    return absl::PermissionDeniedError(absl::StrCat(who, " does not allow NETWORK_ENABLED"));
+  }
+  for (const std::string& root : policy.writable_roots()) {
+    bool allowed = false;
+    for (const std::string& prefix : rule->writable_root_prefixes()) {
+      allowed = allowed || UnderPrefix(root, prefix);
+    }
+    if (!allowed) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          who, " does not allow writing ", root,
+          rule->writable_root_prefixes().empty()
+              ? " (it allows no writable roots)"
+              : " (see its writable_root_prefixes)"));
+    }
+  }
+  if (rule->has_max_timeout() && spec.timeout() > FromProto(rule->max_timeout())) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        who, " allows a timeout of at most ", absl::FormatDuration(FromProto(rule->max_timeout()))));
+  }
+  const Limits& limits = spec.limits();
+  absl::Duration max_cpu = FromProto(rule->max_cpu_time());
+  if (max_cpu > absl::ZeroDuration() &&
+      (limits.cpu_time == absl::ZeroDuration() || limits.cpu_time > max_cpu)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        who, " needs limits.cpu_time of at most ", absl::FormatDuration(max_cpu)));
+  }
+  if (!Fits(limits.memory_bytes, rule->max_memory_bytes())) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        who, " needs limits.memory_bytes of at most ", rule->max_memory_bytes()));
+  }
+  if (!Fits(limits.processes, rule->max_processes())) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        who, " needs limits.processes of at most ", rule->max_processes()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sandboxd

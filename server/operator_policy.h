@@ -1,0 +1,35 @@
+#ifndef SANDBOXD_SERVER_OPERATOR_POLICY_H_
+#define SANDBOXD_SERVER_OPERATOR_POLICY_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "sandbox/exec_spec.h"
+#include "sandboxd/policy/v1/policy.pb.h"
+
+namespace sandboxd {
+
+// Per-client rules from the operator's policy file (see policy.proto). Without a file,
+// every client may ask for whatever the server's flags allow.
+class OperatorPolicy {
+ public:
+  // No file: no per-client rules.
+  OperatorPolicy() = default;
+  // Parses `path` (text format). INVALID_ARGUMENT saying what is wrong in it.
+  static absl::StatusOr<OperatorPolicy> Load(const std::string& path);
+
+  // OK when `identity` may run `spec`; else PERMISSION_DENIED naming the rule and
+  // what it forbids.
+  absl::Status Check(const std::string& identity, const ExecSpec& spec) const;
+
+ private:
+  const sandboxd::policy::v1::ClientRule* RuleFor(const std::string& identity) const;
+
+  bool loaded_ = false;
+  std::string path_;
+  sandboxd::policy::v1::OperatorPolicy policy_;
+};
+
+}  // namespace sandboxd
+
+#endif  // SANDBOXD_SERVER_OPERATOR_POLICY_H_

@@ -1,0 +1,120 @@
+#include "server/operator_policy.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace sandboxd {
+namespace {
+
+using ::testing::HasSubstr;
+namespace v1 = ::sandbox::v1;
+
+class OperatorPolicyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/operator_policy_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    ASSERT_EQ(mkdir((dir_ + "/work").c_str(), 0755), 0);
+    ASSERT_EQ(mkdir((dir_ + "/other").c_str(), 0755), 0);
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+
+  OperatorPolicy Load(const std::string& text) {
+    std::ofstream(dir_ + "/policy.textproto") << text;
+    absl::StatusOr<OperatorPolicy> policy = OperatorPolicy::Load(dir_ + "/policy.textproto");
+    EXPECT_TRUE(policy.ok()) << policy.status();
+    return *std::move(policy);
+  }
+
+  ExecSpec Spec(const std::function<void(v1::ExecRequest&)>& edit) {
+    v1::ExecRequest request;
+    request.add_argv("true");
+    edit(request);
+    Config config;
+    config.allow_danger_full_access = true;
+    absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, config);
+    EXPECT_TRUE(spec.ok()) << spec.status();
+    return *std::move(spec);
+  }
+
+  std::string dir_;
+};
+
+TEST_F(OperatorPolicyTest, WithoutAFileEverythingTheFlagsAllowGoes) {
+  OperatorPolicy none;
+  EXPECT_TRUE(none.Check("anyone", Spec([](v1::ExecRequest& r) {
+                r.mutable_policy()->set_network(v1::NETWORK_ENABLED);
+              })).ok());
+}
+
+TEST_F(OperatorPolicyTest, RulesByIdentityWithAFallback) {
+  OperatorPolicy policy = Load(
+      "client { identity: \"ci\" writable_root_prefixes: \"" + dir_ + "/work\" allow_network: true }\n"
+      "client { identity: \"*\" }\n");
+  auto write_work = [&](v1::ExecRequest& r) {
+    r.set_cwd(dir_ + "/work");
+    r.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
+  };
+  EXPECT_TRUE(policy.Check("ci", Spec(write_work)).ok());
+  absl::Status other = policy.Check("stranger", Spec(write_work));
+  EXPECT_EQ(other.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(other.message(), HasSubstr("rule for client * does not allow writing"));
+  absl::Status outside = policy.Check("ci", Spec([&](v1::ExecRequest& r) {
+    r.set_cwd(dir_ + "/other");
+    r.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
+  }));
+  EXPECT_THAT(outside.message(), HasSubstr("does not allow writing " + dir_ + "/other"));
+  auto network = [](v1::ExecRequest& r) { r.mutable_policy()->set_network(v1::NETWORK_ENABLED); };
+  EXPECT_TRUE(policy.Check("ci", Spec(network)).ok());
+  EXPECT_THAT(policy.Check("stranger", Spec(network)).message(),
+              HasSubstr("does not allow NETWORK_ENABLED"));
+}
+
+TEST_F(OperatorPolicyTest, UnknownIdentityWithoutFallbackIsRefused) {
+  OperatorPolicy policy = Load("client { identity: \"ci\" }");
+  absl::Status status = policy.Check("stranger", Spec([](v1::ExecRequest&) {}));
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(status.message(), HasSubstr("client stranger has no rule"));
+}
+
+TEST_F(OperatorPolicyTest, CeilingsPerClient) {
+  OperatorPolicy policy = Load(
+      "client { identity: \"ci\" max_timeout { seconds: 10 } max_memory_bytes: 1000000 }");
+  EXPECT_THAT(policy.Check("ci", Spec([](v1::ExecRequest& r) {
+                r.mutable_timeout()->set_seconds(30);
+              })).message(),
+              HasSubstr("allows a timeout of at most 10s"));
+  EXPECT_THAT(policy.Check("ci", Spec([](v1::ExecRequest& r) {
+                r.mutable_timeout()->set_seconds(5);
+              })).message(),
+              HasSubstr("needs limits.memory_bytes of at most 1000000"));
+  EXPECT_TRUE(policy.Check("ci", Spec([](v1::ExecRequest& r) {
+                r.mutable_timeout()->set_seconds(5);
+                r.mutable_policy()->mutable_limits()->set_memory_bytes(500000);
+              })).ok());
+  EXPECT_THAT(policy.Check("ci", Spec([](v1::ExecRequest& r) {
+                r.mutable_timeout()->set_seconds(5);
+                r.mutable_policy()->mutable_limits()->set_memory_bytes(500000);
+                r.mutable_policy()->set_mode(v1::DANGER_FULL_ACCESS);
+              })).message(),
+              HasSubstr("does not allow DANGER_FULL_ACCESS"));
+}
+
+TEST_F(OperatorPolicyTest, BadFilesSayWhere) {
+  std::ofstream(dir_ + "/bad") << "client { identity: \"x\" bogus_field: 1 }";
+  absl::StatusOr<OperatorPolicy> bad = OperatorPolicy::Load(dir_ + "/bad");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("line 1"));
+  std::ofstream(dir_ + "/relative") << "client { identity: \"x\" writable_root_prefixes: \"srv\" }";
+  EXPECT_THAT(OperatorPolicy::Load(dir_ + "/relative").status().message(),
+              HasSubstr("must be absolute"));
+}
+
+}  // namespace
+}  // namespace sandboxd
