@@ -41,6 +41,7 @@ const std::vector<OptionSpec>& Connection::Options() {
                          "($SANDBOXD_TLS_CA)"},
       {"tls-cert", "FILE", "PEM client certificate, for mutual TLS ($SANDBOXD_TLS_CERT)"},
       {"tls-key", "FILE", "PEM client key, for mutual TLS ($SANDBOXD_TLS_KEY)"},
+      {"json", "", "print results as JSON (exec: the whole result, output included, at the end)"},
       {"help", "", "show this help"},
   };
   return *options;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/client_context.h>
 
 #include "absl/strings/str_cat.h"
@@ -79,12 +80,26 @@ absl::StatusOr<v1::ExecRequest> RequestFromWords(const std::string& command,
   return BuildExecRequest(*args, cwd);
 }
 
+// `message` as one line of JSON, field names as in the proto.
+void PrintJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) return;
+  std::cout << json << "\n";
+}
+
 int Exec(const Connection& connection, const v1::ExecRequest& request, bool pass_stdin,
-         const sigset_t& signals) {
-  absl::StatusOr<v1::ExecResponse> response = StreamExec(connection, request, pass_stdin, signals);
+         const sigset_t& signals, bool json) {
+  absl::StatusOr<v1::ExecResponse> response =
+      StreamExec(connection, request, pass_stdin, signals, /*collect=*/json);
   if (!response.ok()) {
     return RpcFailure(connection, static_cast<grpc::StatusCode>(response.status().code()),
                       std::string(response.status().message()));
+  }
+  if (json) {
+    PrintJson(*response);
+    return ExitCodeFor(*response);
   }
   ReportTruncation("stdout", response->stdout_truncated(), response->stdout_total_bytes());
   ReportTruncation("stderr", response->stderr_truncated(), response->stderr_total_bytes());
@@ -96,40 +111,48 @@ int Exec(const Connection& connection, const v1::ExecRequest& request, bool pass
   return ExitCodeFor(*response);
 }
 
-int Explain(const Connection& connection, const v1::ExecRequest& request) {
+int Explain(const Connection& connection, const v1::ExecRequest& request, bool json) {
   auto stub = v1::SandboxService::NewStub(connection.NewChannel());
   grpc::ClientContext context;
   connection.Prepare(context);
   v1::ExplainResponse response;
   grpc::Status status = stub->Explain(&context, request, &response);
   if (!status.ok()) return RpcFailure(connection, status.error_code(), status.error_message());
-  std::cout << FormatExplanation(response);
+  if (json) {
+    PrintJson(response);
+  } else {
+    std::cout << FormatExplanation(response);
+  }
   return 0;
 }
 
-int Capabilities(const Connection& connection) {
+int Capabilities(const Connection& connection, bool json) {
   auto stub = v1::SandboxService::NewStub(connection.NewChannel());
   grpc::ClientContext context;
   connection.Prepare(context);
   v1::GetCapabilitiesResponse response;
   grpc::Status status = stub->GetCapabilities(&context, v1::GetCapabilitiesRequest(), &response);
   if (!status.ok()) return RpcFailure(connection, status.error_code(), status.error_message());
-  std::cout << FormatCapabilities(response);
+  if (json) {
+    PrintJson(response);
+  } else {
+    std::cout << FormatCapabilities(response);
+  }
   return 0;
 }
 
 int RunCommand(const std::string& command, const Connection& connection,
-               const std::vector<std::string>& words) {
+               const std::vector<std::string>& words, bool json) {
   bool help = false, pass_stdin = true;
   absl::StatusOr<v1::ExecRequest> request = RequestFromWords(command, words, help, pass_stdin);
   if (!request.ok()) return Fail(std::string(request.status().message()));
   if (help) return 0;
-  if (command == "explain") return Explain(connection, *request);
+  if (command == "explain") return Explain(connection, *request, json);
   // Forwarded signals are blocked before gRPC starts threads, which inherit the mask;
   // one thread takes them with sigwait.
   sigset_t signals = ForwardedSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return Exec(connection, *request, pass_stdin, signals);
+  return Exec(connection, *request, pass_stdin, signals, json);
 }
 
 int Main(int argc, char** argv) {
@@ -144,13 +167,16 @@ int Main(int argc, char** argv) {
   if (!connection.ok()) return Fail(std::string(connection.status().message()));
   const std::string& command = global->rest[0];
   std::vector<std::string> rest(global->rest.begin() + 1, global->rest.end());
-  if (command == "exec" || command == "explain") return RunCommand(command, *connection, rest);
+  bool json = global->Has("json");
+  if (command == "exec" || command == "explain") {
+    return RunCommand(command, *connection, rest, json);
+  }
   if (command == "capabilities") {
     if (!rest.empty()) {
       std::cout << "Usage: sandboxctl capabilities\n\nPrints what the server's host allows.\n";
       return rest[0] == "--help" ? 0 : kExitClientError;
     }
-    return Capabilities(*connection);
+    return Capabilities(*connection, json);
   }
   return Fail(absl::StrCat("unknown command \"", command, "\"; see sandboxctl --help"));
 }

@@ -102,7 +102,7 @@ sigset_t ForwardedSignals() {
 
 absl::StatusOr<v1::ExecResponse> StreamExec(const Connection& connection,
                                             const v1::ExecRequest& request, bool pass_stdin,
-                                            const sigset_t& signals) {
+                                            const sigset_t& signals, bool collect) {
   auto stub = v1::SandboxService::NewStub(connection.NewChannel());
   grpc::ClientContext context;
   connection.Prepare(context);
@@ -121,6 +121,7 @@ absl::StatusOr<v1::ExecResponse> StreamExec(const Connection& connection,
   }
 
   v1::ExecResponse result;
+  std::string out, err;
   bool has_result = false;
   v1::ExecStreamResponse message;
   while (stream->Read(&message)) {
@@ -130,9 +131,16 @@ absl::StatusOr<v1::ExecResponse> StreamExec(const Connection& connection,
       writer->Close();
     } else {
       const v1::OutputChunk& chunk = message.output();
-      WriteAll(chunk.stream() == v1::STDERR ? STDERR_FILENO : STDOUT_FILENO, chunk.data());
+      bool is_err = chunk.stream() == v1::STDERR;
+      if (collect) {
+        (is_err ? err : out) += chunk.data();
+      } else {
+        WriteAll(is_err ? STDERR_FILENO : STDOUT_FILENO, chunk.data());
+      }
     }
   }
+  result.set_stdout(std::move(out));
+  result.set_stderr(std::move(err));
   writer->Close();
   grpc::Status status = stream->Finish();
   if (!status.ok()) {

@@ -13,13 +13,14 @@ namespace sandboxd {
 // (before any gRPC object exists) and hand the set to StreamExec.
 sigset_t ForwardedSignals();
 
-// Runs `request` through ExecStream: prints output as it arrives, passes this
-// program's stdin on (unless `pass_stdin` is false; EOF closes the command's stdin),
-// and forwards the signals in `signals` to the command. Returns the final result, or
-// the call's error.
+// Runs `request` through ExecStream: prints output as it arrives (or, with `collect`,
+// gathers it into the result's stdout and stderr instead), passes this program's stdin
+// on (unless `pass_stdin` is false; EOF closes the command's stdin), and forwards the
+// signals in `signals` to the command. Returns the final result, or the call's error.
 absl::StatusOr<sandbox::v1::ExecResponse> StreamExec(const Connection& connection,
                                                      const sandbox::v1::ExecRequest& request,
-                                                     bool pass_stdin, const sigset_t& signals);
+                                                     bool pass_stdin, const sigset_t& signals,
+                                                     bool collect = false);
 
 }  // namespace sandboxd
 

@@ -194,6 +194,18 @@ TEST_F(SandboxctlTest, ExplainAndCapabilitiesPrintWithoutRunning) {
   EXPECT_THAT(caps.stdout_data.Contents(), HasSubstr("user namespaces: yes"));
 }
 
+TEST_F(SandboxctlTest, JsonOutput) {
+  RunResult exec = Sandboxctl({"--json", "exec", "--", "sh", "-c", "echo hi; exit 4"},
+                              server_->address());
+  EXPECT_EQ(exec.exit_code, 4);
+  std::string json = exec.stdout_data.Contents();
+  EXPECT_THAT(json, HasSubstr("\"termination\":\"EXITED\""));
+  EXPECT_THAT(json, HasSubstr("\"exit_code\":4"));
+  EXPECT_THAT(json, HasSubstr("\"stdout\":\"aGkK\""));  // base64 of "hi\n".
+  RunResult caps = Sandboxctl({"--json", "capabilities"}, server_->address());
+  EXPECT_THAT(caps.stdout_data.Contents(), HasSubstr("\"backend\":\"BACKEND_BWRAP\""));
+}
+
 TEST_F(SandboxctlTest, HelpListsTheOptions) {
   RunResult result = Sandboxctl({"exec", "--help"}, server_->address());
   EXPECT_EQ(result.exit_code, 0);
