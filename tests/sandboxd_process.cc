@@ -1,5 +1,6 @@
 #include "tests/sandboxd_process.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -110,7 +111,14 @@ absl::Status SandboxdProcess::Spawn(const Options& options) {
   environment.push_back("PATH=/usr/bin:/bin");
   for (std::string& entry : environment) envp.push_back(entry.data());
   envp.push_back(nullptr);
-  int rc = posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (!options.log_path.empty()) {
+    posix_spawn_file_actions_addopen(&actions, 2, options.log_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
+  int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     return absl::InternalError(absl::StrCat("cannot start ", args[0], ": ", std::strerror(rc)));
   }

@@ -30,6 +30,8 @@ class SandboxdProcess {
     std::vector<std::string> flags;
     // Environment variables of the server, "NAME=value".
     std::vector<std::string> env;
+    // Where the server's log goes; empty: the test's own stderr.
+    std::string log_path;
     // Listen here (a loopback HOST:PORT) instead of a private Unix socket, and connect
     // with `credentials` (insecure when null).
     std::string listen;

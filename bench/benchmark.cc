@@ -1,0 +1,289 @@
+#include "bench/benchmark.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <thread>
+
+#include <grpcpp/client_context.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/v1/sandbox.grpc.pb.h"
+#include "tests/sandboxd_process.h"
+
+namespace sandboxd::bench {
+namespace {
+
+namespace v1 = ::sandbox::v1;
+using testing::SandboxdProcess;
+
+// Runs `argv` (bwrap with the server's flags) as a shell loop would: posix_spawn, the
+// seccomp filter on fd 3 as bwrap expects it, stdout and stderr to /dev/null, waitpid.
+absl::Status RunBare(const std::vector<std::string>& argv, const std::string& bpf) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return absl::InternalError("pipe2");
+  ssize_t written = write(pipe_fds[1], bpf.data(), bpf.size());
+  close(pipe_fds[1]);
+  if (written != static_cast<ssize_t>(bpf.size())) {
+    close(pipe_fds[0]);
+    return absl::InternalError("writing the filter");
+  }
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  char* env[] = {const_cast<char*>("PATH=/usr/bin:/bin"), nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], 3);
+  pid_t pid;
+  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env);
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[0]);
+  if (rc != 0) return absl::InternalError(absl::StrCat("posix_spawn: ", rc));
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrCat("bare bwrap failed with status ", status));
+  }
+  return absl::OkStatus();
+}
+
+// Runs `call` `total` times over `concurrency` threads; returns percentiles and rate.
+template <typename Call>
+absl::StatusOr<LatencyFigures> Measure(int concurrency, int total, Call call) {
+  std::vector<std::vector<absl::Duration>> latencies(concurrency);
+  std::vector<absl::Status> errors(concurrency);
+  absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < concurrency; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < total; i += concurrency) {
+        absl::Time before = absl::Now();
+        absl::Status status = call();
+        if (!status.ok()) {
+          errors[t] = status;
+          return;
+        }
+        latencies[t].push_back(absl::Now() - before);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  absl::Duration elapsed = absl::Now() - start;
+  for (const absl::Status& error : errors) {
+    if (!error.ok()) return error;
+  }
+  std::vector<absl::Duration> all;
+  for (const auto& list : latencies) all.insert(all.end(), list.begin(), list.end());
+  std::sort(all.begin(), all.end());
+  auto at = [&](double q) { return all[std::min(all.size() - 1, static_cast<size_t>(q * all.size()))]; };
+  return LatencyFigures{at(0.50), at(0.90), at(0.99),
+                        static_cast<double>(all.size()) / absl::ToDoubleSeconds(elapsed)};
+}
+
+v1::ExecRequest TrueRequest() {
+  v1::ExecRequest request;
+  request.add_argv("/bin/true");
+  return request;
+}
+
+absl::Status ExecOnce(v1::SandboxService::Stub& stub, const v1::ExecRequest& request) {
+  grpc::ClientContext context;
+  v1::ExecResponse response;
+  grpc::Status status = stub.Exec(&context, request, &response);
+  if (!status.ok()) return absl::InternalError(status.error_message());
+  if (response.exit_code() != 0) return absl::InternalError("the command failed");
+  return absl::OkStatus();
+}
+
+// bwrap and its arguments for `request`, as the server would run it, without the
+// launcher that joins cgroups and sets rlimits in front of it.
+absl::StatusOr<std::vector<std::string>> BareArgv(v1::SandboxService::Stub& stub,
+                                                   const v1::ExecRequest& request) {
+  grpc::ClientContext context;
+  v1::ExplainResponse explanation;
+  grpc::Status status = stub.Explain(&context, request, &explanation);
+  if (!status.ok()) return absl::InternalError(status.error_message());
+  std::vector<std::string> argv(explanation.argv().begin(), explanation.argv().end());
+  auto bwrap = std::find(argv.begin(), argv.end(), "/usr/bin/bwrap");
+  if (bwrap == argv.end()) return absl::InternalError("the server does not run bwrap");
+  return std::vector<std::string>(bwrap, argv.end());
+}
+
+uint64_t RssBytes(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+absl::StatusOr<double> StreamServer(v1::SandboxService::Stub& stub, uint64_t bytes) {
+  grpc::ClientContext context;
+  auto stream = stub.ExecStream(&context);
+  v1::ExecStreamRequest start;
+  for (const std::string& arg : {std::string("head"), std::string("-c"), absl::StrCat(bytes),
+                                 std::string("/dev/zero")}) {
+    start.mutable_start()->add_argv(arg);
+  }
+  start.mutable_start()->set_output_limit_bytes(bytes);
+  absl::Time begin = absl::Now();
+  stream->Write(start);
+  stream->WritesDone();
+  v1::ExecStreamResponse message;
+  uint64_t received = 0;
+  while (stream->Read(&message)) received += message.output().data().size();
+  grpc::Status status = stream->Finish();
+  double seconds = absl::ToDoubleSeconds(absl::Now() - begin);
+  if (!status.ok()) return absl::InternalError(status.error_message());
+  if (received != bytes) return absl::InternalError(absl::StrCat("received ", received, " bytes"));
+  return bytes / 1048576.0 / seconds;
+}
+
+absl::Status MeasureMemory(const Options& options, SandboxdProcess& server, Report& report) {
+  report.idle_rss_bytes = RssBytes(server.pid());
+  std::vector<std::thread> holders;
+  v1::ExecRequest sleep;
+  for (const char* arg : {"sleep", "3"}) sleep.add_argv(arg);
+  for (int i = 0; i < options.in_flight; ++i) {
+    holders.emplace_back([&] {
+      auto stub = v1::SandboxService::NewStub(server.channel());
+      ExecOnce(*stub, sleep).IgnoreError();
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(1500));
+  uint64_t busy = RssBytes(server.pid());
+  for (std::thread& holder : holders) holder.join();
+  report.rss_per_in_flight_bytes =
+      busy > report.idle_rss_bytes ? (busy - report.idle_rss_bytes) / options.in_flight : 0;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Report> Run(const Options& options) {
+  SandboxdProcess::Options server_options;
+  server_options.flags = {absl::StrCat("--max_output_limit=", options.stream_bytes),
+                          "--max_concurrent=64", "--max_queued=64"};
+  server_options.flags.insert(server_options.flags.end(), options.server_flags.begin(),
+                              options.server_flags.end());
+  server_options.log_path = "/dev/null";
+  absl::StatusOr<std::unique_ptr<SandboxdProcess>> server = SandboxdProcess::Start(server_options);
+  if (!server.ok()) return server.status();
+  auto stub = v1::SandboxService::NewStub((*server)->channel());
+  Report report;
+  absl::StatusOr<std::vector<std::string>> bare = BareArgv(*stub, TrueRequest());
+  if (!bare.ok()) return bare.status();
+  report.bare_argv = *bare;
+  absl::StatusOr<std::string> bpf = CompileSeccompFilter(SeccompMode::kRestricted);
+  if (!bpf.ok()) return bpf.status();
+
+  // Warm both paths up: page cache, gRPC connection, the server's thread pool.
+  for (int i = 0; i < 10; ++i) {
+    if (absl::Status s = ExecOnce(*stub, TrueRequest()); !s.ok()) return s;
+    if (absl::Status s = RunBare(*bare, *bpf); !s.ok()) return s;
+  }
+  if (absl::Status s = MeasureMemory(options, **server, report); !s.ok()) return s;
+  for (int concurrency : options.concurrency) {
+    Report::Level level{concurrency, {}, {}};
+    v1::ExecRequest request = TrueRequest();
+    absl::StatusOr<LatencyFigures> served = Measure(concurrency, options.iterations, [&] {
+      return ExecOnce(*stub, request);
+    });
+    if (!served.ok()) return served.status();
+    absl::StatusOr<LatencyFigures> bare_figures =
+        Measure(concurrency, options.iterations, [&] { return RunBare(*bare, *bpf); });
+    if (!bare_figures.ok()) return bare_figures.status();
+    level.server = *served;
+    level.bare = *bare_figures;
+    report.levels.push_back(level);
+  }
+
+  absl::StatusOr<double> streamed = StreamServer(*stub, options.stream_bytes);
+  if (!streamed.ok()) return streamed.status();
+  report.stream_server_mib_s = *streamed;
+  std::vector<std::string> bare_stream(bare->begin(), bare->end() - 1);  // Drop /bin/true.
+  for (const std::string& arg : {std::string("head"), std::string("-c"),
+                                 absl::StrCat(options.stream_bytes), std::string("/dev/zero")}) {
+    bare_stream.push_back(arg);
+  }
+  absl::Time begin = absl::Now();
+  if (absl::Status s = RunBare(bare_stream, *bpf); !s.ok()) return s;
+  report.stream_bare_mib_s =
+      options.stream_bytes / 1048576.0 / absl::ToDoubleSeconds(absl::Now() - begin);
+  return report;
+}
+
+namespace {
+
+double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+double Ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+}  // namespace
+
+std::string Format(const Report& report, const std::string& machine) {
+  std::string out = absl::StrCat(machine, "\nbaseline: ", absl::StrJoin(report.bare_argv, " "),
+                                 "\n\nExec(/bin/true) latency in ms, server vs bare bwrap:\n");
+  absl::StrAppendFormat(&out, "%-5s %26s %26s %26s %22s\n", "conc", "p50 (ratio)", "p90 (ratio)",
+                        "p99 (ratio)", "per second (ratio)");
+  for (const Report::Level& level : report.levels) {
+    auto cell = [](absl::Duration server, absl::Duration bare) {
+      return absl::StrFormat("%.2f/%.2f (%.2fx)", Ms(server), Ms(bare), Ratio(Ms(server), Ms(bare)));
+    };
+    absl::StrAppendFormat(&out, "%-5d %26s %26s %26s %22s\n", level.concurrency,
+                          cell(level.server.p50, level.bare.p50),
+                          cell(level.server.p90, level.bare.p90),
+                          cell(level.server.p99, level.bare.p99),
+                          absl::StrFormat("%.0f/%.0f (%.2fx)", level.server.per_second,
+                                          level.bare.per_second,
+                                          Ratio(level.server.per_second, level.bare.per_second)));
+  }
+  absl::StrAppendFormat(&out,
+                        "\nstreaming: server %.0f MiB/s, bare bwrap into /dev/null %.0f MiB/s "
+                        "(%.2fx)\nserver memory: %.1f MiB idle, %.0f KiB per in-flight request\n",
+                        report.stream_server_mib_s, report.stream_bare_mib_s,
+                        Ratio(report.stream_server_mib_s, report.stream_bare_mib_s),
+                        report.idle_rss_bytes / 1048576.0, report.rss_per_in_flight_bytes / 1024.0);
+  return out;
+}
+
+std::string ToJson(const Report& report, const std::string& machine) {
+  std::vector<std::string> levels;
+  for (const Report::Level& level : report.levels) {
+    auto side = [](const LatencyFigures& f) {
+      return absl::StrFormat("{\"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, "
+                             "\"per_second\": %.1f}",
+                             Ms(f.p50), Ms(f.p90), Ms(f.p99), f.per_second);
+    };
+    levels.push_back(absl::StrFormat(
+        "{\"concurrency\": %d, \"server\": %s, \"bare\": %s, \"p50_ratio\": %.3f, "
+        "\"p99_ratio\": %.3f, \"throughput_ratio\": %.3f}",
+        level.concurrency, side(level.server), side(level.bare),
+        Ratio(Ms(level.server.p50), Ms(level.bare.p50)),
+        Ratio(Ms(level.server.p99), Ms(level.bare.p99)),
+        Ratio(level.server.per_second, level.bare.per_second)));
+  }
+  std::string escaped_machine;
+  for (char c : machine) escaped_machine += c == '"' ? std::string("\\\"") : c == '\n' ? std::string("; ") : std::string(1, c);
+  return absl::StrFormat(
+      "{\"machine\": \"%s\", \"exec\": [%s], \"stream_server_mib_s\": %.1f, "
+      "\"stream_bare_mib_s\": %.1f, \"stream_ratio\": %.3f, \"idle_rss_bytes\": %d, "
+      "\"rss_per_in_flight_bytes\": %d}\n",
+      escaped_machine, absl::StrJoin(levels, ", "), report.stream_server_mib_s,
+      report.stream_bare_mib_s, Ratio(report.stream_server_mib_s, report.stream_bare_mib_s),
+      report.idle_rss_bytes, report.rss_per_in_flight_bytes);
+}
+
+}  // namespace sandboxd::bench

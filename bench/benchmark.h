@@ -1,0 +1,58 @@
+#ifndef SANDBOXD_BENCH_BENCHMARK_H_
+#define SANDBOXD_BENCH_BENCHMARK_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace sandboxd::bench {
+
+struct Options {
+  // Calls per concurrency level, for the server and for bare bwrap each.
+  int iterations = 200;
+  std::vector<int> concurrency = {1, 2, 8, 32};
+  // Bytes the streaming command writes.
+  uint64_t stream_bytes = uint64_t{1} << 30;
+  // Requests held in flight to measure the server's memory per request.
+  int in_flight = 32;
+  // More flags for the server (e.g. --cgroup=none, to see what cgroups cost).
+  std::vector<std::string> server_flags;
+};
+
+// Latency percentiles and throughput of one side at one concurrency.
+struct LatencyFigures {
+  absl::Duration p50, p90, p99;
+  double per_second = 0;
+};
+
+struct Report {
+  struct Level {
+    int concurrency;
+    LatencyFigures server;
+    LatencyFigures bare;
+  };
+  std::vector<Level> levels;
+  double stream_server_mib_s = 0;
+  double stream_bare_mib_s = 0;
+  uint64_t idle_rss_bytes = 0;
+  uint64_t rss_per_in_flight_bytes = 0;
+  std::vector<std::string> bare_argv;  // The bwrap command line of the baseline.
+};
+
+// Starts a real sandboxd and measures, side by side with bare bwrap run with the very
+// flags the server uses (taken from its Explain RPC): Exec latency and throughput of
+// /bin/true at each concurrency, streaming throughput of a command writing
+// stream_bytes, and the server's memory idle and per in-flight request.
+absl::StatusOr<Report> Run(const Options& options);
+
+// The report for people: machine, figures and ratios (server / bare).
+std::string Format(const Report& report, const std::string& machine);
+// The same as JSON.
+std::string ToJson(const Report& report, const std::string& machine);
+
+}  // namespace sandboxd::bench
+
+#endif  // SANDBOXD_BENCH_BENCHMARK_H_

@@ -1,0 +1,44 @@
+// A smoke run of the benchmark, so that it cannot rot: a few iterations, a small
+// stream. It checks that every figure was measured, not how good it is.
+
+#include "bench/benchmark.h"
+
+#include <signal.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace sandboxd::bench {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(BenchmarkSmokeTest, MeasuresEveryFigure) {
+  signal(SIGPIPE, SIG_IGN);
+  Options options;
+  options.iterations = 6;
+  options.concurrency = {1, 2};
+  options.stream_bytes = 8 << 20;
+  options.in_flight = 4;
+  absl::StatusOr<Report> report = bench::Run(options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->levels.size(), 2u);
+  for (const Report::Level& level : report->levels) {
+    EXPECT_GT(level.server.p50, absl::ZeroDuration());
+    EXPECT_GE(level.server.p99, level.server.p50);
+    EXPECT_GT(level.bare.p50, absl::ZeroDuration());
+    EXPECT_GT(level.server.per_second, 0);
+    EXPECT_GT(level.bare.per_second, 0);
+  }
+  EXPECT_GT(report->stream_server_mib_s, 0);
+  EXPECT_GT(report->stream_bare_mib_s, 0);
+  EXPECT_GT(report->idle_rss_bytes, 0u);
+  EXPECT_THAT(report->bare_argv.front(), "/usr/bin/bwrap");
+  std::string text = Format(*report, "machine: test");
+  EXPECT_THAT(text, HasSubstr("Exec(/bin/true) latency"));
+  EXPECT_THAT(text, HasSubstr("streaming: server"));
+  EXPECT_THAT(ToJson(*report, "machine: test"), HasSubstr("\"throughput_ratio\""));
+}
+
+}  // namespace
+}  // namespace sandboxd::bench

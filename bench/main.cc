@@ -1,0 +1,83 @@
+// sandboxd_bench: what the sandbox costs next to bare bwrap. Run it with
+//   tools/bench            (or: bazel run -c opt //bench:sandboxd_bench -- [flags])
+// It prints the machine, the commit, the raw figures and the ratios, and writes the
+// same as JSON (--json_out).
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "bench/benchmark.h"
+
+ABSL_FLAG(int, iterations, 200, "Exec calls per concurrency level and side.");
+ABSL_FLAG(int64_t, stream_mib, 1024, "MiB the streaming command writes.");
+ABSL_FLAG(std::vector<std::string>, server_flags, {},
+          "Comma-separated extra flags for the server, e.g. --cgroup=none.");
+ABSL_FLAG(std::string, json_out, "bench-results.json",
+          "Where to write the JSON copy (relative: to the workspace).");
+
+namespace {
+
+std::string Command(const std::string& command) {
+  std::string out;
+  if (FILE* pipe = popen(command.c_str(), "r")) {
+    char buf[256];
+    while (fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
+    pclose(pipe);
+  }
+  return std::string(absl::StripAsciiWhitespace(out));
+}
+
+std::string Machine(const std::string& workspace) {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, model = "unknown cpu";
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      model = std::string(absl::StripAsciiWhitespace(line.substr(line.find(':') + 1)));
+      break;
+    }
+  }
+  utsname uts{};
+  uname(&uts);
+  return absl::StrCat("machine: ", model, ", ", std::thread::hardware_concurrency(),
+                      " cores, Linux ", uts.release, "\ncommit: ",
+                      Command("git -C '" + workspace + "' rev-parse --short HEAD 2>/dev/null"));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  // bazel run starts us in the runfiles tree; the runfiles are where the server is.
+  const char* workspace_env = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+  std::string workspace = workspace_env != nullptr ? workspace_env : ".";
+  if (std::getenv("TEST_SRCDIR") == nullptr) {
+    setenv("TEST_SRCDIR", (std::string(argv[0]) + ".runfiles").c_str(), 1);
+  }
+  sandboxd::bench::Options options;
+  options.iterations = absl::GetFlag(FLAGS_iterations);
+  options.stream_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_stream_mib)) << 20;
+  options.server_flags = absl::GetFlag(FLAGS_server_flags);
+  absl::StatusOr<sandboxd::bench::Report> report = sandboxd::bench::Run(options);
+  if (!report.ok()) {
+    std::cerr << "sandboxd_bench: " << report.status() << "\n";
+    return 1;
+  }
+  std::string machine = Machine(workspace);
+  std::cout << sandboxd::bench::Format(*report, machine);
+  std::string json_out = absl::GetFlag(FLAGS_json_out);
+  if (!json_out.empty()) {
+    if (json_out[0] != '/') json_out = workspace + "/" + json_out;
+    std::ofstream(json_out) << sandboxd::bench::ToJson(*report, machine);
+    std::cout << "JSON: " << json_out << "\n";
+  }
+  return 0;
+}
