@@ -28,7 +28,8 @@ using testing::SandboxdProcess;
 
 // Runs `argv` (bwrap with the server's flags) as a shell loop would: posix_spawn, the
 // seccomp filter on fd 3 as bwrap expects it, stdout and stderr to /dev/null, waitpid.
-absl::Status RunBare(const std::vector<std::string>& argv, const std::string& bpf) {
+absl::Status RunBare(const std::vector<std::string>& argv, const std::string& bpf,
+                     int stdout_fd = -1) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return absl::InternalError("pipe2");
   ssize_t written = write(pipe_fds[1], bpf.data(), bpf.size());
@@ -43,7 +44,11 @@ absl::Status RunBare(const std::vector<std::string>& argv, const std::string& bp
   char* env[] = {const_cast<char*>("PATH=/usr/bin:/bin"), nullptr};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  if (stdout_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  }
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], 3);
   pid_t pid;
@@ -152,6 +157,60 @@ absl::StatusOr<double> StreamServer(v1::SandboxService::Stub& stub, uint64_t byt
   return bytes / 1048576.0 / seconds;
 }
 
+// MiB/s of `argv` writing `bytes` into a pipe that a thread here drains, as a client
+// of bare bwrap would read it.
+absl::StatusOr<double> BarePipeRate(const std::vector<std::string>& argv, const std::string& bpf,
+                                    uint64_t bytes) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError("pipe2");
+  uint64_t received = 0;
+  std::thread reader([&] {
+    std::vector<char> buf(65536);
+    ssize_t n;
+    while ((n = read(fds[0], buf.data(), buf.size())) > 0) received += static_cast<uint64_t>(n);
+  });
+  absl::Time begin = absl::Now();
+  absl::Status status = RunBare(argv, bpf, fds[1]);
+  close(fds[1]);
+  reader.join();
+  double seconds = absl::ToDoubleSeconds(absl::Now() - begin);
+  close(fds[0]);
+  if (!status.ok()) return status;
+  if (received != bytes) return absl::InternalError("the pipe lost bytes");
+  return bytes / 1048576.0 / seconds;
+}
+
+// p50 of bare bwrap running /bin/true under growing subsets of `full` (the server's
+// flags), to show what each part costs.
+absl::Status MeasureBreakdown(const std::vector<std::string>& full, const std::string& bpf,
+                              int iterations, Report& report) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> steps = {
+      {"user namespace, read-only root", {"--unshare-user", "--ro-bind", "/", "/"}},
+      {"+ pid, ipc, uts, cgroup and net namespaces",
+       {"--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--unshare-net"}},
+      {"+ fresh /dev", {"--dev", "/dev"}},
+      {"+ fresh /proc, /proc/sys covered", {"--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys"}},
+      {"+ private /tmp", {"--tmpfs", "/tmp"}},
+      {"+ new session, die-with-parent, no userns, no caps",
+       {"--new-session", "--die-with-parent", "--disable-userns", "--cap-drop", "ALL"}},
+  };
+  std::vector<std::string> argv = {full.front()};
+  for (const auto& [name, flags] : steps) {
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    std::vector<std::string> run = argv;
+    run.insert(run.end(), {"--", "/bin/true"});
+    absl::StatusOr<LatencyFigures> figures =
+        Measure(1, iterations, [&] { return RunBare(run, bpf); });
+    if (!figures.ok()) return figures.status();
+    report.breakdown.emplace_back(name, figures->p50);
+  }
+  absl::StatusOr<LatencyFigures> all = Measure(1, iterations, [&] { return RunBare(full, bpf); });
+  if (!all.ok()) return all.status();
+  report.breakdown.emplace_back("+ seccomp filter: the server's exact flags", all->p50);
+  return absl::OkStatus();
+}
+
 absl::Status MeasureMemory(const Options& options, SandboxdProcess& server, Report& report) {
   report.idle_rss_bytes = RssBytes(server.pid());
   std::vector<std::thread> holders;
@@ -223,6 +282,12 @@ absl::StatusOr<Report> Run(const Options& options) {
   if (absl::Status s = RunBare(bare_stream, *bpf); !s.ok()) return s;
   report.stream_bare_mib_s =
       options.stream_bytes / 1048576.0 / absl::ToDoubleSeconds(absl::Now() - begin);
+  absl::StatusOr<double> piped = BarePipeRate(bare_stream, *bpf, options.stream_bytes);
+  if (!piped.ok()) return piped.status();
+  report.stream_bare_pipe_mib_s = *piped;
+  if (absl::Status s = MeasureBreakdown(*bare, *bpf, options.iterations / 2 + 1, report); !s.ok()) {
+    return s;
+  }
   return report;
 }
 
@@ -251,13 +316,33 @@ std::string Format(const Report& report, const std::string& machine) {
                                           Ratio(level.server.per_second, level.bare.per_second)));
   }
   absl::StrAppendFormat(&out,
-                        "\nstreaming: server %.0f MiB/s, bare bwrap into /dev/null %.0f MiB/s "
-                        "(%.2fx)\nserver memory: %.1f MiB idle, %.0f KiB per in-flight request\n",
-                        report.stream_server_mib_s, report.stream_bare_mib_s,
+                        "\nstreaming: server %.0f MiB/s; bare bwrap through a pipe %.0f MiB/s "
+                        "(%.2fx), into /dev/null %.0f MiB/s (%.2fx)\n"
+                        "server memory: %.1f MiB idle, %.0f KiB per in-flight request\n",
+                        report.stream_server_mib_s, report.stream_bare_pipe_mib_s,
+                        Ratio(report.stream_server_mib_s, report.stream_bare_pipe_mib_s),
+                        report.stream_bare_mib_s,
                         Ratio(report.stream_server_mib_s, report.stream_bare_mib_s),
                         report.idle_rss_bytes / 1048576.0, report.rss_per_in_flight_bytes / 1024.0);
+  out += "\nwhere bare bwrap's time goes (p50 of /bin/true, concurrency 1):\n";
+  for (const auto& [name, p50] : report.breakdown) {
+    absl::StrAppendFormat(&out, "  %6.2f ms  %s\n", Ms(p50), name);
+  }
   return out;
 }
+
+namespace {
+
+// The breakdown as JSON members.
+std::string Breakdown(const Report& report) {
+  std::vector<std::string> parts;
+  for (const auto& [name, p50] : report.breakdown) {
+    parts.push_back(absl::StrFormat("\"%s\": %.3f", name, Ms(p50)));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+}  // namespace
 
 std::string ToJson(const Report& report, const std::string& machine) {
   std::vector<std::string> levels;
@@ -279,11 +364,13 @@ std::string ToJson(const Report& report, const std::string& machine) {
   for (char c : machine) escaped_machine += c == '"' ? std::string("\\\"") : c == '\n' ? std::string("; ") : std::string(1, c);
   return absl::StrFormat(
       "{\"machine\": \"%s\", \"exec\": [%s], \"stream_server_mib_s\": %.1f, "
-      "\"stream_bare_mib_s\": %.1f, \"stream_ratio\": %.3f, \"idle_rss_bytes\": %d, "
-      "\"rss_per_in_flight_bytes\": %d}\n",
+      "\"stream_bare_mib_s\": %.1f, \"stream_bare_pipe_mib_s\": %.1f, "
+      "\"stream_pipe_ratio\": %.3f, \"idle_rss_bytes\": %d, "
+      "\"rss_per_in_flight_bytes\": %d, \"breakdown_p50_ms\": {%s}}\n",
       escaped_machine, absl::StrJoin(levels, ", "), report.stream_server_mib_s,
-      report.stream_bare_mib_s, Ratio(report.stream_server_mib_s, report.stream_bare_mib_s),
-      report.idle_rss_bytes, report.rss_per_in_flight_bytes);
+      report.stream_bare_mib_s, report.stream_bare_pipe_mib_s,
+      Ratio(report.stream_server_mib_s, report.stream_bare_pipe_mib_s),
+      report.idle_rss_bytes, report.rss_per_in_flight_bytes, Breakdown(report));
 }
 
 }  // namespace sandboxd::bench

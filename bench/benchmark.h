@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -36,7 +37,13 @@ struct Report {
   };
   std::vector<Level> levels;
   double stream_server_mib_s = 0;
+  // The same command under bare bwrap, its stdout into /dev/null and into a pipe that
+  // the benchmark drains.
   double stream_bare_mib_s = 0;
+  double stream_bare_pipe_mib_s = 0;
+  // Where bare bwrap's time goes: p50 of /bin/true under growing subsets of the
+  // server's flags, at concurrency 1.
+  std::vector<std::pair<std::string, absl::Duration>> breakdown;
   uint64_t idle_rss_bytes = 0;
   uint64_t rss_per_in_flight_bytes = 0;
   std::vector<std::string> bare_argv;  // The bwrap command line of the baseline.

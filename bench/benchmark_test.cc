@@ -32,6 +32,9 @@ TEST(BenchmarkSmokeTest, MeasuresEveryFigure) {
   }
   EXPECT_GT(report->stream_server_mib_s, 0);
   EXPECT_GT(report->stream_bare_mib_s, 0);
+  EXPECT_GT(report->stream_bare_pipe_mib_s, 0);
+  ASSERT_EQ(report->breakdown.size(), 7u);
+  for (const auto& [name, p50] : report->breakdown) EXPECT_GT(p50, absl::ZeroDuration()) << name;
   EXPECT_GT(report->idle_rss_bytes, 0u);
   EXPECT_THAT(report->bare_argv.front(), "/usr/bin/bwrap");
   std::string text = Format(*report, "machine: test");
