@@ -20,6 +20,7 @@
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "sandbox/worker.h"
 #include "tests/sandboxd_process.h"
+#include "tests/test_util.h"
 
 namespace sandboxd::testing {
 namespace {
@@ -49,25 +50,15 @@ grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, const std::stri
   return stub->Exec(&context, request, &response);
 }
 
-class TokenTest : public ::testing::Test {
+class TokenTest : public SharedServerTest {
  protected:
   static void SetUpTestSuite() {
-    signal(SIGPIPE, SIG_IGN);
     std::ofstream(Scratch("tokens")) << "# identity token\nalice s3cret-alice\nbob s3cret-bob\n";
     SandboxdProcess::Options options;
     options.flags = {"--auth_tokens_file=" + Scratch("tokens")};
-    auto server = SandboxdProcess::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = server->release();
+    StartServer(options);
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static SandboxdProcess* server_;
 };
-
-SandboxdProcess* TokenTest::server_ = nullptr;
 
 TEST_F(TokenTest, ValidTokensRun) {
   EXPECT_TRUE(Call(server_->channel(), "s3cret-alice").ok());
@@ -162,18 +153,6 @@ TEST(PolicyFileTest, RulesFollowTheCallersIdentity) {
   EXPECT_THAT(bob.error_message(), HasSubstr("rule for client bob does not allow NETWORK_ENABLED"));
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // A CA, a server certificate for 127.0.0.1 and a client certificate for "agent-7",
 // made with openssl in the test's scratch directory.
 void MakeCertificates() {
@@ -204,7 +183,7 @@ std::shared_ptr<grpc::ChannelCredentials> Tls(bool with_client_certificate) {
 
 TEST(MutualTlsTest, OnlyClientsWithACertificateGetIn) {
   MakeCertificates();
-  std::string address = absl::StrCat("127.0.0.1:", FreePort());
+  std::string address = absl::StrCat("127.0.0.1:", FreeLoopbackPort());
   SandboxdProcess::Options options;
   options.listen = address;
   options.credentials = Tls(true);

@@ -24,6 +24,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "tests/sandboxd_process.h"
+#include "tests/test_util.h"
 
 namespace sandboxd::testing {
 namespace {
@@ -41,36 +42,13 @@ std::string ReadFile(const std::string& path) {
   return out.str();
 }
 
-// Processes whose command line contains `marker`, seen from the test's /proc.
-int CountProcesses(const std::string& marker) {
-  int count = 0;
-  DIR* proc = opendir("/proc");
-  while (dirent* entry = readdir(proc)) {
-    if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-    std::string cmdline = ReadFile(absl::StrCat("/proc/", entry->d_name, "/cmdline"));
-    for (char& c : cmdline) {
-      if (c == '\0') c = ' ';
-    }
-    if (cmdline.find(marker) != std::string::npos) ++count;
-  }
-  closedir(proc);
-  return count;
-}
-
-class E2eTest : public ::testing::Test {
+class E2eTest : public SharedServerTest {
  protected:
   static void SetUpTestSuite() {
-    signal(SIGPIPE, SIG_IGN);
     SandboxdProcess::Options options;
     options.env = {kServerSecret};
     options.flags = {"--max_cpu_time=10s"};
-    auto server = SandboxdProcess::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = server->release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
+    StartServer(options);
   }
 
   void SetUp() override {
@@ -110,12 +88,9 @@ class E2eTest : public ::testing::Test {
     return request;
   }
 
-  static SandboxdProcess* server_;
   std::unique_ptr<v1::SandboxService::Stub> stub_;
   std::string workspace_;
 };
-
-SandboxdProcess* E2eTest::server_ = nullptr;
 
 TEST_F(E2eTest, ReadingTheRootWorks) {
   v1::ExecResponse response = Exec(Request({"cat", "/etc/os-release"}));
@@ -225,11 +200,7 @@ TEST_F(E2eTest, TimeoutKillsTheWholeTree) {
   EXPECT_EQ(response.termination(), v1::TIMED_OUT);
   EXPECT_TRUE(response.timed_out());
   EXPECT_EQ(response.signal(), SIGKILL);
-  absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (CountProcesses("sleep " + marker) > 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_EQ(CountProcesses("sleep " + marker), 0);
+  EXPECT_TRUE(GoneWithin("sleep " + marker, absl::Seconds(5)));
 }
 
 // A TCP listener on the host's loopback, for the sandbox to try to reach.

@@ -12,6 +12,7 @@
 
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "tests/sandboxd_process.h"
+#include "tests/test_util.h"
 
 namespace sandboxd::testing {
 namespace {
@@ -19,18 +20,10 @@ namespace {
 using ::testing::HasSubstr;
 namespace v1 = ::sandbox::v1;
 
-class CgroupLimitsTest : public ::testing::Test {
+class CgroupLimitsTest : public SharedServerTest {
  protected:
   static void SetUpTestSuite() {
-    signal(SIGPIPE, SIG_IGN);
-    if (geteuid() != 0) return;
-    auto server = SandboxdProcess::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = server->release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
+    if (geteuid() == 0) StartServer();
   }
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "making cgroups needs root; the test runs as uid " << geteuid();
@@ -52,11 +45,8 @@ class CgroupLimitsTest : public ::testing::Test {
     return response;
   }
 
-  static SandboxdProcess* server_;
   std::unique_ptr<v1::SandboxService::Stub> stub_;
 };
-
-SandboxdProcess* CgroupLimitsTest::server_ = nullptr;
 
 TEST_F(CgroupLimitsTest, TheServerHasCgroups) {
   grpc::ClientContext context;

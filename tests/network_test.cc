@@ -17,6 +17,7 @@
 #include "absl/strings/str_replace.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "tests/sandboxd_process.h"
+#include "tests/test_util.h"
 
 namespace sandboxd::testing {
 namespace {
@@ -31,18 +32,9 @@ struct Client {
 
 void PrintTo(const Client& c, std::ostream* os) { *os << c.name; }
 
-class NetworkTest : public ::testing::TestWithParam<Client> {
+class NetworkTest : public SharedServerTest, public ::testing::WithParamInterface<Client> {
  protected:
-  static void SetUpTestSuite() {
-    signal(SIGPIPE, SIG_IGN);
-    auto server = SandboxdProcess::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = server->release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
+  static void SetUpTestSuite() { StartServer(); }
 
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
@@ -73,12 +65,9 @@ class NetworkTest : public ::testing::TestWithParam<Client> {
     return response;
   }
 
-  static SandboxdProcess* server_;
   int listener_ = -1;
   std::string port_;
 };
-
-SandboxdProcess* NetworkTest::server_ = nullptr;
 
 class BlockedTest : public NetworkTest {};
 

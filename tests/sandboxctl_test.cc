@@ -16,35 +16,16 @@
 #include "absl/strings/str_cat.h"
 #include "sandbox/worker.h"
 #include "tests/sandboxd_process.h"
+#include "tests/test_util.h"
 
 namespace sandboxd::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-int CountProcesses(const std::string& marker) {
-  int count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(marker) != std::string::npos) ++count;
-  }
-  return count;
-}
-
-class SandboxctlTest : public ::testing::Test {
+class SandboxctlTest : public SharedServerTest {
  protected:
-  static void SetUpTestSuite() {
-    signal(SIGPIPE, SIG_IGN);
-    auto server = SandboxdProcess::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = server->release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
+  static void SetUpTestSuite() { StartServer(); }
 
   // Runs sandboxctl with `args`, talking to `address`, feeding it `stdin_data`.
   static RunResult Sandboxctl(const std::vector<std::string>& args,
@@ -67,10 +48,7 @@ class SandboxctlTest : public ::testing::Test {
     return launch;
   }
 
-  static SandboxdProcess* server_;
 };
-
-SandboxdProcess* SandboxctlTest::server_ = nullptr;
 
 TEST_F(SandboxctlTest, PassesOutputAndExitCodeThrough) {
   RunResult result = Sandboxctl({"exec", "--", "sh", "-c", "echo out; echo err >&2; exit 3"},
@@ -154,11 +132,7 @@ TEST_F(SandboxctlTest, KilledClientKillsTheTree) {
   close(fds[1]);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->termination, Termination::kSignaled);
-  absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (CountProcesses(marker) > 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_EQ(CountProcesses(marker), 0);
+  EXPECT_TRUE(GoneWithin(marker, absl::Seconds(5)));
 }
 
 TEST_F(SandboxctlTest, ServerFlagOverridesTheEnvironment) {

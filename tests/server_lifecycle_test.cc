@@ -24,6 +24,7 @@
 #include "sandbox/worker.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "tests/sandboxd_process.h"
+#include "tests/test_util.h"
 
 namespace sandboxd::testing {
 namespace {
@@ -90,18 +91,6 @@ TEST(ServerLifecycleTest, SigtermDrainsThenKillsWhatRemains) {
   EXPECT_EQ(long_response.termination(), v1::CANCELLED);
 }
 
-// Processes whose command line contains `marker`.
-int CountProcesses(const std::string& marker) {
-  int count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(marker) != std::string::npos) ++count;
-  }
-  return count;
-}
-
 // Even a server that dies without any chance to clean up leaves nothing running:
 // bwrap's --die-with-parent and the pid namespace take every sandboxed process along.
 TEST(ServerLifecycleTest, SigkillOfTheServerKillsEverySandboxedProcess) {
@@ -126,10 +115,7 @@ TEST(ServerLifecycleTest, SigkillOfTheServerKillsEverySandboxedProcess) {
   EXPECT_GE(CountProcesses(marker), 3);
   EXPECT_TRUE((*server)->Stop(SIGKILL, absl::Seconds(5)).ok());
   call.join();
-  for (int i = 0; i < 100 && CountProcesses(marker) > 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_EQ(CountProcesses(marker), 0);
+  EXPECT_TRUE(GoneWithin(marker, absl::Seconds(5)));
 }
 
 TEST(ServerLifecycleTest, SigintWithNothingRunningExitsCleanly) {
@@ -256,18 +242,6 @@ TEST(ServerLifecycleTest, NoLeaksAfterManyRequests) {
   EXPECT_EQ(Children((*server)->pid()), 0);
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // The body of GET `path` from 127.0.0.1:`port`, read until the server closes.
 std::string HttpGet(int port, const std::string& path) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -291,7 +265,7 @@ std::string HttpGet(int port, const std::string& path) {
 }
 
 TEST(ServerLifecycleTest, PrometheusMetrics) {
-  int port = FreePort();
+  int port = FreeLoopbackPort();
   SandboxdProcess::Options options;
   options.flags = {absl::StrCat("--metrics_listen=127.0.0.1:", port)};
   auto server = SandboxdProcess::Start(options);

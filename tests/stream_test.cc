@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "tests/sandboxd_process.h"
+#include "tests/test_util.h"
 
 namespace sandboxd::testing {
 namespace {
@@ -24,25 +25,6 @@ namespace {
 using ::testing::HasSubstr;
 namespace v1 = ::sandbox::v1;
 using Stream = grpc::ClientReaderWriter<v1::ExecStreamRequest, v1::ExecStreamResponse>;
-
-int CountProcesses(const std::string& marker) {
-  int count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(marker) != std::string::npos) ++count;
-  }
-  return count;
-}
-
-bool GoneWithin(const std::string& marker, absl::Duration wait) {
-  absl::Time deadline = absl::Now() + wait;
-  while (CountProcesses(marker) > 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return CountProcesses(marker) == 0;
-}
 
 v1::ExecStreamRequest Start(std::initializer_list<std::string> argv) {
   v1::ExecStreamRequest message;
@@ -81,28 +63,16 @@ Received ReadAll(Stream& stream, const std::function<void(const std::string&)>& 
   return received;
 }
 
-class StreamTest : public ::testing::Test {
+class StreamTest : public SharedServerTest {
  protected:
-  static void SetUpTestSuite() {
-    signal(SIGPIPE, SIG_IGN);
-    auto server = SandboxdProcess::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = server->release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
+  static void SetUpTestSuite() { StartServer(); }
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
     stub_ = v1::SandboxService::NewStub(server_->channel());
   }
 
-  static SandboxdProcess* server_;
   std::unique_ptr<v1::SandboxService::Stub> stub_;
 };
-
-SandboxdProcess* StreamTest::server_ = nullptr;
 
 TEST_F(StreamTest, OutputArrivesBeforeTheCommandEnds) {
   grpc::ClientContext context;
