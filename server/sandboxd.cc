@@ -9,7 +9,6 @@
 #include <fstream>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -23,7 +22,6 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "sandbox/host_features.h"
 #include "sandbox/runner.h"
@@ -317,19 +315,16 @@ int Serve() {
   int signal_number = 0;
   sigwait(&shutdown_signals, &signal_number);
   LogLine("shutting_down").Add("signal", signal_number).Write();
+  // Drain while still answering: health says NOT_SERVING (load balancers and probes
+  // move on), new commands are refused with UNAVAILABLE, running ones get the grace.
   server->GetHealthCheckService()->SetServingStatus(false);
-  // Shutdown() returns once every call has returned. Commands still running when the
-  // grace ends are killed, so their calls return with a CANCELLED result; gRPC's own
-  // cancellation comes a little later, only for calls that still hang.
-  absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
-  absl::Notification drained;
-  std::thread reaper([&] {
-    if (!drained.WaitForNotificationWithTimeout(grace)) service.CancelAll();
-  });
-  server->Shutdown(std::chrono::system_clock::now() +
-                   absl::ToChronoNanoseconds(grace + absl::Seconds(5)));
-  drained.Notify();
-  reaper.join();
+  service.StartDraining();
+  absl::Time deadline = absl::Now() + absl::GetFlag(FLAGS_shutdown_grace);
+  while (!service.Idle() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  // What is left is killed, so its calls return with a CANCELLED result; gRPC cancels
+  // only calls that still hang after that.
+  if (!service.Idle()) service.CancelAll();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server->Wait();
   LogLine("stopped").Write();
   return 0;

@@ -138,6 +138,9 @@ absl::StatusOr<SandboxServiceImpl::Admitted> SandboxServiceImpl::Admit(
   if (!client.ok()) return client.status();
   log.Add("client", *client);
   if (!request.argv().empty()) log.Add("argv0", request.argv(0));
+  if (draining_) {
+    return absl::UnavailableError("the server is shutting down; retry elsewhere or later");
+  }
   absl::StatusOr<Plan> plan = PlanFor(request, *client);
   if (!plan.ok()) return plan.status();
   log.Add("mode", ModeName(plan->mode)).Add("backend", BackendName(plan->backend));

@@ -38,6 +38,10 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
                                const sandbox::v1::GetCapabilitiesRequest* request,
                                sandbox::v1::GetCapabilitiesResponse* response) override;
 
+  // From now on, refuses new commands with UNAVAILABLE; for shutdown.
+  void StartDraining() { draining_ = true; }
+  // No command runs or waits.
+  bool Idle() const { return queue_.running() == 0 && queue_.queued() == 0; }
   // Kills every running command (their responses say CANCELLED); for shutdown.
   void CancelAll() { cancel_write_.Reset(); }
 
@@ -75,6 +79,7 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
   const OperatorPolicy operator_policy_;
   Metrics* const metrics_;
   RunQueue queue_;
+  std::atomic<bool> draining_{false};
   // Every running worker polls the read end; closing the write end hangs it up for all.
   UniqueFd cancel_read_;
   UniqueFd cancel_write_;

@@ -81,6 +81,24 @@ TEST(ServerLifecycleTest, SigtermDrainsThenKillsWhatRemains) {
   absl::SleepFor(absl::Milliseconds(500));  // Let the command start.
 
   absl::Time start = absl::Now();
+  kill((*server)->pid(), SIGTERM);
+  absl::SleepFor(absl::Milliseconds(300));
+  // Draining: still answering, but not serving, and taking no new commands.
+  auto health = grpc::health::v1::Health::NewStub((*server)->channel());
+  grpc::ClientContext health_context;
+  grpc::health::v1::HealthCheckResponse health_response;
+  ASSERT_TRUE(health->Check(&health_context, grpc::health::v1::HealthCheckRequest(),
+                            &health_response)
+                  .ok());
+  EXPECT_EQ(health_response.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  {
+    grpc::ClientContext context;
+    v1::ExecRequest request;
+    request.add_argv("true");
+    v1::ExecResponse response;
+    EXPECT_EQ(stub->Exec(&context, request, &response).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+  }
   absl::StatusOr<int> status = (*server)->Stop(SIGTERM, absl::Seconds(20));
   long_call.join();
   ASSERT_TRUE(status.ok()) << status.status();
