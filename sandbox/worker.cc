@@ -217,6 +217,7 @@ class Supervisor {
       }
       if (n < 0 && errno == EINTR) continue;
       if (n == 0 || errno != EAGAIN) fd.Reset();
+      if (launch_.on_output_drained) launch_.on_output_drained();
       return;
     }
   }
@@ -332,6 +333,10 @@ absl::StatusOr<RunResult> RunWorker(const Launch& launch) {
   if (!out.ok()) return out.status();
   absl::StatusOr<Pipe> err = MakePipe(/*parent_reads=*/true);
   if (!err.ok()) return err.status();
+  // Room for a fast writer to get ahead while a chunk is being sent (64 KiB by
+  // default; 1 MiB is what an unprivileged process may ask for). Best effort.
+  fcntl(out->read.get(), F_SETPIPE_SZ, 1 << 20);
+  fcntl(err->read.get(), F_SETPIPE_SZ, 1 << 20);
   UniqueFd seccomp;
   if (!launch.seccomp_bpf.empty()) {
     absl::StatusOr<UniqueFd> fd = SeccompPipe(launch.seccomp_bpf);

@@ -61,6 +61,7 @@ absl::StatusOr<RunResult> ExecStreamSession::Run(const Runner& runner, Plan plan
   plan.launch.on_output = [this](int fd, uint64_t offset, absl::string_view data) {
     SendOutput(fd, offset, data);
   };
+  plan.launch.on_output_drained = [this] { SendHeld(); };
 
   std::thread reader([this, &initial_stdin] { ReadClient(initial_stdin); });
   absl::StatusOr<RunResult> result = runner.Run(plan);
@@ -69,6 +70,7 @@ absl::StatusOr<RunResult> ExecStreamSession::Run(const Runner& runner, Plan plan
   stdin_read_.Reset();
   if (result.ok()) {
     FlushHeldBack();
+    SendHeld();
     v1::ExecStreamResponse last;
     FillResponse(plan, *result, encoding_, *last.mutable_result());
     io_.Write(last);
@@ -123,7 +125,7 @@ void ExecStreamSession::SendOutput(int fd, uint64_t offset, absl::string_view da
   if (encoding_ != v1::OUTPUT_TEXT) {
     chunk.set_offset(offset);
     chunk.set_data(data.data(), data.size());
-    io_.Write(message);
+    Send(std::move(message));
     return;
   }
   std::string bytes = held_back_[fd];
@@ -134,7 +136,18 @@ void ExecStreamSession::SendOutput(int fd, uint64_t offset, absl::string_view da
   held_back_offset_[fd] = offset + data.size() - held_back_[fd].size();
   if (keep == 0) return;
   chunk.set_text(SanitizeUtf8(absl::string_view(bytes).substr(0, keep)));
-  io_.Write(message);
+  Send(std::move(message));
+}
+
+void ExecStreamSession::Send(v1::ExecStreamResponse message) {
+  if (held_.has_value()) io_.Write(*held_, grpc::WriteOptions().set_buffer_hint());
+  held_ = std::move(message);
+}
+
+void ExecStreamSession::SendHeld() {
+  if (!held_.has_value()) return;
+  io_.Write(*held_);
+  held_.reset();
 }
 
 void ExecStreamSession::FlushHeldBack() {
@@ -147,7 +160,7 @@ void ExecStreamSession::FlushHeldBack() {
     chunk.set_stream(fd == 1 ? v1::STDOUT : v1::STDERR);
     chunk.set_offset(held_back_offset_[fd]);
     chunk.set_text(SanitizeUtf8(rest));
-    io_.Write(message);
+    Send(std::move(message));
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <optional>
 #include <thread>
 
 #include "absl/status/statusor.h"
@@ -39,6 +40,12 @@ class ExecStreamSession {
   void ReadClient(const std::string& initial_stdin);
   void WriteStdin(absl::string_view data);
   void SendOutput(int fd, uint64_t offset, absl::string_view data);
+  // Chunks go out one behind: each is written with a buffering hint once the next one
+  // exists (more output is coming, so gRPC may batch), and the last one without, as
+  // soon as the pipes are read empty (so nothing waits in a buffer while the command
+  // waits too).
+  void Send(sandbox::v1::ExecStreamResponse message);
+  void SendHeld();
   // With OUTPUT_TEXT, the cut-off UTF-8 bytes held back from the last chunk of `fd`.
   void FlushHeldBack();
   // Lets the reader thread finish: waits for the client to half-close, then ends the
@@ -51,6 +58,7 @@ class ExecStreamSession {
   UniqueFd stdin_read_, stdin_write_;
   UniqueFd signal_read_, signal_write_;
   absl::Notification reader_done_;
+  std::optional<sandbox::v1::ExecStreamResponse> held_;
   // Indexed by fd: 1 stdout, 2 stderr.
   std::string held_back_[3];
   uint64_t held_back_offset_[3] = {};
