@@ -197,6 +197,9 @@ TEST(ServerLifecycleTest, BoundedConcurrencyAndQueue) {
   grpc::Status late = CallWithDeadline(*stub, Command({"true"}), absl::Milliseconds(400));
   EXPECT_EQ(late.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << late.error_message();
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(300));  // It waited its deadline out.
+  // The client sees its deadline pass at the moment the server gives its place up:
+  // give the server a moment to have done so.
+  absl::SleepFor(absl::Milliseconds(500));
 
   grpc::Status queued_status;
   std::thread queued([&] {
