@@ -43,6 +43,8 @@ absl::StatusOr<std::vector<std::string>> LandlockArgs(const std::string& helper_
   std::vector<std::string> args = {helper_path};
   if (policy.readable_roots().empty()) {
     for (const std::string& path : readable_base) args.insert(args.end(), {"--read", path});
+    // The base leaves /tmp out; a cwd below it stays readable, as under bwrap.
+    if (cwd == "/tmp" || cwd.rfind("/tmp/", 0) == 0) args.insert(args.end(), {"--read", cwd});
   } else {
     for (const char* dir : kSystemRoots) args.insert(args.end(), {"--read", dir});
     for (const std::string& root : policy.readable_roots()) {

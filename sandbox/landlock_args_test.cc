@@ -60,6 +60,14 @@ TEST_F(LandlockArgsTest, WorkspaceWriteWithNetworkAndReadableRoots) {
   EXPECT_EQ(*args, expected);
 }
 
+TEST_F(LandlockArgsTest, CwdBelowTmpStaysReadable) {
+  Policy policy = MustCreate(v1::SandboxPolicy(), dir_);
+  absl::StatusOr<Args> args = LandlockArgs("helper", policy, dir_, false, {"/usr"}, {"ls"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(std::vector<std::string>(args->begin(), args->begin() + 5),
+            (Args{"helper", "--read", "/usr", "--read", dir_}));
+}
+
 TEST_F(LandlockArgsTest, ProtectedPathsAreRefusedUnlessTheOperatorAcceptsIt) {
   config_.protected_names = {".git"};
   v1::SandboxPolicy proto;
