@@ -37,6 +37,8 @@ class SandboxctlTest : public SharedServerTest {
     return *std::move(result);
   }
 
+
+ public:
   static Launch SandboxctlLaunch(const std::vector<std::string>& args,
                                  const std::string& address) {
     Launch launch;
@@ -87,26 +89,34 @@ TEST_F(SandboxctlTest, OutputIsLive) {
   EXPECT_GE(arrivals[1] - arrivals[0], absl::Milliseconds(700));
 }
 
-// Ctrl-C at sandboxctl reaches the command, which decides what to do with it.
-TEST_F(SandboxctlTest, InterruptIsForwarded) {
+// Runs sandboxctl with `args` and sends it `signal` once its stdout reads "ready\n".
+// Returns what it printed, and how it ended.
+std::pair<std::string, absl::StatusOr<RunResult>> SignalWhenReady(
+    const std::vector<std::string>& args, const std::string& address, int signal) {
   int fds[2];
-  ASSERT_EQ(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
-  Launch launch = SandboxctlLaunch(
-      {"exec", "--", "sh", "-c",
-       "trap 'echo caught; exit 7' INT; echo ready; while :; do sleep 0.1; done"},
-      server_->address());
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return {"", absl::InternalError("pipe2")};
+  Launch launch = SandboxctlTest::SandboxctlLaunch(args, address);
   launch.signal_fd = fds[0];
   std::string out;
   launch.on_output = [&](int, uint64_t, absl::string_view data) {
     out.append(data.data(), data.size());
-    unsigned char sigint = SIGINT;
+    unsigned char byte = static_cast<unsigned char>(signal);
     if (out == "ready\n") {
-      EXPECT_EQ(write(fds[1], &sigint, 1), 1);
+      EXPECT_EQ(write(fds[1], &byte, 1), 1);
     }
   };
   absl::StatusOr<RunResult> result = RunWorker(launch);
   close(fds[0]);
   close(fds[1]);
+  return {out, std::move(result)};
+}
+
+// Ctrl-C at sandboxctl reaches the command, which decides what to do with it.
+TEST_F(SandboxctlTest, InterruptIsForwarded) {
+  auto [out, result] = SignalWhenReady(
+      {"exec", "--", "sh", "-c",
+       "trap 'echo caught; exit 7' INT; echo ready; while :; do sleep 0.1; done"},
+      server_->address(), SIGINT);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(out, "ready\ncaught\n");
   EXPECT_EQ(result->exit_code, 7);
@@ -115,21 +125,9 @@ TEST_F(SandboxctlTest, InterruptIsForwarded) {
 // A client that dies takes its command with it: the server sees the call end.
 TEST_F(SandboxctlTest, KilledClientKillsTheTree) {
   const std::string marker = "sleep 48213";
-  int fds[2];
-  ASSERT_EQ(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
-  Launch launch = SandboxctlLaunch(
+  auto [out, result] = SignalWhenReady(
       {"exec", "--", "sh", "-c", marker + " & setsid " + marker + " & echo ready; wait"},
-      server_->address());
-  launch.signal_fd = fds[0];
-  launch.on_output = [&](int, uint64_t, absl::string_view data) {
-    unsigned char sigkill = SIGKILL;
-    if (data == "ready\n") {
-      EXPECT_EQ(write(fds[1], &sigkill, 1), 1);
-    }
-  };
-  absl::StatusOr<RunResult> result = RunWorker(launch);
-  close(fds[0]);
-  close(fds[1]);
+      server_->address(), SIGKILL);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->termination, Termination::kSignaled);
   EXPECT_TRUE(GoneWithin(marker, absl::Seconds(5)));
