@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -66,6 +67,8 @@ class TempDir {
     char tmpl[] = "/tmp/sandboxd-tmp.XXXXXX";
     if (mkdtemp(tmpl) != nullptr) path_ = tmpl;
   }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
   ~TempDir() {
     if (!path_.empty()) nftw(path_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
   }
@@ -75,13 +78,19 @@ class TempDir {
   std::string path_;
 };
 
-// Points TMPDIR, and HOME where the request left it at the default, at `dir`.
-void UseTempDir(const std::string& dir, std::vector<std::string>& env) {
-  for (std::string& entry : env) {
+// `launch` with `dir` writable for the landlock launcher at `launcher`, and TMPDIR
+// (and HOME, where the request left it at the default) pointing at it.
+Launch WithTempDir(const Launch& launch, const std::string& launcher, const std::string& dir) {
+  Launch with = launch;
+  // Right after the launcher's name, wherever sandboxd-launch put it.
+  auto at = std::find(with.argv.begin(), with.argv.end(), launcher);
+  with.argv.insert(at + 1, {"--write", dir});
+  for (std::string& entry : with.env) {
     if (absl::StartsWith(entry, "TMPDIR=") || entry == "HOME=/tmp") {
       entry = entry.substr(0, entry.find('=') + 1) + dir;
     }
   }
+  return with;
 }
 
 // A process that an rlimit stopped dies of its signal; bwrap reports that as exit
@@ -192,19 +201,17 @@ absl::Status Runner::AddLimits(const Limits& limits, Plan& plan) const {
 
 absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
   Placeholders::Lease lease = placeholders_->Acquire(plan.placeholders);
-  absl::StatusOr<RunResult> result;
+  std::optional<TempDir> tmp;
+  Launch with_tmp;
+  const Launch* launch = &plan.launch;
   if (plan.private_tmp_dir) {
-    TempDir tmp;
-    if (tmp.path().empty()) return absl::InternalError("cannot create a temporary directory");
-    Launch launch = plan.launch;
-    // Right after the launcher's name (and prlimit's arguments, when there are any).
-    auto launcher = std::find(launch.argv.begin(), launch.argv.end(), config_.landlock_exec_path);
-    launch.argv.insert(launcher + 1, {"--write", tmp.path()});
-    UseTempDir(tmp.path(), launch.env);
-    result = plan.use_cgroup ? RunInCgroup(plan, std::move(launch)) : RunWorker(launch);
-  } else {
-    result = plan.use_cgroup ? RunInCgroup(plan, plan.launch) : RunWorker(plan.launch);
+    tmp.emplace();
+    if (tmp->path().empty()) return absl::InternalError("cannot create a temporary directory");
+    with_tmp = WithTempDir(plan.launch, config_.landlock_exec_path, tmp->path());
+    launch = &with_tmp;
   }
+  absl::StatusOr<RunResult> result =
+      plan.use_cgroup ? RunInCgroup(plan, *launch) : RunWorker(*launch);
   if (result.ok()) NoteLimitReached(plan.limits, *result);
   return result;
 }
