@@ -61,7 +61,7 @@ absl::StatusOr<RunResult> ExecStreamSession::Run(const Runner& runner, Plan plan
   plan.launch.on_output = [this](int fd, uint64_t offset, absl::string_view data) {
     SendOutput(fd, offset, data);
   };
-  plan.launch.on_output_drained = [this] { SendHeld(); };
+  plan.launch.on_output_drained = [this] { SendUnsent(); };
 
   std::thread reader([this, &initial_stdin] { ReadClient(initial_stdin); });
   absl::StatusOr<RunResult> result = runner.Run(plan);
@@ -70,7 +70,7 @@ absl::StatusOr<RunResult> ExecStreamSession::Run(const Runner& runner, Plan plan
   stdin_read_.Reset();
   if (result.ok()) {
     FlushHeldBack();
-    SendHeld();
+    SendUnsent();
     v1::ExecStreamResponse last;
     FillResponse(plan, *result, encoding_, *last.mutable_result());
     io_.Write(last);
@@ -140,14 +140,14 @@ void ExecStreamSession::SendOutput(int fd, uint64_t offset, absl::string_view da
 }
 
 void ExecStreamSession::Send(v1::ExecStreamResponse message) {
-  if (held_.has_value()) io_.Write(*held_, grpc::WriteOptions().set_buffer_hint());
-  held_ = std::move(message);
+  if (unsent_.has_value()) io_.Write(*unsent_, grpc::WriteOptions().set_buffer_hint());
+  unsent_ = std::move(message);
 }
 
-void ExecStreamSession::SendHeld() {
-  if (!held_.has_value()) return;
-  io_.Write(*held_);
-  held_.reset();
+void ExecStreamSession::SendUnsent() {
+  if (!unsent_.has_value()) return;
+  io_.Write(*unsent_);
+  unsent_.reset();
 }
 
 void ExecStreamSession::FlushHeldBack() {

@@ -45,7 +45,7 @@ class ExecStreamSession {
   // soon as the pipes are read empty (so nothing waits in a buffer while the command
   // waits too).
   void Send(sandbox::v1::ExecStreamResponse message);
-  void SendHeld();
+  void SendUnsent();
   // With OUTPUT_TEXT, the cut-off UTF-8 bytes held back from the last chunk of `fd`.
   void FlushHeldBack();
   // Lets the reader thread finish: waits for the client to half-close, then ends the
@@ -58,7 +58,7 @@ class ExecStreamSession {
   UniqueFd stdin_read_, stdin_write_;
   UniqueFd signal_read_, signal_write_;
   absl::Notification reader_done_;
-  std::optional<sandbox::v1::ExecStreamResponse> held_;
+  std::optional<sandbox::v1::ExecStreamResponse> unsent_;
   // Indexed by fd: 1 stdout, 2 stderr.
   std::string held_back_[3];
   uint64_t held_back_offset_[3] = {};

@@ -180,7 +180,7 @@ void SandboxServiceImpl::Record(const RunResult& result, CallRecord& call) const
 grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
                                       const v1::ExecRequest* request,
                                       v1::ExecResponse* response) {
-  CallRecord call("Exec");
+  CallRecord call("exec", "Exec");
   LogLine& log = call.log;
   absl::StatusOr<Admitted> admitted = Admit(*request, *context, log);
   if (!admitted.ok()) return Refuse(admitted.status(), call);
@@ -192,7 +192,7 @@ grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
 }
 
 grpc::Status SandboxServiceImpl::ExecStream(grpc::ServerContext* context, ExecStreamIo* io) {
-  CallRecord call("ExecStream");
+  CallRecord call("exec_stream", "ExecStream");
   LogLine& log = call.log;
   v1::ExecStreamRequest first;
   if (!io->Read(&first) || !first.has_start()) {

@@ -52,8 +52,7 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
                                const std::string& client) const;
   // One call's log line, with what the metrics need.
   struct CallRecord {
-    explicit CallRecord(const char* method)
-        : log(method == std::string("Exec") ? "exec" : "exec_stream"), method(method) {}
+    CallRecord(const char* event, const char* method) : log(event), method(method) {}
     LogLine log;
     std::string method;
     absl::Time start = absl::Now();
