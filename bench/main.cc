@@ -13,11 +13,14 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "bench/benchmark.h"
 
 ABSL_FLAG(int, iterations, 200, "Exec calls per concurrency level and side.");
+ABSL_FLAG(std::vector<std::string>, concurrency, std::vector<std::string>({"1", "2", "8", "32"}),
+          "Comma-separated numbers of callers to measure latency and throughput at.");
 ABSL_FLAG(int64_t, stream_mib, 1024, "MiB the streaming command writes.");
 ABSL_FLAG(std::vector<std::string>, server_flags, {},
           "Comma-separated extra flags for the server, e.g. --cgroup=none.");
@@ -64,6 +67,15 @@ int main(int argc, char** argv) {
   }
   sandboxd::bench::Options options;
   options.iterations = absl::GetFlag(FLAGS_iterations);
+  options.concurrency.clear();
+  for (const std::string& level : absl::GetFlag(FLAGS_concurrency)) {
+    int callers = 0;
+    if (!absl::SimpleAtoi(level, &callers) || callers < 1) {
+      std::cerr << "sandboxd_bench: --concurrency takes positive numbers, not " << level << "\n";
+      return 2;
+    }
+    options.concurrency.push_back(callers);
+  }
   options.stream_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_stream_mib)) << 20;
   options.server_flags = absl::GetFlag(FLAGS_server_flags);
   absl::StatusOr<sandboxd::bench::Report> report = sandboxd::bench::Run(options);

@@ -63,20 +63,25 @@ absl::Status MakeDir(const std::string& path) {
   return absl::OkStatus();
 }
 
-// Kills what `procs_file` lists until it lists nothing, then removes `dir`. A process
-// may fork while we read; a few rounds settle it.
-void KillAndRemove(const std::string& procs_file, const std::string& dir) {
-  for (int round = 0; round < 50; ++round) {
-    std::string procs = Read(procs_file);
-    if (procs.empty()) break;
-    for (absl::string_view line : absl::StrSplit(procs, '\n', absl::SkipEmpty())) {
-      int pid = 0;
-      if (absl::SimpleAtoi(line, &pid) && pid > 0) kill(pid, SIGKILL);
-    }
-    absl::SleepFor(absl::Milliseconds(2));
+// SIGKILLs what `procs_file` lists; false when it listed nothing.
+bool KillListed(const std::string& procs_file) {
+  std::string procs = Read(procs_file);
+  for (absl::string_view line : absl::StrSplit(procs, '\n', absl::SkipEmpty())) {
+    int pid = 0;
+    if (absl::SimpleAtoi(line, &pid) && pid > 0) kill(pid, SIGKILL);
   }
-  for (int round = 0; round < 50 && rmdir(dir.c_str()) != 0 && errno == EBUSY; ++round) {
-    absl::SleepFor(absl::Milliseconds(2));
+  return !procs.empty();
+}
+
+// Kills what `procs_file` lists until it lists nothing, then removes `dir`. A process
+// may fork while we read, and a dying one stays listed until it is done exiting; a
+// few rounds settle it.
+void KillAndRemove(const std::string& procs_file, const std::string& dir) {
+  for (int round = 0; round < 100 && KillListed(procs_file); ++round) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  for (int round = 0; round < 100 && rmdir(dir.c_str()) != 0 && errno == EBUSY; ++round) {
+    absl::SleepFor(absl::Milliseconds(1));
   }
 }
 
@@ -86,6 +91,15 @@ class CgroupV2 : public Cgroup {
   ~CgroupV2() override { KillAndRemove(dir_ + "/cgroup.procs", dir_); }
 
   std::vector<std::string> ProcsFiles() const override { return {dir_ + "/cgroup.procs"}; }
+  absl::Status SetLimits(uint64_t memory_bytes, uint64_t max_processes) override {
+    if (memory_bytes) {
+      if (absl::Status s = Write(dir_ + "/memory.max", absl::StrCat(memory_bytes)); !s.ok()) return s;
+      // No swap, or the limit would only slow the command down.
+      Write(dir_ + "/memory.swap.max", "0").IgnoreError();
+    }
+    if (max_processes) return Write(dir_ + "/pids.max", absl::StrCat(max_processes));
+    return absl::OkStatus();
+  }
   CgroupUsage Usage() const override {
     std::map<std::string, uint64_t> cpu = ReadKeyed(dir_ + "/cpu.stat");
     CgroupUsage usage;
@@ -96,10 +110,9 @@ class CgroupV2 : public Cgroup {
     return usage;
   }
   void KillAll() override {
-    // cgroup.kill (Linux 5.14) kills the whole tree at once; the loop covers older
-    // kernels.
-    Write(dir_ + "/cgroup.kill", "1").IgnoreError();
-    KillAndRemove(dir_ + "/cgroup.procs", "");
+    // cgroup.kill (Linux 5.14) kills the whole tree at once; older kernels get a
+    // SIGKILL per listed process.
+    if (!Write(dir_ + "/cgroup.kill", "1").ok()) KillListed(dir_ + "/cgroup.procs");
   }
 
  private:
@@ -111,20 +124,10 @@ class ParentV2 : public CgroupParent {
   explicit ParentV2(std::string dir) : dir_(std::move(dir)) {}
   std::string Describe() const override { return "cgroup v2 at " + dir_; }
 
-  absl::StatusOr<std::unique_ptr<Cgroup>> Create(const std::string& name, uint64_t memory_bytes,
-                                                 uint64_t max_processes) const override {
+  absl::StatusOr<std::unique_ptr<Cgroup>> Create(const std::string& name) const override {
     std::string dir = dir_ + "/" + name;
     if (absl::Status s = MakeDir(dir); !s.ok()) return s;
-    auto cgroup = std::make_unique<CgroupV2>(dir);
-    if (memory_bytes) {
-      if (absl::Status s = Write(dir + "/memory.max", absl::StrCat(memory_bytes)); !s.ok()) return s;
-      // No swap, or the limit would only slow the command down.
-      Write(dir + "/memory.swap.max", "0").IgnoreError();
-    }
-    if (max_processes) {
-      if (absl::Status s = Write(dir + "/pids.max", absl::StrCat(max_processes)); !s.ok()) return s;
-    }
-    return cgroup;
+    return std::make_unique<CgroupV2>(dir);
   }
 
  private:
@@ -145,6 +148,14 @@ class CgroupV1 : public Cgroup {
   std::vector<std::string> ProcsFiles() const override {
     return {memory_ + "/cgroup.procs", pids_ + "/cgroup.procs", cpuacct_ + "/cgroup.procs"};
   }
+  absl::Status SetLimits(uint64_t memory_bytes, uint64_t max_processes) override {
+    if (memory_bytes) {
+      absl::Status s = Write(memory_ + "/memory.limit_in_bytes", absl::StrCat(memory_bytes));
+      if (!s.ok()) return s;
+    }
+    if (max_processes) return Write(pids_ + "/pids.max", absl::StrCat(max_processes));
+    return absl::OkStatus();
+  }
   CgroupUsage Usage() const override {
     CgroupUsage usage;
     usage.user_cpu = absl::Nanoseconds(ReadNumber(cpuacct_ + "/cpuacct.usage_user"));
@@ -153,7 +164,7 @@ class CgroupV1 : public Cgroup {
     usage.oom_killed = ReadKeyed(memory_ + "/memory.oom_control")["oom_kill"] > 0;
     return usage;
   }
-  void KillAll() override { KillAndRemove(pids_ + "/cgroup.procs", ""); }
+  void KillAll() override { KillListed(pids_ + "/cgroup.procs"); }
 
  private:
   std::string memory_, pids_, cpuacct_;
@@ -167,8 +178,7 @@ class ParentV1 : public CgroupParent {
     return absl::StrCat("cgroup v1 at ", memory_, ", ", pids_, ", ", cpuacct_);
   }
 
-  absl::StatusOr<std::unique_ptr<Cgroup>> Create(const std::string& name, uint64_t memory_bytes,
-                                                 uint64_t max_processes) const override {
+  absl::StatusOr<std::unique_ptr<Cgroup>> Create(const std::string& name) const override {
     std::string memory = memory_ + "/" + name, pids = pids_ + "/" + name,
                 cpuacct = cpuacct_ + "/" + name;
     if (absl::Status s = MakeDir(memory); !s.ok()) return s;
@@ -181,15 +191,7 @@ class ParentV1 : public CgroupParent {
       rmdir(pids.c_str());
       return s;
     }
-    auto cgroup = std::make_unique<CgroupV1>(memory, pids, cpuacct);
-    if (memory_bytes) {
-      absl::Status s = Write(memory + "/memory.limit_in_bytes", absl::StrCat(memory_bytes));
-      if (!s.ok()) return s;
-    }
-    if (max_processes) {
-      if (absl::Status s = Write(pids + "/pids.max", absl::StrCat(max_processes)); !s.ok()) return s;
-    }
-    return cgroup;
+    return std::make_unique<CgroupV1>(memory, pids, cpuacct);
   }
 
  private:

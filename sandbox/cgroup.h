@@ -27,8 +27,12 @@ class Cgroup {
   virtual ~Cgroup() = default;
   // The cgroup.procs files a process writes "0" into to join (one per v1 hierarchy).
   virtual std::vector<std::string> ProcsFiles() const = 0;
+  // Limits memory (0: none) and the number of processes (0: none) of the whole tree.
+  // The memory limit must be above what is already in the cgroup.
+  virtual absl::Status SetLimits(uint64_t memory_bytes, uint64_t max_processes) = 0;
   virtual CgroupUsage Usage() const = 0;
-  // SIGKILLs every process in the cgroup.
+  // SIGKILLs every process in the cgroup, without waiting for them to be gone (the
+  // destructor does that).
   virtual void KillAll() = 0;
 };
 
@@ -50,11 +54,8 @@ class CgroupParent {
 
   // "cgroup v2 at ..." or "cgroup v1 at ...".
   virtual std::string Describe() const = 0;
-  // Creates the child `name` with a memory limit (0: none) and a process limit (0:
-  // none).
-  virtual absl::StatusOr<std::unique_ptr<Cgroup>> Create(const std::string& name,
-                                                         uint64_t memory_bytes,
-                                                         uint64_t max_processes) const = 0;
+  // Creates the child `name`, without limits.
+  virtual absl::StatusOr<std::unique_ptr<Cgroup>> Create(const std::string& name) const = 0;
 };
 
 }  // namespace sandboxd

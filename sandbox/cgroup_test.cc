@@ -38,8 +38,9 @@ class CgroupV2Test : public ::testing::Test {
 
 TEST_F(CgroupV2Test, CreatesAChildWithItsLimits) {
   EXPECT_EQ(parent_->Describe(), "cgroup v2 at " + dir_);
-  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = parent_->Create("cmd-1", 1 << 20, 32);
+  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = parent_->Create("cmd-1");
   ASSERT_TRUE(cgroup.ok()) << cgroup.status();
+  ASSERT_TRUE((*cgroup)->SetLimits(1 << 20, 32).ok());
   EXPECT_EQ(Read(dir_ + "/cmd-1/memory.max"), "1048576");
   EXPECT_EQ(Read(dir_ + "/cmd-1/memory.swap.max"), "0");
   EXPECT_EQ(Read(dir_ + "/cmd-1/pids.max"), "32");
@@ -47,14 +48,15 @@ TEST_F(CgroupV2Test, CreatesAChildWithItsLimits) {
 }
 
 TEST_F(CgroupV2Test, NoLimitsWritesNoLimitFiles) {
-  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = parent_->Create("cmd-2", 0, 0);
+  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = parent_->Create("cmd-2");
   ASSERT_TRUE(cgroup.ok()) << cgroup.status();
+  ASSERT_TRUE((*cgroup)->SetLimits(0, 0).ok());
   EXPECT_NE(access((dir_ + "/cmd-2/memory.max").c_str(), F_OK), 0);
   EXPECT_NE(access((dir_ + "/cmd-2/pids.max").c_str(), F_OK), 0);
 }
 
 TEST_F(CgroupV2Test, ReadsUsageAndOomKills) {
-  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = parent_->Create("cmd-3", 0, 0);
+  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = parent_->Create("cmd-3");
   ASSERT_TRUE(cgroup.ok()) << cgroup.status();
   std::ofstream(dir_ + "/cmd-3/cpu.stat") << "usage_usec 3500000\nuser_usec 3000000\nsystem_usec 500000\n";
   std::ofstream(dir_ + "/cmd-3/memory.peak") << "123456789\n";
@@ -68,7 +70,7 @@ TEST_F(CgroupV2Test, ReadsUsageAndOomKills) {
 
 TEST_F(CgroupV2Test, ExistingNameIsAnError) {
   ASSERT_EQ(mkdir((dir_ + "/taken").c_str(), 0755), 0);
-  EXPECT_FALSE(parent_->Create("taken", 0, 0).ok());
+  EXPECT_FALSE(parent_->Create("taken").ok());
 }
 
 }  // namespace

@@ -50,6 +50,9 @@ struct Config {
   std::string launcher_path;
   // Whether to give each command a cgroup, where the host lets the server make them.
   bool use_cgroups = true;
+  // With cgroups: how many launchers to keep started ahead of demand, each already in
+  // a fresh cgroup (launcher_pool.h); 0 starts each with its request.
+  int prestarted_launchers = 4;
 };
 
 }  // namespace sandboxd

@@ -2,13 +2,22 @@
 // execs the sandbox (bwrap, the landlock launcher, or the command itself):
 //
 //   sandboxd-launch [--join CGROUP_PROCS_FILE]... [--cpu SOFT:HARD] [--as BYTES]
-//                   [--fsize BYTES] [--nofile N] -- PROGRAM [ARGS...]
+//                   [--fsize BYTES] [--nofile N] [--chdir DIR] [--env NAME=VALUE]...
+//                   -- PROGRAM [ARGS...]
+//   sandboxd-launch [--join CGROUP_PROCS_FILE]... --orders FD
 //
 // Joining before the exec means every process of the command starts inside the cgroup:
-// nothing can fork before the server moves it. PROGRAM is an absolute path. On failure
-// it prints "sandboxd-launch: ..." and exits 126.
+// nothing can fork before the server moves it. PROGRAM is an absolute path; without
+// --env it inherits the environment. On failure it prints "sandboxd-launch: ..." and
+// exits 126.
+//
+// The second form is a launcher started ahead of demand: once joined it writes "R" on
+// FD, then takes its stdio and the rest of its options from FD, and reports failures
+// there instead of on stderr (the protocol is in prestarted_launcher.h).
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,13 +26,19 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
 
+// Where failures are reported: stderr, or the server in the second form.
+int report_fd = 2;
+
 [[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "sandboxd-launch: %s: %s\n", what.c_str(), std::strerror(errno));
-  std::exit(126);
+  std::string message = "sandboxd-launch: " + what + ": " + std::strerror(errno) + "\n";
+  ssize_t ignored = write(report_fd, message.data(), message.size());
+  (void)ignored;
+  _exit(126);
 }
 
 void Join(const std::string& procs_file) {
@@ -42,31 +57,149 @@ void Limit(int resource, const std::string& value, const char* name) {
   if (setrlimit(resource, &limit) != 0) Die(std::string("setrlimit ") + name);
 }
 
-}  // namespace
+struct Command {
+  std::vector<std::string> joins;
+  // Option and value, as in "--cpu", "10:11".
+  std::vector<std::pair<std::string, std::string>> limits;
+  std::string chdir;
+  bool set_env = false;
+  std::vector<std::string> env;
+  int orders_fd = -1;
+  // PROGRAM and ARGS.
+  std::vector<std::string> argv;
+};
 
-int main(int argc, char** argv) {
-  int i = 1;
-  for (; i + 1 < argc && std::strcmp(argv[i], "--") != 0; i += 2) {
-    std::string flag = argv[i], value = argv[i + 1];
+// Adds the options in `args` to `command`.
+void Parse(const std::vector<std::string>& args, Command& command) {
+  size_t i = 0;
+  for (; i + 1 < args.size() && args[i] != "--"; i += 2) {
+    const std::string &flag = args[i], &value = args[i + 1];
     if (flag == "--join") {
-      Join(value);
-    } else if (flag == "--cpu") {
-      Limit(RLIMIT_CPU, value, "RLIMIT_CPU");
-    } else if (flag == "--as") {
-      Limit(RLIMIT_AS, value, "RLIMIT_AS");
-    } else if (flag == "--fsize") {
-      Limit(RLIMIT_FSIZE, value, "RLIMIT_FSIZE");
-    } else if (flag == "--nofile") {
-      Limit(RLIMIT_NOFILE, value, "RLIMIT_NOFILE");
+      command.joins.push_back(value);
+    } else if (flag == "--cpu" || flag == "--as" || flag == "--fsize" || flag == "--nofile") {
+      command.limits.emplace_back(flag, value);
+    } else if (flag == "--chdir") {
+      command.chdir = value;
+    } else if (flag == "--env") {
+      command.set_env = true;
+      command.env.push_back(value);
+    } else if (flag == "--orders" && command.orders_fd < 0) {
+      command.orders_fd = std::atoi(value.c_str());
     } else {
       errno = EINVAL;
       Die("unknown option " + flag);
     }
   }
-  if (i >= argc || std::strcmp(argv[i], "--") != 0 || i + 1 >= argc) {
-    errno = EINVAL;
-    Die("usage: [--join F]... [--cpu S:H] [--as N] [--fsize N] [--nofile N] -- PROGRAM ARGS");
+  if (i < args.size() && args[i] == "--") command.argv.assign(args.begin() + i + 1, args.end());
+}
+
+void JoinAll(Command& command) {
+  for (const std::string& procs_file : command.joins) Join(procs_file);
+  command.joins.clear();
+}
+
+void LimitAll(const Command& command) {
+  for (const auto& [flag, value] : command.limits) {
+    if (flag == "--cpu") Limit(RLIMIT_CPU, value, "RLIMIT_CPU");
+    if (flag == "--as") Limit(RLIMIT_AS, value, "RLIMIT_AS");
+    if (flag == "--fsize") Limit(RLIMIT_FSIZE, value, "RLIMIT_FSIZE");
+    if (flag == "--nofile") Limit(RLIMIT_NOFILE, value, "RLIMIT_NOFILE");
   }
-  execv(argv[i + 1], argv + i + 1);
-  Die(std::string("exec ") + argv[i + 1]);
+}
+
+// Reads the orders from `control` up to EOF: their text, and the fds attached.
+std::string ReceiveOrders(int control, std::vector<int>& fds) {
+  std::string text;
+  for (;;) {
+    char buf[65536];
+    iovec iov{buf, sizeof buf};
+    alignas(cmsghdr) char space[CMSG_SPACE(4 * sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = space;
+    msg.msg_controllen = sizeof space;
+    ssize_t n = recvmsg(control, &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) Die("reading orders");
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      const int* received = reinterpret_cast<const int*>(CMSG_DATA(c));
+      fds.insert(fds.end(), received, received + count);
+    }
+    if (n == 0) return text;
+    text.append(buf, static_cast<size_t>(n));
+  }
+}
+
+// Makes `fds` this process's 0, 1, 2 (and 3). They arrive at 3 or above, since 0-2
+// are taken, so every dup2 source is read before fd 3 is written.
+void InstallStdio(const std::vector<int>& fds) {
+  if (fds.size() != 3 && fds.size() != 4) {
+    errno = EINVAL;
+    Die("orders must carry 3 or 4 fds");
+  }
+  for (size_t target = 0; target < fds.size(); ++target) {
+    int fd = fds[target];
+    int rc = fd == static_cast<int>(target) ? fcntl(fd, F_SETFD, 0) : dup2(fd, static_cast<int>(target));
+    if (rc < 0) Die("installing the command's fds");
+  }
+  for (int fd : fds) {
+    if (fd >= static_cast<int>(fds.size())) close(fd);
+  }
+}
+
+// The second form: joins, says so, then takes the command from `orders_fd`. Out of
+// the way of fd 3, which the command may get, and closed by the exec.
+void TakeOrders(int orders_fd, Command& command) {
+  int control = fcntl(orders_fd, F_DUPFD_CLOEXEC, 10);
+  if (control < 0) Die("moving the orders fd");
+  close(orders_fd);
+  report_fd = control;
+  JoinAll(command);
+  if (write(control, "R", 1) != 1) Die("reporting ready");
+  std::vector<int> fds;
+  std::string text = ReceiveOrders(control, fds);
+  if (text.empty() && fds.empty()) _exit(0);  // Let go.
+  InstallStdio(fds);
+  std::vector<std::string> args;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\0', start);
+    if (end == std::string::npos) end = text.size();
+    args.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  Parse(args, command);  // orders_fd is set: a second --orders is refused.
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Command command;
+  Parse(std::vector<std::string>(argv + 1, argv + argc), command);
+  if (command.orders_fd >= 0) TakeOrders(command.orders_fd, command);
+  JoinAll(command);
+  LimitAll(command);
+  if (command.argv.empty()) {
+    errno = EINVAL;
+    Die("usage: [--join F]... [--cpu S:H] [--as N] [--fsize N] [--nofile N] [--chdir D] "
+        "[--env N=V]... -- PROGRAM ARGS, or [--join F]... --orders FD");
+  }
+  if (!command.chdir.empty() && chdir(command.chdir.c_str()) != 0) Die("chdir " + command.chdir);
+  std::vector<char*> args = CStrings(command.argv);
+  if (command.set_env) {
+    std::vector<char*> env = CStrings(command.env);
+    execve(args[0], args.data(), env.data());
+  } else {
+    execv(args[0], args.data());
+  }
+  Die("exec " + command.argv[0]);
 }

@@ -113,6 +113,11 @@ void NoteLimitReached(const Limits& limits, RunResult& result) {
   }
 }
 
+absl::StatusOr<std::unique_ptr<Cgroup>> NewCgroup(const CgroupParent& parent) {
+  static std::atomic<uint64_t> next_id{0};
+  return parent.Create(absl::StrCat("sandboxd-", getpid(), "-", next_id.fetch_add(1)));
+}
+
 }  // namespace
 
 absl::StatusOr<Runner> Runner::Create(Config config) {
@@ -132,6 +137,12 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
   }
   // A process ceiling is only a default where it can be enforced.
   if (runner.cgroups_ == nullptr) runner.config_.max_limits.processes = 0;
+  if (runner.cgroups_ != nullptr) runner.reaper_ = std::make_unique<CgroupReaper>();
+  if (runner.cgroups_ != nullptr && runner.config_.prestarted_launchers > 0) {
+    runner.pool_ = std::make_unique<LauncherPool>(
+        [parent = runner.cgroups_.get()] { return NewCgroup(*parent); },
+        runner.config_.launcher_path, runner.config_.prestarted_launchers);
+  }
   if (runner.config_.backend == Backend::kLandlock) {
     runner.landlock_readable_base_ =
         runner.config_.private_tmp ? RootEntriesButTmp() : std::vector<std::string>{"/"};
@@ -216,22 +227,39 @@ absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
   return result;
 }
 
-absl::StatusOr<RunResult> Runner::RunInCgroup(const Plan& plan, Launch launch) const {
-  static std::atomic<uint64_t> next_id{0};
-  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = cgroups_->Create(
-      absl::StrCat("sandboxd-", getpid(), "-", next_id.fetch_add(1)), plan.limits.memory_bytes,
-      plan.limits.processes);
+absl::StatusOr<ReadyLauncher> Runner::CgroupFor(Launch& launch) const {
+  if (pool_ != nullptr) {
+    std::optional<ReadyLauncher> ready = pool_->Take();
+    if (ready.has_value()) {
+      launch.prestarted = ready->launcher.get();
+      return *std::move(ready);
+    }
+  }
+  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = NewCgroup(*cgroups_);
   if (!cgroup.ok()) return cgroup.status();
   // The launcher is argv[0]; it joins before anything else runs.
   for (const std::string& procs : (*cgroup)->ProcsFiles()) {
     launch.argv.insert(launch.argv.begin() + 1, {"--join", procs});
   }
+  return ReadyLauncher{*std::move(cgroup), nullptr};
+}
+
+absl::StatusOr<RunResult> Runner::RunInCgroup(const Plan& plan, Launch launch) const {
+  absl::StatusOr<ReadyLauncher> ready = CgroupFor(launch);
+  if (!ready.ok()) return ready.status();
+  Cgroup& cgroup = *ready->cgroup;
+  if (absl::Status s = cgroup.SetLimits(plan.limits.memory_bytes, plan.limits.processes);
+      !s.ok()) {
+    return s;
+  }
   absl::StatusOr<RunResult> result = RunWorker(launch);
   // Whatever the command left behind (a daemon outside bwrap's pid namespace, under the
-  // landlock backend) dies with the cgroup.
-  (*cgroup)->KillAll();
+  // landlock backend) dies with the cgroup; the response need not wait for the
+  // cgroup to be empty and gone.
+  cgroup.KillAll();
+  CgroupUsage usage = cgroup.Usage();
+  reaper_->Retire(std::move(ready->cgroup));
   if (!result.ok()) return result;
-  CgroupUsage usage = (*cgroup)->Usage();
   result->user_cpu = usage.user_cpu;
   result->system_cpu = usage.system_cpu;
   result->max_rss_bytes = usage.peak_memory_bytes;

@@ -7,8 +7,10 @@
 
 #include "absl/status/statusor.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/cgroup_reaper.h"
 #include "sandbox/config.h"
 #include "sandbox/exec_spec.h"
+#include "sandbox/launcher_pool.h"
 #include "sandbox/placeholders.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/worker.h"
@@ -59,8 +61,12 @@ class Runner {
   // Puts sandboxd-launch in front of the plan's argv when there are rlimits to set or
   // a cgroup to join. FAILED_PRECONDITION for a process limit without cgroups.
   absl::Status AddLimits(const Limits& limits, Plan& plan) const;
-  // Runs `launch` in a fresh cgroup, and reports the cgroup's usage.
+  // Runs `launch` in a fresh cgroup, from the pool when it has one ready, and reports
+  // the cgroup's usage.
   absl::StatusOr<RunResult> RunInCgroup(const Plan& plan, Launch launch) const;
+  // A fresh cgroup with a launcher joining it: from the pool, else made here (the
+  // launcher then joins when spawned, from its --join options in `launch`).
+  absl::StatusOr<ReadyLauncher> CgroupFor(Launch& launch) const;
 
   Config config_;
   // Landlock backend: what may be read by default (the entries of / but /tmp).
@@ -68,8 +74,12 @@ class Runner {
   SeccompFilters filters_;
   // Shared by all runs; a pointer so that Runner stays movable.
   std::unique_ptr<Placeholders> placeholders_;
-  // Null without cgroups.
+  // Null without cgroups, as are the two below. Declared in the order they depend on
+  // each other, so that they stop in the reverse.
   std::unique_ptr<CgroupParent> cgroups_;
+  std::unique_ptr<CgroupReaper> reaper_;
+  // Also null with Config::prestarted_launchers 0.
+  std::unique_ptr<LauncherPool> pool_;
   std::string cgroup_note_;
 };
 

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -71,54 +70,12 @@ absl::StatusOr<UniqueFd> SeccompPipe(const std::string& bpf) {
   return std::move(pipe->read);
 }
 
-std::vector<char*> CStrings(const std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
-
-// The child fds, in the order they become 0, 1, 2 and kSeccompFd.
-struct ChildFds {
-  int in, out, err, seccomp;
-};
-
-absl::StatusOr<pid_t> Spawn(const Launch& launch, const ChildFds& fds) {
-  // Everything the child uses is built here, before the spawn: after it, the child
-  // only applies these actions and execs.
-  std::vector<char*> argv = CStrings(launch.argv);
-  std::vector<char*> envp = CStrings(launch.env);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addchdir_np(&actions, launch.cwd.c_str());
-  posix_spawn_file_actions_adddup2(&actions, fds.in, 0);
-  posix_spawn_file_actions_adddup2(&actions, fds.out, 1);
-  posix_spawn_file_actions_adddup2(&actions, fds.err, 2);
-  if (fds.seccomp >= 0) posix_spawn_file_actions_adddup2(&actions, fds.seccomp, kSeccompFd);
-  // Close everything else, in case some library opened an fd without O_CLOEXEC.
-  posix_spawn_file_actions_addclosefrom_np(&actions, fds.seccomp >= 0 ? kSeccompFd + 1 : 3);
-
-  // gRPC threads block or ignore signals; the child starts with the defaults, in a
-  // session of its own so the server's terminal signals do not reach it.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
-
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot start ", launch.argv[0], ": ", std::strerror(rc)));
+// Starts the launch's process: a fresh spawn, or the pre-started launcher's exec.
+absl::StatusOr<pid_t> Start(const Launch& launch, const ChildFds& fds) {
+  if (launch.prestarted != nullptr) {
+    return launch.prestarted->Exec(launch.argv, launch.env, launch.cwd, fds);
   }
-  return pid;
+  return SpawnChild(launch.argv, launch.env, launch.cwd, fds);
 }
 
 // Feeds stdin, drains stdout and stderr, and reaps the process; kills it at the
@@ -345,7 +302,7 @@ absl::StatusOr<RunResult> RunWorker(const Launch& launch) {
   }
 
   absl::Time start = absl::Now();
-  absl::StatusOr<pid_t> pid = Spawn(
+  absl::StatusOr<pid_t> pid = Start(
       launch, {child_in.get(), out->write.get(), err->write.get(), seccomp.get()});
   if (!pid.ok()) return pid.status();
   // Only the child may hold the write ends, so EOF means every process holding them

@@ -10,12 +10,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "sandbox/output_buffer.h"
+#include "sandbox/prestarted_launcher.h"
+#include "sandbox/spawn.h"
 
 namespace sandboxd {
-
-// The file descriptor on which the worker hands Launch::seccomp_bpf to its program
-// (bwrap reads it with --seccomp).
-inline constexpr int kSeccompFd = 3;
 
 // Everything needed to start one worker process, decided before it starts.
 struct Launch {
@@ -29,6 +27,9 @@ struct Launch {
   std::string stdin_data;
   // A BPF program handed to the process on fd kSeccompFd; empty for none.
   std::string seccomp_bpf;
+  // Optional: a sandboxd-launch already started (argv[0] then names it), which execs
+  // the rest of argv instead of a fresh spawn. Not owned.
+  PrestartedLauncher* prestarted = nullptr;
   absl::Duration timeout;
   // Bytes kept of each of stdout and stderr.
   size_t output_limit = 0;
@@ -89,9 +90,8 @@ struct RunResult {
 // Its process group is killed as well. on_output is called with fd 1 or 2.
 //
 // Safe to call from any thread of a multithreaded process: the process is started with
-// posix_spawn (clone with CLONE_VFORK), so nothing but fd set-up and exec runs in the
-// child. The calling process must ignore SIGPIPE (a command may close its stdin early).
-// Returns FAILED_PRECONDITION when the program cannot be started, INTERNAL when the
+// SpawnChild (spawn.h) or handed to a launcher that is already running. The calling
+// process must ignore SIGPIPE (a command may close its stdin early). Returns FAILED_PRECONDITION when the program cannot be started, INTERNAL when the
 // kernel refuses pipes or process handles.
 absl::StatusOr<RunResult> RunWorker(const Launch& launch);
 

@@ -88,6 +88,10 @@ ABSL_FLAG(int64_t, max_processes, 1024,
 ABSL_FLAG(std::string, cgroup, "auto",
           "auto: give each command a cgroup (tree-wide memory and process limits, usage) "
           "where the host allows it; none: never.");
+ABSL_FLAG(int, prestart, 4,
+          "With cgroups: launchers kept started ahead of demand, each already inside a "
+          "fresh cgroup, so that a request skips the spawn and the cgroup move (0 to 64; "
+          "0: start each with its request).");
 ABSL_FLAG(std::string, policy_file, "",
           "Per-client rules (text-format sandboxd.policy.v1.OperatorPolicy): writable-root "
           "prefixes, network and danger-full-access, ceilings. Empty: none.");
@@ -154,6 +158,10 @@ Config ConfigFromFlags() {
   std::string cgroup = absl::GetFlag(FLAGS_cgroup);
   if (cgroup != "auto" && cgroup != "none") Die("--cgroup must be auto or none");
   config.use_cgroups = cgroup == "auto";
+  config.prestarted_launchers = absl::GetFlag(FLAGS_prestart);
+  if (config.prestarted_launchers < 0 || config.prestarted_launchers > 64) {
+    Die("--prestart must be between 0 and 64");
+  }
   if (config.landlock_exec_path.empty()) {
     config.landlock_exec_path = BesideThisBinary("sandboxd-landlock-exec");
   }
@@ -322,9 +330,10 @@ int Serve() {
   absl::Time deadline = absl::Now() + absl::GetFlag(FLAGS_shutdown_grace);
   while (!service.Idle() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
   // What is left is killed, so its calls return with a CANCELLED result; gRPC cancels
-  // only calls that still hang after that.
+  // only calls that still hang after that. gRPC also waits for connected clients to
+  // hang up, up to the deadline: with our calls done, a second is plenty.
   if (!service.Idle()) service.CancelAll();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   server->Wait();
   LogLine("stopped").Write();
   return 0;

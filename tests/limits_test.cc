@@ -4,10 +4,16 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <string>
 
 #include <gmock/gmock.h>
 #include <grpcpp/client_context.h>
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include <gtest/gtest.h>
 
 #include "sandbox/v1/sandbox.grpc.pb.h"
@@ -101,6 +107,79 @@ TEST_F(CgroupLimitsTest, ProcessesDefaultToTheCeiling) {
     if (limit.name() == "processes") reported = limit.value() == 1024;
   }
   EXPECT_TRUE(reported);
+}
+
+// The memory cgroup of `pid` ("/a/b"), from /proc/PID/cgroup.
+std::string MemoryCgroup(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/cgroup"));
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t at = line.find(":memory:");
+    if (at != std::string::npos) return line.substr(at + 8);
+  }
+  return "";
+}
+
+// The memory cgroups of the sandboxd-launch processes that `server` started and that
+// wait for a command.
+std::set<std::string> WaitingLaunchers(pid_t server) {
+  std::set<std::string> cgroups;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string pid, name, state;
+    pid_t parent = 0;
+    if (!(stat >> pid >> name >> state >> parent) || parent != server) continue;
+    if (name == "(sandboxd-launch)") cgroups.insert(MemoryCgroup(std::stoi(pid)));
+  }
+  return cgroups;
+}
+
+// The command cgroups (sandboxd-PID-N) that `server` has under its memory cgroup.
+std::set<std::string> CommandCgroups(pid_t server) {
+  std::set<std::string> cgroups;
+  std::string parent = MemoryCgroup(server);
+  std::string prefix = absl::StrCat("sandboxd-", server, "-");
+  for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup/memory" + parent)) {
+    std::string name = entry.path().filename();
+    if (absl::StartsWith(name, prefix)) cgroups.insert((parent == "/" ? "" : parent) + "/" + name);
+  }
+  return cgroups;
+}
+
+// After a mix of requests, the server keeps exactly --prestart launchers waiting, each
+// in a command cgroup of its own, and no other cgroup; it removes those when it stops.
+TEST_F(CgroupLimitsTest, PrestartedLaunchersWaitInCgroupsOfTheirOwn) {
+  if (access("/sys/fs/cgroup/memory/cgroup.procs", F_OK) != 0) {
+    GTEST_SKIP() << "this test reads cgroup v1 paths; the host has no v1 memory hierarchy";
+  }
+  SandboxdProcess::Options options;
+  options.flags = {"--prestart=3"};
+  auto server = SandboxdProcess::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::SandboxService::NewStub((*server)->channel());
+  for (int i = 0; i < 12; ++i) {
+    v1::ExecRequest request;
+    for (const char* arg : {"sh", "-c", "echo hi; sleep 0.05 &"}) request.add_argv(arg);
+    if (i % 3 == 1) request.mutable_policy()->mutable_limits()->set_memory_bytes(64 << 20);
+    if (i % 3 == 2) request.set_argv(0, "/no/such/program");
+    grpc::ClientContext context;
+    v1::ExecResponse response;
+    ASSERT_TRUE(stub->Exec(&context, request, &response).ok());
+    if (i % 3 != 2) EXPECT_EQ(response.exit_code(), 0) << response.stderr();
+  }
+  pid_t pid = (*server)->pid();
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  std::set<std::string> launchers, cgroups;
+  do {
+    absl::SleepFor(absl::Milliseconds(50));
+    launchers = WaitingLaunchers(pid);
+    cgroups = CommandCgroups(pid);
+  } while ((launchers.size() != 3 || launchers != cgroups) && absl::Now() < deadline);
+  EXPECT_EQ(launchers.size(), 3u);
+  EXPECT_EQ(launchers, cgroups);
+
+  ASSERT_TRUE((*server)->Stop(SIGTERM, absl::Seconds(20)).ok());
+  EXPECT_EQ(CommandCgroups(pid), std::set<std::string>());
 }
 
 }  // namespace

@@ -151,7 +151,10 @@ absl::StatusOr<int> SandboxdProcess::Stop(int signal, absl::Duration timeout) {
 }
 
 SandboxdProcess::~SandboxdProcess() {
-  if (pid_ > 0) {
+  // Stopped as an operator would, so that it removes its cgroups; killed if it hangs.
+  // Our own connection goes first: the server would wait a moment for it to close.
+  channel_.reset();
+  if (pid_ > 0 && !Stop(SIGTERM, absl::Seconds(10)).ok()) {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }

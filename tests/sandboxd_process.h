@@ -21,8 +21,8 @@ std::string Runfile(const std::string& path);
 // The uid a server runs as with `as_nobody`.
 inline constexpr uid_t kNobody = 65534;
 
-// A real sandboxd, started from the built binary on a private Unix socket, and killed
-// when this object goes away.
+// A real sandboxd, started from the built binary on a private Unix socket, and stopped
+// with SIGTERM (SIGKILL if it does not exit within 10 s) when this object goes away.
 class SandboxdProcess {
  public:
   struct Options {

@@ -1,0 +1,154 @@
+#include "sandbox/prestarted_launcher.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "sandbox/worker.h"
+
+// A real sandboxd-launch started ahead of demand and handed commands through
+// RunWorker, without cgroups (the tests run unprivileged); tests/limits_test.cc runs the
+// pool with real cgroups.
+
+namespace sandboxd {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string LauncherPath() {
+  const char* root = std::getenv("TEST_SRCDIR");
+  return absl::StrCat(root != nullptr ? root : ".", "/sandboxd/server/sandboxd-launch");
+}
+
+int OpenFdCount() {
+  int count = 0;
+  DIR* dir = opendir("/proc/self/fd");
+  while (readdir(dir) != nullptr) ++count;
+  closedir(dir);
+  return count;
+}
+
+std::unique_ptr<PrestartedLauncher> StartJoined(const std::vector<std::string>& joins = {}) {
+  absl::StatusOr<std::unique_ptr<PrestartedLauncher>> launcher =
+      PrestartedLauncher::Start(LauncherPath(), joins);
+  EXPECT_TRUE(launcher.ok()) << launcher.status();
+  if (!launcher.ok()) return nullptr;
+  absl::Status joined = (*launcher)->WaitJoined(absl::Seconds(10));
+  EXPECT_TRUE(joined.ok()) << joined;
+  return *std::move(launcher);
+}
+
+Launch Shell(PrestartedLauncher* launcher, const std::vector<std::string>& options,
+             const std::string& script) {
+  Launch launch;
+  launch.argv = {LauncherPath()};
+  launch.argv.insert(launch.argv.end(), options.begin(), options.end());
+  launch.argv.insert(launch.argv.end(), {"--", "/bin/sh", "-c", script});
+  launch.env = {"PATH=/usr/bin:/bin", "GREETING=hello there"};
+  launch.timeout = absl::Seconds(20);
+  launch.output_limit = 1 << 20;
+  launch.prestarted = launcher;
+  return launch;
+}
+
+class PrestartedLauncherTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { signal(SIGPIPE, SIG_IGN); }
+};
+
+TEST_F(PrestartedLauncherTest, BecomesTheCommandWithItsStdioEnvCwdAndLimits) {
+  std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
+  ASSERT_NE(launcher, nullptr);
+  Launch launch = Shell(launcher.get(), {"--nofile", "77"},
+                        "echo \"$GREETING\"; pwd; ulimit -n; cat; echo err >&2; exit 3");
+  launch.cwd = "/usr";
+  launch.stdin_data = "from stdin";
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stdout_data.Contents(), "hello there\n/usr\n77\nfrom stdin");
+  EXPECT_EQ(result->stderr_data.Contents(), "err\n");
+  EXPECT_EQ(result->termination, Termination::kExited);
+  EXPECT_EQ(result->exit_code, 3);
+}
+
+TEST_F(PrestartedLauncherTest, GetsTheSeccompFdOnlyWhenThereIsOne) {
+  std::unique_ptr<PrestartedLauncher> with = StartJoined();
+  ASSERT_NE(with, nullptr);
+  Launch launch = Shell(with.get(), {}, "cat <&3; ls /proc/self/fd | wc -l");
+  launch.seccomp_bpf = "not really a filter";
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  // 0, 1, 2, 3 and the fd ls reads the directory with: nothing of the server's.
+  EXPECT_EQ(result->stdout_data.Contents(), "not really a filter5\n");
+
+  std::unique_ptr<PrestartedLauncher> without = StartJoined();
+  ASSERT_NE(without, nullptr);
+  result = RunWorker(Shell(without.get(), {}, "ls /proc/self/fd | wc -l"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stdout_data.Contents(), "4\n");
+}
+
+TEST_F(PrestartedLauncherTest, ReportsWhatKeptItFromStarting) {
+  std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
+  ASSERT_NE(launcher, nullptr);
+  Launch launch = Shell(launcher.get(), {}, "true");
+  launch.argv = {LauncherPath(), "--", "/no/such/program"};
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(result.status().message(), HasSubstr("exec /no/such/program"));
+
+  std::unique_ptr<PrestartedLauncher> elsewhere = StartJoined();
+  ASSERT_NE(elsewhere, nullptr);
+  launch = Shell(elsewhere.get(), {}, "true");
+  launch.cwd = "/no/such/dir";
+  result = RunWorker(launch);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(result.status().message(), HasSubstr("chdir /no/such/dir"));
+}
+
+TEST_F(PrestartedLauncherTest, SaysWhenItCannotJoin) {
+  absl::StatusOr<std::unique_ptr<PrestartedLauncher>> launcher =
+      PrestartedLauncher::Start(LauncherPath(), {"/proc/no-such-cgroup/cgroup.procs"});
+  ASSERT_TRUE(launcher.ok()) << launcher.status();
+  absl::Status joined = (*launcher)->WaitJoined(absl::Seconds(10));
+  EXPECT_EQ(joined.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(joined.message(), HasSubstr("joining /proc/no-such-cgroup/cgroup.procs"));
+}
+
+TEST_F(PrestartedLauncherTest, OneNeverUsedIsReapedAndLeavesNoFds) {
+  int fds_before = OpenFdCount();
+  pid_t pid;
+  {
+    std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
+    ASSERT_NE(launcher, nullptr);
+    pid = launcher->pid();
+    EXPECT_EQ(kill(pid, 0), 0);
+  }
+  EXPECT_EQ(waitpid(pid, nullptr, WNOHANG), -1);  // Reaped already: not our child any more.
+  EXPECT_EQ(errno, ECHILD);
+  EXPECT_EQ(OpenFdCount(), fds_before);
+}
+
+TEST_F(PrestartedLauncherTest, UsedOnesLeaveNoFds) {
+  int fds_before = OpenFdCount();
+  for (int i = 0; i < 20; ++i) {
+    std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
+    ASSERT_NE(launcher, nullptr);
+    Launch launch = Shell(launcher.get(), {}, i % 2 ? "echo hi" : "exit 1");
+    if (i % 3 == 0) launch.argv = {LauncherPath(), "--", "/no/such/program"};
+    RunWorker(launch).IgnoreError();
+  }
+  EXPECT_EQ(OpenFdCount(), fds_before);
+  EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+}
+
+}  // namespace
+}  // namespace sandboxd
