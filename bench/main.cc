@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/malloc_tuning.h"
 #include "bench/benchmark.h"
 
 ABSL_FLAG(int, iterations, 200, "Exec calls per concurrency level and side.");
@@ -58,6 +59,7 @@ std::string Machine(const std::string& workspace) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sandboxd::KeepLargeBuffersInHeap();
   absl::ParseCommandLine(argc, argv);
   // bazel run starts us in the runfiles tree; the runfiles are where the server is.
   const char* workspace_env = std::getenv("BUILD_WORKSPACE_DIRECTORY");

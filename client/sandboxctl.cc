@@ -17,6 +17,7 @@
 #include <grpcpp/client_context.h>
 
 #include "absl/strings/str_cat.h"
+#include "base/malloc_tuning.h"
 #include "client/args.h"
 #include "client/connection.h"
 #include "client/exec_command.h"
@@ -184,4 +185,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace sandboxd
 
-int main(int argc, char** argv) { return sandboxd::Main(argc, argv); }
+int main(int argc, char** argv) {
+  sandboxd::KeepLargeBuffersInHeap();
+  return sandboxd::Main(argc, argv);
+}

@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "base/malloc_tuning.h"
 #include "sandbox/host_features.h"
 #include "sandbox/runner.h"
 #include "server/auth.h"
@@ -343,6 +344,7 @@ int Serve() {
 }  // namespace sandboxd
 
 int main(int argc, char** argv) {
+  sandboxd::KeepLargeBuffersInHeap();
   absl::SetProgramUsageMessage(
       "Serves sandbox.v1.SandboxService: runs commands inside a bubblewrap sandbox.\n"
       "Usage: sandboxd [--listen=unix:/path | --listen=127.0.0.1:PORT] [flags]");
