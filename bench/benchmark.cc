@@ -64,9 +64,24 @@ absl::Status RunBare(const std::vector<std::string>& argv, const std::string& bp
   return absl::OkStatus();
 }
 
-// Runs `call` `total` times over `concurrency` threads; returns percentiles and rate.
+// Latencies and busy time gathered over one or more batches of calls.
+struct Samples {
+  std::vector<absl::Duration> latencies;
+  absl::Duration elapsed;
+
+  LatencyFigures Figures() {
+    std::sort(latencies.begin(), latencies.end());
+    auto at = [&](double q) {
+      return latencies[std::min(latencies.size() - 1, static_cast<size_t>(q * latencies.size()))];
+    };
+    return LatencyFigures{at(0.50), at(0.90), at(0.99),
+                          static_cast<double>(latencies.size()) / absl::ToDoubleSeconds(elapsed)};
+  }
+};
+
+// Runs `call` `total` times over `concurrency` threads, adding to `samples`.
 template <typename Call>
-absl::StatusOr<LatencyFigures> Measure(int concurrency, int total, Call call) {
+absl::Status RunBatch(int concurrency, int total, Call call, Samples& samples) {
   std::vector<std::vector<absl::Duration>> latencies(concurrency);
   std::vector<absl::Status> errors(concurrency);
   absl::Time start = absl::Now();
@@ -85,16 +100,38 @@ absl::StatusOr<LatencyFigures> Measure(int concurrency, int total, Call call) {
     });
   }
   for (std::thread& thread : threads) thread.join();
-  absl::Duration elapsed = absl::Now() - start;
+  samples.elapsed += absl::Now() - start;
   for (const absl::Status& error : errors) {
     if (!error.ok()) return error;
   }
-  std::vector<absl::Duration> all;
-  for (const auto& list : latencies) all.insert(all.end(), list.begin(), list.end());
-  std::sort(all.begin(), all.end());
-  auto at = [&](double q) { return all[std::min(all.size() - 1, static_cast<size_t>(q * all.size()))]; };
-  return LatencyFigures{at(0.50), at(0.90), at(0.99),
-                        static_cast<double>(all.size()) / absl::ToDoubleSeconds(elapsed)};
+  for (const auto& list : latencies) {
+    samples.latencies.insert(samples.latencies.end(), list.begin(), list.end());
+  }
+  return absl::OkStatus();
+}
+
+// Runs `call` `total` times over `concurrency` threads; returns percentiles and rate.
+template <typename Call>
+absl::StatusOr<LatencyFigures> Measure(int concurrency, int total, Call call) {
+  Samples samples;
+  if (absl::Status s = RunBatch(concurrency, total, call, samples); !s.ok()) return s;
+  return samples.Figures();
+}
+
+// Measures `a` and `b` (`total` calls each) in alternating batches, so that a shared
+// machine getting busier or quieter during the run weighs on both sides alike.
+template <typename CallA, typename CallB>
+absl::StatusOr<std::pair<LatencyFigures, LatencyFigures>> MeasureSideBySide(
+    int concurrency, int total, CallA a, CallB b) {
+  constexpr int kRounds = 8;
+  Samples samples_a, samples_b;
+  for (int round = 0; round < kRounds; ++round) {
+    // Each batch a multiple of the callers, so that every thread makes the same number.
+    int batch = std::max(concurrency, (total / kRounds) / concurrency * concurrency);
+    if (absl::Status s = RunBatch(concurrency, batch, a, samples_a); !s.ok()) return s;
+    if (absl::Status s = RunBatch(concurrency, batch, b, samples_b); !s.ok()) return s;
+  }
+  return std::make_pair(samples_a.Figures(), samples_b.Figures());
 }
 
 v1::ExecRequest TrueRequest() {
@@ -258,15 +295,12 @@ absl::StatusOr<Report> Run(const Options& options) {
   for (int concurrency : options.concurrency) {
     Report::Level level{concurrency, {}, {}};
     v1::ExecRequest request = TrueRequest();
-    absl::StatusOr<LatencyFigures> served = Measure(concurrency, options.iterations, [&] {
-      return ExecOnce(*stub, request);
-    });
-    if (!served.ok()) return served.status();
-    absl::StatusOr<LatencyFigures> bare_figures =
-        Measure(concurrency, options.iterations, [&] { return RunBare(*bare, *bpf); });
-    if (!bare_figures.ok()) return bare_figures.status();
-    level.server = *served;
-    level.bare = *bare_figures;
+    absl::StatusOr<std::pair<LatencyFigures, LatencyFigures>> figures = MeasureSideBySide(
+        concurrency, options.iterations, [&] { return ExecOnce(*stub, request); },
+        [&] { return RunBare(*bare, *bpf); });
+    if (!figures.ok()) return figures.status();
+    level.server = figures->first;
+    level.bare = figures->second;
     report.levels.push_back(level);
   }
 

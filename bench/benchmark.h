@@ -12,7 +12,8 @@
 namespace sandboxd::bench {
 
 struct Options {
-  // Calls per concurrency level, for the server and for bare bwrap each.
+  // Calls per concurrency level, for the server and for bare bwrap each (rounded to
+  // whole batches: the two sides take turns in 8 batches each).
   int iterations = 200;
   std::vector<int> concurrency = {1, 2, 8, 32};
   // Bytes the streaming command writes.

@@ -157,6 +157,7 @@ class Supervisor {
       Reap();
       in_.Reset();
       deadline_ = std::min(deadline_, absl::Now() + kDrainGrace);
+      if (launch_.output_ends_with_process) DrainAndClose();
     }
   }
 
@@ -181,6 +182,15 @@ class Supervisor {
       if (n == 0 || errno != EAGAIN) fd.Reset();
       if (launch_.on_output_drained) launch_.on_output_drained();
       return;
+    }
+  }
+
+  // Takes what the pipes hold now and stops reading them.
+  void DrainAndClose() {
+    for (UniqueFd* fd : {&out_, &err_}) {
+      bool out = fd == &out_;
+      if (fd->valid()) Drain(*fd, out ? 1 : 2, out ? result_.stdout_data : result_.stderr_data);
+      fd->Reset();
     }
   }
 

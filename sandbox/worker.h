@@ -49,6 +49,11 @@ struct Launch {
   // How many generations below the spawned process the command runs, for signals: 2
   // under bwrap with a pid namespace (bwrap, its init, the command), else 0.
   int command_depth = 0;
+  // bwrap with a pid namespace: once the process has exited, the namespace is being
+  // torn down with everything in it, so the output is what the pipes hold then. (Its
+  // init can keep them open a fraction of a millisecond longer while it exits; waiting
+  // for that EOF cost every request about 0.2 ms.)
+  bool output_ends_with_process = false;
   // Streaming. Receives output as it arrives, up to output_limit bytes per stream, on
   // the calling thread; RunResult's buffers then only count.
   std::function<void(int fd, uint64_t offset, absl::string_view data)> on_output;

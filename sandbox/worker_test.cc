@@ -92,6 +92,23 @@ TEST_F(WorkerTest, TimeoutKillsTheProcessGroup) {
   EXPECT_EQ(result->stdout_data.Contents(), "started\n");
 }
 
+// Without a pid namespace a process left behind (in a session of its own, out of reach
+// of the group kill) keeps the pipes open, and its output is collected; with one
+// (output_ends_with_process) the run ends with the process, on what the pipes hold.
+TEST_F(WorkerTest, OutputEndsWithTheProcessWhenItsNamespaceDoes) {
+  const std::string script = "echo first; setsid sh -c 'sleep 1; echo late' & sleep 0.2";
+  absl::StatusOr<RunResult> waited = RunWorker(Shell(script));
+  ASSERT_TRUE(waited.ok()) << waited.status();
+  EXPECT_EQ(waited->stdout_data.Contents(), "first\nlate\n");
+
+  Launch launch = Shell(script);
+  launch.output_ends_with_process = true;
+  absl::StatusOr<RunResult> ended = RunWorker(launch);
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  EXPECT_EQ(ended->stdout_data.Contents(), "first\n");
+  EXPECT_LT(ended->wall_time, absl::Milliseconds(900));  // Not waiting for "late".
+}
+
 TEST_F(WorkerTest, EnvironmentIsExactlyWhatWasGiven) {
   setenv("SANDBOXD_TEST_SECRET", "hunter2", 1);
   Launch launch = Shell("env");
