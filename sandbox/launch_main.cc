@@ -12,8 +12,8 @@
 // exits 126.
 //
 // The second form is a launcher started ahead of demand: once joined it writes "R" on
-// FD, then takes its stdio and the rest of its options from FD, and reports failures
-// there instead of on stderr (the protocol is in prestarted_launcher.h).
+// FD, then takes its stdio and the rest of its options from FD (the protocol is in
+// prestarted_launcher.h). Until it has its stdio, it reports failures on FD.
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -150,8 +150,8 @@ void InstallStdio(const std::vector<int>& fds) {
   }
 }
 
-// The second form: joins, says so, then takes the command from `orders_fd`. Out of
-// the way of fd 3, which the command may get, and closed by the exec.
+// The second form: joins, says so, then takes the command from `orders_fd`, moved
+// out of the way of fd 3, which the command may get.
 void TakeOrders(int orders_fd, Command& command) {
   int control = fcntl(orders_fd, F_DUPFD_CLOEXEC, 10);
   if (control < 0) Die("moving the orders fd");
@@ -163,6 +163,10 @@ void TakeOrders(int orders_fd, Command& command) {
   std::string text = ReceiveOrders(control, fds);
   if (text.empty() && fds.empty()) _exit(0);  // Let go.
   InstallStdio(fds);
+  // From here on, failures go to the command's stderr, as in the first form: the
+  // server does not wait to hear whether the exec worked.
+  report_fd = 2;
+  close(control);
   std::vector<std::string> args;
   for (size_t start = 0; start < text.size();) {
     size_t end = text.find('\0', start);

@@ -25,7 +25,7 @@ absl::Status ErrnoError(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
-// Reads what the launcher says until EOF (or the timeout; -1: none). A read error
+// Reads what the launcher says until EOF, or for `timeout_ms` at most. A read error
 // ends it like EOF.
 std::string ReadUntilEof(int fd, int timeout_ms) {
   std::string text;
@@ -139,16 +139,10 @@ absl::StatusOr<pid_t> PrestartedLauncher::Exec(const std::vector<std::string>& a
                                                const std::string& cwd, const ChildFds& fds) {
   std::vector<int> passed = {fds.in, fds.out, fds.err};
   if (fds.seccomp >= 0) passed.push_back(fds.seccomp);
-  if (!SendWithFds(control_.get(), Orders(argv, env, cwd), passed) ||
-      shutdown(control_.get(), SHUT_WR) != 0) {
+  if (!SendWithFds(control_.get(), Orders(argv, env, cwd), passed)) {
     return ErrnoError("handing the command to a pre-started launcher");
   }
-  // The launcher's end is close-on-exec: EOF with nothing said means the exec happened.
-  std::string error = ReadUntilEof(control_.get(), -1);
-  control_.Reset();
-  if (!error.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot start the command: ", error));
-  }
+  control_.Reset();  // EOF: the orders are complete.
   handed_over_ = true;
   return pid_;
 }

@@ -95,22 +95,25 @@ TEST_F(PrestartedLauncherTest, GetsTheSeccompFdOnlyWhenThereIsOne) {
   EXPECT_EQ(result->stdout_data.Contents(), "4\n");
 }
 
+// As when sandboxd-launch is spawned: exit status 126 and the reason on stderr.
 TEST_F(PrestartedLauncherTest, ReportsWhatKeptItFromStarting) {
   std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
   ASSERT_NE(launcher, nullptr);
   Launch launch = Shell(launcher.get(), {}, "true");
   launch.argv = {LauncherPath(), "--", "/no/such/program"};
   absl::StatusOr<RunResult> result = RunWorker(launch);
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(result.status().message(), HasSubstr("exec /no/such/program"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 126);
+  EXPECT_THAT(result->stderr_data.Contents(), HasSubstr("exec /no/such/program"));
 
   std::unique_ptr<PrestartedLauncher> elsewhere = StartJoined();
   ASSERT_NE(elsewhere, nullptr);
   launch = Shell(elsewhere.get(), {}, "true");
   launch.cwd = "/no/such/dir";
   result = RunWorker(launch);
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(result.status().message(), HasSubstr("chdir /no/such/dir"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 126);
+  EXPECT_THAT(result->stderr_data.Contents(), HasSubstr("chdir /no/such/dir"));
 }
 
 TEST_F(PrestartedLauncherTest, SaysWhenItCannotJoin) {
