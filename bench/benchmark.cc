@@ -248,6 +248,23 @@ absl::Status MeasureBreakdown(const std::vector<std::string>& full, const std::s
   return absl::OkStatus();
 }
 
+// p50 of `calls` GetCapabilities calls, each after `quiet`.
+absl::StatusOr<absl::Duration> RpcFloor(v1::SandboxService::Stub& stub, int calls,
+                                        absl::Duration quiet) {
+  std::vector<absl::Duration> latencies;
+  for (int i = 0; i < std::max(calls, 1); ++i) {
+    absl::SleepFor(quiet);
+    grpc::ClientContext context;
+    v1::GetCapabilitiesResponse response;
+    absl::Time before = absl::Now();
+    grpc::Status status = stub.GetCapabilities(&context, v1::GetCapabilitiesRequest(), &response);
+    if (!status.ok()) return absl::InternalError(status.error_message());
+    latencies.push_back(absl::Now() - before);
+  }
+  std::sort(latencies.begin(), latencies.end());
+  return latencies[latencies.size() / 2];
+}
+
 absl::Status MeasureMemory(const Options& options, SandboxdProcess& server, Report& report) {
   report.idle_rss_bytes = RssBytes(server.pid());
   std::vector<std::thread> holders;
@@ -292,6 +309,13 @@ absl::StatusOr<Report> Run(const Options& options) {
     if (absl::Status s = RunBare(*bare, *bpf); !s.ok()) return s;
   }
   if (absl::Status s = MeasureMemory(options, **server, report); !s.ok()) return s;
+  absl::StatusOr<absl::Duration> busy = RpcFloor(*stub, options.iterations, absl::ZeroDuration());
+  absl::StatusOr<absl::Duration> quiet =
+      RpcFloor(*stub, options.iterations, absl::Milliseconds(10));
+  if (!busy.ok()) return busy.status();
+  if (!quiet.ok()) return quiet.status();
+  report.rpc_back_to_back = *busy;
+  report.rpc_after_quiet = *quiet;
   for (int concurrency : options.concurrency) {
     Report::Level level{concurrency, {}, {}};
     v1::ExecRequest request = TrueRequest();
@@ -352,12 +376,15 @@ std::string Format(const Report& report, const std::string& machine) {
   absl::StrAppendFormat(&out,
                         "\nstreaming: server %.0f MiB/s; bare bwrap through a pipe %.0f MiB/s "
                         "(%.2fx), into /dev/null %.0f MiB/s (%.2fx)\n"
-                        "server memory: %.1f MiB idle, %.0f KiB per in-flight request\n",
+                        "server memory: %.1f MiB idle, %.0f KiB per in-flight request\n"
+                        "gRPC floor (GetCapabilities p50): %.2f ms back to back, %.2f ms after "
+                        "10 ms quiet\n",
                         report.stream_server_mib_s, report.stream_bare_pipe_mib_s,
                         Ratio(report.stream_server_mib_s, report.stream_bare_pipe_mib_s),
                         report.stream_bare_mib_s,
                         Ratio(report.stream_server_mib_s, report.stream_bare_mib_s),
-                        report.idle_rss_bytes / 1048576.0, report.rss_per_in_flight_bytes / 1024.0);
+                        report.idle_rss_bytes / 1048576.0, report.rss_per_in_flight_bytes / 1024.0,
+                        Ms(report.rpc_back_to_back), Ms(report.rpc_after_quiet));
   out += "\nwhere bare bwrap's time goes (p50 of /bin/true, concurrency 1):\n";
   for (const auto& [name, p50] : report.breakdown) {
     absl::StrAppendFormat(&out, "  %6.2f ms  %s\n", Ms(p50), name);
@@ -400,11 +427,13 @@ std::string ToJson(const Report& report, const std::string& machine) {
       "{\"machine\": \"%s\", \"exec\": [%s], \"stream_server_mib_s\": %.1f, "
       "\"stream_bare_mib_s\": %.1f, \"stream_bare_pipe_mib_s\": %.1f, "
       "\"stream_pipe_ratio\": %.3f, \"idle_rss_bytes\": %d, "
-      "\"rss_per_in_flight_bytes\": %d, \"breakdown_p50_ms\": {%s}}\n",
+      "\"rss_per_in_flight_bytes\": %d, \"rpc_back_to_back_ms\": %.3f, "
+      "\"rpc_after_quiet_ms\": %.3f, \"breakdown_p50_ms\": {%s}}\n",
       escaped_machine, absl::StrJoin(levels, ", "), report.stream_server_mib_s,
       report.stream_bare_mib_s, report.stream_bare_pipe_mib_s,
       Ratio(report.stream_server_mib_s, report.stream_bare_pipe_mib_s),
-      report.idle_rss_bytes, report.rss_per_in_flight_bytes, Breakdown(report));
+      report.idle_rss_bytes, report.rss_per_in_flight_bytes, Ms(report.rpc_back_to_back),
+      Ms(report.rpc_after_quiet), Breakdown(report));
 }
 
 }  // namespace sandboxd::bench

@@ -45,6 +45,10 @@ struct Report {
   // Where bare bwrap's time goes: p50 of /bin/true under growing subsets of the
   // server's flags, at concurrency 1.
   std::vector<std::pair<std::string, absl::Duration>> breakdown;
+  // The gRPC floor: p50 of a call that runs nothing (GetCapabilities), back to back
+  // and after 10 ms of quiet (as every Exec(/bin/true) is: idle threads wake slower).
+  absl::Duration rpc_back_to_back;
+  absl::Duration rpc_after_quiet;
   uint64_t idle_rss_bytes = 0;
   uint64_t rss_per_in_flight_bytes = 0;
   std::vector<std::string> bare_argv;  // The bwrap command line of the baseline.

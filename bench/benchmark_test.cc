@@ -36,11 +36,15 @@ TEST(BenchmarkSmokeTest, MeasuresEveryFigure) {
   ASSERT_EQ(report->breakdown.size(), 7u);
   for (const auto& [name, p50] : report->breakdown) EXPECT_GT(p50, absl::ZeroDuration()) << name;
   EXPECT_GT(report->idle_rss_bytes, 0u);
+  EXPECT_GT(report->rpc_back_to_back, absl::ZeroDuration());
+  EXPECT_GT(report->rpc_after_quiet, absl::ZeroDuration());
   EXPECT_THAT(report->bare_argv.front(), "/usr/bin/bwrap");
   std::string text = Format(*report, "machine: test");
   EXPECT_THAT(text, HasSubstr("Exec(/bin/true) latency"));
   EXPECT_THAT(text, HasSubstr("streaming: server"));
+  EXPECT_THAT(text, HasSubstr("gRPC floor"));
   EXPECT_THAT(ToJson(*report, "machine: test"), HasSubstr("\"throughput_ratio\""));
+  EXPECT_THAT(ToJson(*report, "machine: test"), HasSubstr("\"rpc_after_quiet_ms\""));
 }
 
 }  // namespace
