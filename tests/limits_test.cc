@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <set>
 #include <string>
 
@@ -111,7 +111,7 @@ TEST_F(CgroupLimitsTest, ProcessesDefaultToTheCeiling) {
 
 // The memory cgroup of `pid` ("/a/b"), from /proc/PID/cgroup.
 std::string MemoryCgroup(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/cgroup"));
+  std::istringstream in(ReadProcFile(absl::StrCat("/proc/", pid, "/cgroup")));
   std::string line;
   while (std::getline(in, line)) {
     size_t at = line.find(":memory:");
@@ -125,7 +125,7 @@ std::string MemoryCgroup(pid_t pid) {
 std::set<std::string> WaitingLaunchers(pid_t server) {
   std::set<std::string> cgroups;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream stat(entry.path() / "stat");
+    std::istringstream stat(ReadProcFile(entry.path() / "stat"));
     std::string pid, name, state;
     pid_t parent = 0;
     if (!(stat >> pid >> name >> state >> parent) || parent != server) continue;

@@ -9,7 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -230,7 +230,7 @@ int OpenFds(pid_t pid) {
 int Children(pid_t pid) {
   int count = 0;
   for (const auto& task : std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"))) {
-    std::ifstream in(task.path() / "children");
+    std::istringstream in(ReadProcFile(task.path() / "children"));
     pid_t child;
     while (in >> child) ++count;
   }
