@@ -11,7 +11,7 @@ void KeepLargeBuffersInHeap() {
   // Free memory at the top of a heap is given back only past this much, so that a
   // stream's buffers are reused rather than faulted in again; it bounds what an idle
   // process keeps after a burst.
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 8 << 20);
 }
 
 }  // namespace sandboxd

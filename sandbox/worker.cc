@@ -115,12 +115,14 @@ class Supervisor {
         Kill(Termination::kCancelled);
         continue;
       }
-      if (rc == 0) {
-        if (absl::Now() < deadline_) continue;  // A cancellation check, not the deadline.
+      // Checked on every round, not only when poll times out: a command that never
+      // stops writing keeps poll from ever timing out.
+      if (absl::Now() >= deadline_) {
         if (reaped_ || killed_) break;  // Output held open past the grace: stop reading.
         Kill(Termination::kTimedOut);
         continue;
       }
+      if (rc <= 0) continue;  // A cancellation check, or EINTR.
       for (int i = 0; i < n; ++i) {
         if (fds[i].revents != 0) Handle(fds[i].fd);
       }
@@ -147,9 +149,9 @@ class Supervisor {
     } else if (fd == in_.get()) {
       WriteStdin();
     } else if (fd == out_.get()) {
-      Drain(out_, 1, result_.stdout_data);
+      ReadOnce(out_, 1, result_.stdout_data);
     } else if (fd == err_.get()) {
-      Drain(err_, 2, result_.stderr_data);
+      ReadOnce(err_, 2, result_.stderr_data);
     } else if (fd == pidfd_.get()) {
       // The process is a zombie now: its pid, and so its process group, cannot be
       // reused until it is reaped, so killing the group here cannot hit a stranger.
@@ -170,26 +172,29 @@ class Supervisor {
     }
   }
 
-  void Drain(UniqueFd& fd, int stream, OutputBuffer& buffer) {
+  // One read, so that the loop around gets to its deadline and cancellation checks
+  // however fast the command writes. True when it read something.
+  bool ReadOnce(UniqueFd& fd, int stream, OutputBuffer& buffer) {
     if (read_buffer_ == nullptr) read_buffer_.reset(new char[kReadBufferSize]);
-    for (;;) {
-      ssize_t n = read(fd.get(), read_buffer_.get(), kReadBufferSize);
-      if (n > 0) {
-        Output(stream, absl::string_view(read_buffer_.get(), static_cast<size_t>(n)), buffer);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n == 0 || errno != EAGAIN) fd.Reset();
-      if (launch_.on_output_drained) launch_.on_output_drained();
-      return;
+    ssize_t n;
+    do {
+      n = read(fd.get(), read_buffer_.get(), kReadBufferSize);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+      Output(stream, absl::string_view(read_buffer_.get(), static_cast<size_t>(n)), buffer);
+      return true;
     }
+    if (n == 0 || errno != EAGAIN) fd.Reset();
+    return false;
   }
 
   // Takes what the pipes hold now and stops reading them.
   void DrainAndClose() {
     for (UniqueFd* fd : {&out_, &err_}) {
       bool out = fd == &out_;
-      if (fd->valid()) Drain(*fd, out ? 1 : 2, out ? result_.stdout_data : result_.stderr_data);
+      OutputBuffer& buffer = out ? result_.stdout_data : result_.stderr_data;
+      while (fd->valid() && ReadOnce(*fd, out ? 1 : 2, buffer)) {
+      }
       fd->Reset();
     }
   }

@@ -57,9 +57,6 @@ struct Launch {
   // Streaming. Receives output as it arrives, up to output_limit bytes per stream, on
   // the calling thread; RunResult's buffers then only count.
   std::function<void(int fd, uint64_t offset, absl::string_view data)> on_output;
-  // Streaming. Called when an output pipe has been read empty: whatever on_output
-  // held back may go now.
-  std::function<void()> on_output_drained;
 };
 
 enum class Termination {

@@ -109,6 +109,25 @@ TEST_F(WorkerTest, OutputEndsWithTheProcessWhenItsNamespaceDoes) {
   EXPECT_LT(ended->wall_time, absl::Milliseconds(900));  // Not waiting for "late".
 }
 
+// poll never times out while a command keeps writing: the deadline must hold anyway,
+// whether output is kept or streamed.
+TEST_F(WorkerTest, TimeoutHoldsAgainstEndlessOutput) {
+  for (bool streamed : {false, true}) {
+    Launch launch = Shell("yes");
+    launch.timeout = absl::Milliseconds(300);
+    uint64_t streamed_bytes = 0;
+    if (streamed) {
+      launch.on_output = [&](int, uint64_t, absl::string_view data) { streamed_bytes += data.size(); };
+    }
+    absl::StatusOr<RunResult> result = RunWorker(launch);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->termination, Termination::kTimedOut) << streamed;
+    EXPECT_LT(result->wall_time, absl::Seconds(5)) << streamed;
+    EXPECT_GT(result->stdout_data.total_bytes(), 0u) << streamed;
+    if (streamed) EXPECT_GT(streamed_bytes, 0u);
+  }
+}
+
 TEST_F(WorkerTest, EnvironmentIsExactlyWhatWasGiven) {
   setenv("SANDBOXD_TEST_SECRET", "hunter2", 1);
   Launch launch = Shell("env");

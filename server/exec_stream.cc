@@ -18,6 +18,8 @@ namespace v1 = ::sandbox::v1;
 
 // How long a client may keep the stream open after the result before the call ends.
 constexpr absl::Duration kHalfCloseWait = absl::Seconds(5);
+// How long past the command's timeout the output and result may take to be written.
+constexpr absl::Duration kStuckWriteGrace = absl::Seconds(5);
 
 bool MakePipe(UniqueFd& read_end, UniqueFd& write_end) {
   int fds[2];
@@ -61,20 +63,27 @@ absl::StatusOr<RunResult> ExecStreamSession::Run(const Runner& runner, Plan plan
   plan.launch.on_output = [this](int fd, uint64_t offset, absl::string_view data) {
     SendOutput(fd, offset, data);
   };
-  plan.launch.on_output_drained = [this] { SendUnsent(); };
 
   std::thread reader([this, &initial_stdin] { ReadClient(initial_stdin); });
+  // A client that stops reading blocks Write, and the worker with it, which then cannot
+  // enforce the timeout: past the timeout and a grace, the call is cancelled, which
+  // fails the blocked Write and lets the worker kill the command.
+  absl::Notification written;
+  std::thread watchdog([this, &written, limit = plan.launch.timeout + kStuckWriteGrace] {
+    if (!written.WaitForNotificationWithTimeout(limit)) context_.TryCancel();
+  });
   absl::StatusOr<RunResult> result = runner.Run(plan);
   // The command is gone: a reader blocked writing its stdin gets EPIPE once our own
   // copy of the read end is closed too.
   stdin_read_.Reset();
   if (result.ok()) {
     FlushHeldBack();
-    SendUnsent();
     v1::ExecStreamResponse last;
     FillResponse(plan, *result, encoding_, *last.mutable_result());
     io_.Write(last);
   }
+  written.Notify();
+  watchdog.join();
   StopReading(reader);
   return result;
 }
@@ -125,7 +134,7 @@ void ExecStreamSession::SendOutput(int fd, uint64_t offset, absl::string_view da
   if (encoding_ != v1::OUTPUT_TEXT) {
     chunk.set_offset(offset);
     chunk.set_data(data.data(), data.size());
-    Send(std::move(message));
+    Send(message);
     return;
   }
   std::string bytes = held_back_[fd];
@@ -136,19 +145,10 @@ void ExecStreamSession::SendOutput(int fd, uint64_t offset, absl::string_view da
   held_back_offset_[fd] = offset + data.size() - held_back_[fd].size();
   if (keep == 0) return;
   chunk.set_text(SanitizeUtf8(absl::string_view(bytes).substr(0, keep)));
-  Send(std::move(message));
+  Send(message);
 }
 
-void ExecStreamSession::Send(v1::ExecStreamResponse message) {
-  if (unsent_.has_value()) io_.Write(*unsent_, grpc::WriteOptions().set_buffer_hint());
-  unsent_ = std::move(message);
-}
-
-void ExecStreamSession::SendUnsent() {
-  if (!unsent_.has_value()) return;
-  io_.Write(*unsent_);
-  unsent_.reset();
-}
+void ExecStreamSession::Send(const v1::ExecStreamResponse& message) { io_.Write(message); }
 
 void ExecStreamSession::FlushHeldBack() {
   for (int fd : {1, 2}) {
@@ -160,7 +160,7 @@ void ExecStreamSession::FlushHeldBack() {
     chunk.set_stream(fd == 1 ? v1::STDOUT : v1::STDERR);
     chunk.set_offset(held_back_offset_[fd]);
     chunk.set_text(SanitizeUtf8(rest));
-    Send(std::move(message));
+    Send(message);
   }
 }
 

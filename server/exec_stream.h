@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <string>
-#include <optional>
 #include <thread>
 
 #include "absl/status/statusor.h"
@@ -40,12 +39,10 @@ class ExecStreamSession {
   void ReadClient(const std::string& initial_stdin);
   void WriteStdin(absl::string_view data);
   void SendOutput(int fd, uint64_t offset, absl::string_view data);
-  // Chunks go out one behind: each is written with a buffering hint once the next one
-  // exists (more output is coming, so gRPC may batch), and the last one without, as
-  // soon as the pipes are read empty (so nothing waits in a buffer while the command
-  // waits too).
-  void Send(sandbox::v1::ExecStreamResponse message);
-  void SendUnsent();
+  // Each chunk goes out at once. (Writing them with gRPC's buffering hint until the
+  // pipes ran dry stalled for good under a writer that never let them run dry: gRPC
+  // 1.51 held the hinted messages, and the client waited for them.)
+  void Send(const sandbox::v1::ExecStreamResponse& message);
   // With OUTPUT_TEXT, the cut-off UTF-8 bytes held back from the last chunk of `fd`.
   void FlushHeldBack();
   // Lets the reader thread finish: waits for the client to half-close, then ends the
@@ -58,7 +55,6 @@ class ExecStreamSession {
   UniqueFd stdin_read_, stdin_write_;
   UniqueFd signal_read_, signal_write_;
   absl::Notification reader_done_;
-  std::optional<sandbox::v1::ExecStreamResponse> unsent_;
   // Indexed by fd: 1 stdout, 2 stderr.
   std::string held_back_[3];
   uint64_t held_back_offset_[3] = {};

@@ -176,6 +176,38 @@ TEST_F(StreamTest, DeadlineKillsTheTree) {
   EXPECT_TRUE(GoneWithin(marker, absl::Seconds(5)));
 }
 
+// A client that stops reading holds the server's writes back (flow control); the
+// command's timeout must still end it, and the call with it.
+TEST_F(StreamTest, AClientThatStopsReadingDoesNotKeepTheCommandAlive) {
+  const std::string marker = "yes 53127-unread";
+  grpc::ClientContext context;
+  auto stream = stub_->ExecStream(&context);
+  v1::ExecStreamRequest start = Start({"sh", "-c", marker});
+  start.mutable_start()->set_output_limit_bytes(64 << 20);
+  start.mutable_start()->mutable_timeout()->set_seconds(1);
+  ASSERT_TRUE(stream->Write(start));
+  absl::SleepFor(absl::Seconds(2));  // Long enough for the windows to fill.
+  EXPECT_GT(CountProcesses(marker), 0);
+  EXPECT_TRUE(GoneWithin(marker, absl::Seconds(20)));
+  context.TryCancel();
+  stream->Finish();
+}
+
+// A command that never stops writing still meets its timeout.
+TEST_F(StreamTest, TimeoutHoldsAgainstEndlessOutput) {
+  grpc::ClientContext context;
+  auto stream = stub_->ExecStream(&context);
+  v1::ExecStreamRequest start = Start({"yes"});
+  start.mutable_start()->set_output_limit_bytes(64 << 20);
+  start.mutable_start()->mutable_timeout()->set_nanos(500'000'000);
+  ASSERT_TRUE(stream->Write(start));
+  Received received = ReadAll(*stream);
+  EXPECT_TRUE(stream->Finish().ok());
+  ASSERT_TRUE(received.has_result);
+  EXPECT_EQ(received.result.termination(), v1::TIMED_OUT);
+  EXPECT_GT(received.out.size(), 0u);
+}
+
 TEST_F(StreamTest, TextChunksNeverSplitACharacter) {
   grpc::ClientContext context;
   auto stream = stub_->ExecStream(&context);
