@@ -36,7 +36,8 @@ std::string Read(const std::string& path) {
 absl::Status Write(const std::string& path, const std::string& value) {
   // O_CREAT and O_TRUNC as a stream would: the tests use a plain directory.
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  bool written = fd >= 0 && write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+  bool written =
+      fd >= 0 && write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
   int error = errno;
   if (fd >= 0) close(fd);
   if (!written) {

@@ -141,8 +141,8 @@ void InstallStdio(const std::vector<int>& fds) {
     Die("orders must carry 3 or 4 fds");
   }
   for (size_t target = 0; target < fds.size(); ++target) {
-    int fd = fds[target];
-    int rc = fd == static_cast<int>(target) ? fcntl(fd, F_SETFD, 0) : dup2(fd, static_cast<int>(target));
+    int fd = fds[target], to = static_cast<int>(target);
+    int rc = fd == to ? fcntl(fd, F_SETFD, 0) : dup2(fd, to);
     if (rc < 0) Die("installing the command's fds");
   }
   for (int fd : fds) {

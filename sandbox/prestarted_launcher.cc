@@ -25,7 +25,7 @@ absl::Status ErrnoError(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
-// Reads what the launcher says until EOF, or for `timeout_ms` at most. A read error
+// Reads what the launcher says until EOF, or until it is quiet for `timeout_ms`. A read error
 // ends it like EOF.
 std::string ReadUntilEof(int fd, int timeout_ms) {
   std::string text;
@@ -99,7 +99,8 @@ absl::StatusOr<std::unique_ptr<PrestartedLauncher>> PrestartedLauncher::Start(
   UniqueFd ours(pair[0]), theirs(pair[1]);
   UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!null.valid()) return ErrnoError("open /dev/null");
-  // SpawnChild wants its fds clear of 0-3.
+  // SpawnChild wants its fds clear of 0-3. The orders socket goes where a command's
+  // seccomp filter would, on fd 3.
   UniqueFd high_null(fcntl(null.get(), F_DUPFD_CLOEXEC, 10));
   UniqueFd high_theirs(fcntl(theirs.get(), F_DUPFD_CLOEXEC, 10));
   if (!high_null.valid() || !high_theirs.valid()) return ErrnoError("fcntl(F_DUPFD_CLOEXEC)");

@@ -228,16 +228,26 @@ absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
   return result;
 }
 
-absl::StatusOr<ReadyLauncher> Runner::CgroupFor(Launch& launch) const {
+absl::StatusOr<ReadyLauncher> Runner::CgroupFor(const Limits& limits, Launch& launch) const {
   if (pool_ != nullptr) {
-    std::optional<ReadyLauncher> ready = pool_->Take();
-    if (ready.has_value()) {
-      launch.prestarted = ready->launcher.get();
-      return *std::move(ready);
+    if (std::optional<ReadyLauncher> ready = pool_->Take()) {
+      if (ready->cgroup->SetLimits(limits.memory_bytes, limits.processes).ok()) {
+        launch.prestarted = ready->launcher.get();
+        return *std::move(ready);
+      }
+      // A memory limit below what the waiting launcher already uses cannot be set (the
+      // kernel says EBUSY): such a request gets a fresh cgroup, limited before anyone
+      // joins, and meets the limit as the command grows instead.
+      ready->launcher.reset();
+      reaper_->Retire(std::move(ready->cgroup));
     }
   }
   absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = NewCgroup(*cgroups_);
   if (!cgroup.ok()) return cgroup.status();
+  if (absl::Status s = (*cgroup)->SetLimits(limits.memory_bytes, limits.processes); !s.ok()) {
+    reaper_->Retire(*std::move(cgroup));
+    return s;
+  }
   // The launcher is argv[0]; it joins before anything else runs.
   for (const std::string& procs : (*cgroup)->ProcsFiles()) {
     launch.argv.insert(launch.argv.begin() + 1, {"--join", procs});
@@ -246,13 +256,9 @@ absl::StatusOr<ReadyLauncher> Runner::CgroupFor(Launch& launch) const {
 }
 
 absl::StatusOr<RunResult> Runner::RunInCgroup(const Plan& plan, Launch launch) const {
-  absl::StatusOr<ReadyLauncher> ready = CgroupFor(launch);
+  absl::StatusOr<ReadyLauncher> ready = CgroupFor(plan.limits, launch);
   if (!ready.ok()) return ready.status();
   Cgroup& cgroup = *ready->cgroup;
-  if (absl::Status s = cgroup.SetLimits(plan.limits.memory_bytes, plan.limits.processes);
-      !s.ok()) {
-    return s;
-  }
   absl::StatusOr<RunResult> result = RunWorker(launch);
   // Whatever the command left behind (a daemon outside bwrap's pid namespace, under the
   // landlock backend) dies with the cgroup; the response need not wait for the

@@ -34,8 +34,9 @@ struct Plan {
   SeccompMode seccomp_mode = SeccompMode::kRestricted;
 };
 
-// Turns validated requests into plans and runs them. Thread-safe: it holds only the
-// operator's config and the seccomp filters compiled once by Create().
+// Turns validated requests into plans and runs them. Thread-safe: besides the
+// operator's config and the seccomp filters compiled once by Create(), it holds only
+// thread-safe parts (placeholders, the launcher pool, the cgroup reaper).
 class Runner {
  public:
   static absl::StatusOr<Runner> Create(Config config);
@@ -64,9 +65,9 @@ class Runner {
   // Runs `launch` in a fresh cgroup, from the pool when it has one ready, and reports
   // the cgroup's usage.
   absl::StatusOr<RunResult> RunInCgroup(const Plan& plan, Launch launch) const;
-  // A fresh cgroup with a launcher joining it: from the pool, else made here (the
-  // launcher then joins when spawned, from its --join options in `launch`).
-  absl::StatusOr<ReadyLauncher> CgroupFor(Launch& launch) const;
+  // A fresh cgroup under `limits` with a launcher joining it: from the pool, else made
+  // here (the launcher then joins when spawned, from its --join options in `launch`).
+  absl::StatusOr<ReadyLauncher> CgroupFor(const Limits& limits, Launch& launch) const;
 
   Config config_;
   // Landlock backend: what may be read by default (the entries of / but /tmp).

@@ -93,8 +93,9 @@ struct RunResult {
 //
 // Safe to call from any thread of a multithreaded process: the process is started with
 // SpawnChild (spawn.h) or handed to a launcher that is already running. The calling
-// process must ignore SIGPIPE (a command may close its stdin early). Returns FAILED_PRECONDITION when the program cannot be started, INTERNAL when the
-// kernel refuses pipes or process handles.
+// process must ignore SIGPIPE (a command may close its stdin early). Returns
+// FAILED_PRECONDITION when the program cannot be started, INTERNAL when the kernel
+// refuses pipes or process handles.
 absl::StatusOr<RunResult> RunWorker(const Launch& launch);
 
 }  // namespace sandboxd

@@ -117,14 +117,18 @@ TEST_F(WorkerTest, TimeoutHoldsAgainstEndlessOutput) {
     launch.timeout = absl::Milliseconds(300);
     uint64_t streamed_bytes = 0;
     if (streamed) {
-      launch.on_output = [&](int, uint64_t, absl::string_view data) { streamed_bytes += data.size(); };
+      launch.on_output = [&](int, uint64_t, absl::string_view data) {
+        streamed_bytes += data.size();
+      };
     }
     absl::StatusOr<RunResult> result = RunWorker(launch);
     ASSERT_TRUE(result.ok()) << result.status();
     EXPECT_EQ(result->termination, Termination::kTimedOut) << streamed;
     EXPECT_LT(result->wall_time, absl::Seconds(5)) << streamed;
     EXPECT_GT(result->stdout_data.total_bytes(), 0u) << streamed;
-    if (streamed) EXPECT_GT(streamed_bytes, 0u);
+    if (streamed) {
+      EXPECT_GT(streamed_bytes, 0u);
+    }
   }
 }
 

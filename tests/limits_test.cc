@@ -74,6 +74,15 @@ TEST_F(CgroupLimitsTest, MemoryLimitCoversTheTree) {
   EXPECT_TRUE(reported);
 }
 
+// A limit below what a waiting launcher already uses cannot be set on its cgroup; the
+// request still runs, and meets the limit.
+TEST_F(CgroupLimitsTest, TinyMemoryLimitIsMetNotRefused) {
+  v1::ResourceLimits limits;
+  limits.set_memory_bytes(64 << 10);
+  v1::ExecResponse response = Exec("echo hello", limits);
+  EXPECT_EQ(response.termination(), v1::MEMORY_LIMIT) << response.stderr();
+}
+
 // 64 background processes: refused at the 16th under a limit of 16 (the shell cannot
 // fork any more), fine under 200; nothing survives either run.
 TEST_F(CgroupLimitsTest, ProcessLimitContainsAForkStorm) {
@@ -165,7 +174,9 @@ TEST_F(CgroupLimitsTest, PrestartedLaunchersWaitInCgroupsOfTheirOwn) {
     grpc::ClientContext context;
     v1::ExecResponse response;
     ASSERT_TRUE(stub->Exec(&context, request, &response).ok());
-    if (i % 3 != 2) EXPECT_EQ(response.exit_code(), 0) << response.stderr();
+    if (i % 3 != 2) {
+      EXPECT_EQ(response.exit_code(), 0) << response.stderr();
+    }
   }
   pid_t pid = (*server)->pid();
   absl::Time deadline = absl::Now() + absl::Seconds(10);
