@@ -24,7 +24,9 @@ using ExecStreamIo =
 //
 // Two threads: the calling one runs the worker and does every Write; a reader thread
 // does every Read, writing stdin into the command's pipe (so a command that does not
-// read its stdin holds the client back) and signals into the worker's signal pipe.
+// read its stdin holds the client back) and signals into the worker's signal pipe. A
+// third only waits: it cancels the call if the writes are still going past the
+// command's timeout (a client that stops reading blocks Write, and the worker in it).
 class ExecStreamSession {
  public:
   ExecStreamSession(grpc::ServerContext& context, ExecStreamIo& io,
