@@ -186,8 +186,7 @@ absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
     if (absl::Status s = PrepareLandlock(spec, plan); !s.ok()) return s;
   } else {
     plan.placeholders = policy.placeholders();
-    launch.command_depth = 2;  // bwrap, its init in the pid namespace, the command.
-    launch.output_ends_with_process = true;
+    launch.bwrap_pid_namespace = true;
     launch.argv = BwrapArgs(config_.bwrap_path, policy, spec.cwd(), spec.argv());
   }
   if (absl::Status s = AddLimits(spec.limits(), plan); !s.ok()) return s;

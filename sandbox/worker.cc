@@ -159,7 +159,7 @@ class Supervisor {
       Reap();
       in_.Reset();
       deadline_ = std::min(deadline_, absl::Now() + kDrainGrace);
-      if (launch_.output_ends_with_process) DrainAndClose();
+      if (launch_.bwrap_pid_namespace) DrainAndClose();
     }
   }
 
@@ -222,9 +222,7 @@ class Supervisor {
     ssize_t n = read(launch_.signal_fd, signals, sizeof signals);
     if (n <= 0) return;
     pid_t target = pid_;
-    for (int depth = 0; depth < launch_.command_depth && target > 0; ++depth) {
-      target = FirstChild(target);
-    }
+    if (launch_.bwrap_pid_namespace) target = FirstChild(FirstChild(target));
     if (target <= 0) return;  // The command has not started yet or is gone.
     for (ssize_t i = 0; i < n; ++i) {
       if (kill(-target, signals[i]) != 0) kill(target, signals[i]);
@@ -232,6 +230,7 @@ class Supervisor {
   }
 
   static pid_t FirstChild(pid_t pid) {
+    if (pid <= 0) return 0;
     std::ifstream children(absl::StrCat("/proc/", pid, "/task/", pid, "/children"));
     pid_t child = 0;
     return children >> child ? child : 0;

@@ -46,14 +46,12 @@ struct Launch {
   // Streaming. Each byte read from it is a signal number to deliver to the command's
   // process group. Not owned.
   int signal_fd = -1;
-  // How many generations below the spawned process the command runs, for signals: 2
-  // under bwrap with a pid namespace (bwrap, its init, the command), else 0.
-  int command_depth = 0;
-  // bwrap with a pid namespace: once the process has exited, the namespace is being
-  // torn down with everything in it, so the output is what the pipes hold then. (Its
-  // init can keep them open a fraction of a millisecond longer while it exits; waiting
-  // for that EOF cost every request about 0.2 ms.)
-  bool output_ends_with_process = false;
+  // The process is bwrap with a pid namespace of its own. Signals then go two
+  // generations down (bwrap, its init, the command). And once bwrap has exited, the
+  // namespace is being torn down with everything in it, so the output is what the
+  // pipes hold then (its init can keep them open a fraction of a millisecond longer
+  // while it exits; waiting for that EOF cost every request about 0.2 ms).
+  bool bwrap_pid_namespace = false;
   // Streaming. Receives output as it arrives, up to output_limit bytes per stream, on
   // the calling thread; RunResult's buffers then only count.
   std::function<void(int fd, uint64_t offset, absl::string_view data)> on_output;

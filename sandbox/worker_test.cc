@@ -94,7 +94,7 @@ TEST_F(WorkerTest, TimeoutKillsTheProcessGroup) {
 
 // Without a pid namespace a process left behind (in a session of its own, out of reach
 // of the group kill) keeps the pipes open, and its output is collected; with one
-// (output_ends_with_process) the run ends with the process, on what the pipes hold.
+// (bwrap_pid_namespace) the run ends with the process, on what the pipes hold.
 TEST_F(WorkerTest, OutputEndsWithTheProcessWhenItsNamespaceDoes) {
   const std::string script = "echo first; setsid sh -c 'sleep 1; echo late' & sleep 0.2";
   absl::StatusOr<RunResult> waited = RunWorker(Shell(script));
@@ -102,7 +102,7 @@ TEST_F(WorkerTest, OutputEndsWithTheProcessWhenItsNamespaceDoes) {
   EXPECT_EQ(waited->stdout_data.Contents(), "first\nlate\n");
 
   Launch launch = Shell(script);
-  launch.output_ends_with_process = true;
+  launch.bwrap_pid_namespace = true;
   absl::StatusOr<RunResult> ended = RunWorker(launch);
   ASSERT_TRUE(ended.ok()) << ended.status();
   EXPECT_EQ(ended->stdout_data.Contents(), "first\n");
