@@ -20,6 +20,8 @@ namespace v1 = ::sandbox::v1;
 constexpr absl::Duration kHalfCloseWait = absl::Seconds(5);
 // How long past the command's timeout the output and result may take to be written.
 constexpr absl::Duration kStuckWriteGrace = absl::Seconds(5);
+// At most this much output waits for a slow client (a few of the worker's reads).
+constexpr size_t kOutboxBytes = size_t{4} << 20;
 
 bool MakePipe(UniqueFd& read_end, UniqueFd& write_end) {
   int fds[2];
@@ -50,7 +52,11 @@ int SignalNumber(v1::Signal signal) {
 
 ExecStreamSession::ExecStreamSession(grpc::ServerContext& context, ExecStreamIo& io,
                                      v1::OutputEncoding encoding)
-    : context_(context), io_(io), encoding_(encoding) {}
+    : context_(context),
+      io_(io),
+      encoding_(encoding),
+      outbox_([&io](const v1::ExecStreamResponse& message) { return io.Write(message); },
+              kOutboxBytes) {}
 
 absl::StatusOr<RunResult> ExecStreamSession::Run(const Runner& runner, Plan plan,
                                                  const std::string& initial_stdin) {
@@ -65,13 +71,9 @@ absl::StatusOr<RunResult> ExecStreamSession::Run(const Runner& runner, Plan plan
   };
 
   std::thread reader([this, &initial_stdin] { ReadClient(initial_stdin); });
-  // A client that stops reading blocks Write, and the worker with it, which then cannot
-  // enforce the timeout: past the timeout and a grace, the call is cancelled, which
-  // fails the blocked Write and lets the worker kill the command.
-  absl::Notification written;
-  std::thread watchdog([this, &written, limit = plan.launch.timeout + kStuckWriteGrace] {
-    if (!written.WaitForNotificationWithTimeout(limit)) context_.TryCancel();
-  });
+  // Output waits for a slow client at most this long: past it, the worker must be free
+  // to kill the command at its timeout.
+  give_up_at_ = absl::Now() + plan.launch.timeout + kStuckWriteGrace;
   absl::StatusOr<RunResult> result = runner.Run(plan);
   // The command is gone: a reader blocked writing its stdin gets EPIPE once our own
   // copy of the read end is closed too.
@@ -80,10 +82,11 @@ absl::StatusOr<RunResult> ExecStreamSession::Run(const Runner& runner, Plan plan
     FlushHeldBack();
     v1::ExecStreamResponse last;
     FillResponse(plan, *result, encoding_, *last.mutable_result());
-    io_.Write(last);
+    Send(std::move(last));
   }
-  written.Notify();
-  watchdog.join();
+  // Output was dropped, or the client did not take it all in time: the result would
+  // be a lie or would never arrive, so the call ends (and the writer thread with it).
+  if (dropped_output_ || !outbox_.Finish(give_up_at_)) context_.TryCancel();
   StopReading(reader);
   return result;
 }
@@ -134,7 +137,7 @@ void ExecStreamSession::SendOutput(int fd, uint64_t offset, absl::string_view da
   if (encoding_ != v1::OUTPUT_TEXT) {
     chunk.set_offset(offset);
     chunk.set_data(data.data(), data.size());
-    Send(message);
+    Send(std::move(message));
     return;
   }
   std::string bytes = held_back_[fd];
@@ -145,10 +148,12 @@ void ExecStreamSession::SendOutput(int fd, uint64_t offset, absl::string_view da
   held_back_offset_[fd] = offset + data.size() - held_back_[fd].size();
   if (keep == 0) return;
   chunk.set_text(SanitizeUtf8(absl::string_view(bytes).substr(0, keep)));
-  Send(message);
+  Send(std::move(message));
 }
 
-void ExecStreamSession::Send(const v1::ExecStreamResponse& message) { io_.Write(message); }
+void ExecStreamSession::Send(v1::ExecStreamResponse message) {
+  if (!outbox_.Put(std::move(message), give_up_at_)) dropped_output_ = true;
+}
 
 void ExecStreamSession::FlushHeldBack() {
   for (int fd : {1, 2}) {
@@ -160,7 +165,7 @@ void ExecStreamSession::FlushHeldBack() {
     chunk.set_stream(fd == 1 ? v1::STDOUT : v1::STDERR);
     chunk.set_offset(held_back_offset_[fd]);
     chunk.set_text(SanitizeUtf8(rest));
-    Send(message);
+    Send(std::move(message));
   }
 }
 

@@ -13,6 +13,7 @@
 #include "sandbox/runner.h"
 #include "sandbox/unique_fd.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
+#include "server/stream_outbox.h"
 
 namespace sandboxd {
 
@@ -22,11 +23,11 @@ using ExecStreamIo =
 // One ExecStream call after its start message was validated: runs the plan with the
 // client's stdin and signals, streams the output, and sends the final result.
 //
-// Two threads: the calling one runs the worker and does every Write; a reader thread
-// does every Read, writing stdin into the command's pipe (so a command that does not
-// read its stdin holds the client back) and signals into the worker's signal pipe. A
-// third only waits: it cancels the call if the writes are still going past the
-// command's timeout (a client that stops reading blocks Write, and the worker in it).
+// Three threads: the calling one runs the worker; the outbox's thread does every Write
+// (a client that stops reading blocks Write, and that must not keep the worker from
+// killing the command at its timeout); a reader thread does every Read, writing stdin
+// into the command's pipe (so a command that does not read its stdin holds the client
+// back) and signals into the worker's signal pipe.
 class ExecStreamSession {
  public:
   ExecStreamSession(grpc::ServerContext& context, ExecStreamIo& io,
@@ -41,10 +42,10 @@ class ExecStreamSession {
   void ReadClient(const std::string& initial_stdin);
   void WriteStdin(absl::string_view data);
   void SendOutput(int fd, uint64_t offset, absl::string_view data);
-  // Each chunk goes out at once. (Writing them with gRPC's buffering hint until the
-  // pipes ran dry stalled for good under a writer that never let them run dry: gRPC
-  // 1.51 held the hinted messages, and the client waited for them.)
-  void Send(const sandbox::v1::ExecStreamResponse& message);
+  // Hands a message to the outbox, which writes each at once. (Writing chunks with
+  // gRPC's buffering hint until the pipes ran dry stalled for good under a writer that
+  // never let them run dry: gRPC 1.51 held the hinted messages, and the client waited.)
+  void Send(sandbox::v1::ExecStreamResponse message);
   // With OUTPUT_TEXT, the cut-off UTF-8 bytes held back from the last chunk of `fd`.
   void FlushHeldBack();
   // Lets the reader thread finish: waits for the client to half-close, then ends the
@@ -60,6 +61,11 @@ class ExecStreamSession {
   // Indexed by fd: 1 stdout, 2 stderr.
   std::string held_back_[3];
   uint64_t held_back_offset_[3] = {};
+  // When output stops waiting for the client.
+  absl::Time give_up_at_ = absl::InfiniteFuture();
+  bool dropped_output_ = false;
+  // Last: its destructor waits for its thread, which uses io_.
+  StreamOutbox outbox_;
 };
 
 // The signal number of `signal`, 0 for none.
