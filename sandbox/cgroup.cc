@@ -16,23 +16,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "base/read_file.h"
 
 namespace sandboxd {
 namespace {
 
-// Plain system calls rather than streams: these run on every request's path, and a
-// stream's set-up costs more than the cgroup file's read or write.
-std::string Read(const std::string& path) {
-  std::string content;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return content;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) content.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return content;
-}
-
+// Plain system calls rather than a stream, as ReadFileOrEmpty: this runs on every
+// request's path.
 absl::Status Write(const std::string& path, const std::string& value) {
   // O_CREAT and O_TRUNC as a stream would: the tests use a plain directory.
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -49,7 +39,7 @@ absl::Status Write(const std::string& path, const std::string& value) {
 
 uint64_t ReadNumber(const std::string& path) {
   uint64_t value = 0;
-  std::string text = Read(path);
+  std::string text = ReadFileOrEmpty(path);
   absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &value);
   return value;
 }
@@ -57,7 +47,7 @@ uint64_t ReadNumber(const std::string& path) {
 // "key value" lines, as in cpu.stat and memory.events.
 std::map<std::string, uint64_t> ReadKeyed(const std::string& path) {
   std::map<std::string, uint64_t> values;
-  for (absl::string_view line : absl::StrSplit(Read(path), '\n', absl::SkipEmpty())) {
+  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(path), '\n', absl::SkipEmpty())) {
     std::vector<absl::string_view> parts = absl::StrSplit(line, ' ', absl::SkipEmpty());
     uint64_t value = 0;
     if (parts.size() == 2 && absl::SimpleAtoi(parts[1], &value)) values[std::string(parts[0])] = value;
@@ -74,7 +64,7 @@ absl::Status MakeDir(const std::string& path) {
 
 // SIGKILLs what `procs_file` lists; false when it listed nothing.
 bool KillListed(const std::string& procs_file) {
-  std::string procs = Read(procs_file);
+  std::string procs = ReadFileOrEmpty(procs_file);
   for (absl::string_view line : absl::StrSplit(procs, '\n', absl::SkipEmpty())) {
     int pid = 0;
     if (absl::SimpleAtoi(line, &pid) && pid > 0) kill(pid, SIGKILL);
@@ -239,7 +229,7 @@ absl::StatusOr<std::unique_ptr<CgroupParent>> CgroupParent::Detect(const std::st
                             : fs_root + "/unified";
   if (own.count("")) {
     std::string dir = v2_root + own[""];
-    std::string subtree = Read(dir + "/cgroup.subtree_control");
+    std::string subtree = ReadFileOrEmpty(dir + "/cgroup.subtree_control");
     if (subtree.find("memory") != std::string::npos && subtree.find("pids") != std::string::npos &&
         Writable(dir)) {
       return CgroupParent::V2At(dir);

@@ -10,11 +10,12 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <memory>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/read_file.h"
 #include "sandbox/unique_fd.h"
 
 namespace sandboxd {
@@ -231,9 +232,11 @@ class Supervisor {
 
   static pid_t FirstChild(pid_t pid) {
     if (pid <= 0) return 0;
-    std::ifstream children(absl::StrCat("/proc/", pid, "/task/", pid, "/children"));
+    // Not a stream: it would throw if the process exited between open and read.
+    std::string children =
+        ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/task/", pid, "/children"));
     pid_t child = 0;
-    return children >> child ? child : 0;
+    return absl::SimpleAtoi(children.substr(0, children.find(' ')), &child) ? child : 0;
   }
 
   // Kills the tree for `why` and leaves a grace period to collect the last output.

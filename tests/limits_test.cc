@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/read_file.h"
 #include <gtest/gtest.h>
 
 #include "sandbox/v1/sandbox.grpc.pb.h"
@@ -120,7 +121,7 @@ TEST_F(CgroupLimitsTest, ProcessesDefaultToTheCeiling) {
 
 // The memory cgroup of `pid` ("/a/b"), from /proc/PID/cgroup.
 std::string MemoryCgroup(pid_t pid) {
-  std::istringstream in(ReadProcFile(absl::StrCat("/proc/", pid, "/cgroup")));
+  std::istringstream in(ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/cgroup")));
   std::string line;
   while (std::getline(in, line)) {
     size_t at = line.find(":memory:");
@@ -134,7 +135,7 @@ std::string MemoryCgroup(pid_t pid) {
 std::set<std::string> WaitingLaunchers(pid_t server) {
   std::set<std::string> cgroups;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::istringstream stat(ReadProcFile(entry.path() / "stat"));
+    std::istringstream stat(ReadFileOrEmpty(entry.path() / "stat"));
     std::string pid, name, state;
     pid_t parent = 0;
     if (!(stat >> pid >> name >> state >> parent) || parent != server) continue;

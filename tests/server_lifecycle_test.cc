@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/read_file.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "sandbox/worker.h"
@@ -230,7 +231,7 @@ int OpenFds(pid_t pid) {
 int Children(pid_t pid) {
   int count = 0;
   for (const auto& task : std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"))) {
-    std::istringstream in(ReadProcFile(task.path() / "children"));
+    std::istringstream in(ReadFileOrEmpty(task.path() / "children"));
     pid_t child;
     while (in >> child) ++count;
   }

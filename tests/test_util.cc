@@ -11,25 +11,15 @@
 #include <filesystem>
 
 #include "absl/time/clock.h"
+#include "base/read_file.h"
 
 namespace sandboxd::testing {
-
-std::string ReadProcFile(const std::string& path) {
-  std::string content;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return content;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) content.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return content;
-}
 
 int CountProcesses(const std::string& marker) {
   int count = 0;
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
-    std::string cmdline = ReadProcFile(entry.path() / "cmdline");
+    std::string cmdline = ReadFileOrEmpty(entry.path() / "cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     if (cmdline.find(marker) != std::string::npos) ++count;
   }

@@ -10,10 +10,6 @@
 
 namespace sandboxd::testing {
 
-// The content of a /proc file; empty when the process is gone (reading a stream
-// would throw for the ESRCH of a process that exits between listing and reading).
-std::string ReadProcFile(const std::string& path);
-
 // Processes whose command line contains `marker`, as this test's /proc shows them.
 int CountProcesses(const std::string& marker);
 
