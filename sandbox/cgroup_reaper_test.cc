@@ -3,13 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "sandbox/test_support.h"
 
 // Against v2-shaped cgroups in a plain directory, where removing one is an rmdir.
 
@@ -18,24 +18,13 @@ namespace {
 
 bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
-class CgroupReaperTest : public ::testing::Test {
+class CgroupReaperTest : public CgroupDirTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/cgroup_reaper_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    parent_ = CgroupParent::V2At(dir_);
-  }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
-
   std::unique_ptr<Cgroup> Make(const std::string& name) {
     absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = parent_->Create(name);
     EXPECT_TRUE(cgroup.ok()) << cgroup.status();
     return cgroup.ok() ? *std::move(cgroup) : nullptr;
   }
-
-  std::string dir_;
-  std::unique_ptr<CgroupParent> parent_;
 };
 
 TEST_F(CgroupReaperTest, RemovesRetiredCgroupsInTheBackground) {

@@ -3,11 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
+
+#include "base/read_file.h"
+#include "sandbox/test_support.h"
 
 // The v2 code against a plain directory laid out like cgroupfs: the files the kernel
 // would provide are written by the test. v1 runs for real in tests/limits_test.cc.
@@ -15,35 +16,16 @@
 namespace sandboxd {
 namespace {
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-class CgroupV2Test : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/cgroup_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    parent_ = CgroupParent::V2At(dir_);
-  }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
-
-  std::string dir_;
-  std::unique_ptr<CgroupParent> parent_;
-};
+using CgroupV2Test = CgroupDirTest;
 
 TEST_F(CgroupV2Test, CreatesAChildWithItsLimits) {
   EXPECT_EQ(parent_->Describe(), "cgroup v2 at " + dir_);
   absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = parent_->Create("cmd-1");
   ASSERT_TRUE(cgroup.ok()) << cgroup.status();
   ASSERT_TRUE((*cgroup)->SetLimits(1 << 20, 32).ok());
-  EXPECT_EQ(Read(dir_ + "/cmd-1/memory.max"), "1048576");
-  EXPECT_EQ(Read(dir_ + "/cmd-1/memory.swap.max"), "0");
-  EXPECT_EQ(Read(dir_ + "/cmd-1/pids.max"), "32");
+  EXPECT_EQ(ReadFileOrEmpty(dir_ + "/cmd-1/memory.max"), "1048576");
+  EXPECT_EQ(ReadFileOrEmpty(dir_ + "/cmd-1/memory.swap.max"), "0");
+  EXPECT_EQ(ReadFileOrEmpty(dir_ + "/cmd-1/pids.max"), "32");
   EXPECT_EQ((*cgroup)->ProcsFiles(), std::vector<std::string>{dir_ + "/cmd-1/cgroup.procs"});
 }
 

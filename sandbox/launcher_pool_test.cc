@@ -4,9 +4,6 @@
 #include <sys/wait.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <set>
 #include <string>
 
@@ -14,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/read_file.h"
+#include "sandbox/test_support.h"
 
 // The pool with real launchers joining v2-shaped cgroups in a plain directory (a join
 // there is a write into a file); tests/limits_test.cc runs it with real cgroups.
@@ -21,21 +20,8 @@
 namespace sandboxd {
 namespace {
 
-std::string LauncherPath() {
-  const char* root = std::getenv("TEST_SRCDIR");
-  return absl::StrCat(root != nullptr ? root : ".", "/sandboxd/server/sandboxd-launch");
-}
-
-class LauncherPoolTest : public ::testing::Test {
+class LauncherPoolTest : public CgroupDirTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/launcher_pool_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    parent_ = CgroupParent::V2At(dir_);
-  }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
-
   LauncherPool::MakeCgroup Maker() {
     return [this] { return parent_->Create(absl::StrCat("cmd-", next_++)); };
   }
@@ -50,17 +36,8 @@ class LauncherPoolTest : public ::testing::Test {
     }
   }
 
-  std::string dir_;
-  std::unique_ptr<CgroupParent> parent_;
   std::atomic<int> next_{0};
 };
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
 
 TEST_F(LauncherPoolTest, HandsOutJoinedLaunchersAndTopsUp) {
   LauncherPool pool(Maker(), LauncherPath(), 2);
@@ -71,7 +48,7 @@ TEST_F(LauncherPoolTest, HandsOutJoinedLaunchersAndTopsUp) {
     ASSERT_TRUE(ready.has_value()) << "take " << i;
     ASSERT_NE(ready->launcher, nullptr);
     // The launcher wrote its "0" into its own cgroup before saying it was ready.
-    EXPECT_EQ(Read(ready->cgroup->ProcsFiles()[0]), "0");
+    EXPECT_EQ(ReadFileOrEmpty(ready->cgroup->ProcsFiles()[0]), "0");
     EXPECT_EQ(kill(ready->launcher->pid(), 0), 0);
     cgroups.insert(ready->cgroup->ProcsFiles()[0]);
     taken.push_back(*std::move(ready));

@@ -1,16 +1,14 @@
 #include "sandbox/prestarted_launcher.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <cstdlib>
 #include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "absl/strings/str_cat.h"
+#include "sandbox/test_support.h"
 #include "sandbox/worker.h"
 
 // A real sandboxd-launch started ahead of demand and handed commands through
@@ -21,19 +19,6 @@ namespace sandboxd {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string LauncherPath() {
-  const char* root = std::getenv("TEST_SRCDIR");
-  return absl::StrCat(root != nullptr ? root : ".", "/sandboxd/server/sandboxd-launch");
-}
-
-int OpenFdCount() {
-  int count = 0;
-  DIR* dir = opendir("/proc/self/fd");
-  while (readdir(dir) != nullptr) ++count;
-  closedir(dir);
-  return count;
-}
 
 std::unique_ptr<PrestartedLauncher> StartJoined(const std::vector<std::string>& joins = {}) {
   absl::StatusOr<std::unique_ptr<PrestartedLauncher>> launcher =

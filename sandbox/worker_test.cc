@@ -1,6 +1,5 @@
 #include "sandbox/worker.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -12,6 +11,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "sandbox/test_support.h"
 
 // These tests run the worker without a sandbox (argv[0] is a plain program): they cover
 // spawning, pipes, deadlines and reaping. tests/ covers the same through bwrap.
@@ -28,14 +29,6 @@ Launch Shell(const std::string& script) {
   launch.timeout = absl::Seconds(20);
   launch.output_limit = 1 << 20;
   return launch;
-}
-
-int OpenFdCount() {
-  int count = 0;
-  DIR* dir = opendir("/proc/self/fd");
-  while (readdir(dir) != nullptr) ++count;
-  closedir(dir);
-  return count;
 }
 
 class WorkerTest : public ::testing::Test {

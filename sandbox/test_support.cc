@@ -1,0 +1,34 @@
+#include "sandbox/test_support.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+
+namespace sandboxd {
+
+int OpenFdCount() {
+  int count = 0;
+  DIR* dir = opendir("/proc/self/fd");
+  while (readdir(dir) != nullptr) ++count;
+  closedir(dir);
+  return count;
+}
+
+std::string LauncherPath() {
+  const char* root = std::getenv("TEST_SRCDIR");
+  return absl::StrCat(root != nullptr ? root : ".", "/sandboxd/server/sandboxd-launch");
+}
+
+void CgroupDirTest::SetUp() {
+  char tmpl[] = "/tmp/cgroup_dir_test.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  dir_ = tmpl;
+  parent_ = CgroupParent::V2At(dir_);
+}
+
+void CgroupDirTest::TearDown() { std::system(("rm -rf " + dir_).c_str()); }
+
+}  // namespace sandboxd
