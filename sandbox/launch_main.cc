@@ -57,10 +57,30 @@ void Limit(int resource, const std::string& value, const char* name) {
   if (setrlimit(resource, &limit) != 0) Die(std::string("setrlimit ") + name);
 }
 
+// The rlimit options.
+struct RlimitOption {
+  const char* flag;
+  int resource;
+  const char* name;
+};
+constexpr RlimitOption kRlimitOptions[] = {
+    {"--cpu", RLIMIT_CPU, "RLIMIT_CPU"},
+    {"--as", RLIMIT_AS, "RLIMIT_AS"},
+    {"--fsize", RLIMIT_FSIZE, "RLIMIT_FSIZE"},
+    {"--nofile", RLIMIT_NOFILE, "RLIMIT_NOFILE"},
+};
+
+const RlimitOption* FindRlimitOption(const std::string& flag) {
+  for (const RlimitOption& option : kRlimitOptions) {
+    if (flag == option.flag) return &option;
+  }
+  return nullptr;
+}
+
 struct Command {
   std::vector<std::string> joins;
-  // Option and value, as in "--cpu", "10:11".
-  std::vector<std::pair<std::string, std::string>> limits;
+  // Each with its value, as in "10:11" for --cpu.
+  std::vector<std::pair<const RlimitOption*, std::string>> limits;
   std::string chdir;
   bool set_env = false;
   std::vector<std::string> env;
@@ -76,8 +96,8 @@ void Parse(const std::vector<std::string>& args, Command& command) {
     const std::string &flag = args[i], &value = args[i + 1];
     if (flag == "--join") {
       command.joins.push_back(value);
-    } else if (flag == "--cpu" || flag == "--as" || flag == "--fsize" || flag == "--nofile") {
-      command.limits.emplace_back(flag, value);
+    } else if (const RlimitOption* option = FindRlimitOption(flag)) {
+      command.limits.emplace_back(option, value);
     } else if (flag == "--chdir") {
       command.chdir = value;
     } else if (flag == "--env") {
@@ -99,12 +119,7 @@ void JoinAll(Command& command) {
 }
 
 void LimitAll(const Command& command) {
-  for (const auto& [flag, value] : command.limits) {
-    if (flag == "--cpu") Limit(RLIMIT_CPU, value, "RLIMIT_CPU");
-    if (flag == "--as") Limit(RLIMIT_AS, value, "RLIMIT_AS");
-    if (flag == "--fsize") Limit(RLIMIT_FSIZE, value, "RLIMIT_FSIZE");
-    if (flag == "--nofile") Limit(RLIMIT_NOFILE, value, "RLIMIT_NOFILE");
-  }
+  for (const auto& [option, value] : command.limits) Limit(option->resource, value, option->name);
 }
 
 // Reads the orders from `control` up to EOF: their text, and the fds attached.
