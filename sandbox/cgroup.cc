@@ -62,60 +62,106 @@ absl::Status MakeDir(const std::string& path) {
   return absl::OkStatus();
 }
 
-// SIGKILLs what `procs_file` lists; false when it listed nothing.
-bool KillListed(const std::string& procs_file) {
-  std::string procs = ReadFileOrEmpty(procs_file);
-  for (absl::string_view line : absl::StrSplit(procs, '\n', absl::SkipEmpty())) {
+// SIGKILLs what `procs_file` lists but `spare`; false when it listed nothing else.
+bool KillListed(const std::string& procs_file, int spare) {
+  bool listed = false;
+  for (absl::string_view line :
+       absl::StrSplit(ReadFileOrEmpty(procs_file), '\n', absl::SkipEmpty())) {
     int pid = 0;
-    if (absl::SimpleAtoi(line, &pid) && pid > 0) kill(pid, SIGKILL);
+    if (!absl::SimpleAtoi(line, &pid) || pid <= 0 || pid == spare) continue;
+    listed = true;
+    kill(pid, SIGKILL);
   }
-  return !procs.empty();
+  return listed;
 }
 
-// Kills what `procs_file` lists until it lists nothing, then removes `dir`. A process
+// Kills what `procs_file` lists but `spare` until it lists nothing else. A process
 // may fork while we read, and a dying one stays listed until it is done exiting; a
 // few rounds settle it.
-void KillAndRemove(const std::string& procs_file, const std::string& dir) {
-  for (int round = 0; round < 100 && KillListed(procs_file); ++round) {
+absl::Status KillUntilEmpty(const std::string& procs_file, int spare) {
+  for (int round = 0; round < 100; ++round) {
+    if (!KillListed(procs_file, spare)) return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(1));
   }
+  if (!KillListed(procs_file, spare)) return absl::OkStatus();
+  return absl::DeadlineExceededError(absl::StrCat(procs_file, " still lists processes"));
+}
+
+void KillAndRemove(const std::string& procs_file, const std::string& dir) {
+  KillUntilEmpty(procs_file, 0).IgnoreError();
   for (int round = 0; round < 100 && rmdir(dir.c_str()) != 0 && errno == EBUSY; ++round) {
     absl::SleepFor(absl::Milliseconds(1));
   }
 }
 
+std::string LimitOrMax(uint64_t limit) { return limit ? absl::StrCat(limit) : "max"; }
+
+// Counters that cannot be restarted, as read when counting started.
+struct Baseline {
+  absl::Duration user_cpu, system_cpu;
+  uint64_t oom_kills = 0;
+};
+
 class CgroupV2 : public Cgroup {
  public:
   explicit CgroupV2(std::string dir) : dir_(std::move(dir)) {}
-  ~CgroupV2() override { KillAndRemove(dir_ + "/cgroup.procs", dir_); }
+  ~CgroupV2() override {
+    if (peak_fd_ >= 0) close(peak_fd_);
+    KillAndRemove(dir_ + "/cgroup.procs", dir_);
+  }
 
   std::vector<std::string> ProcsFiles() const override { return {dir_ + "/cgroup.procs"}; }
   absl::Status SetLimits(uint64_t memory_bytes, uint64_t max_processes) override {
-    if (memory_bytes) {
-      if (absl::Status s = Write(dir_ + "/memory.max", absl::StrCat(memory_bytes)); !s.ok()) return s;
-      // No swap, or the limit would only slow the command down.
-      Write(dir_ + "/memory.swap.max", "0").IgnoreError();
+    if (absl::Status s = Write(dir_ + "/memory.max", LimitOrMax(memory_bytes)); !s.ok()) return s;
+    // No swap under a limit, or the limit would only slow the command down.
+    Write(dir_ + "/memory.swap.max", memory_bytes ? "0" : "max").IgnoreError();
+    return Write(dir_ + "/pids.max", LimitOrMax(max_processes));
+  }
+  absl::Status StartCounting() override {
+    // Writing to memory.peak restarts it, but only for reads through the same fd.
+    if (peak_fd_ < 0) peak_fd_ = open((dir_ + "/memory.peak").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (peak_fd_ < 0 || pwrite(peak_fd_, "reset\n", 6, 0) != 6) {
+      return absl::UnimplementedError(
+          absl::StrCat("cannot restart ", dir_, "/memory.peak: ", std::strerror(errno)));
     }
-    if (max_processes) return Write(dir_ + "/pids.max", absl::StrCat(max_processes));
+    baseline_ = Read();
     return absl::OkStatus();
   }
   CgroupUsage Usage() const override {
-    std::map<std::string, uint64_t> cpu = ReadKeyed(dir_ + "/cpu.stat");
+    Baseline now = Read();
     CgroupUsage usage;
-    usage.user_cpu = absl::Microseconds(cpu["user_usec"]);
-    usage.system_cpu = absl::Microseconds(cpu["system_usec"]);
-    usage.peak_memory_bytes = ReadNumber(dir_ + "/memory.peak");
-    usage.oom_killed = ReadKeyed(dir_ + "/memory.events")["oom_kill"] > 0;
+    usage.user_cpu = now.user_cpu - baseline_.user_cpu;
+    usage.system_cpu = now.system_cpu - baseline_.system_cpu;
+    usage.oom_killed = now.oom_kills > baseline_.oom_kills;
+    if (peak_fd_ < 0) {
+      usage.peak_memory_bytes = ReadNumber(dir_ + "/memory.peak");
+    } else {
+      char text[32] = {};
+      if (pread(peak_fd_, text, sizeof text - 1, 0) > 0) {
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &usage.peak_memory_bytes);
+      }
+    }
     return usage;
   }
-  void KillAll() override {
-    // cgroup.kill (Linux 5.14) kills the whole tree at once; older kernels get a
-    // SIGKILL per listed process.
-    if (!Write(dir_ + "/cgroup.kill", "1").ok()) KillListed(dir_ + "/cgroup.procs");
+  void KillAll(int spare) override {
+    // cgroup.kill (Linux 5.14) kills the whole tree at once; older kernels, and a
+    // cgroup with a spare, get a SIGKILL per listed process.
+    if (spare != 0 || !Write(dir_ + "/cgroup.kill", "1").ok()) {
+      KillListed(dir_ + "/cgroup.procs", spare);
+    }
   }
+  absl::Status Empty(int spare) override { return KillUntilEmpty(dir_ + "/cgroup.procs", spare); }
 
  private:
+  Baseline Read() const {
+    std::map<std::string, uint64_t> cpu = ReadKeyed(dir_ + "/cpu.stat");
+    return {absl::Microseconds(cpu["user_usec"]), absl::Microseconds(cpu["system_usec"]),
+            ReadKeyed(dir_ + "/memory.events")["oom_kill"]};
+  }
+
   std::string dir_;
+  Baseline baseline_;
+  int peak_fd_ = -1;
 };
 
 class ParentV2 : public CgroupParent {
@@ -148,11 +194,16 @@ class CgroupV1 : public Cgroup {
     return {memory_ + "/cgroup.procs", pids_ + "/cgroup.procs", cpuacct_ + "/cgroup.procs"};
   }
   absl::Status SetLimits(uint64_t memory_bytes, uint64_t max_processes) override {
-    if (memory_bytes) {
-      absl::Status s = Write(memory_ + "/memory.limit_in_bytes", absl::StrCat(memory_bytes));
-      if (!s.ok()) return s;
-    }
-    if (max_processes) return Write(pids_ + "/pids.max", absl::StrCat(max_processes));
+    absl::Status s = Write(memory_ + "/memory.limit_in_bytes",
+                           memory_bytes ? absl::StrCat(memory_bytes) : "-1");
+    if (!s.ok()) return s;
+    return Write(pids_ + "/pids.max", LimitOrMax(max_processes));
+  }
+  absl::Status StartCounting() override {
+    // v1 restarts both on a write of 0 (the peak from the current usage).
+    if (absl::Status s = Write(cpuacct_ + "/cpuacct.usage", "0"); !s.ok()) return s;
+    if (absl::Status s = Write(memory_ + "/memory.max_usage_in_bytes", "0"); !s.ok()) return s;
+    oom_kills_ = OomKills();
     return absl::OkStatus();
   }
   CgroupUsage Usage() const override {
@@ -160,13 +211,17 @@ class CgroupV1 : public Cgroup {
     usage.user_cpu = absl::Nanoseconds(ReadNumber(cpuacct_ + "/cpuacct.usage_user"));
     usage.system_cpu = absl::Nanoseconds(ReadNumber(cpuacct_ + "/cpuacct.usage_sys"));
     usage.peak_memory_bytes = ReadNumber(memory_ + "/memory.max_usage_in_bytes");
-    usage.oom_killed = ReadKeyed(memory_ + "/memory.oom_control")["oom_kill"] > 0;
+    usage.oom_killed = OomKills() > oom_kills_;
     return usage;
   }
-  void KillAll() override { KillListed(pids_ + "/cgroup.procs"); }
+  void KillAll(int spare) override { KillListed(pids_ + "/cgroup.procs", spare); }
+  absl::Status Empty(int spare) override { return KillUntilEmpty(pids_ + "/cgroup.procs", spare); }
 
  private:
+  uint64_t OomKills() const { return ReadKeyed(memory_ + "/memory.oom_control")["oom_kill"]; }
+
   std::string memory_, pids_, cpuacct_;
+  uint64_t oom_kills_ = 0;
 };
 
 class ParentV1 : public CgroupParent {

@@ -21,19 +21,29 @@ struct CgroupUsage {
 };
 
 // One command's cgroup: limits for its whole process tree, its usage, and a way to
-// kill everything in it. Removed (after killing what is left) when destroyed.
+// kill everything in it. Removed (after killing what is left) when destroyed. A cgroup
+// can serve one command after another, with a process of the server's that stays in it
+// (the `spare` below) and counters restarted in between.
 class Cgroup {
  public:
   virtual ~Cgroup() = default;
   // The cgroup.procs files a process writes "0" into to join (one per v1 hierarchy).
   virtual std::vector<std::string> ProcsFiles() const = 0;
-  // Limits memory (0: none) and the number of processes (0: none) of the whole tree.
-  // The memory limit must be above what is already in the cgroup.
+  // Limits memory (0: none) and the number of processes (0: none) of the whole tree,
+  // replacing earlier limits. The memory limit must be above what is already in the
+  // cgroup.
   virtual absl::Status SetLimits(uint64_t memory_bytes, uint64_t max_processes) = 0;
+  // Restarts what Usage() reports from now on. UNIMPLEMENTED where the kernel cannot
+  // restart the peak memory figure (cgroup v2 before Linux 6.12).
+  virtual absl::Status StartCounting() = 0;
+  // Since creation, or since StartCounting().
   virtual CgroupUsage Usage() const = 0;
-  // SIGKILLs every process in the cgroup, without waiting for them to be gone (the
-  // destructor does that).
-  virtual void KillAll() = 0;
+  // SIGKILLs every process in the cgroup but `spare` (0: none), without waiting for
+  // them to be gone (the destructor and Empty do that).
+  virtual void KillAll(int spare) = 0;
+  // Kills everything but `spare` until nothing else is left. DEADLINE_EXCEEDED when
+  // something is still there after about 100 ms.
+  virtual absl::Status Empty(int spare) = 0;
 };
 
 // Where per-command cgroups are made: a cgroup v2 directory delegated to the server

@@ -29,12 +29,15 @@ TEST_F(CgroupV2Test, CreatesAChildWithItsLimits) {
   EXPECT_EQ((*cgroup)->ProcsFiles(), std::vector<std::string>{dir_ + "/cmd-1/cgroup.procs"});
 }
 
-TEST_F(CgroupV2Test, NoLimitsWritesNoLimitFiles) {
+// A reused cgroup loses the limits of the command before.
+TEST_F(CgroupV2Test, NoLimitsClearEarlierOnes) {
   absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = parent_->Create("cmd-2");
   ASSERT_TRUE(cgroup.ok()) << cgroup.status();
+  ASSERT_TRUE((*cgroup)->SetLimits(1 << 20, 32).ok());
   ASSERT_TRUE((*cgroup)->SetLimits(0, 0).ok());
-  EXPECT_NE(access((dir_ + "/cmd-2/memory.max").c_str(), F_OK), 0);
-  EXPECT_NE(access((dir_ + "/cmd-2/pids.max").c_str(), F_OK), 0);
+  EXPECT_EQ(ReadFileOrEmpty(dir_ + "/cmd-2/memory.max"), "max");
+  EXPECT_EQ(ReadFileOrEmpty(dir_ + "/cmd-2/memory.swap.max"), "max");
+  EXPECT_EQ(ReadFileOrEmpty(dir_ + "/cmd-2/pids.max"), "max");
 }
 
 TEST_F(CgroupV2Test, ReadsUsageAndOomKills) {
@@ -48,6 +51,26 @@ TEST_F(CgroupV2Test, ReadsUsageAndOomKills) {
   EXPECT_EQ(usage.system_cpu, absl::Milliseconds(500));
   EXPECT_EQ(usage.peak_memory_bytes, 123456789u);
   EXPECT_TRUE(usage.oom_killed);
+}
+
+// After StartCounting, the CPU time and OOM kills since then, and the peak through the
+// fd that restarted it.
+TEST_F(CgroupV2Test, StartCountingRestartsTheFigures) {
+  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = parent_->Create("cmd-4");
+  ASSERT_TRUE(cgroup.ok()) << cgroup.status();
+  std::ofstream(dir_ + "/cmd-4/cpu.stat") << "user_usec 3000000\nsystem_usec 500000\n";
+  std::ofstream(dir_ + "/cmd-4/memory.events") << "oom_kill 1\n";
+  ASSERT_TRUE((*cgroup)->StartCounting().ok());
+  EXPECT_EQ(ReadFileOrEmpty(dir_ + "/cmd-4/memory.peak"), "reset\n");
+  std::ofstream(dir_ + "/cmd-4/cpu.stat") << "user_usec 3250000\nsystem_usec 600000\n";
+  std::ofstream(dir_ + "/cmd-4/memory.peak") << "4096\n";
+  CgroupUsage usage = (*cgroup)->Usage();
+  EXPECT_EQ(usage.user_cpu, absl::Milliseconds(250));
+  EXPECT_EQ(usage.system_cpu, absl::Milliseconds(100));
+  EXPECT_EQ(usage.peak_memory_bytes, 4096u);
+  EXPECT_FALSE(usage.oom_killed);
+  std::ofstream(dir_ + "/cmd-4/memory.events") << "oom_kill 2\n";
+  EXPECT_TRUE((*cgroup)->Usage().oom_killed);
 }
 
 TEST_F(CgroupV2Test, ExistingNameIsAnError) {

@@ -11,16 +11,21 @@
 // --env it inherits the environment. On failure it prints "sandboxd-launch: ..." and
 // exits 126.
 //
-// The second form is a launcher started ahead of demand: once joined it writes "R" on
-// FD, then takes its stdio and the rest of its options from FD (the protocol is in
-// prestarted_launcher.h). Until it has its stdio, it reports failures on FD.
+// The second form is a launcher started ahead of demand that stays: once joined it
+// writes "R" on FD, then serves orders from FD until EOF, starting one command per
+// order inside its cgroups (the protocol is in prestarted_launcher.h). It reports its
+// own failures on FD.
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -122,12 +127,11 @@ void LimitAll(const Command& command) {
   for (const auto& [option, value] : command.limits) Limit(option->resource, value, option->name);
 }
 
-// Reads the orders from `control` up to EOF: their text, and the fds attached.
-std::string ReceiveOrders(int control, std::vector<int>& fds) {
-  std::string text;
-  for (;;) {
-    char buf[65536];
-    iovec iov{buf, sizeof buf};
+// Reads exactly `size` bytes from `control` into `data`, adding the fds attached to
+// `fds`. False at EOF before the first byte; EOF within is a failure.
+bool ReceiveExactly(int control, char* data, size_t size, std::vector<int>& fds) {
+  for (size_t got = 0; got < size;) {
+    iovec iov{data + got, size - got};
     alignas(cmsghdr) char space[CMSG_SPACE(4 * sizeof(int))];
     msghdr msg{};
     msg.msg_iov = &iov;
@@ -143,9 +147,26 @@ std::string ReceiveOrders(int control, std::vector<int>& fds) {
       const int* received = reinterpret_cast<const int*>(CMSG_DATA(c));
       fds.insert(fds.end(), received, received + count);
     }
-    if (n == 0) return text;
-    text.append(buf, static_cast<size_t>(n));
+    if (n == 0 && got == 0) return false;
+    if (n == 0) {
+      errno = EPIPE;
+      Die("reading orders");
+    }
+    got += static_cast<size_t>(n);
   }
+  return true;
+}
+
+// Reads one order: its text, and the fds attached. False at EOF.
+bool ReceiveOrder(int control, std::string& text, std::vector<int>& fds) {
+  uint32_t size = 0;
+  if (!ReceiveExactly(control, reinterpret_cast<char*>(&size), sizeof size, fds)) return false;
+  text.resize(size);
+  if (size > 0 && !ReceiveExactly(control, text.data(), size, fds)) {
+    errno = EPIPE;
+    Die("reading orders");
+  }
+  return true;
 }
 
 // Makes `fds` this process's 0, 1, 2 (and 3). They arrive at 3 or above, since 0-2
@@ -165,23 +186,9 @@ void InstallStdio(const std::vector<int>& fds) {
   }
 }
 
-// The second form: joins, says so, then takes the command from `orders_fd`, moved
-// out of the way of fd 3, which the command may get.
-void TakeOrders(int orders_fd, Command& command) {
-  int control = fcntl(orders_fd, F_DUPFD_CLOEXEC, 10);
-  if (control < 0) Die("moving the orders fd");
-  close(orders_fd);
-  report_fd = control;
-  JoinAll(command);
-  if (write(control, "R", 1) != 1) Die("reporting ready");
-  std::vector<int> fds;
-  std::string text = ReceiveOrders(control, fds);
-  if (text.empty() && fds.empty()) _exit(0);  // Let go.
+// Sets up the process an order started: `fds` as its stdio, and the options in `text`.
+void BecomeCommand(const std::string& text, const std::vector<int>& fds, Command& command) {
   InstallStdio(fds);
-  // From here on, failures go to the command's stderr, as in the first form: the
-  // server does not wait to hear whether the exec worked.
-  report_fd = 2;
-  close(control);
   std::vector<std::string> args;
   for (size_t start = 0; start < text.size();) {
     size_t end = text.find('\0', start);
@@ -190,6 +197,38 @@ void TakeOrders(int orders_fd, Command& command) {
     start = end + 1;
   }
   Parse(args, command);  // orders_fd is set: a second --orders is refused.
+}
+
+// The second form: joins, says so, then serves orders from `orders_fd` (moved out of
+// the way of fd 3, which a command may get) until EOF. Returns only in a command's
+// process, set up to exec.
+void Serve(int orders_fd, Command& command) {
+  int control = fcntl(orders_fd, F_DUPFD_CLOEXEC, 10);
+  if (control < 0) Die("moving the orders fd");
+  close(orders_fd);
+  report_fd = control;
+  JoinAll(command);
+  if (write(control, "R", 1) != 1) Die("reporting ready");
+  for (;;) {
+    std::string text;
+    std::vector<int> fds;
+    if (!ReceiveOrder(control, text, fds)) _exit(0);  // Let go.
+    // A plain fork would make the command our child; with CLONE_PARENT it is the
+    // server's, which reaps it as it would a command it spawned. Either way it starts
+    // in our cgroups without being moved.
+    long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) {
+      // From here on, failures go to the command's stderr, as in the first form: the
+      // server does not wait to hear whether the exec worked.
+      close(control);
+      report_fd = 2;
+      BecomeCommand(text, fds, command);
+      return;
+    }
+    int32_t reply = pid > 0 ? static_cast<int32_t>(pid) : -errno;
+    for (int fd : fds) close(fd);
+    if (write(control, &reply, sizeof reply) != sizeof reply) _exit(0);
+  }
 }
 
 std::vector<char*> CStrings(std::vector<std::string>& strings) {
@@ -204,7 +243,7 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 int main(int argc, char** argv) {
   Command command;
   Parse(std::vector<std::string>(argv + 1, argv + argc), command);
-  if (command.orders_fd >= 0) TakeOrders(command.orders_fd, command);
+  if (command.orders_fd >= 0) Serve(command.orders_fd, command);
   JoinAll(command);
   LimitAll(command);
   if (command.argv.empty()) {

@@ -10,40 +10,54 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/prestarted_launcher.h"
 
 namespace sandboxd {
 
-// A fresh cgroup with a launcher already inside it, waiting for its command.
+// A cgroup with a launcher inside it, waiting for a command.
 struct ReadyLauncher {
   std::unique_ptr<Cgroup> cgroup;
   // Declared after the cgroup, so it is killed and reaped before the cgroup goes.
   std::unique_ptr<PrestartedLauncher> launcher;
 };
 
-// Keeps `size` launchers started ahead of demand, each in a cgroup of its own (see
-// prestarted_launcher.h for what that saves). A thread of its own tops the pool up as
-// requests take from it; it starts what is missing together, so that their cgroup
-// joins share one wait. Thread-safe.
+// Launchers started ahead of demand, each in a cgroup of its own that it stays in and
+// starts one command after another from (prestarted_launcher.h says what that saves).
+// `size` of them are made up front by a thread of the pool's; a request that finds none
+// ready makes one itself (Make), and every one handed out comes back (Return), so the
+// pool grows to the most commands that ran at once. Thread-safe.
 class LauncherPool {
  public:
   using MakeCgroup = std::function<absl::StatusOr<std::unique_ptr<Cgroup>>()>;
 
   LauncherPool(MakeCgroup make_cgroup, std::string launcher_path, int size);
-  // Stops topping up, kills the waiting launchers and removes their cgroups.
+  // Stops, kills the launchers that are back and removes their cgroups. Those still
+  // handed out must not come back afterwards.
   ~LauncherPool();
   LauncherPool(const LauncherPool&) = delete;
   LauncherPool& operator=(const LauncherPool&) = delete;
 
-  // A launcher inside its cgroup, or nothing when none is ready (the caller then makes
-  // a cgroup and starts a launcher itself). Never waits.
+  // A launcher inside its cgroup, with the cgroup's counters restarted, or nothing
+  // when none is ready. Never waits.
   std::optional<ReadyLauncher> Take();
+  // A new launcher in a fresh cgroup, made on the caller's time, for when Take had none.
+  // UNAVAILABLE or INTERNAL when it cannot be made.
+  absl::StatusOr<ReadyLauncher> Make();
+  // Takes back one that Take or Make handed out, once its command is done. The pool's
+  // thread kills what the command left in the cgroup and restarts its counters before
+  // handing it out again; one that cannot be reused (its launcher died, the cgroup
+  // does not empty, its counters cannot be restarted) is removed.
+  void Return(ReadyLauncher launcher);
 
  private:
-  void TopUp();
-  // Starts up to `count` launchers in fresh cgroups; stops at the first failure.
-  std::deque<ReadyLauncher> StartSome(size_t count);
+  void Run();
+  // Starts up to `count` launchers in fresh cgroups, waits for them to join and adds
+  // them to ready_; returns how many it could not make.
+  size_t StartSome(size_t count);
+  // Readies a returned launcher for its next command; false when it cannot be reused.
+  static bool Reuse(ReadyLauncher& launcher);
 
   const MakeCgroup make_cgroup_;
   const std::string launcher_path_;
@@ -51,6 +65,11 @@ class LauncherPool {
   absl::Mutex mu_;
   absl::CondVar changed_;
   std::deque<ReadyLauncher> ready_ ABSL_GUARDED_BY(mu_);
+  std::deque<ReadyLauncher> returned_ ABSL_GUARDED_BY(mu_);
+  // Launchers alive: ready, handed out or returned.
+  size_t count_ ABSL_GUARDED_BY(mu_) = 0;
+  // After a failure to make one, the thread makes no more before this.
+  absl::Time retry_after_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

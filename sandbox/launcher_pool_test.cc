@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "base/read_file.h"
 #include "sandbox/test_support.h"
+#include "sandbox/worker.h"
 
 // The pool with real launchers joining v2-shaped cgroups in a plain directory (a join
 // there is a write into a file); tests/limits_test.cc runs it with real cgroups.
@@ -39,31 +40,81 @@ class LauncherPoolTest : public CgroupDirTest {
   std::atomic<int> next_{0};
 };
 
-TEST_F(LauncherPoolTest, HandsOutJoinedLaunchersAndTopsUp) {
-  LauncherPool pool(Maker(), LauncherPath(), 2);
-  std::vector<ReadyLauncher> taken;
-  std::set<std::string> cgroups;
-  for (int i = 0; i < 5; ++i) {
-    std::optional<ReadyLauncher> ready = TakeWithin(pool);
-    ASSERT_TRUE(ready.has_value()) << "take " << i;
-    ASSERT_NE(ready->launcher, nullptr);
-    // The launcher wrote its "0" into its own cgroup before saying it was ready.
-    EXPECT_EQ(ReadFileOrEmpty(ready->cgroup->ProcsFiles()[0]), "0");
-    EXPECT_EQ(kill(ready->launcher->pid(), 0), 0);
-    cgroups.insert(ready->cgroup->ProcsFiles()[0]);
-    taken.push_back(*std::move(ready));
-  }
-  EXPECT_EQ(cgroups.size(), 5u);  // Each in a cgroup of its own.
+// Echoes `word` through the launcher of `ready`.
+std::string EchoThrough(ReadyLauncher& ready, const std::string& word) {
+  Launch launch;
+  launch.argv = {LauncherPath(), "--", "/bin/echo", word};
+  launch.timeout = absl::Seconds(20);
+  launch.output_limit = 1 << 20;
+  launch.prestarted = ready.launcher.get();
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  if (!result.ok()) return result.status().ToString();
+  return result->stdout_data.Contents();
 }
 
-TEST_F(LauncherPoolTest, StoppingKillsAndReapsTheWaitingOnes) {
+TEST_F(LauncherPoolTest, MakesSizeAheadAndMoreOnDemand) {
+  LauncherPool pool(Maker(), LauncherPath(), 2);
+  std::vector<ReadyLauncher> taken;
+  for (int i = 0; i < 2; ++i) {
+    std::optional<ReadyLauncher> ready = TakeWithin(pool);
+    ASSERT_TRUE(ready.has_value()) << "take " << i;
+    taken.push_back(*std::move(ready));
+  }
+  // Two are handed out: the pool makes no more on its own.
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_FALSE(pool.Take().has_value());
+  absl::StatusOr<ReadyLauncher> made = pool.Make();
+  ASSERT_TRUE(made.ok()) << made.status();
+  taken.push_back(*std::move(made));
+  std::set<std::string> cgroups;
+  for (ReadyLauncher& ready : taken) {
+    ASSERT_NE(ready.launcher, nullptr);
+    // The launcher wrote its "0" into its own cgroup before saying it was ready.
+    EXPECT_EQ(ReadFileOrEmpty(ready.cgroup->ProcsFiles()[0]), "0");
+    EXPECT_EQ(kill(ready.launcher->pid(), 0), 0);
+    cgroups.insert(ready.cgroup->ProcsFiles()[0]);
+  }
+  EXPECT_EQ(cgroups.size(), 3u);  // Each in a cgroup of its own.
+  for (ReadyLauncher& ready : taken) pool.Return(std::move(ready));
+}
+
+// A returned launcher is handed out again and starts the next command; one whose
+// launcher died is replaced.
+TEST_F(LauncherPoolTest, ReturnedLaunchersServeAgain) {
+  LauncherPool pool(Maker(), LauncherPath(), 1);
+  std::optional<ReadyLauncher> ready = TakeWithin(pool);
+  ASSERT_TRUE(ready.has_value());
+  pid_t launcher = ready->launcher->pid();
+  std::string cgroup = ready->cgroup->ProcsFiles()[0];
+  EXPECT_EQ(EchoThrough(*ready, "one"), "one\n");
+  pool.Return(*std::move(ready));
+
+  ready = TakeWithin(pool);
+  ASSERT_TRUE(ready.has_value());
+  EXPECT_EQ(ready->launcher->pid(), launcher);
+  EXPECT_EQ(ready->cgroup->ProcsFiles()[0], cgroup);
+  EXPECT_EQ(EchoThrough(*ready, "two"), "two\n");
+  kill(launcher, SIGKILL);
+  pool.Return(*std::move(ready));
+
+  ready = TakeWithin(pool);
+  ASSERT_TRUE(ready.has_value());
+  EXPECT_NE(ready->launcher->pid(), launcher);
+  EXPECT_NE(ready->cgroup->ProcsFiles()[0], cgroup);
+  EXPECT_EQ(EchoThrough(*ready, "three"), "three\n");
+  pool.Return(*std::move(ready));
+}
+
+TEST_F(LauncherPoolTest, StoppingKillsAndReapsTheLaunchers) {
   {
     LauncherPool pool(Maker(), LauncherPath(), 3);
-    absl::SleepFor(absl::Milliseconds(200));
     std::optional<ReadyLauncher> ready = TakeWithin(pool);
     ASSERT_TRUE(ready.has_value());
-    ready.reset();  // Never used: killed and reaped right here.
-    for (int i = 0; i < 50 && next_ < 4; ++i) absl::SleepFor(absl::Milliseconds(20));
+    absl::StatusOr<ReadyLauncher> made = pool.Make();
+    ASSERT_TRUE(made.ok()) << made.status();
+    EXPECT_EQ(EchoThrough(*made, "hi"), "hi\n");
+    pool.Return(*std::move(ready));
+    pool.Return(*std::move(made));
   }
   EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1);
   EXPECT_EQ(errno, ECHILD);

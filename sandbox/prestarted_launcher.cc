@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -17,6 +19,11 @@
 // after a quiet moment waits for an RCU grace period first: measured at 5 to 15 ms on
 // a 2-core VM, as much as bwrap's whole start-up. A launcher that joined before the
 // request came has already paid it.
+//
+// Why stay: making and removing a cgroup and moving a process into it take kernel
+// locks that every other cgroup change waits for; with a new cgroup per command they
+// left about a quarter of both CPUs idle at 8 concurrent requests. A command forked by a
+// launcher already inside starts there with none of it.
 
 namespace sandboxd {
 namespace {
@@ -25,21 +32,30 @@ absl::Status ErrnoError(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
-// Reads what the launcher says until EOF, or until it is quiet for `timeout_ms`. A read error
-// ends it like EOF.
-std::string ReadUntilEof(int fd, int timeout_ms) {
+// How long a launcher may take to fork a command; far above what it takes.
+constexpr int kReplyTimeoutMs = 10000;
+
+// Reads up to `limit` bytes of what the launcher says: less at EOF, or when it is quiet
+// for `timeout_ms`. A read error ends it like EOF.
+std::string ReadAtMost(int fd, size_t limit, int timeout_ms) {
   std::string text;
   char buf[512];
-  for (;;) {
+  while (text.size() < limit) {
     pollfd pfd{fd, POLLIN, 0};
     int ready = poll(&pfd, 1, timeout_ms);
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) return text;
-    ssize_t n = read(fd, buf, sizeof buf);
+    ssize_t n = read(fd, buf, std::min(sizeof buf, limit - text.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return text;
     text.append(buf, static_cast<size_t>(n));
   }
+  return text;
+}
+
+// What the launcher says until EOF (its error message, when it fails).
+std::string ReadUntilEof(int fd, int timeout_ms) {
+  return ReadAtMost(fd, std::string::npos, timeout_ms);
 }
 
 bool SendAll(int fd, const std::string& data, size_t from) {
@@ -115,10 +131,27 @@ absl::StatusOr<std::unique_ptr<PrestartedLauncher>> PrestartedLauncher::Start(
 }
 
 PrestartedLauncher::~PrestartedLauncher() {
-  if (handed_over_) return;
+  if (reaped_) return;
   kill(pid_, SIGKILL);
   while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
   }
+}
+
+bool PrestartedLauncher::Alive() {
+  if (reaped_) return false;
+  // A lost launcher was killed: waiting for it is short, and makes the answer certain.
+  pid_t reaped;
+  do {
+    reaped = waitpid(pid_, nullptr, lost_ ? 0 : WNOHANG);
+  } while (reaped < 0 && errno == EINTR);
+  reaped_ = reaped == pid_;
+  return !reaped_;
+}
+
+absl::Status PrestartedLauncher::Lose(absl::Status why) {
+  kill(pid_, SIGKILL);
+  lost_ = true;
+  return why;
 }
 
 absl::Status PrestartedLauncher::WaitJoined(absl::Duration timeout) {
@@ -140,12 +173,25 @@ absl::StatusOr<pid_t> PrestartedLauncher::Exec(const std::vector<std::string>& a
                                                const std::string& cwd, const ChildFds& fds) {
   std::vector<int> passed = {fds.in, fds.out, fds.err};
   if (fds.seccomp >= 0) passed.push_back(fds.seccomp);
-  if (!SendWithFds(control_.get(), Orders(argv, env, cwd), passed)) {
-    return ErrnoError("handing the command to a pre-started launcher");
+  std::string text = Orders(argv, env, cwd);
+  uint32_t size = static_cast<uint32_t>(text.size());
+  if (lost_) return absl::UnavailableError("the pre-started launcher is gone");
+  if (!SendWithFds(control_.get(), std::string(reinterpret_cast<char*>(&size), sizeof size), passed) ||
+      !SendAll(control_.get(), text, 0)) {
+    return Lose(absl::UnavailableError(
+        absl::StrCat("cannot hand the command to a pre-started launcher: ", std::strerror(errno))));
   }
-  control_.Reset();  // EOF: the orders are complete.
-  handed_over_ = true;
-  return pid_;
+  // It forks right away; the wait is for that, not for the command's exec.
+  int32_t reply = 0;
+  std::string answer = ReadAtMost(control_.get(), sizeof reply, kReplyTimeoutMs);
+  if (answer.size() == sizeof reply) std::memcpy(&reply, answer.data(), sizeof reply);
+  if (reply > 0) return static_cast<pid_t>(reply);
+  if (reply < 0) {
+    return Lose(absl::UnavailableError(
+        absl::StrCat("a pre-started launcher could not fork: ", std::strerror(-reply))));
+  }
+  return Lose(absl::UnavailableError(absl::StrCat(
+      "a pre-started launcher did not answer: ", answer + ReadUntilEof(control_.get(), 100))));
 }
 
 }  // namespace sandboxd

@@ -14,24 +14,28 @@
 
 namespace sandboxd {
 
-// A sandboxd-launch started ahead of demand: it joins its cgroups, says so, and waits
-// on a socket for the command it is to become. Handing it the command then costs a
-// message instead of a spawn, and the cgroup migration (which can wait for an RCU grace
-// period, see the .cc) has already been paid off the request's path.
+// A sandboxd-launch started ahead of demand that stays in its cgroups: it joins them
+// once, says so, and then starts one command per order it gets on a socket, each
+// forked inside those cgroups. Starting a command then costs a message instead of a
+// spawn, and neither a cgroup migration (which can wait for an RCU grace period, see
+// the .cc) nor a new cgroup is on the request's path: the cgroups are reused.
 //
-// The orders, on a Unix stream socket that is the launcher's fd 3 when it starts: the
-// fds that become its 0, 1, 2 (and kSeccompFd) attached to the first byte, then
-// NUL-terminated strings up to EOF: "--chdir" DIR, "--env" NAME=VALUE..., the rlimit
-// options of sandboxd-launch, "--", PROGRAM, ARGS. Nobody waits for the exec: as when
-// sandboxd-launch is spawned with its options, a failure from then on is a message on
-// the command's stderr and exit status 126. EOF without orders lets it go (exit 0).
+// The orders, on a Unix stream socket that is the launcher's fd 3 when it starts: each
+// is a 32-bit length in host byte order, with the fds that become the command's 0, 1,
+// 2 (and kSeccompFd) attached, then that many bytes of NUL-terminated strings:
+// "--chdir" DIR, "--env" NAME=VALUE..., the rlimit options of sandboxd-launch, "--",
+// PROGRAM, ARGS. The launcher answers each with a 32-bit pid: the command's process,
+// which is the server's child (clone with CLONE_PARENT), or -errno when it could not
+// fork. Nobody waits for the exec: as when sandboxd-launch is spawned with its options,
+// a failure from then on is a message on the command's stderr and exit status 126.
+// EOF lets the launcher go (exit 0).
 class PrestartedLauncher {
  public:
   // Starts `launcher_path` joining the cgroup.procs files `joins`. Returns once it is
   // running; WaitJoined tells when the joins are done.
   static absl::StatusOr<std::unique_ptr<PrestartedLauncher>> Start(
       const std::string& launcher_path, const std::vector<std::string>& joins);
-  // Kills and reaps a launcher that never became a command.
+  // Kills and reaps the launcher (its commands, not being its children, live on).
   ~PrestartedLauncher();
   PrestartedLauncher(const PrestartedLauncher&) = delete;
   PrestartedLauncher& operator=(const PrestartedLauncher&) = delete;
@@ -40,25 +44,30 @@ class PrestartedLauncher {
   // its message when it could not join.
   absl::Status WaitJoined(absl::Duration timeout);
 
-  // Hands the launcher its command: it execs `argv` (argv[0] is ignored: it names
-  // sandboxd-launch, and the rest is what sandboxd-launch would take on its command
-  // line) with `fds` as its 0, 1, 2 (and kSeccompFd), in `cwd`, with `env`. Returns
-  // its pid without waiting for the exec (waiting cost a wake-up of each side, about
-  // 0.4 ms); the caller then reaps it. INTERNAL when the orders cannot be sent.
-  // Once only.
+  // Has the launcher start a command: a process of its own that execs `argv` (argv[0]
+  // is ignored: it names sandboxd-launch, and the rest is what sandboxd-launch would
+  // take on its command line) with `fds` as its 0, 1, 2 (and kSeccompFd), in `cwd`,
+  // with `env`. Returns the command's pid, a child of the caller's process, which
+  // the caller reaps; does not wait for the exec. UNAVAILABLE when the launcher is
+  // gone or cannot fork; it is then killed, and Alive() says false. One at a time.
   absl::StatusOr<pid_t> Exec(const std::vector<std::string>& argv,
                              const std::vector<std::string>& env, const std::string& cwd,
                              const ChildFds& fds);
+
+  // False once the launcher has exited (it is reaped then).
+  bool Alive();
 
   pid_t pid() const { return pid_; }
 
  private:
   PrestartedLauncher(pid_t pid, UniqueFd control) : pid_(pid), control_(std::move(control)) {}
+  // Kills the launcher after a failed Exec, and returns `why`.
+  absl::Status Lose(absl::Status why);
 
   pid_t pid_;
   UniqueFd control_;
-  // Exec was called: the launcher is the caller's to reap from then on.
-  bool handed_over_ = false;
+  bool lost_ = false;
+  bool reaped_ = false;
 };
 
 }  // namespace sandboxd

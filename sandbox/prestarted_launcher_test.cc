@@ -3,11 +3,15 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <set>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "sandbox/test_support.h"
 #include "sandbox/worker.h"
 
@@ -124,14 +128,47 @@ TEST_F(PrestartedLauncherTest, OneNeverUsedIsReapedAndLeavesNoFds) {
   EXPECT_EQ(OpenFdCount(), fds_before);
 }
 
+// Each order is a process of its own, a child of ours, with its own options; the
+// launcher stays and waits for the next.
+TEST_F(PrestartedLauncherTest, StartsOneCommandAfterAnother) {
+  std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
+  ASSERT_NE(launcher, nullptr);
+  std::set<std::string> pids;
+  for (int i = 0; i < 3; ++i) {
+    Launch launch = Shell(launcher.get(), {"--nofile", std::to_string(50 + i)},
+                          "echo $$ $PPID $(ulimit -n)");
+    absl::StatusOr<RunResult> result = RunWorker(launch);
+    ASSERT_TRUE(result.ok()) << result.status();
+    std::vector<std::string> fields = absl::StrSplit(result->stdout_data.Contents(), ' ');
+    ASSERT_EQ(fields.size(), 3u) << result->stdout_data.Contents();
+    EXPECT_NE(fields[0], std::to_string(launcher->pid()));
+    EXPECT_EQ(fields[1], std::to_string(getpid()));
+    EXPECT_EQ(fields[2], absl::StrCat(50 + i, "\n"));
+    pids.insert(fields[0]);
+    EXPECT_TRUE(launcher->Alive());
+  }
+  EXPECT_EQ(pids.size(), 3u);
+}
+
+TEST_F(PrestartedLauncherTest, SaysWhenItIsGone) {
+  std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
+  ASSERT_NE(launcher, nullptr);
+  kill(launcher->pid(), SIGKILL);
+  absl::StatusOr<RunResult> result = RunWorker(Shell(launcher.get(), {}, "true"));
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable) << result.status();
+  EXPECT_FALSE(launcher->Alive());
+}
+
 TEST_F(PrestartedLauncherTest, UsedOnesLeaveNoFds) {
   int fds_before = OpenFdCount();
-  for (int i = 0; i < 20; ++i) {
+  for (int round = 0; round < 4; ++round) {
     std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
     ASSERT_NE(launcher, nullptr);
-    Launch launch = Shell(launcher.get(), {}, i % 2 ? "echo hi" : "exit 1");
-    if (i % 3 == 0) launch.argv = {LauncherPath(), "--", "/no/such/program"};
-    RunWorker(launch).IgnoreError();
+    for (int i = 0; i < 5; ++i) {
+      Launch launch = Shell(launcher.get(), {}, i % 2 ? "echo hi" : "exit 1");
+      if (i % 3 == 0) launch.argv = {LauncherPath(), "--", "/no/such/program"};
+      RunWorker(launch).IgnoreError();
+    }
   }
   EXPECT_EQ(OpenFdCount(), fds_before);
   EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1);

@@ -222,24 +222,35 @@ absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
     launch = &with_tmp;
   }
   absl::StatusOr<RunResult> result =
-      plan.use_cgroup ? RunInCgroup(plan, *launch) : RunWorker(*launch);
+      plan.use_cgroup ? RunInCgroup(plan, *launch, /*use_pool=*/true) : RunWorker(*launch);
   if (result.ok()) NoteLimitReached(plan.limits, *result);
   return result;
 }
 
-absl::StatusOr<ReadyLauncher> Runner::CgroupFor(const Limits& limits, Launch& launch) const {
-  if (pool_ != nullptr) {
-    if (std::optional<ReadyLauncher> ready = pool_->Take()) {
-      if (ready->cgroup->SetLimits(limits.memory_bytes, limits.processes).ok()) {
-        launch.prestarted = ready->launcher.get();
-        return *std::move(ready);
-      }
-      // A memory limit below what the waiting launcher already uses cannot be set (the
-      // kernel says EBUSY): such a request gets a fresh cgroup, limited before anyone
-      // joins, and meets the limit as the command grows instead.
-      ready->launcher.reset();
-      reaper_->Retire(std::move(ready->cgroup));
-    }
+std::optional<ReadyLauncher> Runner::PooledCgroupFor(const Limits& limits, Launch& launch) const {
+  std::optional<ReadyLauncher> ready = pool_->Take();
+  if (!ready.has_value()) {
+    absl::StatusOr<ReadyLauncher> made = pool_->Make();
+    if (!made.ok()) return std::nullopt;
+    ready = *std::move(made);
+  }
+  // The launcher stays in the cgroup, as one of its processes.
+  uint64_t processes = limits.processes == 0 ? 0 : limits.processes + 1;
+  if (ready->cgroup->SetLimits(limits.memory_bytes, processes).ok()) {
+    launch.prestarted = ready->launcher.get();
+    return ready;
+  }
+  // A memory limit below what the waiting launcher already uses cannot be set (the
+  // kernel says EBUSY): such a request gets a fresh cgroup, limited before anyone
+  // joins, and meets the limit as the command grows instead.
+  pool_->Return(*std::move(ready));
+  return std::nullopt;
+}
+
+absl::StatusOr<ReadyLauncher> Runner::CgroupFor(const Limits& limits, Launch& launch,
+                                                bool use_pool) const {
+  if (pool_ != nullptr && use_pool) {
+    if (std::optional<ReadyLauncher> ready = PooledCgroupFor(limits, launch)) return *std::move(ready);
   }
   absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = NewCgroup(*cgroups_);
   if (!cgroup.ok()) return cgroup.status();
@@ -254,17 +265,30 @@ absl::StatusOr<ReadyLauncher> Runner::CgroupFor(const Limits& limits, Launch& la
   return ReadyLauncher{*std::move(cgroup), nullptr};
 }
 
-absl::StatusOr<RunResult> Runner::RunInCgroup(const Plan& plan, Launch launch) const {
-  absl::StatusOr<ReadyLauncher> ready = CgroupFor(plan.limits, launch);
+absl::StatusOr<RunResult> Runner::RunInCgroup(const Plan& plan, Launch launch,
+                                              bool use_pool) const {
+  const Launch original = launch;
+  absl::StatusOr<ReadyLauncher> ready = CgroupFor(plan.limits, launch, use_pool);
   if (!ready.ok()) return ready.status();
   Cgroup& cgroup = *ready->cgroup;
   absl::StatusOr<RunResult> result = RunWorker(launch);
+  if (!result.ok() && ready->launcher != nullptr && !ready->launcher->Alive()) {
+    // The launcher died before it could start the command: under a limit too small
+    // for it to fork in, the kernel's OOM killer picks it. As with a limit it already
+    // exceeded, the command gets a fresh cgroup and meets the limit itself.
+    pool_->Return(*std::move(ready));
+    return RunInCgroup(plan, original, /*use_pool=*/false);
+  }
   // Whatever the command left behind (a daemon outside bwrap's pid namespace, under the
   // landlock backend) dies with the cgroup; the response need not wait for the
-  // cgroup to be empty and gone.
-  cgroup.KillAll();
+  // cgroup to be empty, and then gone or ready for the next command.
+  cgroup.KillAll(ready->launcher == nullptr ? 0 : ready->launcher->pid());
   CgroupUsage usage = cgroup.Usage();
-  reaper_->Retire(std::move(ready->cgroup));
+  if (ready->launcher != nullptr) {
+    pool_->Return(*std::move(ready));
+  } else {
+    reaper_->Retire(std::move(ready->cgroup));
+  }
   if (!result.ok()) return result;
   result->user_cpu = usage.user_cpu;
   result->system_cpu = usage.system_cpu;

@@ -2,6 +2,7 @@
 #define SANDBOXD_SANDBOX_RUNNER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,12 +63,16 @@ class Runner {
   // Puts sandboxd-launch in front of the plan's argv when there are rlimits to set or
   // a cgroup to join. FAILED_PRECONDITION for a process limit without cgroups.
   absl::Status AddLimits(const Limits& limits, Plan& plan) const;
-  // Runs `launch` in a fresh cgroup, from the pool when it has one ready, and reports
-  // the cgroup's usage.
-  absl::StatusOr<RunResult> RunInCgroup(const Plan& plan, Launch launch) const;
-  // A fresh cgroup under `limits` with a launcher joining it: from the pool, else made
-  // here (the launcher then joins when spawned, from its --join options in `launch`).
-  absl::StatusOr<ReadyLauncher> CgroupFor(const Limits& limits, Launch& launch) const;
+  // Runs `launch` in a cgroup of its own, from the pool where it can (and `use_pool`),
+  // and reports the cgroup's usage.
+  absl::StatusOr<RunResult> RunInCgroup(const Plan& plan, Launch launch, bool use_pool) const;
+  // A cgroup under `limits` with a launcher joining it: from the pool, else a fresh
+  // one made here (the launcher then joins when spawned, from its --join options in
+  // `launch`).
+  absl::StatusOr<ReadyLauncher> CgroupFor(const Limits& limits, Launch& launch,
+                                          bool use_pool) const;
+  // The pool's part of CgroupFor: nothing when the pool cannot serve `limits`.
+  std::optional<ReadyLauncher> PooledCgroupFor(const Limits& limits, Launch& launch) const;
 
   Config config_;
   // Landlock backend: what may be read by default (the entries of / but /tmp).
