@@ -151,6 +151,7 @@ class CgroupV2 : public Cgroup {
     }
   }
   absl::Status Empty(int spare) override { return KillUntilEmpty(dir_ + "/cgroup.procs", spare); }
+  uint64_t MemoryInUse() const override { return ReadNumber(dir_ + "/memory.current"); }
 
  private:
   Baseline Read() const {
@@ -216,6 +217,7 @@ class CgroupV1 : public Cgroup {
   }
   void KillAll(int spare) override { KillListed(pids_ + "/cgroup.procs", spare); }
   absl::Status Empty(int spare) override { return KillUntilEmpty(pids_ + "/cgroup.procs", spare); }
+  uint64_t MemoryInUse() const override { return ReadNumber(memory_ + "/memory.usage_in_bytes"); }
 
  private:
   uint64_t OomKills() const { return ReadKeyed(memory_ + "/memory.oom_control")["oom_kill"]; }

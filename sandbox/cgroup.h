@@ -38,6 +38,9 @@ class Cgroup {
   virtual absl::Status StartCounting() = 0;
   // Since creation, or since StartCounting().
   virtual CgroupUsage Usage() const = 0;
+  // Memory charged to the cgroup now: its processes', and the page cache of files they
+  // wrote, which outlives them.
+  virtual uint64_t MemoryInUse() const = 0;
   // SIGKILLs every process in the cgroup but `spare` (0: none), without waiting for
   // them to be gone (the destructor and Empty do that).
   virtual void KillAll(int spare) = 0;

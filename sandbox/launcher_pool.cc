@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace sandboxd {
@@ -14,6 +15,11 @@ constexpr absl::Duration kJoinTimeout = absl::Seconds(5);
 // How long to wait before trying again after a launcher or cgroup could not be made
 // (requests meanwhile make their own and report the error).
 constexpr absl::Duration kRetryDelay = absl::Seconds(1);
+// A cgroup still charged with more than this once its command is gone (the page cache
+// of files the command wrote) is not reused: the next command's peak memory would
+// start from there. Removing it keeps the cache; emptying it would evict the files.
+// An idle launcher has a few KiB charged.
+constexpr uint64_t kMaxMemoryToReuse = uint64_t{16} << 20;
 
 // Starts a launcher into `cgroup`, without waiting for it to join.
 absl::StatusOr<ReadyLauncher> StartIn(std::unique_ptr<Cgroup> cgroup,
@@ -58,20 +64,28 @@ std::optional<ReadyLauncher> LauncherPool::Take() {
 }
 
 absl::StatusOr<ReadyLauncher> LauncherPool::Make() {
-  absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = make_cgroup_();
-  if (!cgroup.ok()) return cgroup.status();
-  absl::StatusOr<ReadyLauncher> made = StartIn(*std::move(cgroup), launcher_path_);
-  if (!made.ok()) return made.status();
-  if (absl::Status s = Joined(*made); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
-  ++count_;
-  return made;
+  ++wanted_;
+  changed_.SignalAll();
+  absl::Time deadline = absl::Now() + kJoinTimeout + absl::Seconds(1);
+  last_error_ = absl::OkStatus();
+  while (ready_.empty() && !stopping_ && last_error_.ok()) {
+    if (changed_.WaitWithDeadline(&mu_, deadline)) break;
+  }
+  if (ready_.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "no pre-started launcher could be made: ",
+        last_error_.ok() ? "timed out" : last_error_.message()));
+  }
+  ReadyLauncher taken = std::move(ready_.front());
+  ready_.pop_front();
+  return taken;
 }
 
 void LauncherPool::Return(ReadyLauncher launcher) {
   absl::MutexLock lock(&mu_);
   returned_.push_back(std::move(launcher));
-  changed_.Signal();
+  changed_.SignalAll();
 }
 
 void LauncherPool::Run() {
@@ -81,7 +95,7 @@ void LauncherPool::Run() {
     {
       absl::MutexLock lock(&mu_);
       auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !returned_.empty() ||
+        return stopping_ || !returned_.empty() || wanted_ > 0 ||
                (count_ < size_ && absl::Now() >= retry_after_);
       };
       while (!has_work()) {
@@ -94,6 +108,8 @@ void LauncherPool::Run() {
       if (stopping_) break;
       returned.swap(returned_);
       if (count_ < size_ && absl::Now() >= retry_after_) missing = size_ - count_;
+      missing += wanted_;
+      wanted_ = 0;
       count_ += missing;
     }
     for (ReadyLauncher& one : returned) {
@@ -101,6 +117,7 @@ void LauncherPool::Run() {
       absl::MutexLock lock(&mu_);
       if (reused) {
         ready_.push_back(std::move(one));
+        changed_.SignalAll();
       } else {
         --count_;
       }
@@ -127,26 +144,34 @@ size_t LauncherPool::StartSome(size_t count) {
   std::vector<ReadyLauncher> started;
   while (started.size() < count) {
     absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = make_cgroup_();
-    if (!cgroup.ok()) break;
-    absl::StatusOr<ReadyLauncher> one = StartIn(*std::move(cgroup), launcher_path_);
-    if (!one.ok()) break;
+    absl::StatusOr<ReadyLauncher> one =
+        cgroup.ok() ? StartIn(*std::move(cgroup), launcher_path_) : cgroup.status();
+    if (!one.ok()) {
+      absl::MutexLock lock(&mu_);
+      last_error_ = one.status();
+      changed_.SignalAll();
+      break;
+    }
     started.push_back(*std::move(one));
   }
   size_t failed = count - started.size();
   for (ReadyLauncher& one : started) {
-    if (!Joined(one).ok()) {
-      ++failed;
-      continue;
-    }
+    absl::Status joined = Joined(one);
     absl::MutexLock lock(&mu_);
-    ready_.push_back(std::move(one));
+    if (joined.ok()) {
+      ready_.push_back(std::move(one));
+    } else {
+      ++failed;
+      last_error_ = joined;
+    }
+    changed_.SignalAll();
   }
   return failed;
 }
 
 bool LauncherPool::Reuse(ReadyLauncher& one) {
   return one.launcher->Alive() && one.cgroup->Empty(one.launcher->pid()).ok() &&
-         one.cgroup->StartCounting().ok();
+         one.cgroup->MemoryInUse() <= kMaxMemoryToReuse && one.cgroup->StartCounting().ok();
 }
 
 }  // namespace sandboxd

@@ -25,9 +25,13 @@ struct ReadyLauncher {
 
 // Launchers started ahead of demand, each in a cgroup of its own that it stays in and
 // starts one command after another from (prestarted_launcher.h says what that saves).
-// `size` of them are made up front by a thread of the pool's; a request that finds none
-// ready makes one itself (Make), and every one handed out comes back (Return), so the
-// pool grows to the most commands that ran at once. Thread-safe.
+// A thread of the pool's makes `size` of them up front, and one more for each request
+// that finds none ready (Make); every one handed out comes back (Return), so the pool
+// grows to the most commands that ran at once. Thread-safe.
+//
+// Only that thread starts launchers: a command's process is the child of the thread
+// that started its launcher (see prestarted_launcher.h), and bwrap's --die-with-parent
+// kills it when that thread ends, as a gRPC thread may while the command runs.
 class LauncherPool {
  public:
   using MakeCgroup = std::function<absl::StatusOr<std::unique_ptr<Cgroup>>()>;
@@ -42,19 +46,20 @@ class LauncherPool {
   // A launcher inside its cgroup, with the cgroup's counters restarted, or nothing
   // when none is ready. Never waits.
   std::optional<ReadyLauncher> Take();
-  // A new launcher in a fresh cgroup, made on the caller's time, for when Take had none.
-  // UNAVAILABLE or INTERNAL when it cannot be made.
+  // For when Take had none: has the pool's thread make one more, and waits for a
+  // launcher to be ready. UNAVAILABLE when none is within a few seconds.
   absl::StatusOr<ReadyLauncher> Make();
   // Takes back one that Take or Make handed out, once its command is done. The pool's
   // thread kills what the command left in the cgroup and restarts its counters before
   // handing it out again; one that cannot be reused (its launcher died, the cgroup
-  // does not empty, its counters cannot be restarted) is removed.
+  // does not empty, files the command wrote keep much memory charged to it, its
+  // counters cannot be restarted) is removed.
   void Return(ReadyLauncher launcher);
 
  private:
   void Run();
   // Starts up to `count` launchers in fresh cgroups, waits for them to join and adds
-  // them to ready_; returns how many it could not make.
+  // them to ready_; returns how many it could not make, and notes why in last_error_.
   size_t StartSome(size_t count);
   // Readies a returned launcher for its next command; false when it cannot be reused.
   static bool Reuse(ReadyLauncher& launcher);
@@ -68,6 +73,10 @@ class LauncherPool {
   std::deque<ReadyLauncher> returned_ ABSL_GUARDED_BY(mu_);
   // Launchers alive: ready, handed out or returned.
   size_t count_ ABSL_GUARDED_BY(mu_) = 0;
+  // Launchers that Make asked for and the thread has not started yet.
+  size_t wanted_ ABSL_GUARDED_BY(mu_) = 0;
+  // Why the last launcher could not be made.
+  absl::Status last_error_ ABSL_GUARDED_BY(mu_);
   // After a failure to make one, the thread makes no more before this.
   absl::Time retry_after_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -235,5 +235,38 @@ TEST_F(CgroupLimitsTest, UsageIsPerCommandInAReusedCgroup) {
   EXPECT_EQ(WaitingLaunchers((*server)->pid()), before);  // The same launcher and cgroup.
 }
 
+// Files a command wrote stay charged to its cgroup as page cache; a cgroup holding much
+// of it is not reused, so the next command's peak memory starts from nothing.
+TEST_F(CgroupLimitsTest, ACgroupFullOfPageCacheIsNotReused) {
+  SandboxdProcess::Options options;
+  options.flags = {"--prestart=1"};
+  auto server = SandboxdProcess::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::SandboxService::NewStub((*server)->channel());
+  char workspace[] = "/tmp/sandboxd-limits-test.XXXXXX";
+  ASSERT_NE(mkdtemp(workspace), nullptr);
+  auto run = [&](const std::string& script) {
+    v1::ExecRequest request;
+    for (const std::string& arg : {std::string("sh"), std::string("-c"), script}) {
+      request.add_argv(arg);
+    }
+    request.set_cwd(workspace);
+    request.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
+    grpc::ClientContext context;
+    v1::ExecResponse response;
+    EXPECT_TRUE(stub->Exec(&context, request, &response).ok());
+    EXPECT_EQ(response.exit_code(), 0) << response.stderr();
+    absl::SleepFor(absl::Milliseconds(500));  // Time for the pool to take it back.
+    return WaitingLaunchers((*server)->pid());
+  };
+  std::set<std::string> first = run("true");
+  std::set<std::string> after_small = run("head -c 1000 /dev/zero > small");
+  EXPECT_EQ(after_small, first);
+  std::set<std::string> after_big = run("head -c 64000000 /dev/zero > big");
+  EXPECT_EQ(after_big.size(), 1u);
+  EXPECT_NE(after_big, first);
+  std::filesystem::remove_all(workspace);
+}
+
 }  // namespace
 }  // namespace sandboxd::testing
