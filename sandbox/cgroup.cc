@@ -1,5 +1,6 @@
 #include "sandbox/cgroup.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -94,6 +95,22 @@ void KillAndRemove(const std::string& procs_file, const std::string& dir) {
   }
 }
 
+// Removes the empty subdirectories of `dir` that `stale` names; returns how many.
+int RemoveStaleIn(const std::string& dir, const std::function<bool(const std::string&)>& stale) {
+  int removed = 0;
+  DIR* parent = opendir(dir.c_str());
+  if (parent == nullptr) return 0;
+  while (dirent* entry = readdir(parent)) {
+    std::string name = entry->d_name;
+    if (entry->d_type == DT_DIR && name != "." && name != ".." && stale(name) &&
+        rmdir((dir + "/" + name).c_str()) == 0) {
+      ++removed;
+    }
+  }
+  closedir(parent);
+  return removed;
+}
+
 std::string LimitOrMax(uint64_t limit) { return limit ? absl::StrCat(limit) : "max"; }
 
 // Counters that cannot be restarted, as read when counting started.
@@ -175,6 +192,9 @@ class ParentV2 : public CgroupParent {
     if (absl::Status s = MakeDir(dir); !s.ok()) return s;
     return std::make_unique<CgroupV2>(dir);
   }
+  int RemoveStale(const std::function<bool(const std::string&)>& stale) const override {
+    return RemoveStaleIn(dir_, stale);
+  }
 
  private:
   std::string dir_;
@@ -248,6 +268,10 @@ class ParentV1 : public CgroupParent {
       return s;
     }
     return std::make_unique<CgroupV1>(memory, pids, cpuacct);
+  }
+  int RemoveStale(const std::function<bool(const std::string&)>& stale) const override {
+    return RemoveStaleIn(memory_, stale) + RemoveStaleIn(pids_, stale) +
+           RemoveStaleIn(cpuacct_, stale);
   }
 
  private:

@@ -2,6 +2,7 @@
 #define SANDBOXD_SANDBOX_CGROUP_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,6 +70,9 @@ class CgroupParent {
   virtual std::string Describe() const = 0;
   // Creates the child `name`, without limits.
   virtual absl::StatusOr<std::unique_ptr<Cgroup>> Create(const std::string& name) const = 0;
+  // Removes the children for whose name `stale` says true and that hold no process
+  // (those are left alone); returns how many it removed.
+  virtual int RemoveStale(const std::function<bool(const std::string&)>& stale) const = 0;
 };
 
 }  // namespace sandboxd

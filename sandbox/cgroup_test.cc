@@ -73,6 +73,20 @@ TEST_F(CgroupV2Test, StartCountingRestartsTheFigures) {
   EXPECT_TRUE((*cgroup)->Usage().oom_killed);
 }
 
+TEST_F(CgroupV2Test, RemovesOnlyTheStaleEmptyChildren) {
+  for (const char* name : {"old-1", "old-2", "current-1"}) {
+    ASSERT_EQ(mkdir((dir_ + "/" + name).c_str(), 0755), 0);
+  }
+  // A plain directory with a file in it stands for a cgroup with processes.
+  std::ofstream(dir_ + "/old-2/cgroup.procs") << "123\n";
+  int removed = parent_->RemoveStale(
+      [](const std::string& name) { return name.rfind("old-", 0) == 0; });
+  EXPECT_EQ(removed, 1);
+  EXPECT_NE(access((dir_ + "/old-1").c_str(), F_OK), 0);
+  EXPECT_EQ(access((dir_ + "/old-2").c_str(), F_OK), 0);
+  EXPECT_EQ(access((dir_ + "/current-1").c_str(), F_OK), 0);
+}
+
 TEST_F(CgroupV2Test, ExistingNameIsAnError) {
   ASSERT_EQ(mkdir((dir_ + "/taken").c_str(), 0755), 0);
   EXPECT_FALSE(parent_->Create("taken").ok());

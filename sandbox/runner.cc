@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "sandbox/bwrap_args.h"
@@ -113,6 +115,16 @@ void NoteLimitReached(const Limits& limits, RunResult& result) {
   }
 }
 
+// Cgroups are named sandboxd-PID-N after the server that made them. A server that was
+// SIGKILLed could not remove its own; its launchers and commands died with it, so
+// those are empty.
+bool MadeByAGoneServer(const std::string& name) {
+  std::vector<std::string> parts = absl::StrSplit(name, '-');
+  int pid = 0;
+  return parts.size() == 3 && parts[0] == "sandboxd" && absl::SimpleAtoi(parts[1], &pid) &&
+         pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+}
+
 absl::StatusOr<std::unique_ptr<Cgroup>> NewCgroup(const CgroupParent& parent) {
   static std::atomic<uint64_t> next_id{0};
   return parent.Create(absl::StrCat("sandboxd-", getpid(), "-", next_id.fetch_add(1)));
@@ -129,6 +141,7 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
     if (cgroups.ok()) {
       runner.cgroups_ = *std::move(cgroups);
       runner.cgroup_note_ = runner.cgroups_->Describe();
+      runner.cgroups_->RemoveStale(MadeByAGoneServer);
     } else {
       runner.cgroup_note_ = std::string(cgroups.status().message());
     }

@@ -196,6 +196,44 @@ TEST_F(CgroupLimitsTest, PrestartedLaunchersWaitInCgroupsOfTheirOwn) {
   EXPECT_EQ(CommandCgroups(pid), std::set<std::string>());
 }
 
+// A SIGKILLed server cannot remove its cgroups; the next server does, once its
+// launchers have followed it.
+TEST_F(CgroupLimitsTest, TheNextServerRemovesTheCgroupsOfAKilledOne) {
+  if (access("/sys/fs/cgroup/memory/cgroup.procs", F_OK) != 0) {
+    GTEST_SKIP() << "this test reads cgroup v1 paths; the host has no v1 memory hierarchy";
+  }
+  SandboxdProcess::Options options;
+  options.flags = {"--prestart=2"};
+  auto killed = SandboxdProcess::Start(options);
+  ASSERT_TRUE(killed.ok()) << killed.status();
+  pid_t pid = (*killed)->pid();
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (CommandCgroups(pid).size() < 2 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  std::set<std::string> left = CommandCgroups(pid);
+  ASSERT_EQ(left.size(), 2u);
+  ASSERT_TRUE((*killed)->Stop(SIGKILL, absl::Seconds(10)).ok());
+  // (CommandCgroups needs the server alive; from here on the directories are checked.)
+  auto count = [&left](const std::string& file) {
+    int found = 0;
+    for (const std::string& cgroup : left) {
+      found += access(("/sys/fs/cgroup/memory" + cgroup + file).c_str(), F_OK) == 0 &&
+               (file.empty() ||
+                !ReadFileOrEmpty("/sys/fs/cgroup/memory" + cgroup + file).empty());
+    }
+    return found;
+  };
+  while (count("/cgroup.procs") > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(count(""), 2);  // Still there, and empty.
+
+  auto next = SandboxdProcess::Start(options);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(count(""), 0);
+}
+
 // Reused cgroups report each command's own figures: a small command after a big one
 // in the same cgroup shows neither its CPU time nor its memory.
 TEST_F(CgroupLimitsTest, UsageIsPerCommandInAReusedCgroup) {
