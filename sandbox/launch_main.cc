@@ -17,8 +17,8 @@
 // own failures on FD.
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>

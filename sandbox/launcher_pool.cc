@@ -12,8 +12,8 @@ namespace {
 // How long a launcher may take to join its cgroups; far above the grace period it
 // may wait for.
 constexpr absl::Duration kJoinTimeout = absl::Seconds(5);
-// How long to wait before trying again after a launcher or cgroup could not be made
-// (requests meanwhile make their own and report the error).
+// How long to wait before topping up again after a launcher or cgroup could not be made
+// (a request that finds none ready still has one made for it, or hears why not).
 constexpr absl::Duration kRetryDelay = absl::Seconds(1);
 // A cgroup still charged with more than this once its command is gone (the page cache
 // of files the command wrote) is not reused: the next command's peak memory would
