@@ -95,6 +95,10 @@ TEST_F(LauncherPoolTest, ReturnedLaunchersServeAgain) {
   EXPECT_EQ(ready->cgroup->ProcsFiles()[0], cgroup);
   EXPECT_EQ(EchoThrough(*ready, "two"), "two\n");
   kill(launcher, SIGKILL);
+  // Dead before it goes back (left for the pool to reap): a launcher that dies while
+  // the pool checks it fails its next command instead, which the runner handles.
+  siginfo_t info;
+  ASSERT_EQ(waitid(P_PID, launcher, &info, WEXITED | WNOWAIT), 0);
   pool.Return(*std::move(ready));
 
   ready = TakeWithin(pool);
