@@ -68,11 +68,11 @@ bool SendAll(int fd, const std::string& data, size_t from) {
   return true;
 }
 
-// The orders' text: see the header.
-std::string Orders(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                   const std::string& cwd) {
-  std::string orders;
-  auto add = [&orders](const std::string& s) { orders.append(s.c_str(), s.size() + 1); };
+// One order, its length first: see the header.
+std::string Order(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                  const std::string& cwd) {
+  std::string order(sizeof(uint32_t), '\0');  // The length, filled in below.
+  auto add = [&order](const std::string& s) { order.append(s.c_str(), s.size() + 1); };
   add("--chdir");
   add(cwd);
   for (const std::string& entry : env) {
@@ -80,7 +80,9 @@ std::string Orders(const std::vector<std::string>& argv, const std::vector<std::
     add(entry);
   }
   for (size_t i = 1; i < argv.size(); ++i) add(argv[i]);
-  return orders;
+  uint32_t size = static_cast<uint32_t>(order.size() - sizeof size);
+  std::memcpy(order.data(), &size, sizeof size);
+  return order;
 }
 
 // Sends `text` with `fds` attached to its first bytes.
@@ -171,13 +173,10 @@ absl::Status PrestartedLauncher::WaitJoined(absl::Duration timeout) {
 absl::StatusOr<pid_t> PrestartedLauncher::Exec(const std::vector<std::string>& argv,
                                                const std::vector<std::string>& env,
                                                const std::string& cwd, const ChildFds& fds) {
+  if (lost_) return absl::UnavailableError("the pre-started launcher is gone");
   std::vector<int> passed = {fds.in, fds.out, fds.err};
   if (fds.seccomp >= 0) passed.push_back(fds.seccomp);
-  std::string text = Orders(argv, env, cwd);
-  uint32_t size = static_cast<uint32_t>(text.size());
-  if (lost_) return absl::UnavailableError("the pre-started launcher is gone");
-  if (!SendWithFds(control_.get(), std::string(reinterpret_cast<char*>(&size), sizeof size), passed) ||
-      !SendAll(control_.get(), text, 0)) {
+  if (!SendWithFds(control_.get(), Order(argv, env, cwd), passed)) {
     return Lose(absl::UnavailableError(
         absl::StrCat("cannot hand the command to a pre-started launcher: ", std::strerror(errno))));
   }
