@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <sstream>
 #include <set>
 #include <string>
@@ -27,6 +28,26 @@ namespace {
 using ::testing::HasSubstr;
 namespace v1 = ::sandbox::v1;
 
+// `sh -c script`.
+v1::ExecRequest ShellRequest(const std::string& script) {
+  v1::ExecRequest request;
+  for (const std::string& arg : {std::string("sh"), std::string("-c"), script}) {
+    request.add_argv(arg);
+  }
+  return request;
+}
+
+// Runs `request` through `stub`; the call itself must succeed.
+v1::ExecResponse ExecOn(v1::SandboxService::Stub& stub, const v1::ExecRequest& request) {
+  grpc::ClientContext context;
+  v1::ExecResponse response;
+  grpc::Status status = stub.Exec(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response;
+}
+
+double Seconds(const google::protobuf::Duration& d) { return d.seconds() + d.nanos() / 1e9; }
+
 class CgroupLimitsTest : public SharedServerTest {
  protected:
   static void SetUpTestSuite() {
@@ -39,17 +60,10 @@ class CgroupLimitsTest : public SharedServerTest {
   }
 
   v1::ExecResponse Exec(const std::string& script, const v1::ResourceLimits& limits) {
-    v1::ExecRequest request;
-    for (const std::string& arg : {std::string("sh"), std::string("-c"), script}) {
-      request.add_argv(arg);
-    }
+    v1::ExecRequest request = ShellRequest(script);
     *request.mutable_policy()->mutable_limits() = limits;
     request.mutable_timeout()->set_seconds(30);
-    grpc::ClientContext context;
-    v1::ExecResponse response;
-    grpc::Status status = stub_->Exec(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response;
+    return ExecOn(*stub_, request);
   }
 
   std::unique_ptr<v1::SandboxService::Stub> stub_;
@@ -104,9 +118,7 @@ TEST_F(CgroupLimitsTest, ProcessLimitContainsAForkStorm) {
 TEST_F(CgroupLimitsTest, UsageCoversTheCommandNotJustBwrap) {
   v1::ExecResponse response =
       Exec("i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done", v1::ResourceLimits());
-  double cpu = response.usage().user_cpu().seconds() + response.usage().user_cpu().nanos() / 1e9 +
-               response.usage().system_cpu().seconds() + response.usage().system_cpu().nanos() / 1e9;
-  EXPECT_GT(cpu, 0.2);
+  EXPECT_GT(Seconds(response.usage().user_cpu()) + Seconds(response.usage().system_cpu()), 0.2);
   EXPECT_GT(response.usage().max_rss_bytes(), 0u);
 }
 
@@ -169,13 +181,10 @@ TEST_F(CgroupLimitsTest, PrestartedLaunchersWaitInCgroupsOfTheirOwn) {
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = v1::SandboxService::NewStub((*server)->channel());
   for (int i = 0; i < 12; ++i) {
-    v1::ExecRequest request;
-    for (const char* arg : {"sh", "-c", "echo hi; sleep 0.05 &"}) request.add_argv(arg);
+    v1::ExecRequest request = ShellRequest("echo hi; sleep 0.05 &");
     if (i % 3 == 1) request.mutable_policy()->mutable_limits()->set_memory_bytes(64 << 20);
     if (i % 3 == 2) request.set_argv(0, "/no/such/program");
-    grpc::ClientContext context;
-    v1::ExecResponse response;
-    ASSERT_TRUE(stub->Exec(&context, request, &response).ok());
+    v1::ExecResponse response = ExecOn(*stub, request);
     if (i % 3 != 2) {
       EXPECT_EQ(response.exit_code(), 0) << response.stderr();
     }
@@ -215,23 +224,20 @@ TEST_F(CgroupLimitsTest, TheNextServerRemovesTheCgroupsOfAKilledOne) {
   ASSERT_EQ(left.size(), 2u);
   ASSERT_TRUE((*killed)->Stop(SIGKILL, absl::Seconds(10)).ok());
   // (CommandCgroups needs the server alive; from here on the directories are checked.)
-  auto count = [&left](const std::string& file) {
+  auto count = [&left](const std::function<bool(const std::string&)>& holds) {
     int found = 0;
-    for (const std::string& cgroup : left) {
-      found += access(("/sys/fs/cgroup/memory" + cgroup + file).c_str(), F_OK) == 0 &&
-               (file.empty() ||
-                !ReadFileOrEmpty("/sys/fs/cgroup/memory" + cgroup + file).empty());
-    }
+    for (const std::string& cgroup : left) found += holds("/sys/fs/cgroup/memory" + cgroup);
     return found;
   };
-  while (count("/cgroup.procs") > 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  EXPECT_EQ(count(""), 2);  // Still there, and empty.
+  auto exists = [](const std::string& dir) { return access(dir.c_str(), F_OK) == 0; };
+  auto busy = [](const std::string& dir) { return !ReadFileOrEmpty(dir + "/cgroup.procs").empty(); };
+  while (count(busy) > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(count(exists), 2);  // Still there, and empty.
+  EXPECT_EQ(count(busy), 0);
 
   auto next = SandboxdProcess::Start(options);
   ASSERT_TRUE(next.ok()) << next.status();
-  EXPECT_EQ(count(""), 0);
+  EXPECT_EQ(count(exists), 0);
 }
 
 // Reused cgroups report each command's own figures: a small command after a big one
@@ -249,27 +255,16 @@ TEST_F(CgroupLimitsTest, UsageIsPerCommandInAReusedCgroup) {
     before = WaitingLaunchers((*server)->pid());
   }
   ASSERT_EQ(before.size(), 1u);
-  auto run = [&stub](const std::string& script) {
-    v1::ExecRequest request;
-    for (const std::string& arg : {std::string("sh"), std::string("-c"), script}) {
-      request.add_argv(arg);
-    }
-    grpc::ClientContext context;
-    v1::ExecResponse response;
-    EXPECT_TRUE(stub->Exec(&context, request, &response).ok());
-    return response.usage();
-  };
-  auto seconds = [](const google::protobuf::Duration& d) { return d.seconds() + d.nanos() / 1e9; };
-  v1::ResourceUsage big = run(
+  v1::ResourceUsage big = ExecOn(*stub, ShellRequest(
       "head -c 200000000 /dev/zero | tail -c 150000000 > /dev/null; "
-      "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done");
+      "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")).usage();
   EXPECT_GT(big.max_rss_bytes(), 150u << 20);
-  EXPECT_GT(seconds(big.user_cpu()) + seconds(big.system_cpu()), 0.2);
+  EXPECT_GT(Seconds(big.user_cpu()) + Seconds(big.system_cpu()), 0.2);
   // Time for the pool to take the cgroup back (else the next request makes another).
   absl::SleepFor(absl::Milliseconds(500));
-  v1::ResourceUsage small = run("true");
+  v1::ResourceUsage small = ExecOn(*stub, ShellRequest("true")).usage();
   EXPECT_LT(small.max_rss_bytes(), 32u << 20);
-  EXPECT_LT(seconds(small.user_cpu()) + seconds(small.system_cpu()), 0.1);
+  EXPECT_LT(Seconds(small.user_cpu()) + Seconds(small.system_cpu()), 0.1);
   EXPECT_EQ(WaitingLaunchers((*server)->pid()), before);  // The same launcher and cgroup.
 }
 
@@ -284,15 +279,10 @@ TEST_F(CgroupLimitsTest, ACgroupFullOfPageCacheIsNotReused) {
   char workspace[] = "/tmp/sandboxd-limits-test.XXXXXX";
   ASSERT_NE(mkdtemp(workspace), nullptr);
   auto run = [&](const std::string& script) {
-    v1::ExecRequest request;
-    for (const std::string& arg : {std::string("sh"), std::string("-c"), script}) {
-      request.add_argv(arg);
-    }
+    v1::ExecRequest request = ShellRequest(script);
     request.set_cwd(workspace);
     request.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
-    grpc::ClientContext context;
-    v1::ExecResponse response;
-    EXPECT_TRUE(stub->Exec(&context, request, &response).ok());
+    v1::ExecResponse response = ExecOn(*stub, request);
     EXPECT_EQ(response.exit_code(), 0) << response.stderr();
     absl::SleepFor(absl::Milliseconds(500));  // Time for the pool to take it back.
     return WaitingLaunchers((*server)->pid());
