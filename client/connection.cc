@@ -1,7 +1,6 @@
 #include "client/connection.h"
 
 #include <cstdlib>
-#include <fstream>
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -9,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "base/read_file.h"
 #include "server/listen.h"
 
 namespace sandboxd {
@@ -21,11 +21,11 @@ std::string OptionOrEnv(const ParsedArgs& args, const std::string& option, const
   return value != nullptr ? value : "";
 }
 
-absl::Status ReadFile(const std::string& path, const std::string& what, std::string& out) {
+absl::Status ReadOption(const std::string& path, const std::string& what, std::string& out) {
   if (path.empty()) return absl::OkStatus();
-  std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", what, " ", path));
-  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  absl::StatusOr<std::string> content = ReadFile(path);
+  if (!content.ok()) return absl::InvalidArgumentError(absl::StrCat("cannot read ", what, " ", path));
+  out = *std::move(content);
   return absl::OkStatus();
 }
 
@@ -52,7 +52,7 @@ absl::StatusOr<Connection> Connection::FromArgs(const ParsedArgs& global) {
   connection.address_ = OptionOrEnv(global, "server", "SANDBOXD_ADDRESS");
   if (connection.address_.empty()) connection.address_ = DefaultListenAddress();
   if (global.Has("token-file")) {
-    absl::Status s = ReadFile(global.Get("token-file"), "--token-file", connection.token_);
+    absl::Status s = ReadOption(global.Get("token-file"), "--token-file", connection.token_);
     if (!s.ok()) return s;
     connection.token_ = std::string(absl::StripAsciiWhitespace(connection.token_));
   } else if (const char* token = std::getenv("SANDBOXD_TOKEN"); token != nullptr) {
@@ -62,7 +62,7 @@ absl::StatusOr<Connection> Connection::FromArgs(const ParsedArgs& global) {
        {std::tuple{"tls-ca", "SANDBOXD_TLS_CA", &connection.tls_ca_},
         std::tuple{"tls-cert", "SANDBOXD_TLS_CERT", &connection.tls_cert_},
         std::tuple{"tls-key", "SANDBOXD_TLS_KEY", &connection.tls_key_}}) {
-    absl::Status s = ReadFile(OptionOrEnv(global, option, env), absl::StrCat("--", option), *out);
+    absl::Status s = ReadOption(OptionOrEnv(global, option, env), absl::StrCat("--", option), *out);
     if (!s.ok()) return s;
   }
   return connection;

@@ -1,7 +1,5 @@
 #include "server/operator_policy.h"
 
-#include <fstream>
-#include <sstream>
 
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
@@ -9,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/read_file.h"
 
 namespace sandboxd {
 namespace {
@@ -44,15 +43,13 @@ bool Fits(uint64_t value, uint64_t ceiling) { return ceiling == 0 || (value != 0
 }  // namespace
 
 absl::StatusOr<OperatorPolicy> OperatorPolicy::Load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read --policy_file ", path));
-  std::stringstream text;
-  text << in.rdbuf();
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("cannot read --policy_file ", path));
   OperatorPolicy policy;
   google::protobuf::TextFormat::Parser parser;
   ErrorCollector errors;
   parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text.str(), &policy.policy_)) {
+  if (!parser.ParseFromString(*text, &policy.policy_)) {
     return absl::InvalidArgumentError(absl::StrCat("--policy_file ", path, ": ", errors.errors()));
   }
   for (const pv1::ClientRule& rule : policy.policy_.client()) {
@@ -69,7 +66,6 @@ absl::StatusOr<OperatorPolicy> OperatorPolicy::Load(const std::string& path) {
     }
   }
   policy.loaded_ = true;
-  policy.path_ = path;
   return policy;
 }
 

@@ -26,7 +26,6 @@ class OperatorPolicy {
   const sandboxd::policy::v1::ClientRule* RuleFor(const std::string& identity) const;
 
   bool loaded_ = false;
-  std::string path_;
   sandboxd::policy::v1::OperatorPolicy policy_;
 };
 

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +24,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "base/malloc_tuning.h"
+#include "base/read_file.h"
 #include "sandbox/host_features.h"
 #include "sandbox/runner.h"
 #include "server/auth.h"
@@ -213,9 +213,9 @@ Config ConfigFromFlags() {
 }
 
 std::string ReadFileOrDie(const std::string& path, const char* flag) {
-  std::ifstream in(path);
-  if (!in) Die(absl::StrCat("cannot read ", flag, "=", path));
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  absl::StatusOr<std::string> content = ReadFile(path);
+  if (!content.ok()) Die(absl::StrCat("cannot read ", flag, "=", path));
+  return *std::move(content);
 }
 
 // TLS when --tls_cert and --tls_key are given, mutual TLS with --tls_client_ca.
