@@ -218,14 +218,20 @@ std::string ReadFileOrDie(const std::string& path, const char* flag) {
   return *std::move(content);
 }
 
-// TLS when --tls_cert and --tls_key are given, mutual TLS with --tls_client_ca.
-std::shared_ptr<grpc::ServerCredentials> Credentials() {
+// How the server listens: with TLS when --tls_cert and --tls_key are given, mutual TLS
+// with --tls_client_ca.
+struct Transport {
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  bool tls = false;
+};
+
+Transport TransportFromFlags() {
   std::string cert = absl::GetFlag(FLAGS_tls_cert), key = absl::GetFlag(FLAGS_tls_key);
   std::string client_ca = absl::GetFlag(FLAGS_tls_client_ca);
   if (cert.empty() != key.empty()) Die("--tls_cert and --tls_key go together");
   if (cert.empty()) {
     if (!client_ca.empty()) Die("--tls_client_ca needs --tls_cert and --tls_key");
-    return grpc::InsecureServerCredentials();
+    return {grpc::InsecureServerCredentials(), false};
   }
   grpc::SslServerCredentialsOptions options;
   options.pem_key_cert_pairs.push_back(
@@ -235,7 +241,7 @@ std::shared_ptr<grpc::ServerCredentials> Credentials() {
     options.client_certificate_request =
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
-  return grpc::SslServerCredentials(options);
+  return {grpc::SslServerCredentials(options), true};
 }
 
 void LogHost(const HostFeatures& host, const Config& config, const std::string& cgroups) {
@@ -265,21 +271,13 @@ void LogHost(const HostFeatures& host, const Config& config, const std::string& 
   signal(SIGPIPE, SIG_IGN);
   KeepStdioOpen();
 
+  // Every flag and file is checked before the runner starts launchers and makes
+  // cgroups: Die() exits without the runner's clean-up.
   Config config = ConfigFromFlags();
-  HostFeatures host = DetectHostFeatures(config.bwrap_path);
-  ApplyHostFeatures(host, config);
-  absl::StatusOr<Runner> created = Runner::Create(config);
-  if (!created.ok()) {
-    Die(absl::StrCat("cannot compile seccomp filters: ", created.status().ToString()));
-  }
-  std::optional<Runner> runner(*std::move(created));
-  LogHost(host, config, runner->cgroup_note());
-
-  std::shared_ptr<grpc::ServerCredentials> credentials = Credentials();
-  bool tls = !absl::GetFlag(FLAGS_tls_cert).empty();
+  Transport transport = TransportFromFlags();
   std::string listen = absl::GetFlag(FLAGS_listen);
   absl::StatusOr<ListenAddress> address =
-      ParseListenAddress(listen.empty() ? DefaultListenAddress() : listen, tls);
+      ParseListenAddress(listen.empty() ? DefaultListenAddress() : listen, transport.tls);
   if (!address.ok()) Die(std::string(address.status().message()));
   if (!address->unix_path.empty()) {
     if (absl::Status s = PrepareUnixSocket(address->unix_path); !s.ok()) {
@@ -305,6 +303,15 @@ void LogHost(const HostFeatures& host, const Config& config, const std::string& 
     if (!loaded.ok()) Die(std::string(loaded.status().message()));
     operator_policy = *std::move(loaded);
   }
+
+  HostFeatures host = DetectHostFeatures(config.bwrap_path);
+  ApplyHostFeatures(host, config);
+  absl::StatusOr<Runner> created = Runner::Create(config);
+  if (!created.ok()) {
+    Die(absl::StrCat("cannot compile seccomp filters: ", created.status().ToString()));
+  }
+  std::optional<Runner> runner(*std::move(created));
+  LogHost(host, config, runner->cgroup_note());
   SandboxServiceImpl service(*runner, host, *std::move(auth), std::move(operator_policy),
                              metrics.get(),
                              absl::GetFlag(FLAGS_max_concurrent), absl::GetFlag(FLAGS_max_queued));
@@ -312,10 +319,13 @@ void LogHost(const HostFeatures& host, const Config& config, const std::string& 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(address->uri, credentials, &port);
+  builder.AddListeningPort(address->uri, transport.credentials, &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr) Die(absl::StrCat("cannot listen on ", address->uri));
+  if (server == nullptr) {
+    runner.reset();
+    Die(absl::StrCat("cannot listen on ", address->uri));
+  }
 
   LogLine line("listening");
   line.Add("address", address->uri)
