@@ -88,4 +88,10 @@ int RunQueue::queued() const {
   return queued_;
 }
 
+bool RunQueue::WaitIdle(absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ == 0 && queued_ == 0; };
+  return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
+}
+
 }  // namespace sandboxd

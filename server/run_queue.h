@@ -44,6 +44,8 @@ class RunQueue {
 
   int running() const;
   int queued() const;
+  // Waits until nothing runs or waits, up to `deadline`; true if so.
+  bool WaitIdle(absl::Time deadline) const;
 
  private:
   void Release();

@@ -342,12 +342,11 @@ void LogHost(const HostFeatures& host, const Config& config, const std::string& 
   // move on), new commands are refused with UNAVAILABLE, running ones get the grace.
   server->GetHealthCheckService()->SetServingStatus(false);
   service.StartDraining();
-  absl::Time deadline = absl::Now() + absl::GetFlag(FLAGS_shutdown_grace);
-  while (!service.Idle() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
-  // What is left is killed, so its calls return with a CANCELLED result; gRPC cancels
-  // only calls that still hang after that. gRPC also waits for connected clients to
-  // hang up, up to the deadline: with our calls done, a second is plenty.
-  if (!service.Idle()) service.CancelAll();
+  // What is left after the grace is killed, so its calls return with a CANCELLED
+  // result; gRPC cancels only calls that still hang after that. gRPC also waits for
+  // connected clients to hang up, up to the deadline: with our calls done, a second is
+  // plenty.
+  if (!service.WaitIdle(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace))) service.CancelAll();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   server->Wait();
   // The pre-started launchers and every command cgroup go with the runner.

@@ -40,8 +40,8 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
 
   // From now on, refuses new commands with UNAVAILABLE; for shutdown.
   void StartDraining() { draining_ = true; }
-  // No command runs or waits.
-  bool Idle() const { return queue_.running() == 0 && queue_.queued() == 0; }
+  // Waits up to `deadline` for no command to run or wait; true once none does.
+  bool WaitIdle(absl::Time deadline) const { return queue_.WaitIdle(deadline); }
   // Kills every running command (their responses say CANCELLED); for shutdown.
   void CancelAll() { cancel_write_.Reset(); }
 
