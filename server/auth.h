@@ -32,9 +32,6 @@ class Authenticator {
   bool mutual_tls_ = false;
 };
 
-// Compares without leaking, through timing, how much of `a` matches `b`.
-bool ConstantTimeEquals(const std::string& a, const std::string& b);
-
 }  // namespace sandboxd
 
 #endif  // SANDBOXD_SERVER_AUTH_H_
