@@ -21,12 +21,20 @@ absl::StatusOr<v1::SandboxMode> ParseMode(const std::string& mode) {
       "--mode=", mode, " is not read-only, workspace-write or danger-full-access"));
 }
 
-absl::Status SetTimeout(const std::string& flag, v1::ExecRequest& request) {
-  absl::Duration timeout;
-  if (!absl::ParseDuration(flag, &timeout) || timeout <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--timeout=", flag, " is not a positive duration such as 30s or 5m"));
+// The value of --`option`, which must be a positive duration.
+absl::StatusOr<absl::Duration> PositiveDuration(const ParsedArgs& args, const std::string& option) {
+  absl::Duration duration;
+  if (!absl::ParseDuration(args.Get(option), &duration) || duration <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", option, "=", args.Get(option), " is not a positive duration such as 30s or 5m"));
   }
+  return duration;
+}
+
+absl::Status SetTimeout(const ParsedArgs& args, v1::ExecRequest& request) {
+  absl::StatusOr<absl::Duration> parsed = PositiveDuration(args, "timeout");
+  if (!parsed.ok()) return parsed.status();
+  absl::Duration timeout = *parsed;
   int64_t seconds = absl::IDivDuration(timeout, absl::Seconds(1), &timeout);
   request.mutable_timeout()->set_seconds(seconds);
   request.mutable_timeout()->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(timeout)));
@@ -71,11 +79,9 @@ absl::Status SetLimits(const ParsedArgs& args, v1::ExecRequest& request) {
     field.set(*value);
   }
   if (args.Has("cpu-time")) {
-    absl::Duration cpu;
-    if (!absl::ParseDuration(args.Get("cpu-time"), &cpu) || cpu <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError("--cpu-time needs a positive duration such as 30s");
-    }
-    limits.mutable_cpu_time()->set_seconds(absl::ToInt64Seconds(absl::Ceil(cpu, absl::Seconds(1))));
+    absl::StatusOr<absl::Duration> cpu = PositiveDuration(args, "cpu-time");
+    if (!cpu.ok()) return cpu.status();
+    limits.mutable_cpu_time()->set_seconds(absl::ToInt64Seconds(absl::Ceil(*cpu, absl::Seconds(1))));
   }
   return absl::OkStatus();
 }
@@ -134,7 +140,7 @@ absl::StatusOr<v1::ExecRequest> BuildExecRequest(const ParsedArgs& args,
     (*request.mutable_env())[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
   if (args.Has("timeout")) {
-    if (absl::Status s = SetTimeout(args.Get("timeout"), request); !s.ok()) return s;
+    if (absl::Status s = SetTimeout(args, request); !s.ok()) return s;
   }
   if (absl::Status s = SetLimits(args, request); !s.ok()) return s;
   return request;
