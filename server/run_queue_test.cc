@@ -38,6 +38,19 @@ TEST(RunQueueTest, RunsUpToTheLimitThenQueuesThenRefuses) {
   EXPECT_EQ(queue.running(), 0);
 }
 
+TEST(RunQueueTest, WaitIdleReturnsWhenTheLastRunEnds) {
+  RunQueue queue(1, 1);
+  EXPECT_TRUE(queue.WaitIdle(absl::Now()));
+  std::optional<RunQueue::Ticket> running(*queue.Acquire(Far(), nullptr));
+  EXPECT_FALSE(queue.WaitIdle(absl::Now() + absl::Milliseconds(50)));
+  std::thread ender([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    running.reset();
+  });
+  EXPECT_TRUE(queue.WaitIdle(Far()));
+  ender.join();
+}
+
 TEST(RunQueueTest, DeadlineWhileWaiting) {
   RunQueue queue(1, 4);
   absl::StatusOr<RunQueue::Ticket> busy = queue.Acquire(Far(), nullptr);
