@@ -1,14 +1,7 @@
 // Authentication: bearer tokens, and mutual TLS on a TCP port.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include <gmock/gmock.h>
 #include <grpcpp/client_context.h>
@@ -16,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "base/read_file.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "sandbox/worker.h"
@@ -32,22 +26,9 @@ std::string Scratch(const std::string& name) {
   return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, const std::string& token) {
-  auto stub = v1::SandboxService::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-  v1::ExecRequest request;
-  request.add_argv("true");
-  v1::ExecResponse response;
-  return stub->Exec(&context, request, &response);
+  return CallExec(*v1::SandboxService::NewStub(channel), Command({"true"}), absl::Seconds(20),
+                  token);
 }
 
 class TokenTest : public SharedServerTest {
@@ -78,8 +59,7 @@ TEST_F(TokenTest, MissingOrWrongTokensAreUnauthenticated) {
 TEST_F(TokenTest, EveryMethodNeedsIt) {
   auto stub = v1::SandboxService::NewStub(server_->channel());
   grpc::ClientContext explain_context;
-  v1::ExecRequest request;
-  request.add_argv("true");
+  v1::ExecRequest request = Command({"true"});
   v1::ExplainResponse explanation;
   EXPECT_EQ(stub->Explain(&explain_context, request, &explanation).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
@@ -109,12 +89,8 @@ TEST_F(TokenTest, HealthStaysOpen) {
 
 TEST_F(TokenTest, SandboxctlSendsTheToken) {
   std::ofstream(Scratch("alice.token")) << "s3cret-alice\n";
-  Launch launch;
-  launch.argv = {Runfile("client/sandboxctl"), "--token-file=" + Scratch("alice.token"), "exec",
-                 "--", "echo", "in"};
-  launch.env = {"SANDBOXD_ADDRESS=" + server_->address()};
-  launch.timeout = absl::Seconds(30);
-  launch.output_limit = 1 << 16;
+  Launch launch = SandboxctlLaunch(
+      {"--token-file=" + Scratch("alice.token"), "exec", "--", "echo", "in"}, server_->address());
   absl::StatusOr<RunResult> with = RunWorker(launch);
   ASSERT_TRUE(with.ok()) << with.status();
   EXPECT_EQ(with->exit_code, 0) << with->stderr_data.Contents();
@@ -139,13 +115,9 @@ TEST(PolicyFileTest, RulesFollowTheCallersIdentity) {
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = v1::SandboxService::NewStub((*server)->channel());
   auto run = [&](const std::string& token) {
-    grpc::ClientContext context;
-    context.AddMetadata("authorization", "Bearer " + token);
-    v1::ExecRequest request;
-    request.add_argv("true");
+    v1::ExecRequest request = Command({"true"});
     request.mutable_policy()->set_network(v1::NETWORK_ENABLED);
-    v1::ExecResponse response;
-    return stub->Exec(&context, request, &response);
+    return CallExec(*stub, request, absl::Seconds(60), token);
   };
   EXPECT_TRUE(run("token-a").ok());
   grpc::Status bob = run("token-b");
@@ -173,10 +145,10 @@ void MakeCertificates() {
 
 std::shared_ptr<grpc::ChannelCredentials> Tls(bool with_client_certificate) {
   grpc::SslCredentialsOptions options;
-  options.pem_root_certs = ReadFile(Scratch("pki/ca.pem"));
+  options.pem_root_certs = ReadFileOrEmpty(Scratch("pki/ca.pem"));
   if (with_client_certificate) {
-    options.pem_cert_chain = ReadFile(Scratch("pki/client.pem"));
-    options.pem_private_key = ReadFile(Scratch("pki/client.key"));
+    options.pem_cert_chain = ReadFileOrEmpty(Scratch("pki/client.pem"));
+    options.pem_private_key = ReadFileOrEmpty(Scratch("pki/client.key"));
   }
   return grpc::SslCredentials(options);
 }

@@ -1,19 +1,11 @@
 // End to end: a real sandboxd, a real gRPC channel, real bwrap and seccomp.
 
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
-#include <thread>
 
 #include <gmock/gmock.h>
 #include <grpcpp/client_context.h>
@@ -21,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/read_file.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "tests/sandboxd_process.h"
@@ -34,13 +27,6 @@ using ::testing::Not;
 namespace v1 = ::sandbox::v1;
 
 constexpr char kServerSecret[] = "SANDBOXD_TEST_SECRET=do-not-leak";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 class E2eTest : public SharedServerTest {
  protected:
@@ -61,12 +47,6 @@ class E2eTest : public SharedServerTest {
   }
   void TearDown() override { std::system(absl::StrCat("rm -rf ", workspace_).c_str()); }
 
-  static v1::ExecRequest Request(std::initializer_list<std::string> argv) {
-    v1::ExecRequest request;
-    for (const std::string& arg : argv) request.add_argv(arg);
-    return request;
-  }
-
   grpc::Status Call(const v1::ExecRequest& request, v1::ExecResponse& response) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -82,7 +62,7 @@ class E2eTest : public SharedServerTest {
   }
 
   v1::ExecRequest InWorkspace(std::initializer_list<std::string> argv) {
-    v1::ExecRequest request = Request(argv);
+    v1::ExecRequest request = Command(argv);
     request.set_cwd(workspace_);
     request.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
     return request;
@@ -93,10 +73,10 @@ class E2eTest : public SharedServerTest {
 };
 
 TEST_F(E2eTest, ReadingTheRootWorks) {
-  v1::ExecResponse response = Exec(Request({"cat", "/etc/os-release"}));
+  v1::ExecResponse response = Exec(Command({"cat", "/etc/os-release"}));
   EXPECT_EQ(response.termination(), v1::EXITED);
   EXPECT_EQ(response.exit_code(), 0);
-  EXPECT_EQ(response.stdout(), ReadFile("/etc/os-release"));
+  EXPECT_EQ(response.stdout(), ReadFileOrEmpty("/etc/os-release"));
   EXPECT_EQ(response.backend(), v1::BACKEND_BWRAP);
   EXPECT_EQ(response.seccomp_mode(), v1::SECCOMP_RESTRICTED);
 }
@@ -105,7 +85,7 @@ TEST_F(E2eTest, WritingOutsideTheWritableRootsFails) {
   std::string outside = workspace_ + "/outside";
   ASSERT_EQ(mkdir(outside.c_str(), 0755), 0);
   ASSERT_EQ(mkdir((workspace_ + "/ws").c_str(), 0755), 0);
-  v1::ExecRequest request = Request({Runfile("tests/probe"), "write", outside + "/file"});
+  v1::ExecRequest request = Command({Runfile("tests/probe"), "write", outside + "/file"});
   request.set_cwd(workspace_ + "/ws");
   request.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
   v1::ExecResponse response = Exec(request);
@@ -115,7 +95,7 @@ TEST_F(E2eTest, WritingOutsideTheWritableRootsFails) {
 }
 
 TEST_F(E2eTest, ReadOnlyModeWritesNothing) {
-  v1::ExecRequest request = Request({Runfile("tests/probe"), "write", workspace_ + "/file"});
+  v1::ExecRequest request = Command({Runfile("tests/probe"), "write", workspace_ + "/file"});
   request.set_cwd(workspace_);
   v1::ExecResponse response = Exec(request);
   EXPECT_EQ(response.exit_code(), 1);
@@ -125,7 +105,7 @@ TEST_F(E2eTest, ReadOnlyModeWritesNothing) {
 TEST_F(E2eTest, WritingInsideAWritableRootWorks) {
   v1::ExecResponse response = Exec(InWorkspace({"sh", "-c", "echo hello > made-inside"}));
   EXPECT_EQ(response.exit_code(), 0) << response.stderr();
-  EXPECT_EQ(ReadFile(workspace_ + "/made-inside"), "hello\n");
+  EXPECT_EQ(ReadFileOrEmpty(workspace_ + "/made-inside"), "hello\n");
 }
 
 TEST_F(E2eTest, ExtraWritableRootWorksWithCwdExcluded) {
@@ -175,16 +155,16 @@ TEST_F(E2eTest, GitCommitWorksWithGitWritesButHooksStayProtected) {
 
 TEST_F(E2eTest, DevNullIsWritable) {
   v1::ExecResponse response =
-      Exec(Request({"sh", "-c", "echo discarded > /dev/null && echo ok"}));
+      Exec(Command({"sh", "-c", "echo discarded > /dev/null && echo ok"}));
   EXPECT_EQ(response.exit_code(), 0) << response.stderr();
   EXPECT_EQ(response.stdout(), "ok\n");
 }
 
 TEST_F(E2eTest, EachRequestHasAPrivateTmp) {
-  v1::ExecResponse first = Exec(Request({"sh", "-c", "echo mine > /tmp/e2e-private; ls /tmp"}));
+  v1::ExecResponse first = Exec(Command({"sh", "-c", "echo mine > /tmp/e2e-private; ls /tmp"}));
   EXPECT_EQ(first.exit_code(), 0) << first.stderr();
   EXPECT_EQ(first.stdout(), "e2e-private\n");
-  v1::ExecResponse second = Exec(Request({"ls", "/tmp/e2e-private"}));
+  v1::ExecResponse second = Exec(Command({"ls", "/tmp/e2e-private"}));
   EXPECT_NE(second.exit_code(), 0);
   EXPECT_NE(access("/tmp/e2e-private", F_OK), 0);
 }
@@ -192,7 +172,7 @@ TEST_F(E2eTest, EachRequestHasAPrivateTmp) {
 TEST_F(E2eTest, TimeoutKillsTheWholeTree) {
   const std::string marker = "86421";
   v1::ExecRequest request =
-      Request({"sh", "-c", "sleep " + marker + " & setsid sleep " + marker + " & sleep " + marker});
+      Command({"sh", "-c", "sleep " + marker + " & setsid sleep " + marker + " & sleep " + marker});
   request.mutable_timeout()->set_nanos(500'000'000);
   absl::Time start = absl::Now();
   v1::ExecResponse response = Exec(request);
@@ -203,41 +183,19 @@ TEST_F(E2eTest, TimeoutKillsTheWholeTree) {
   EXPECT_TRUE(GoneWithin("sleep " + marker, absl::Seconds(5)));
 }
 
-// A TCP listener on the host's loopback, for the sandbox to try to reach.
-class Listener {
- public:
-  Listener() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    listen(fd_, 8);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~Listener() { close(fd_); }
-  std::string port() const { return std::to_string(port_); }
-
- private:
-  int fd_;
-  int port_ = 0;
-};
-
 TEST_F(E2eTest, TcpConnectFailsWithNetworkDisabled) {
-  Listener listener;
+  LoopbackListener listener;
   v1::ExecResponse response =
-      Exec(Request({Runfile("tests/probe"), "tcp-connect", "127.0.0.1", listener.port()}));
+      Exec(Command({Runfile("tests/probe"), "tcp-connect", "127.0.0.1", std::to_string(listener.port())}));
   EXPECT_EQ(response.exit_code(), 1);
   EXPECT_THAT(response.stdout(), HasSubstr("failed"));
 }
 
 // The control for the test above: the same probe reaches the listener when allowed.
 TEST_F(E2eTest, TcpConnectWorksWithNetworkEnabled) {
-  Listener listener;
+  LoopbackListener listener;
   v1::ExecRequest request =
-      Request({Runfile("tests/probe"), "tcp-connect", "127.0.0.1", listener.port()});
+      Command({Runfile("tests/probe"), "tcp-connect", "127.0.0.1", std::to_string(listener.port())});
   request.mutable_policy()->set_network(v1::NETWORK_ENABLED);
   v1::ExecResponse response = Exec(request);
   EXPECT_EQ(response.exit_code(), 0) << response.stdout();
@@ -246,7 +204,7 @@ TEST_F(E2eTest, TcpConnectWorksWithNetworkEnabled) {
 }
 
 TEST_F(E2eTest, ServerEnvironmentDoesNotLeak) {
-  v1::ExecRequest request = Request({"env"});
+  v1::ExecRequest request = Command({"env"});
   (*request.mutable_env())["GIVEN"] = "yes";
   v1::ExecResponse response = Exec(request);
   EXPECT_THAT(response.stdout(), HasSubstr("GIVEN=yes"));
@@ -255,13 +213,13 @@ TEST_F(E2eTest, ServerEnvironmentDoesNotLeak) {
 }
 
 TEST_F(E2eTest, StdinReachesTheCommand) {
-  v1::ExecRequest request = Request({"tr", "a-z", "A-Z"});
+  v1::ExecRequest request = Command({"tr", "a-z", "A-Z"});
   request.set_stdin("shout\n");
   EXPECT_EQ(Exec(request).stdout(), "SHOUT\n");
 }
 
 TEST_F(E2eTest, OutputOverTheLimitIsTruncatedHeadAndTail) {
-  v1::ExecRequest request = Request({"sh", "-c", "echo BEGIN; head -c 100000 /dev/zero; echo END"});
+  v1::ExecRequest request = Command({"sh", "-c", "echo BEGIN; head -c 100000 /dev/zero; echo END"});
   request.set_output_limit_bytes(1000);
   v1::ExecResponse response = Exec(request);
   EXPECT_TRUE(response.stdout_truncated());
@@ -272,7 +230,7 @@ TEST_F(E2eTest, OutputOverTheLimitIsTruncatedHeadAndTail) {
 }
 
 TEST_F(E2eTest, TextEncodingForJsonClients) {
-  v1::ExecRequest request = Request({"printf", "ok\\377\\n"});
+  v1::ExecRequest request = Command({"printf", "ok\\377\\n"});
   request.set_output_encoding(v1::OUTPUT_TEXT);
   v1::ExecResponse response = Exec(request);
   EXPECT_EQ(response.stdout_text(), "ok\xEF\xBF\xBD\n");
@@ -280,7 +238,7 @@ TEST_F(E2eTest, TextEncodingForJsonClients) {
 }
 
 TEST_F(E2eTest, CpuLimitStopsASpinner) {
-  v1::ExecRequest request = Request({"sh", "-c", "while :; do :; done"});
+  v1::ExecRequest request = Command({"sh", "-c", "while :; do :; done"});
   request.mutable_policy()->mutable_limits()->mutable_cpu_time()->set_seconds(1);
   v1::ExecResponse response = Exec(request);
   EXPECT_EQ(response.termination(), v1::CPU_LIMIT);
@@ -288,7 +246,7 @@ TEST_F(E2eTest, CpuLimitStopsASpinner) {
 }
 
 TEST_F(E2eTest, CpuLimitDefaultsToTheCeilingAndIsReported) {
-  v1::ExecResponse response = Exec(Request({"true"}));
+  v1::ExecResponse response = Exec(Command({"true"}));
   bool found = false;
   for (const v1::EnforcedLimit& limit : response.enforced_limits()) {
     if (limit.name() != "cpu_time") continue;
@@ -310,7 +268,7 @@ TEST_F(E2eTest, FileSizeLimitStopsABigWrite) {
 }
 
 TEST_F(E2eTest, OpenFilesAndMemoryLimitsReachTheCommand) {
-  v1::ExecRequest request = Request({"sh", "-c", "ulimit -n; ulimit -v"});
+  v1::ExecRequest request = Command({"sh", "-c", "ulimit -n; ulimit -v"});
   request.mutable_policy()->mutable_limits()->set_open_files(32);
   request.mutable_policy()->mutable_limits()->set_memory_bytes(512 << 20);
   v1::ExecResponse response = Exec(request);
@@ -318,7 +276,7 @@ TEST_F(E2eTest, OpenFilesAndMemoryLimitsReachTheCommand) {
 }
 
 TEST_F(E2eTest, NonZeroExitIsASuccessfulCall) {
-  v1::ExecResponse response = Exec(Request({"sh", "-c", "echo oops >&2; exit 42"}));
+  v1::ExecResponse response = Exec(Command({"sh", "-c", "echo oops >&2; exit 42"}));
   EXPECT_EQ(response.termination(), v1::EXITED);
   EXPECT_EQ(response.exit_code(), 42);
   EXPECT_EQ(response.stderr(), "oops\n");
@@ -334,7 +292,7 @@ struct BadRequest {
 class BadRequestTest : public E2eTest, public ::testing::WithParamInterface<BadRequest> {};
 
 TEST_P(BadRequestTest, GetsAClearStatus) {
-  v1::ExecRequest request = Request({"true"});
+  v1::ExecRequest request = Command({"true"});
   GetParam().edit(request);
   v1::ExecResponse response;
   grpc::Status status = Call(request, response);

@@ -28,15 +28,6 @@ namespace {
 using ::testing::HasSubstr;
 namespace v1 = ::sandbox::v1;
 
-// `sh -c script`.
-v1::ExecRequest ShellRequest(const std::string& script) {
-  v1::ExecRequest request;
-  for (const std::string& arg : {std::string("sh"), std::string("-c"), script}) {
-    request.add_argv(arg);
-  }
-  return request;
-}
-
 // Runs `request` through `stub`; the call itself must succeed.
 v1::ExecResponse ExecOn(v1::SandboxService::Stub& stub, const v1::ExecRequest& request) {
   grpc::ClientContext context;
@@ -60,7 +51,7 @@ class CgroupLimitsTest : public SharedServerTest {
   }
 
   v1::ExecResponse Exec(const std::string& script, const v1::ResourceLimits& limits) {
-    v1::ExecRequest request = ShellRequest(script);
+    v1::ExecRequest request = Command({"sh", "-c", script});
     *request.mutable_policy()->mutable_limits() = limits;
     request.mutable_timeout()->set_seconds(30);
     return ExecOn(*stub_, request);
@@ -181,7 +172,7 @@ TEST_F(CgroupLimitsTest, PrestartedLaunchersWaitInCgroupsOfTheirOwn) {
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = v1::SandboxService::NewStub((*server)->channel());
   for (int i = 0; i < 12; ++i) {
-    v1::ExecRequest request = ShellRequest("echo hi; sleep 0.05 &");
+    v1::ExecRequest request = Command({"sh", "-c", "echo hi; sleep 0.05 &"});
     if (i % 3 == 1) request.mutable_policy()->mutable_limits()->set_memory_bytes(64 << 20);
     if (i % 3 == 2) request.set_argv(0, "/no/such/program");
     v1::ExecResponse response = ExecOn(*stub, request);
@@ -255,14 +246,17 @@ TEST_F(CgroupLimitsTest, UsageIsPerCommandInAReusedCgroup) {
     before = WaitingLaunchers((*server)->pid());
   }
   ASSERT_EQ(before.size(), 1u);
-  v1::ResourceUsage big = ExecOn(*stub, ShellRequest(
-      "head -c 200000000 /dev/zero | tail -c 150000000 > /dev/null; "
-      "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")).usage();
+  v1::ResourceUsage big = ExecOn(*stub, Command({"sh", "-c",
+                                                  "head -c 200000000 /dev/zero | "
+                                                  "tail -c 150000000 > /dev/null; "
+                                                  "i=0; while [ $i -lt 300000 ]; do "
+                                                  "i=$((i+1)); done"}))
+                              .usage();
   EXPECT_GT(big.max_rss_bytes(), 150u << 20);
   EXPECT_GT(Seconds(big.user_cpu()) + Seconds(big.system_cpu()), 0.2);
   // Time for the pool to take the cgroup back (else the next request makes another).
   absl::SleepFor(absl::Milliseconds(500));
-  v1::ResourceUsage small = ExecOn(*stub, ShellRequest("true")).usage();
+  v1::ResourceUsage small = ExecOn(*stub, Command({"sh", "-c", "true"})).usage();
   EXPECT_LT(small.max_rss_bytes(), 32u << 20);
   EXPECT_LT(Seconds(small.user_cpu()) + Seconds(small.system_cpu()), 0.1);
   EXPECT_EQ(WaitingLaunchers((*server)->pid()), before);  // The same launcher and cgroup.
@@ -279,7 +273,7 @@ TEST_F(CgroupLimitsTest, ACgroupFullOfPageCacheIsNotReused) {
   char workspace[] = "/tmp/sandboxd-limits-test.XXXXXX";
   ASSERT_NE(mkdtemp(workspace), nullptr);
   auto run = [&](const std::string& script) {
-    v1::ExecRequest request = ShellRequest(script);
+    v1::ExecRequest request = Command({"sh", "-c", script});
     request.set_cwd(workspace);
     request.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
     v1::ExecResponse response = ExecOn(*stub, request);

@@ -2,12 +2,6 @@
 // loopback when the network is disabled; the controls show that the same commands
 // reach it when the network is enabled.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <string>
 
 #include <gmock/gmock.h>
@@ -36,25 +30,14 @@ class NetworkTest : public SharedServerTest, public ::testing::WithParamInterfac
  protected:
   static void SetUpTestSuite() { StartServer(); }
 
-  void SetUp() override {
-    ASSERT_NE(server_, nullptr);
-    listener_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(listen(listener_, 16), 0);
-    socklen_t len = sizeof addr;
-    getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = std::to_string(ntohs(addr.sin_port));
-  }
-  void TearDown() override { close(listener_); }
+  void SetUp() override { ASSERT_NE(server_, nullptr); }
 
   v1::ExecResponse Run(v1::NetworkMode network) {
     v1::ExecRequest request;
     request.add_argv("bash");
     request.add_argv("-c");
-    request.add_argv(absl::StrReplaceAll(GetParam().command, {{"{port}", port_}}));
+    request.add_argv(absl::StrReplaceAll(GetParam().command,
+                                         {{"{port}", std::to_string(listener_.port())}}));
     request.mutable_policy()->set_network(network);
     request.mutable_timeout()->set_seconds(20);
     auto stub = v1::SandboxService::NewStub(server_->channel());
@@ -65,8 +48,7 @@ class NetworkTest : public SharedServerTest, public ::testing::WithParamInterfac
     return response;
   }
 
-  int listener_ = -1;
-  std::string port_;
+  LoopbackListener listener_;
 };
 
 class BlockedTest : public NetworkTest {};

@@ -4,10 +4,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
-
 #include <string>
 
 #include <gmock/gmock.h>
@@ -36,20 +32,6 @@ class SandboxctlTest : public SharedServerTest {
     EXPECT_TRUE(result.ok()) << result.status();
     return *std::move(result);
   }
-
-
- public:
-  static Launch SandboxctlLaunch(const std::vector<std::string>& args,
-                                 const std::string& address) {
-    Launch launch;
-    launch.argv = {Runfile("client/sandboxctl")};
-    launch.argv.insert(launch.argv.end(), args.begin(), args.end());
-    launch.env = {"SANDBOXD_ADDRESS=" + address};
-    launch.timeout = absl::Seconds(60);
-    launch.output_limit = 1 << 20;
-    return launch;
-  }
-
 };
 
 TEST_F(SandboxctlTest, PassesOutputAndExitCodeThrough) {
@@ -95,7 +77,7 @@ std::pair<std::string, absl::StatusOr<RunResult>> SignalWhenReady(
     const std::vector<std::string>& args, const std::string& address, int signal) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return {"", absl::InternalError("pipe2")};
-  Launch launch = SandboxctlTest::SandboxctlLaunch(args, address);
+  Launch launch = SandboxctlLaunch(args, address);
   launch.signal_fd = fds[0];
   std::string out;
   launch.on_output = [&](int, uint64_t, absl::string_view data) {

@@ -7,7 +7,6 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -74,10 +73,8 @@ TEST(ServerLifecycleTest, SigtermDrainsThenKillsWhatRemains) {
   v1::ExecResponse long_response;
   grpc::Status long_status;
   std::thread long_call([&] {
-    v1::ExecRequest request;
-    for (const char* arg : {"sleep", "75319"}) request.add_argv(arg);
     grpc::ClientContext context;
-    long_status = stub->Exec(&context, request, &long_response);
+    long_status = stub->Exec(&context, Command({"sleep", "75319"}), &long_response);
   });
   absl::SleepFor(absl::Milliseconds(500));  // Let the command start.
 
@@ -94,13 +91,12 @@ TEST(ServerLifecycleTest, SigtermDrainsThenKillsWhatRemains) {
   EXPECT_EQ(health_response.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   {
     grpc::ClientContext context;
-    v1::ExecRequest request;
-    request.add_argv("true");
+    v1::ExecRequest request = Command({"true"});
     v1::ExecResponse response;
     EXPECT_EQ(stub->Exec(&context, request, &response).error_code(),
               grpc::StatusCode::UNAVAILABLE);
   }
-  absl::StatusOr<int> status = (*server)->Stop(SIGTERM, absl::Seconds(20));
+  absl::StatusOr<int> status = (*server)->Stop(0, absl::Seconds(20));  // SIGTERM was sent.
   long_call.join();
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_TRUE(WIFEXITED(*status));
@@ -165,20 +161,6 @@ TEST(ServerLifecycleTest, EmptyProcWhereNoneCanBeMounted) {
   EXPECT_FALSE(caps.proc_mount());
 }
 
-v1::ExecRequest Command(std::initializer_list<std::string> argv) {
-  v1::ExecRequest request;
-  for (const std::string& arg : argv) request.add_argv(arg);
-  return request;
-}
-
-grpc::Status CallWithDeadline(v1::SandboxService::Stub& stub, const v1::ExecRequest& request,
-                              absl::Duration deadline) {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-  v1::ExecResponse response;
-  return stub.Exec(&context, request, &response);
-}
-
 // One runs, one waits within its deadline, the rest are refused at once.
 TEST(ServerLifecycleTest, BoundedConcurrencyAndQueue) {
   SandboxdProcess::Options options;
@@ -189,13 +171,13 @@ TEST(ServerLifecycleTest, BoundedConcurrencyAndQueue) {
 
   grpc::Status running_status;
   std::thread running([&] {
-    running_status = CallWithDeadline(*stub, Command({"sleep", "4"}), absl::Seconds(30));
+    running_status = CallExec(*stub, Command({"sleep", "4"}), absl::Seconds(30));
   });
   // Generous waits: other test binaries share the two cores.
   absl::SleepFor(absl::Milliseconds(500));  // The first call holds the only slot.
 
   absl::Time start = absl::Now();
-  grpc::Status late = CallWithDeadline(*stub, Command({"true"}), absl::Milliseconds(400));
+  grpc::Status late = CallExec(*stub, Command({"true"}), absl::Milliseconds(400));
   EXPECT_EQ(late.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << late.error_message();
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(300));  // It waited its deadline out.
   // The client sees its deadline pass at the moment the server gives its place up:
@@ -204,10 +186,10 @@ TEST(ServerLifecycleTest, BoundedConcurrencyAndQueue) {
 
   grpc::Status queued_status;
   std::thread queued([&] {
-    queued_status = CallWithDeadline(*stub, Command({"true"}), absl::Seconds(30));
+    queued_status = CallExec(*stub, Command({"true"}), absl::Seconds(30));
   });
   absl::SleepFor(absl::Seconds(1));  // It takes the only place in the queue.
-  grpc::Status refused = CallWithDeadline(*stub, Command({"true"}), absl::Seconds(30));
+  grpc::Status refused = CallExec(*stub, Command({"true"}), absl::Seconds(30));
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("--max_queued"));
 
@@ -247,14 +229,14 @@ TEST(ServerLifecycleTest, NoLeaksAfterManyRequests) {
     for (int i = 0; i < rounds; ++i) {
       v1::ExecRequest ok = Command({"sh", "-c", "echo out; echo err >&2; cat"});
       ok.set_stdin("input");
-      CallWithDeadline(*stub, ok, absl::Seconds(30));
+      CallExec(*stub, ok, absl::Seconds(30));
       v1::ExecRequest timeout = Command({"sleep", "5"});
       timeout.mutable_timeout()->set_nanos(20'000'000);
-      if (i % 10 == 0) CallWithDeadline(*stub, timeout, absl::Seconds(30));
-      CallWithDeadline(*stub, Command({"/no/such/program"}), absl::Seconds(30));
+      if (i % 10 == 0) CallExec(*stub, timeout, absl::Seconds(30));
+      CallExec(*stub, Command({"/no/such/program"}), absl::Seconds(30));
       v1::ExecRequest bad = Command({"true"});
       bad.set_cwd("relative");
-      CallWithDeadline(*stub, bad, absl::Seconds(30));
+      CallExec(*stub, bad, absl::Seconds(30));
     }
   };
   run_mix(10);  // Warm up: gRPC opens what it keeps.
@@ -293,10 +275,10 @@ TEST(ServerLifecycleTest, PrometheusMetrics) {
   auto server = SandboxdProcess::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = v1::SandboxService::NewStub((*server)->channel());
-  ASSERT_TRUE(CallWithDeadline(*stub, Command({"true"}), absl::Seconds(30)).ok());
+  ASSERT_TRUE(CallExec(*stub, Command({"true"}), absl::Seconds(30)).ok());
   v1::ExecRequest bad = Command({"true"});
   bad.set_cwd("relative");
-  CallWithDeadline(*stub, bad, absl::Seconds(30));
+  CallExec(*stub, bad, absl::Seconds(30));
   std::string metrics = HttpGet(port, "/metrics");
   EXPECT_THAT(metrics, ::testing::HasSubstr(
                            "sandboxd_requests_total{method=\"Exec\",outcome=\"exited\"} 1"));

@@ -1,14 +1,17 @@
 #include "tests/test_util.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+
+#include <grpcpp/client_context.h>
 
 #include "absl/time/clock.h"
 #include "base/read_file.h"
@@ -34,16 +37,46 @@ bool GoneWithin(const std::string& marker, absl::Duration wait) {
   return CountProcesses(marker) == 0;
 }
 
-int FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+LoopbackListener::LoopbackListener() : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd_, 16) != 0 ||
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ADD_FAILURE() << "cannot listen on 127.0.0.1: " << std::strerror(errno);
+  }
+  port_ = ntohs(addr.sin_port);
+}
+
+LoopbackListener::~LoopbackListener() { close(fd_); }
+
+int FreeLoopbackPort() { return LoopbackListener().port(); }
+
+::sandbox::v1::ExecRequest Command(std::initializer_list<std::string> argv) {
+  ::sandbox::v1::ExecRequest request;
+  for (const std::string& arg : argv) request.add_argv(arg);
+  return request;
+}
+
+grpc::Status CallExec(::sandbox::v1::SandboxService::Stub& stub,
+                      const ::sandbox::v1::ExecRequest& request, absl::Duration timeout,
+                      const std::string& token) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+  ::sandbox::v1::ExecResponse response;
+  return stub.Exec(&context, request, &response);
+}
+
+Launch SandboxctlLaunch(const std::vector<std::string>& args, const std::string& address) {
+  Launch launch;
+  launch.argv = {Runfile("client/sandboxctl")};
+  launch.argv.insert(launch.argv.end(), args.begin(), args.end());
+  launch.env = {"SANDBOXD_ADDRESS=" + address};
+  launch.timeout = absl::Seconds(60);
+  launch.output_limit = 1 << 20;
+  return launch;
 }
 
 void SharedServerTest::StartServer(const SandboxdProcess::Options& options) {

@@ -1,11 +1,15 @@
 #ifndef SANDBOXD_TESTS_TEST_UTIL_H_
 #define SANDBOXD_TESTS_TEST_UTIL_H_
 
+#include <initializer_list>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "absl/time/time.h"
+#include "sandbox/v1/sandbox.grpc.pb.h"
+#include "sandbox/worker.h"
 #include "tests/sandboxd_process.h"
 
 namespace sandboxd::testing {
@@ -16,8 +20,37 @@ int CountProcesses(const std::string& marker);
 // Waits up to `wait` for every process naming `marker` to be gone; true if they are.
 bool GoneWithin(const std::string& marker, absl::Duration wait);
 
+// A TCP socket listening on 127.0.0.1, at a port the kernel chose; closed when
+// destroyed. A test fails if it cannot listen.
+class LoopbackListener {
+ public:
+  LoopbackListener();
+  ~LoopbackListener();
+  LoopbackListener(const LoopbackListener&) = delete;
+  LoopbackListener& operator=(const LoopbackListener&) = delete;
+
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreeLoopbackPort();
+
+// An ExecRequest that runs `argv`, with the server's defaults for everything else.
+::sandbox::v1::ExecRequest Command(std::initializer_list<std::string> argv);
+
+// Calls Exec through `stub`, with a deadline `timeout` from now and `token` as the
+// bearer token ("": none); the response is dropped.
+grpc::Status CallExec(::sandbox::v1::SandboxService::Stub& stub,
+                      const ::sandbox::v1::ExecRequest& request, absl::Duration timeout,
+                      const std::string& token = "");
+
+// sandboxctl from the runfiles with `args`, talking to the server at `address`, as a
+// launch for RunWorker.
+Launch SandboxctlLaunch(const std::vector<std::string>& args, const std::string& address);
 
 // A suite whose tests share one server: its SetUpTestSuite calls StartServer, and the
 // server is stopped after the suite. SIGPIPE is ignored (commands close pipes early).
