@@ -15,6 +15,7 @@
 #include <grpcpp/security/credentials.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -50,7 +51,7 @@ absl::StatusOr<std::unique_ptr<SandboxdProcess>> SandboxdProcess::Start(Options 
   std::unique_ptr<SandboxdProcess> process(new SandboxdProcess());
   if (absl::Status s = process->Spawn(options); !s.ok()) return s;
   // Connecting before the socket exists would put the channel into a 1s back-off.
-  if (options.listen.empty()) {
+  if (absl::StartsWith(process->address_, "unix:")) {
     std::string socket_path = process->address_.substr(5);
     for (int i = 0; i < 2000 && access(socket_path.c_str(), F_OK) != 0; ++i) {
       absl::SleepFor(absl::Milliseconds(10));

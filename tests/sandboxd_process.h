@@ -58,7 +58,7 @@ class SandboxdProcess {
   // is private), for workspaces.
   absl::StatusOr<std::string> MakeWorkspace() const;
 
-  // Sends `signal` and waits up to `timeout` for the server to exit. Returns its wait
+  // Sends `signal` (0: none) and waits up to `timeout` for the server to exit. Returns its wait
   // status, or DEADLINE_EXCEEDED (and kills it) when it did not exit in time.
   absl::StatusOr<int> Stop(int signal, absl::Duration timeout);
 
