@@ -125,9 +125,9 @@ absl::StatusOr<std::pair<LatencyFigures, LatencyFigures>> MeasureSideBySide(
     int concurrency, int total, CallA a, CallB b) {
   constexpr int kRounds = 8;
   Samples samples_a, samples_b;
+  // Each batch a multiple of the callers, so that every thread makes the same number.
+  int batch = std::max(concurrency, (total / kRounds) / concurrency * concurrency);
   for (int round = 0; round < kRounds; ++round) {
-    // Each batch a multiple of the callers, so that every thread makes the same number.
-    int batch = std::max(concurrency, (total / kRounds) / concurrency * concurrency);
     if (absl::Status s = RunBatch(concurrency, batch, a, samples_a); !s.ok()) return s;
     if (absl::Status s = RunBatch(concurrency, batch, b, samples_b); !s.ok()) return s;
   }
@@ -172,14 +172,20 @@ uint64_t RssBytes(pid_t pid) {
   return 0;
 }
 
+// The streaming command: `bytes` of zeros to stdout.
+std::vector<std::string> StreamCommand(uint64_t bytes) {
+  return {"head", "-c", absl::StrCat(bytes), "/dev/zero"};
+}
+
+double MibPerSecond(uint64_t bytes, absl::Duration elapsed) {
+  return bytes / 1048576.0 / absl::ToDoubleSeconds(elapsed);
+}
+
 absl::StatusOr<double> StreamServer(v1::SandboxService::Stub& stub, uint64_t bytes) {
   grpc::ClientContext context;
   auto stream = stub.ExecStream(&context);
   v1::ExecStreamRequest start;
-  for (const std::string& arg : {std::string("head"), std::string("-c"), absl::StrCat(bytes),
-                                 std::string("/dev/zero")}) {
-    start.mutable_start()->add_argv(arg);
-  }
+  for (const std::string& arg : StreamCommand(bytes)) start.mutable_start()->add_argv(arg);
   start.mutable_start()->set_output_limit_bytes(bytes);
   absl::Time begin = absl::Now();
   stream->Write(start);
@@ -188,10 +194,10 @@ absl::StatusOr<double> StreamServer(v1::SandboxService::Stub& stub, uint64_t byt
   uint64_t received = 0;
   while (stream->Read(&message)) received += message.output().data().size();
   grpc::Status status = stream->Finish();
-  double seconds = absl::ToDoubleSeconds(absl::Now() - begin);
+  absl::Duration elapsed = absl::Now() - begin;
   if (!status.ok()) return absl::InternalError(status.error_message());
   if (received != bytes) return absl::InternalError(absl::StrCat("received ", received, " bytes"));
-  return bytes / 1048576.0 / seconds;
+  return MibPerSecond(bytes, elapsed);
 }
 
 // MiB/s of `argv` writing `bytes` into a pipe that a thread here drains, as a client
@@ -210,11 +216,11 @@ absl::StatusOr<double> BarePipeRate(const std::vector<std::string>& argv, const 
   absl::Status status = RunBare(argv, bpf, fds[1]);
   close(fds[1]);
   reader.join();
-  double seconds = absl::ToDoubleSeconds(absl::Now() - begin);
+  absl::Duration elapsed = absl::Now() - begin;
   close(fds[0]);
   if (!status.ok()) return status;
   if (received != bytes) return absl::InternalError("the pipe lost bytes");
-  return bytes / 1048576.0 / seconds;
+  return MibPerSecond(bytes, elapsed);
 }
 
 // p50 of bare bwrap running /bin/true under growing subsets of `full` (the server's
@@ -265,7 +271,7 @@ absl::StatusOr<absl::Duration> RpcFloor(v1::SandboxService::Stub& stub, int call
   return latencies[latencies.size() / 2];
 }
 
-absl::Status MeasureMemory(const Options& options, SandboxdProcess& server, Report& report) {
+void MeasureMemory(const Options& options, SandboxdProcess& server, Report& report) {
   report.idle_rss_bytes = RssBytes(server.pid());
   std::vector<std::thread> holders;
   v1::ExecRequest sleep;
@@ -281,7 +287,6 @@ absl::Status MeasureMemory(const Options& options, SandboxdProcess& server, Repo
   for (std::thread& holder : holders) holder.join();
   report.rss_per_in_flight_bytes =
       busy > report.idle_rss_bytes ? (busy - report.idle_rss_bytes) / options.in_flight : 0;
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -308,7 +313,7 @@ absl::StatusOr<Report> Run(const Options& options) {
     if (absl::Status s = ExecOnce(*stub, TrueRequest()); !s.ok()) return s;
     if (absl::Status s = RunBare(*bare, *bpf); !s.ok()) return s;
   }
-  if (absl::Status s = MeasureMemory(options, **server, report); !s.ok()) return s;
+  MeasureMemory(options, **server, report);
   absl::StatusOr<absl::Duration> busy = RpcFloor(*stub, options.iterations, absl::ZeroDuration());
   absl::StatusOr<absl::Duration> quiet =
       RpcFloor(*stub, options.iterations, absl::Milliseconds(10));
@@ -332,14 +337,11 @@ absl::StatusOr<Report> Run(const Options& options) {
   if (!streamed.ok()) return streamed.status();
   report.stream_server_mib_s = *streamed;
   std::vector<std::string> bare_stream(bare->begin(), bare->end() - 1);  // Drop /bin/true.
-  for (const std::string& arg : {std::string("head"), std::string("-c"),
-                                 absl::StrCat(options.stream_bytes), std::string("/dev/zero")}) {
-    bare_stream.push_back(arg);
-  }
+  std::vector<std::string> command = StreamCommand(options.stream_bytes);
+  bare_stream.insert(bare_stream.end(), command.begin(), command.end());
   absl::Time begin = absl::Now();
   if (absl::Status s = RunBare(bare_stream, *bpf); !s.ok()) return s;
-  report.stream_bare_mib_s =
-      options.stream_bytes / 1048576.0 / absl::ToDoubleSeconds(absl::Now() - begin);
+  report.stream_bare_mib_s = MibPerSecond(options.stream_bytes, absl::Now() - begin);
   absl::StatusOr<double> piped = BarePipeRate(bare_stream, *bpf, options.stream_bytes);
   if (!piped.ok()) return piped.status();
   report.stream_bare_pipe_mib_s = *piped;
