@@ -32,6 +32,11 @@ def get(doc, path):
     return doc
 
 
+def matches(selector, labels):
+    """Whether `labels` carry every key and value of `selector`."""
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
 def check_containers(name, pod_spec, problems):
     for container in pod_spec.get("containers", []):
         for field in ("name", "image"):
@@ -62,7 +67,7 @@ def check(docs):
     for name, deployment in by_kind.get("Deployment", {}).items():
         selector = get(deployment, "spec.selector.matchLabels") or {}
         labels = get(deployment, "spec.template.metadata.labels") or {}
-        if any(labels.get(k) != v for k, v in selector.items()):
+        if not matches(selector, labels):
             problems.append(f"Deployment {name}: its selector does not match its pod labels")
         pod_spec = get(deployment, "spec.template.spec") or {}
         check_containers(name, pod_spec, problems)
@@ -74,7 +79,7 @@ def check(docs):
                   for d in by_kind.get("Deployment", {}).values()]
 
     def selects_pods(selector):
-        return any(all(labels.get(k) == v for k, v in selector.items()) for labels in pod_labels)
+        return any(matches(selector, labels) for labels in pod_labels)
 
     for kind, path in (("Service", "spec.selector"),
                        ("PodDisruptionBudget", "spec.selector.matchLabels"),
