@@ -54,12 +54,7 @@ class E2eTest : public SharedServerTest {
   }
 
   // Runs `request`, which must succeed as a call.
-  v1::ExecResponse Exec(const v1::ExecRequest& request) {
-    v1::ExecResponse response;
-    grpc::Status status = Call(request, response);
-    EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
-    return response;
-  }
+  v1::ExecResponse Exec(const v1::ExecRequest& request) { return ExecChecked(*stub_, request); }
 
   v1::ExecRequest InWorkspace(std::initializer_list<std::string> argv) {
     v1::ExecRequest request = Command(argv);

@@ -21,6 +21,7 @@
 #include "absl/strings/str_replace.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "tests/sandboxd_process.h"
+#include "tests/test_util.h"
 
 namespace sandboxd::testing {
 namespace {
@@ -171,13 +172,8 @@ class SandboxTest : public ::testing::TestWithParam<std::tuple<ServerUser, Case>
       policy.add_readable_roots(server_->probe().substr(0, server_->probe().rfind('/')));
     }
     for (const std::string& path : c.deny_read) policy.add_deny_read(Expand(path));
-    auto stub = v1::SandboxService::NewStub(server_->channel());
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    v1::ExecResponse response;
-    grpc::Status status = stub->Exec(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response;
+    return ExecChecked(*v1::SandboxService::NewStub(server_->channel()), request,
+                       absl::Seconds(30));
   }
 
   ServerUser user_ = ServerUser::kRoot;

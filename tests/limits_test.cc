@@ -28,15 +28,6 @@ namespace {
 using ::testing::HasSubstr;
 namespace v1 = ::sandbox::v1;
 
-// Runs `request` through `stub`; the call itself must succeed.
-v1::ExecResponse ExecOn(v1::SandboxService::Stub& stub, const v1::ExecRequest& request) {
-  grpc::ClientContext context;
-  v1::ExecResponse response;
-  grpc::Status status = stub.Exec(&context, request, &response);
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  return response;
-}
-
 double Seconds(const google::protobuf::Duration& d) { return d.seconds() + d.nanos() / 1e9; }
 
 class CgroupLimitsTest : public SharedServerTest {
@@ -54,7 +45,7 @@ class CgroupLimitsTest : public SharedServerTest {
     v1::ExecRequest request = Command({"sh", "-c", script});
     *request.mutable_policy()->mutable_limits() = limits;
     request.mutable_timeout()->set_seconds(30);
-    return ExecOn(*stub_, request);
+    return ExecChecked(*stub_, request);
   }
 
   std::unique_ptr<v1::SandboxService::Stub> stub_;
@@ -175,7 +166,7 @@ TEST_F(CgroupLimitsTest, PrestartedLaunchersWaitInCgroupsOfTheirOwn) {
     v1::ExecRequest request = Command({"sh", "-c", "echo hi; sleep 0.05 &"});
     if (i % 3 == 1) request.mutable_policy()->mutable_limits()->set_memory_bytes(64 << 20);
     if (i % 3 == 2) request.set_argv(0, "/no/such/program");
-    v1::ExecResponse response = ExecOn(*stub, request);
+    v1::ExecResponse response = ExecChecked(*stub, request);
     if (i % 3 != 2) {
       EXPECT_EQ(response.exit_code(), 0) << response.stderr();
     }
@@ -246,17 +237,17 @@ TEST_F(CgroupLimitsTest, UsageIsPerCommandInAReusedCgroup) {
     before = WaitingLaunchers((*server)->pid());
   }
   ASSERT_EQ(before.size(), 1u);
-  v1::ResourceUsage big = ExecOn(*stub, Command({"sh", "-c",
-                                                  "head -c 200000000 /dev/zero | "
-                                                  "tail -c 150000000 > /dev/null; "
-                                                  "i=0; while [ $i -lt 300000 ]; do "
-                                                  "i=$((i+1)); done"}))
-                              .usage();
+  // tail holds 200 MB (190 MiB) at once.
+  v1::ResourceUsage big =
+      ExecChecked(*stub, Command({"sh", "-c",
+                                  "head -c 250000000 /dev/zero | tail -c 200000000 > /dev/null; "
+                                  "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"}))
+          .usage();
   EXPECT_GT(big.max_rss_bytes(), 150u << 20);
   EXPECT_GT(Seconds(big.user_cpu()) + Seconds(big.system_cpu()), 0.2);
   // Time for the pool to take the cgroup back (else the next request makes another).
   absl::SleepFor(absl::Milliseconds(500));
-  v1::ResourceUsage small = ExecOn(*stub, Command({"sh", "-c", "true"})).usage();
+  v1::ResourceUsage small = ExecChecked(*stub, Command({"sh", "-c", "true"})).usage();
   EXPECT_LT(small.max_rss_bytes(), 32u << 20);
   EXPECT_LT(Seconds(small.user_cpu()) + Seconds(small.system_cpu()), 0.1);
   EXPECT_EQ(WaitingLaunchers((*server)->pid()), before);  // The same launcher and cgroup.
@@ -276,7 +267,7 @@ TEST_F(CgroupLimitsTest, ACgroupFullOfPageCacheIsNotReused) {
     v1::ExecRequest request = Command({"sh", "-c", script});
     request.set_cwd(workspace);
     request.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
-    v1::ExecResponse response = ExecOn(*stub, request);
+    v1::ExecResponse response = ExecChecked(*stub, request);
     EXPECT_EQ(response.exit_code(), 0) << response.stderr();
     absl::SleepFor(absl::Milliseconds(500));  // Time for the pool to take it back.
     return WaitingLaunchers((*server)->pid());

@@ -33,19 +33,12 @@ class NetworkTest : public SharedServerTest, public ::testing::WithParamInterfac
   void SetUp() override { ASSERT_NE(server_, nullptr); }
 
   v1::ExecResponse Run(v1::NetworkMode network) {
-    v1::ExecRequest request;
-    request.add_argv("bash");
-    request.add_argv("-c");
-    request.add_argv(absl::StrReplaceAll(GetParam().command,
-                                         {{"{port}", std::to_string(listener_.port())}}));
+    v1::ExecRequest request = Command(
+        {"bash", "-c",
+         absl::StrReplaceAll(GetParam().command, {{"{port}", std::to_string(listener_.port())}})});
     request.mutable_policy()->set_network(network);
     request.mutable_timeout()->set_seconds(20);
-    auto stub = v1::SandboxService::NewStub(server_->channel());
-    grpc::ClientContext context;
-    v1::ExecResponse response;
-    grpc::Status status = stub->Exec(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response;
+    return ExecChecked(*v1::SandboxService::NewStub(server_->channel()), request);
   }
 
   LoopbackListener listener_;

@@ -69,6 +69,17 @@ grpc::Status CallExec(::sandbox::v1::SandboxService::Stub& stub,
   return stub.Exec(&context, request, &response);
 }
 
+::sandbox::v1::ExecResponse ExecChecked(::sandbox::v1::SandboxService::Stub& stub,
+                                        const ::sandbox::v1::ExecRequest& request,
+                                        absl::Duration timeout) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  ::sandbox::v1::ExecResponse response;
+  grpc::Status status = stub.Exec(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+  return response;
+}
+
 Launch SandboxctlLaunch(const std::vector<std::string>& args, const std::string& address) {
   Launch launch;
   launch.argv = {Runfile("client/sandboxctl")};

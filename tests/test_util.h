@@ -48,6 +48,12 @@ grpc::Status CallExec(::sandbox::v1::SandboxService::Stub& stub,
                       const ::sandbox::v1::ExecRequest& request, absl::Duration timeout,
                       const std::string& token = "");
 
+// Calls Exec through `stub` with a deadline `timeout` from now, and returns the
+// response; a call that fails fails the test.
+::sandbox::v1::ExecResponse ExecChecked(::sandbox::v1::SandboxService::Stub& stub,
+                                        const ::sandbox::v1::ExecRequest& request,
+                                        absl::Duration timeout = absl::Seconds(60));
+
 // sandboxctl from the runfiles with `args`, talking to the server at `address`, as a
 // launch for RunWorker.
 Launch SandboxctlLaunch(const std::vector<std::string>& args, const std::string& address);
