@@ -24,7 +24,10 @@ std::string OptionOrEnv(const ParsedArgs& args, const std::string& option, const
 absl::Status ReadOption(const std::string& path, const std::string& what, std::string& out) {
   if (path.empty()) return absl::OkStatus();
   absl::StatusOr<std::string> content = ReadFile(path);
-  if (!content.ok()) return absl::InvalidArgumentError(absl::StrCat("cannot read ", what, " ", path));
+  if (!content.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", what, " ", path, ": ", content.status().message()));
+  }
   out = *std::move(content);
   return absl::OkStatus();
 }

@@ -1,6 +1,5 @@
 #include "server/operator_policy.h"
 
-
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
@@ -44,7 +43,10 @@ bool Fits(uint64_t value, uint64_t ceiling) { return ceiling == 0 || (value != 0
 
 absl::StatusOr<OperatorPolicy> OperatorPolicy::Load(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("cannot read --policy_file ", path));
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read --policy_file ", path, ": ", text.status().message()));
+  }
   OperatorPolicy policy;
   google::protobuf::TextFormat::Parser parser;
   ErrorCollector errors;

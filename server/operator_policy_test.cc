@@ -116,5 +116,11 @@ TEST_F(OperatorPolicyTest, BadFilesSayWhere) {
               HasSubstr("must be absolute"));
 }
 
+TEST_F(OperatorPolicyTest, AMissingFileSaysWhy) {
+  absl::StatusOr<OperatorPolicy> missing = OperatorPolicy::Load(dir_ + "/missing");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(missing.status().message(), HasSubstr("/missing: No such file or directory"));
+}
+
 }  // namespace
 }  // namespace sandboxd

@@ -214,7 +214,9 @@ Config ConfigFromFlags() {
 
 std::string ReadFileOrDie(const std::string& path, const char* flag) {
   absl::StatusOr<std::string> content = ReadFile(path);
-  if (!content.ok()) Die(absl::StrCat("cannot read ", flag, "=", path));
+  if (!content.ok()) {
+    Die(absl::StrCat("cannot read ", flag, "=", path, ": ", content.status().message()));
+  }
   return *std::move(content);
 }
 
