@@ -4,29 +4,30 @@
 //   sandboxd-launch [--join CGROUP_PROCS_FILE]... [--cpu SOFT:HARD] [--as BYTES]
 //                   [--fsize BYTES] [--nofile N] [--chdir DIR] [--env NAME=VALUE]...
 //                   -- PROGRAM [ARGS...]
-//   sandboxd-launch [--join CGROUP_PROCS_FILE]... --orders FD
+//   sandboxd-launch [--join CGROUP_PROCS_FILE]... [--netns private] --orders FD
 //
 // Joining before the exec means every process of the command starts inside the cgroup:
 // nothing can fork before the server moves it. PROGRAM is an absolute path; without
 // --env it inherits the environment. On failure it prints "sandboxd-launch: ..." and
 // exits 126.
 //
-// The second form is a launcher started ahead of demand that stays: once joined it
-// writes "R" on FD, then serves orders from FD until EOF, starting one command per
-// order inside its cgroups (the protocol is in prestarted_launcher.h). It reports its
-// own failures on FD.
+// The second form is a launcher started ahead of demand that stays: once joined (and,
+// with --netns private, in a network namespace of its own with loopback up) it writes
+// "R" on FD, then serves orders from FD until EOF, starting one command per order
+// inside its cgroups and network namespace (the protocol is in prestarted_launcher.h).
+// An order takes the first form's options. It reports its own failures on FD.
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -39,10 +40,20 @@ namespace {
 // Where failures are reported: stderr, or the server in the second form.
 int report_fd = 2;
 
+// Writes "sandboxd-launch: WHAT DETAIL: REASON" to `fd`. Only write(2) and
+// strerrordesc_np, which allocate nothing: a command's process runs this in the
+// launcher's memory (see StartCommand).
+void Report(int fd, const char* what, const char* detail) {
+  const char* reason = strerrordesc_np(errno);
+  for (const char* part : {"sandboxd-launch: ", what, detail, ": ",
+                           reason != nullptr ? reason : "unknown error", "\n"}) {
+    ssize_t ignored = write(fd, part, strlen(part));
+    (void)ignored;
+  }
+}
+
 [[noreturn]] void Die(const std::string& what) {
-  std::string message = "sandboxd-launch: " + what + ": " + std::strerror(errno) + "\n";
-  ssize_t ignored = write(report_fd, message.data(), message.size());
-  (void)ignored;
+  Report(report_fd, what.c_str(), "");
   _exit(126);
 }
 
@@ -53,15 +64,6 @@ void Join(const std::string& procs_file) {
   if (!out) Die("joining " + procs_file);
 }
 
-void Limit(int resource, const std::string& value, const char* name) {
-  rlimit limit{};
-  size_t colon = value.find(':');
-  limit.rlim_cur = std::strtoull(value.substr(0, colon).c_str(), nullptr, 10);
-  limit.rlim_max = colon == std::string::npos ? limit.rlim_cur
-                                              : std::strtoull(value.substr(colon + 1).c_str(), nullptr, 10);
-  if (setrlimit(resource, &limit) != 0) Die(std::string("setrlimit ") + name);
-}
-
 // The rlimit options.
 struct RlimitOption {
   const char* flag;
@@ -69,10 +71,10 @@ struct RlimitOption {
   const char* name;
 };
 constexpr RlimitOption kRlimitOptions[] = {
-    {"--cpu", RLIMIT_CPU, "RLIMIT_CPU"},
-    {"--as", RLIMIT_AS, "RLIMIT_AS"},
-    {"--fsize", RLIMIT_FSIZE, "RLIMIT_FSIZE"},
-    {"--nofile", RLIMIT_NOFILE, "RLIMIT_NOFILE"},
+    {"--cpu", RLIMIT_CPU, "setrlimit RLIMIT_CPU"},
+    {"--as", RLIMIT_AS, "setrlimit RLIMIT_AS"},
+    {"--fsize", RLIMIT_FSIZE, "setrlimit RLIMIT_FSIZE"},
+    {"--nofile", RLIMIT_NOFILE, "setrlimit RLIMIT_NOFILE"},
 };
 
 const RlimitOption* FindRlimitOption(const std::string& flag) {
@@ -82,40 +84,61 @@ const RlimitOption* FindRlimitOption(const std::string& flag) {
   return nullptr;
 }
 
+// SOFT or SOFT:HARD.
+rlimit ParseLimit(const std::string& value) {
+  rlimit limit{};
+  size_t colon = value.find(':');
+  limit.rlim_cur = std::strtoull(value.substr(0, colon).c_str(), nullptr, 10);
+  limit.rlim_max = colon == std::string::npos ? limit.rlim_cur
+                                              : std::strtoull(value.substr(colon + 1).c_str(), nullptr, 10);
+  return limit;
+}
+
 struct Command {
   std::vector<std::string> joins;
-  // Each with its value, as in "10:11" for --cpu.
-  std::vector<std::pair<const RlimitOption*, std::string>> limits;
+  std::vector<std::pair<const RlimitOption*, rlimit>> limits;
   std::string chdir;
   bool set_env = false;
   std::vector<std::string> env;
   int orders_fd = -1;
+  // A launcher's --netns private.
+  bool private_netns = false;
   // PROGRAM and ARGS.
   std::vector<std::string> argv;
+  // What was wrong with the options; empty when nothing.
+  std::string error;
 };
 
-// Adds the options in `args` to `command`.
-void Parse(const std::vector<std::string>& args, Command& command) {
+// Adds the options in `args` to `command`: a launcher's or the first form's, or an
+// order's (`order`).
+void Parse(const std::vector<std::string>& args, bool order, Command& command) {
   size_t i = 0;
   for (; i + 1 < args.size() && args[i] != "--"; i += 2) {
     const std::string &flag = args[i], &value = args[i + 1];
-    if (flag == "--join") {
+    if (flag == "--join" && !order) {
       command.joins.push_back(value);
     } else if (const RlimitOption* option = FindRlimitOption(flag)) {
-      command.limits.emplace_back(option, value);
+      command.limits.emplace_back(option, ParseLimit(value));
     } else if (flag == "--chdir") {
       command.chdir = value;
     } else if (flag == "--env") {
       command.set_env = true;
       command.env.push_back(value);
-    } else if (flag == "--orders" && command.orders_fd < 0) {
+    } else if (flag == "--orders" && !order && command.orders_fd < 0) {
       command.orders_fd = std::atoi(value.c_str());
+    } else if (flag == "--netns" && value == "private" && !order) {
+      command.private_netns = true;
     } else {
-      errno = EINVAL;
-      Die("unknown option " + flag);
+      command.error = "unknown option " + flag + " " + value;
+      return;
     }
   }
   if (i < args.size() && args[i] == "--") command.argv.assign(args.begin() + i + 1, args.end());
+  if (command.argv.empty() && command.orders_fd < 0) {
+    command.error = "usage: [--join F]... [--cpu S:H] [--as N] [--fsize N] [--nofile N] "
+                    "[--chdir D] [--env N=V]... -- PROGRAM ARGS, or [--join F]... "
+                    "[--netns private] --orders FD";
+  }
 }
 
 void JoinAll(Command& command) {
@@ -123,8 +146,67 @@ void JoinAll(Command& command) {
   command.joins.clear();
 }
 
-void LimitAll(const Command& command) {
-  for (const auto& [option, value] : command.limits) Limit(option->resource, value, option->name);
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// A command ready to exec, everything in place before the process that execs it exists.
+struct Exec {
+  explicit Exec(Command& command)
+      : command(command), argv(CStrings(command.argv)), env(CStrings(command.env)) {}
+  const Command& command;
+  std::vector<char*> argv;
+  std::vector<char*> env;
+  // The fds an order brought, to become 0, 1, 2 (and 3); none in the first form.
+  std::vector<int> fds;
+};
+
+// Reports `what` (and `detail`) on stderr, and exits 126.
+[[noreturn]] void Fail(const char* what, const char* detail = "") {
+  Report(2, what, detail);
+  _exit(126);
+}
+
+// Makes `fds` this process's 0, 1, 2 (and 3). They arrive at 3 or above, since 0-2
+// are taken, so every dup2 source is read before fd 3 is written.
+void InstallStdio(const std::vector<int>& fds) {
+  for (size_t target = 0; target < fds.size(); ++target) {
+    int fd = fds[target], to = static_cast<int>(target);
+    int rc = fd == to ? fcntl(fd, F_SETFD, 0) : dup2(fd, to);
+    if (rc < 0) Fail("installing the command's fds");
+  }
+  for (int fd : fds) {
+    if (fd >= static_cast<int>(fds.size())) close(fd);
+  }
+}
+
+// Becomes the command. System calls only, no allocation: for an order this runs in a
+// process that shares the launcher's memory.
+[[noreturn]] void BecomeCommand(const Exec& exec) {
+  const Command& command = exec.command;
+  if (!exec.fds.empty()) {
+    InstallStdio(exec.fds);
+    setsid();  // A process group of its own, as the first form gets from its spawn.
+  }
+  if (!command.error.empty()) {
+    errno = EINVAL;
+    Fail(command.error.c_str());
+  }
+  for (const auto& [option, limit] : command.limits) {
+    if (setrlimit(option->resource, &limit) != 0) Fail(option->name);
+  }
+  if (!command.chdir.empty() && chdir(command.chdir.c_str()) != 0) {
+    Fail("chdir ", command.chdir.c_str());
+  }
+  if (command.set_env) {
+    execve(exec.argv[0], exec.argv.data(), exec.env.data());
+  } else {
+    execv(exec.argv[0], exec.argv.data());
+  }
+  Fail("exec ", exec.argv[0]);
 }
 
 // Reads exactly `size` bytes from `control` into `data`, adding the fds attached to
@@ -157,38 +239,19 @@ bool ReceiveExactly(int control, char* data, size_t size, std::vector<int>& fds)
   return true;
 }
 
-// Reads one order: its text, and the fds attached. False at EOF.
-bool ReceiveOrder(int control, std::string& text, std::vector<int>& fds) {
+// Reads one order: its options, and the fds attached. False at EOF.
+bool ReceiveOrder(int control, Command& order, std::vector<int>& fds) {
   uint32_t size = 0;
   if (!ReceiveExactly(control, reinterpret_cast<char*>(&size), sizeof size, fds)) return false;
-  text.resize(size);
+  std::string text(size, '\0');
   if (size > 0 && !ReceiveExactly(control, text.data(), size, fds)) {
     errno = EPIPE;
     Die("reading orders");
   }
-  return true;
-}
-
-// Makes `fds` this process's 0, 1, 2 (and 3). They arrive at 3 or above, since 0-2
-// are taken, so every dup2 source is read before fd 3 is written.
-void InstallStdio(const std::vector<int>& fds) {
   if (fds.size() != 3 && fds.size() != 4) {
     errno = EINVAL;
     Die("orders must carry 3 or 4 fds");
   }
-  for (size_t target = 0; target < fds.size(); ++target) {
-    int fd = fds[target], to = static_cast<int>(target);
-    int rc = fd == to ? fcntl(fd, F_SETFD, 0) : dup2(fd, to);
-    if (rc < 0) Die("installing the command's fds");
-  }
-  for (int fd : fds) {
-    if (fd >= static_cast<int>(fds.size())) close(fd);
-  }
-}
-
-// Sets up the process an order started: `fds` as its stdio, and the options in `text`.
-void BecomeCommand(const std::string& text, const std::vector<int>& fds, Command& command) {
-  InstallStdio(fds);
   std::vector<std::string> args;
   for (size_t start = 0; start < text.size();) {
     size_t end = text.find('\0', start);
@@ -196,68 +259,75 @@ void BecomeCommand(const std::string& text, const std::vector<int>& fds, Command
     args.push_back(text.substr(start, end - start));
     start = end + 1;
   }
-  Parse(args, command);  // orders_fd is set: a second --orders is refused.
+  Parse(args, /*order=*/true, order);
+  return true;
+}
+
+// Moves this process into a network namespace of its own with loopback up, as bwrap's
+// --unshare-net makes one.
+void MakePrivateNetns() {
+  if (unshare(CLONE_NEWNET) != 0) Die("making a network namespace");
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", sizeof request.ifr_name - 1);
+  if (sock < 0 || ioctl(sock, SIOCGIFFLAGS, &request) != 0) Die("reading loopback's flags");
+  request.ifr_flags |= IFF_UP;
+  if (ioctl(sock, SIOCSIFFLAGS, &request) != 0) Die("bringing loopback up");
+  close(sock);
+}
+
+// The process an order becomes runs on this stack, in the launcher's memory.
+alignas(64) char command_stack[64 * 1024];
+
+int RunCommand(void* exec) { BecomeCommand(*static_cast<const Exec*>(exec)); }
+
+// Starts the command an order asked for. With CLONE_VM and CLONE_VFORK it is a
+// posix_spawn-style start: no page tables copied, and the launcher waits until the
+// exec has replaced its memory, which is why BecomeCommand allocates nothing. With
+// CLONE_PARENT the command is the server's child, which reaps it as it would a command
+// it spawned; it starts in our cgroups (and network namespace) without being moved.
+pid_t StartCommand(Exec& exec) {
+  return clone(RunCommand, command_stack + sizeof command_stack,
+               CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &exec);
 }
 
 // The second form: joins, says so, then serves orders from `orders_fd` (moved out of
-// the way of fd 3, which a command may get) until EOF. Returns only in a command's
-// process, set up to exec.
-void Serve(int orders_fd, Command& command) {
-  int control = fcntl(orders_fd, F_DUPFD_CLOEXEC, 10);
+// the way of fd 3, which a command may get) until EOF.
+[[noreturn]] void Serve(Command& launcher) {
+  int control = fcntl(launcher.orders_fd, F_DUPFD_CLOEXEC, 10);
   if (control < 0) Die("moving the orders fd");
-  close(orders_fd);
+  close(launcher.orders_fd);
   report_fd = control;
-  JoinAll(command);
+  JoinAll(launcher);
+  if (launcher.private_netns) MakePrivateNetns();
   if (write(control, "R", 1) != 1) Die("reporting ready");
   for (;;) {
-    std::string text;
+    Command order;
     std::vector<int> fds;
-    if (!ReceiveOrder(control, text, fds)) _exit(0);  // Let go.
-    // A plain fork would make the command our child; with CLONE_PARENT it is the
-    // server's, which reaps it as it would a command it spawned. Either way it starts
-    // in our cgroups without being moved.
-    long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-    if (pid == 0) {
-      // From here on, failures go to the command's stderr, as in the first form: the
-      // server does not wait to hear whether the exec worked.
-      close(control);
-      report_fd = 2;
-      BecomeCommand(text, fds, command);
-      return;
-    }
+    if (!ReceiveOrder(control, order, fds)) _exit(0);  // Let go.
+    Exec exec(order);
+    exec.fds = std::move(fds);
+    pid_t pid = StartCommand(exec);
     int32_t reply = pid > 0 ? static_cast<int32_t>(pid) : -errno;
-    for (int fd : fds) close(fd);
+    for (int fd : exec.fds) close(fd);
     if (write(control, &reply, sizeof reply) != sizeof reply) _exit(0);
   }
-}
-
-std::vector<char*> CStrings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (std::string& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Command command;
-  Parse(std::vector<std::string>(argv + 1, argv + argc), command);
-  if (command.orders_fd >= 0) Serve(command.orders_fd, command);
-  JoinAll(command);
-  LimitAll(command);
-  if (command.argv.empty()) {
+  Parse(std::vector<std::string>(argv + 1, argv + argc), /*order=*/false, command);
+  if (!command.error.empty()) {
     errno = EINVAL;
-    Die("usage: [--join F]... [--cpu S:H] [--as N] [--fsize N] [--nofile N] [--chdir D] "
-        "[--env N=V]... -- PROGRAM ARGS, or [--join F]... --orders FD");
+    Die(command.error);
   }
-  if (!command.chdir.empty() && chdir(command.chdir.c_str()) != 0) Die("chdir " + command.chdir);
-  std::vector<char*> args = CStrings(command.argv);
-  if (command.set_env) {
-    std::vector<char*> env = CStrings(command.env);
-    execve(args[0], args.data(), env.data());
-  } else {
-    execv(args[0], args.data());
+  if (command.orders_fd >= 0) Serve(command);
+  if (command.private_netns) {
+    errno = EINVAL;
+    Die("--netns private needs --orders");
   }
-  Die("exec " + command.argv[0]);
+  JoinAll(command);
+  BecomeCommand(Exec(command));
 }

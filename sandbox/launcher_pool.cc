@@ -23,9 +23,9 @@ constexpr uint64_t kMaxMemoryToReuse = uint64_t{16} << 20;
 
 // Starts a launcher into `cgroup`, without waiting for it to join.
 absl::StatusOr<ReadyLauncher> StartIn(std::unique_ptr<Cgroup> cgroup,
-                                      const std::string& launcher_path) {
+                                      const std::string& launcher_path, bool private_netns) {
   absl::StatusOr<std::unique_ptr<PrestartedLauncher>> launcher =
-      PrestartedLauncher::Start(launcher_path, cgroup->ProcsFiles());
+      PrestartedLauncher::Start(launcher_path, cgroup->ProcsFiles(), private_netns);
   if (!launcher.ok()) return launcher.status();
   return ReadyLauncher{std::move(cgroup), *std::move(launcher)};
 }
@@ -40,10 +40,12 @@ absl::Status Joined(ReadyLauncher& one) {
 
 }  // namespace
 
-LauncherPool::LauncherPool(MakeCgroup make_cgroup, std::string launcher_path, int size)
+LauncherPool::LauncherPool(MakeCgroup make_cgroup, std::string launcher_path, int size,
+                           bool private_netns)
     : make_cgroup_(std::move(make_cgroup)),
       launcher_path_(std::move(launcher_path)),
       size_(static_cast<size_t>(size)),
+      private_netns_(private_netns),
       thread_([this] { Run(); }) {}
 
 LauncherPool::~LauncherPool() {
@@ -145,7 +147,7 @@ size_t LauncherPool::StartSome(size_t count) {
   while (started.size() < count) {
     absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = make_cgroup_();
     absl::StatusOr<ReadyLauncher> one =
-        cgroup.ok() ? StartIn(*std::move(cgroup), launcher_path_) : cgroup.status();
+        cgroup.ok() ? StartIn(*std::move(cgroup), launcher_path_, private_netns_) : cgroup.status();
     if (!one.ok()) {
       absl::MutexLock lock(&mu_);
       last_error_ = one.status();
@@ -171,7 +173,8 @@ size_t LauncherPool::StartSome(size_t count) {
 
 bool LauncherPool::Reuse(ReadyLauncher& one) {
   return one.launcher->Alive() && one.cgroup->Empty(one.launcher->pid()).ok() &&
-         one.cgroup->MemoryInUse() <= kMaxMemoryToReuse && one.cgroup->StartCounting().ok();
+         one.launcher->NetnsIsClean() && one.cgroup->MemoryInUse() <= kMaxMemoryToReuse &&
+         one.cgroup->StartCounting().ok();
 }
 
 }  // namespace sandboxd

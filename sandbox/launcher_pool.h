@@ -29,6 +29,9 @@ struct ReadyLauncher {
 // that finds none ready (Make); every one handed out comes back (Return), so the pool
 // grows to the most commands that ran at once. Thread-safe.
 //
+// With `private_netns`, each launcher has a network namespace of its own too (see
+// PrestartedLauncher::Start), reused like the cgroup by one command after another.
+//
 // Only that thread starts launchers: a command's process is the child of the thread
 // that started its launcher (see prestarted_launcher.h), and bwrap's --die-with-parent
 // kills it when that thread ends, as a gRPC thread may while the command runs.
@@ -36,7 +39,8 @@ class LauncherPool {
  public:
   using MakeCgroup = std::function<absl::StatusOr<std::unique_ptr<Cgroup>>()>;
 
-  LauncherPool(MakeCgroup make_cgroup, std::string launcher_path, int size);
+  LauncherPool(MakeCgroup make_cgroup, std::string launcher_path, int size,
+               bool private_netns = false);
   // Stops, kills the launchers that are back and removes their cgroups. Those still
   // handed out must not come back afterwards.
   ~LauncherPool();
@@ -53,7 +57,8 @@ class LauncherPool {
   // thread kills what the command left in the cgroup and restarts its counters before
   // handing it out again; one that cannot be reused (its launcher died, the cgroup
   // does not empty, files the command wrote keep much memory charged to it, its
-  // counters cannot be restarted) is removed.
+  // counters cannot be restarted, a socket is left in its network namespace) is
+  // removed.
   void Return(ReadyLauncher launcher);
 
  private:
@@ -67,6 +72,7 @@ class LauncherPool {
   const MakeCgroup make_cgroup_;
   const std::string launcher_path_;
   const size_t size_;
+  const bool private_netns_;
   absl::Mutex mu_;
   absl::CondVar changed_;
   std::deque<ReadyLauncher> ready_ ABSL_GUARDED_BY(mu_);

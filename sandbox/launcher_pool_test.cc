@@ -109,6 +109,42 @@ TEST_F(LauncherPoolTest, ReturnedLaunchersServeAgain) {
   pool.Return(*std::move(ready));
 }
 
+// A launcher whose network namespace kept a socket after its command (here a
+// connection in TIME_WAIT) is replaced, namespace and all.
+TEST_F(LauncherPoolTest, ALauncherWithASocketLeftIsReplaced) {
+  if (absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherPath()); !can.ok()) {
+    GTEST_SKIP() << "a network namespace takes CAP_SYS_ADMIN (CI runs as root): " << can;
+  }
+  LauncherPool pool(Maker(), LauncherPath(), 1, /*private_netns=*/true);
+  std::optional<ReadyLauncher> ready = TakeWithin(pool);
+  ASSERT_TRUE(ready.has_value());
+  pid_t launcher = ready->launcher->pid();
+  EXPECT_EQ(EchoThrough(*ready, "clean"), "clean\n");
+  pool.Return(*std::move(ready));
+  ready = TakeWithin(pool);
+  ASSERT_TRUE(ready.has_value());
+  EXPECT_EQ(ready->launcher->pid(), launcher);
+
+  Launch launch;
+  launch.argv = {LauncherPath(), "--", "/usr/bin/python3", "-c",
+                 "import socket; s = socket.create_server(('127.0.0.1', 0)); "
+                 "c = socket.create_connection(s.getsockname()); a, _ = s.accept(); "
+                 "c.close(); a.close()"};
+  launch.timeout = absl::Seconds(20);
+  launch.output_limit = 1 << 20;
+  launch.prestarted = ready->launcher.get();
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->exit_code, 0) << result->stderr_data.Contents();
+  pool.Return(*std::move(ready));
+
+  ready = TakeWithin(pool);
+  ASSERT_TRUE(ready.has_value());
+  EXPECT_NE(ready->launcher->pid(), launcher);
+  EXPECT_TRUE(ready->launcher->NetnsIsClean());
+  pool.Return(*std::move(ready));
+}
+
 TEST_F(LauncherPoolTest, StoppingKillsAndReapsTheLaunchers) {
   {
     LauncherPool pool(Maker(), LauncherPath(), 3);

@@ -24,24 +24,31 @@ namespace sandboxd {
 // is a 32-bit length in host byte order, with the fds that become the command's 0, 1,
 // 2 (and kSeccompFd) attached, then that many bytes of NUL-terminated strings:
 // "--chdir" DIR, "--env" NAME=VALUE..., the rlimit options of sandboxd-launch, "--",
-// PROGRAM, ARGS. The launcher answers each with a 32-bit pid: the command's process,
-// which is the server's child (clone with CLONE_PARENT), or -errno when it could not
-// fork. Nobody waits for the exec: as when sandboxd-launch is spawned with its options,
-// a failure from then on is a message on the command's stderr and exit status 126.
-// EOF lets the launcher go (exit 0).
+// PROGRAM, ARGS. The launcher answers each with a 32-bit pid:
+// the command's process, which is the server's child (clone with CLONE_PARENT), or
+// -errno when it could not start it. As when sandboxd-launch is spawned with its
+// options, a failure from then on is a message on the command's stderr and exit
+// status 126. EOF lets the launcher go (exit 0).
 class PrestartedLauncher {
  public:
-  // Starts `launcher_path` joining the cgroup.procs files `joins`. Returns once it is
-  // running; WaitJoined tells when the joins are done.
+  // Starts `launcher_path` joining the cgroup.procs files `joins`. With
+  // `private_netns`, it also makes a network namespace of its own (loopback up, nothing
+  // else), which all its commands start in, as they start in its cgroups. Returns once
+  // it is running; WaitJoined tells when it is ready.
   static absl::StatusOr<std::unique_ptr<PrestartedLauncher>> Start(
-      const std::string& launcher_path, const std::vector<std::string>& joins);
+      const std::string& launcher_path, const std::vector<std::string>& joins,
+      bool private_netns = false);
+  // Whether a launcher can make a network namespace of its own here (by starting
+  // one): it takes CAP_SYS_ADMIN, which a server running as root has and an
+  // unprivileged one (or one in a container without the capability) does not.
+  static absl::Status CanMakeNetns(const std::string& launcher_path);
   // Kills and reaps the launcher (its commands, not being its children, live on).
   ~PrestartedLauncher();
   PrestartedLauncher(const PrestartedLauncher&) = delete;
   PrestartedLauncher& operator=(const PrestartedLauncher&) = delete;
 
-  // Waits up to `timeout` for the launcher to be inside its cgroups. UNAVAILABLE with
-  // its message when it could not join.
+  // Waits up to `timeout` for the launcher to be inside its cgroups (and network
+  // namespace). UNAVAILABLE with its message when it could not join (or make it).
   absl::Status WaitJoined(absl::Duration timeout);
 
   // Has the launcher start a command: a process of its own that execs `argv` (argv[0]
@@ -57,15 +64,22 @@ class PrestartedLauncher {
   // False once the launcher has exited (it is reaped then).
   bool Alive();
 
+  // False once a command made it leave something in its network namespace that the
+  // next command could see: any socket. True for a launcher without one of its own.
+  bool NetnsIsClean() const;
+
   pid_t pid() const { return pid_; }
+  bool private_netns() const { return private_netns_; }
 
  private:
-  PrestartedLauncher(pid_t pid, UniqueFd control) : pid_(pid), control_(std::move(control)) {}
+  PrestartedLauncher(pid_t pid, UniqueFd control, bool private_netns)
+      : pid_(pid), control_(std::move(control)), private_netns_(private_netns) {}
   // Kills the launcher after a failed Exec, and returns `why`.
   absl::Status Lose(absl::Status why);
 
   pid_t pid_;
   UniqueFd control_;
+  const bool private_netns_;
   bool lost_ = false;
   bool reaped_ = false;
 };

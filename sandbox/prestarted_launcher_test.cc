@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <set>
 #include <string>
@@ -12,12 +13,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "sandbox/test_support.h"
 #include "sandbox/worker.h"
 
 // A real sandboxd-launch started ahead of demand and handed commands through
 // RunWorker, without cgroups (the tests run unprivileged); tests/limits_test.cc runs the
-// pool with real cgroups.
+// pool with real cgroups. The network namespace tests need CAP_SYS_ADMIN.
 
 namespace sandboxd {
 namespace {
@@ -51,6 +53,35 @@ class PrestartedLauncherTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { signal(SIGPIPE, SIG_IGN); }
 };
+
+// A launcher with a network namespace of its own.
+std::unique_ptr<PrestartedLauncher> StartWithPrivateNetns() {
+  absl::StatusOr<std::unique_ptr<PrestartedLauncher>> launcher =
+      PrestartedLauncher::Start(LauncherPath(), {}, /*private_netns=*/true);
+  EXPECT_TRUE(launcher.ok()) << launcher.status();
+  if (!launcher.ok()) return nullptr;
+  absl::Status ready = (*launcher)->WaitJoined(absl::Seconds(10));
+  EXPECT_TRUE(ready.ok()) << ready;
+  if (!ready.ok()) return nullptr;
+  return *std::move(launcher);
+}
+
+std::string OurNetns() {
+  char link[64] = {};
+  ssize_t n = readlink("/proc/self/ns/net", link, sizeof link - 1);
+  return n > 0 ? std::string(link, static_cast<size_t>(n)) : "";
+}
+
+// Polls `condition` for up to 10 s.
+template <typename Condition>
+bool Within10s(Condition condition) {
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
+}
 
 TEST_F(PrestartedLauncherTest, BecomesTheCommandWithItsStdioEnvCwdAndLimits) {
   std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
@@ -173,6 +204,69 @@ TEST_F(PrestartedLauncherTest, UsedOnesLeaveNoFds) {
   EXPECT_EQ(OpenFdCount(), fds_before);
   EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1);
   EXPECT_EQ(errno, ECHILD);
+}
+
+// As bwrap's --unshare-net would: a namespace with loopback alone, up (a connection to
+// a closed port is refused, not unreachable), the same for every command. A launcher
+// without one leaves its commands in ours.
+TEST_F(PrestartedLauncherTest, CommandsRunInItsNetworkNamespace) {
+  if (absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherPath()); !can.ok()) {
+    GTEST_SKIP() << "a network namespace takes CAP_SYS_ADMIN (CI runs as root): " << can;
+  }
+  std::unique_ptr<PrestartedLauncher> launcher = StartWithPrivateNetns();
+  ASSERT_NE(launcher, nullptr);
+  std::string script =
+      "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; "
+      "bash -c 'exec 3<>/dev/tcp/127.0.0.1/1'";
+  std::string first;
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<RunResult> result = RunWorker(Shell(launcher.get(), {}, script));
+    ASSERT_TRUE(result.ok()) << result.status();
+    std::vector<std::string> lines = absl::StrSplit(result->stdout_data.Contents(), '\n');
+    ASSERT_EQ(lines.size(), 3u) << result->stdout_data.Contents();
+    EXPECT_NE(lines[0], OurNetns());
+    EXPECT_EQ(lines[1], "lo");
+    EXPECT_THAT(result->stderr_data.Contents(), HasSubstr("Connection refused"));
+    if (i == 0) first = lines[0];
+    EXPECT_EQ(lines[0], first);
+  }
+  std::unique_ptr<PrestartedLauncher> plain = StartJoined();
+  ASSERT_NE(plain, nullptr);
+  absl::StatusOr<RunResult> ours = RunWorker(Shell(plain.get(), {}, "readlink /proc/self/ns/net"));
+  ASSERT_TRUE(ours.ok()) << ours.status();
+  EXPECT_EQ(ours->stdout_data.Contents(), OurNetns() + "\n");
+}
+
+// The pool reuses a launcher's namespace only while NetnsIsClean: a socket left there
+// (by a process that left its command's session, or a connection in TIME_WAIT) keeps it from
+// the next command.
+TEST_F(PrestartedLauncherTest, ASocketLeftInItsNetworkNamespaceIsSeen) {
+  if (absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherPath()); !can.ok()) {
+    GTEST_SKIP() << "a network namespace takes CAP_SYS_ADMIN (CI runs as root): " << can;
+  }
+  std::unique_ptr<PrestartedLauncher> launcher = StartWithPrivateNetns();
+  ASSERT_NE(launcher, nullptr);
+  EXPECT_TRUE(launcher->NetnsIsClean());
+
+  absl::StatusOr<RunResult> left = RunWorker(Shell(
+      launcher.get(), {},
+      "setsid python3 -c 'import socket, time; s = socket.socket(socket.AF_UNIX); "
+      "s.bind(\"\\0sandboxd-test\"); time.sleep(60)' </dev/null >/dev/null 2>&1 & echo $!; "
+      "until grep -q sandboxd-test /proc/net/unix; do sleep 0.05; done"));
+  ASSERT_TRUE(left.ok()) << left.status();
+  pid_t holder = std::stoi(left->stdout_data.Contents());
+  EXPECT_TRUE(Within10s([&] { return !launcher->NetnsIsClean(); }));
+  kill(holder, SIGKILL);
+  EXPECT_TRUE(Within10s([&] { return launcher->NetnsIsClean(); }));
+
+  absl::StatusOr<RunResult> tcp = RunWorker(Shell(
+      launcher.get(), {},
+      "python3 -c 'import socket; s = socket.create_server((\"127.0.0.1\", 0)); "
+      "c = socket.create_connection(s.getsockname()); a, _ = s.accept(); c.close(); "
+      "a.close()'"));
+  ASSERT_TRUE(tcp.ok()) << tcp.status();
+  ASSERT_EQ(tcp->exit_code, 0) << tcp->stderr_data.Contents();
+  EXPECT_FALSE(launcher->NetnsIsClean());  // The client's end waits in TIME_WAIT.
 }
 
 }  // namespace

@@ -33,6 +33,8 @@ struct Plan {
   SandboxMode mode = SandboxMode::kReadOnly;
   Backend backend = Backend::kBwrap;
   SeccompMode seccomp_mode = SeccompMode::kRestricted;
+  // bwrap gives the command a network namespace of its own (--unshare-net).
+  bool own_netns = false;
 };
 
 // Turns validated requests into plans and runs them. Thread-safe: besides the
@@ -53,6 +55,8 @@ class Runner {
   const Config& config() const { return config_; }
   // Where commands' cgroups are made ("cgroup v1 at ..."), or why they are not.
   const std::string& cgroup_note() const { return cgroup_note_; }
+  // Where the network namespaces of commands without network access come from.
+  const std::string& netns_note() const { return netns_note_; }
 
  private:
   Runner(Config config, SeccompFilters filters)
@@ -66,13 +70,18 @@ class Runner {
   // Runs `launch` in a cgroup of its own, from the pool where it can (and `use_pool`),
   // and reports the cgroup's usage.
   absl::StatusOr<RunResult> RunInCgroup(const Plan& plan, Launch launch, bool use_pool) const;
-  // A cgroup under `limits` with a launcher joining it: from the pool, else a fresh
-  // one made here (the launcher then joins when spawned, from its --join options in
-  // `launch`).
-  absl::StatusOr<ReadyLauncher> CgroupFor(const Limits& limits, Launch& launch,
-                                          bool use_pool) const;
-  // The pool's part of CgroupFor: nothing when the pool cannot serve `limits`.
-  std::optional<ReadyLauncher> PooledCgroupFor(const Limits& limits, Launch& launch) const;
+  // A cgroup under the plan's limits with a launcher joining it: from the pool, else a
+  // fresh one made here (the launcher then joins when spawned, from its --join options
+  // in `launch`).
+  absl::StatusOr<ReadyLauncher> CgroupFor(const Plan& plan, Launch& launch, bool use_pool) const;
+  // The pool's part of CgroupFor: nothing when the pool cannot serve the plan's limits.
+  std::optional<ReadyLauncher> PooledCgroupFor(const Plan& plan, Launch& launch) const;
+  // Starts the launcher pools: one in the host's network namespace and, for commands
+  // that bwrap would give a network namespace of their own, one whose launchers each
+  // have one, where the host allows it.
+  void StartPools();
+  // The pool that `launcher` came from.
+  LauncherPool& PoolOf(const ReadyLauncher& launcher) const;
 
   Config config_;
   // Landlock backend: what may be read by default (the entries of / but /tmp).
@@ -84,9 +93,12 @@ class Runner {
   // each other, so that they stop in the reverse.
   std::unique_ptr<CgroupParent> cgroups_;
   std::unique_ptr<CgroupReaper> reaper_;
-  // Also null with Config::prestarted_launchers 0.
+  // Also null with Config::prestarted_launchers 0; netns_pool_ also where launchers
+  // cannot make network namespaces, and under the landlock backend.
   std::unique_ptr<LauncherPool> pool_;
+  std::unique_ptr<LauncherPool> netns_pool_;
   std::string cgroup_note_;
+  std::string netns_note_;
 };
 
 }  // namespace sandboxd

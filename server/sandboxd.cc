@@ -246,7 +246,7 @@ Transport TransportFromFlags() {
   return {grpc::SslServerCredentials(options), true};
 }
 
-void LogHost(const HostFeatures& host, const Config& config, const std::string& cgroups) {
+void LogHost(const HostFeatures& host, const Config& config, const Runner& runner) {
   LogLine line("host");
   line.Add("backend", config.backend == Backend::kBwrap ? "bwrap" : "landlock")
       .Add("bwrap_version", host.bwrap_version)
@@ -254,7 +254,8 @@ void LogHost(const HostFeatures& host, const Config& config, const std::string& 
       .Add("proc", config.mount_proc ? "fresh" : "empty")
       .Add("landlock_abi", host.landlock_abi)
       .Add("seccomp", host.seccomp ? "yes" : "no")
-      .Add("cgroups", cgroups);
+      .Add("cgroups", runner.cgroup_note())
+      .Add("network_namespaces", runner.netns_note());
   if (!host.notes.empty()) line.Add("notes", absl::StrJoin(host.notes, "; "));
   if (config.danger_landlock_unprotected_paths && config.backend == Backend::kLandlock) {
     line.Add("danger", "protected paths inside writable roots stay writable");
@@ -313,7 +314,7 @@ void LogHost(const HostFeatures& host, const Config& config, const std::string& 
     Die(absl::StrCat("cannot compile seccomp filters: ", created.status().ToString()));
   }
   std::optional<Runner> runner(*std::move(created));
-  LogHost(host, config, runner->cgroup_note());
+  LogHost(host, config, *runner);
   SandboxServiceImpl service(*runner, host, *std::move(auth), std::move(operator_policy),
                              metrics.get(),
                              absl::GetFlag(FLAGS_max_concurrent), absl::GetFlag(FLAGS_max_queued));

@@ -2,7 +2,12 @@
 // loopback when the network is disabled; the controls show that the same commands
 // reach it when the network is enabled.
 
+#include <unistd.h>
+
+#include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <grpcpp/client_context.h>
@@ -78,6 +83,47 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Client{"Netcat", "nc -z -w 3 127.0.0.1 {port}"},
                       Client{"BashDevTcp", "exec 3<>/dev/tcp/127.0.0.1/{port}"}),
     [](const ::testing::TestParamInfo<Client>& info) { return info.param.name; });
+
+// Commands without network each have a network namespace of their own, holding only
+// loopback: not the server's, and not one another's while they run side by side
+// (pre-started launchers each keep one for their commands). With the network, the
+// server's.
+class NetnsTest : public SharedServerTest {
+ protected:
+  static void SetUpTestSuite() { StartServer(); }
+
+  // The network namespace and interfaces that a command sees.
+  std::string Netns(v1::NetworkMode network) {
+    v1::ExecRequest request = Command(
+        {"sh", "-c",
+         "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | "
+         "tr '\\n' ' '; sleep 1"});
+    request.mutable_policy()->set_network(network);
+    return ExecChecked(*v1::SandboxService::NewStub(server_->channel()), request).stdout();
+  }
+};
+
+TEST_F(NetnsTest, EachCommandWithoutNetworkHasOneOfItsOwn) {
+  ASSERT_NE(server_, nullptr);
+  char ours[64] = {};
+  ASSERT_GT(readlink("/proc/self/ns/net", ours, sizeof ours - 1), 0);
+  std::vector<std::string> seen(3);
+  std::vector<std::thread> callers;
+  for (std::string& netns : seen) {
+    callers.emplace_back([&] { netns = Netns(v1::NETWORK_DISABLED); });
+  }
+  for (std::thread& caller : callers) caller.join();
+  std::set<std::string> distinct;
+  for (const std::string& netns : seen) {
+    EXPECT_THAT(netns, ::testing::StartsWith("net:["));
+    EXPECT_THAT(netns, ::testing::EndsWith("]\nlo "));
+    EXPECT_NE(netns.substr(0, netns.find('\n')), ours);
+    distinct.insert(netns);
+  }
+  EXPECT_EQ(distinct.size(), seen.size());
+  std::string enabled = Netns(v1::NETWORK_ENABLED);
+  EXPECT_EQ(enabled.substr(0, enabled.find('\n')), ours);
+}
 
 }  // namespace
 }  // namespace sandboxd::testing

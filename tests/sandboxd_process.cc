@@ -159,7 +159,8 @@ SandboxdProcess::~SandboxdProcess() {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
-  if (!dir_.empty()) std::system(absl::StrCat("rm -rf ", dir_).c_str());
+  std::error_code ignored;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
 }
 
 }  // namespace sandboxd::testing
