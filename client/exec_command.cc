@@ -166,7 +166,8 @@ std::string FormatCapabilities(const v1::GetCapabilitiesResponse& response) {
       "\nfresh /proc: ", yes_no(response.proc_mount()),
       "\nlandlock ABI: ", response.landlock_abi(), "\nseccomp: ", yes_no(response.seccomp()),
       "\ndanger-full-access allowed: ", yes_no(response.danger_full_access_allowed()),
-      "\ncgroups: ", response.cgroups(), "\n");
+      "\ncgroups: ", response.cgroups(),
+      "\nnetwork namespaces: ", response.network_namespaces(), "\n");
   for (const std::string& note : response.notes()) absl::StrAppend(&out, "note: ", note, "\n");
   return out;
 }

@@ -128,6 +128,7 @@ grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext* context,
   response->set_danger_full_access_allowed(runner_.config().allow_danger_full_access);
   for (const std::string& note : host_.notes) response->add_notes(note);
   response->set_cgroups(runner_.cgroup_note());
+  response->set_network_namespaces(runner_.netns_note());
   return grpc::Status::OK;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -317,6 +318,28 @@ TEST_P(HostStateTest, AbsentGitLeavesNoTrace) {
 
 INSTANTIATE_TEST_SUITE_P(Host, HostStateTest,
                          ::testing::Combine(kBwrapServers, ::testing::Values(Case{"Host", {}})),
+                         CaseName);
+
+class NetnsTest : public SandboxTest {};
+
+// A command without network is in a network namespace holding loopback alone, not the
+// server's: its pre-started launcher's where the server may make them (as root), else
+// one bwrap makes (as nobody).
+TEST_P(NetnsTest, CommandsWithoutNetworkAreOutsideTheServers) {
+  v1::ExecRequest request = Command(
+      {"sh", "-c", "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"});
+  v1::ExecResponse response = ExecChecked(*v1::SandboxService::NewStub(server_->channel()), request);
+  std::error_code error;
+  std::string server_netns =
+      std::filesystem::read_symlink(absl::StrCat("/proc/", server_->pid(), "/ns/net"), error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_THAT(response.stdout(), ::testing::StartsWith("net:["));
+  EXPECT_THAT(response.stdout(), ::testing::EndsWith("]\nlo\n"));
+  EXPECT_THAT(response.stdout(), Not(HasSubstr(server_netns)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Network, NetnsTest,
+                         ::testing::Combine(kBwrapServers, ::testing::Values(Case{"Netns", {}})),
                          CaseName);
 
 class InheritanceTest : public SandboxTest {};

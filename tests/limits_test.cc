@@ -56,6 +56,8 @@ TEST_F(CgroupLimitsTest, TheServerHasCgroups) {
   v1::GetCapabilitiesResponse caps;
   ASSERT_TRUE(stub_->GetCapabilities(&context, v1::GetCapabilitiesRequest(), &caps).ok());
   EXPECT_THAT(caps.cgroups(), ::testing::StartsWith("cgroup v"));
+  // Root may make network namespaces, so the pre-started launchers have them.
+  EXPECT_THAT(caps.network_namespaces(), ::testing::StartsWith("one per pre-started launcher"));
 }
 
 TEST_F(CgroupLimitsTest, MemoryLimitCoversTheTree) {
