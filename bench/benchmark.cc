@@ -255,6 +255,16 @@ absl::Status MeasureBreakdown(const std::vector<std::string>& full, const std::s
 }
 
 // p50 of `calls` GetCapabilities calls, each after `quiet`.
+absl::Status DescribeServer(v1::SandboxService::Stub& stub, Report& report) {
+  grpc::ClientContext context;
+  v1::GetCapabilitiesResponse response;
+  grpc::Status status = stub.GetCapabilities(&context, v1::GetCapabilitiesRequest(), &response);
+  if (!status.ok()) return absl::InternalError(status.error_message());
+  report.server_cgroups = response.cgroups();
+  report.server_network_namespaces = response.network_namespaces();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<absl::Duration> RpcFloor(v1::SandboxService::Stub& stub, int calls,
                                         absl::Duration quiet) {
   std::vector<absl::Duration> latencies;
@@ -305,6 +315,7 @@ absl::StatusOr<Report> Run(const Options& options) {
   absl::StatusOr<std::vector<std::string>> bare = BareArgv(*stub, TrueRequest());
   if (!bare.ok()) return bare.status();
   report.bare_argv = *bare;
+  if (absl::Status s = DescribeServer(*stub, report); !s.ok()) return s;
   absl::StatusOr<std::string> bpf = CompileSeccompFilter(SeccompMode::kRestricted);
   if (!bpf.ok()) return bpf.status();
 
@@ -359,8 +370,11 @@ double Ratio(double a, double b) { return b > 0 ? a / b : 0; }
 }  // namespace
 
 std::string Format(const Report& report, const std::string& machine) {
-  std::string out = absl::StrCat(machine, "\nbaseline: ", absl::StrJoin(report.bare_argv, " "),
-                                 "\n\nExec(/bin/true) latency in ms, server vs bare bwrap:\n");
+  std::string out = absl::StrCat(
+      machine, "\nbaseline: ", absl::StrJoin(report.bare_argv, " "),
+      "\nserver: cgroups: ", report.server_cgroups,
+      "\nserver: network namespaces: ", report.server_network_namespaces,
+      "\n\nExec(/bin/true) latency in ms, server vs bare bwrap:\n");
   absl::StrAppendFormat(&out, "%-5s %26s %26s %26s %22s\n", "conc", "p50 (ratio)", "p90 (ratio)",
                         "p99 (ratio)", "per second (ratio)");
   for (const Report::Level& level : report.levels) {
@@ -423,15 +437,22 @@ std::string ToJson(const Report& report, const std::string& machine) {
         Ratio(Ms(level.server.p99), Ms(level.bare.p99)),
         Ratio(level.server.per_second, level.bare.per_second)));
   }
-  std::string escaped_machine;
-  for (char c : machine) escaped_machine += c == '"' ? std::string("\\\"") : c == '\n' ? std::string("; ") : std::string(1, c);
+  auto escape = [](const std::string& text) {
+    std::string escaped;
+    for (char c : text) {
+      escaped += c == '"' ? std::string("\\\"") : c == '\n' ? std::string("; ") : std::string(1, c);
+    }
+    return escaped;
+  };
   return absl::StrFormat(
-      "{\"machine\": \"%s\", \"exec\": [%s], \"stream_server_mib_s\": %.1f, "
+      "{\"machine\": \"%s\", \"server_cgroups\": \"%s\", "
+      "\"server_network_namespaces\": \"%s\", \"exec\": [%s], \"stream_server_mib_s\": %.1f, "
       "\"stream_bare_mib_s\": %.1f, \"stream_bare_pipe_mib_s\": %.1f, "
       "\"stream_pipe_ratio\": %.3f, \"idle_rss_bytes\": %d, "
       "\"rss_per_in_flight_bytes\": %d, \"rpc_back_to_back_ms\": %.3f, "
       "\"rpc_after_quiet_ms\": %.3f, \"breakdown_p50_ms\": {%s}}\n",
-      escaped_machine, absl::StrJoin(levels, ", "), report.stream_server_mib_s,
+      escape(machine), escape(report.server_cgroups), escape(report.server_network_namespaces),
+      absl::StrJoin(levels, ", "), report.stream_server_mib_s,
       report.stream_bare_mib_s, report.stream_bare_pipe_mib_s,
       Ratio(report.stream_server_mib_s, report.stream_bare_pipe_mib_s),
       report.idle_rss_bytes, report.rss_per_in_flight_bytes, Ms(report.rpc_back_to_back),

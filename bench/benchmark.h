@@ -52,6 +52,10 @@ struct Report {
   uint64_t idle_rss_bytes = 0;
   uint64_t rss_per_in_flight_bytes = 0;
   std::vector<std::string> bare_argv;  // The bwrap command line of the baseline.
+  // What the server said about its cgroups and network namespaces (GetCapabilities):
+  // where it goes below the baseline, not making a network namespace per command.
+  std::string server_cgroups;
+  std::string server_network_namespaces;
 };
 
 // Starts a real sandboxd and measures, side by side with bare bwrap run with the very

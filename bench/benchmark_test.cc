@@ -39,10 +39,12 @@ TEST(BenchmarkSmokeTest, MeasuresEveryFigure) {
   EXPECT_GT(report->rpc_back_to_back, absl::ZeroDuration());
   EXPECT_GT(report->rpc_after_quiet, absl::ZeroDuration());
   EXPECT_THAT(report->bare_argv.front(), "/usr/bin/bwrap");
+  EXPECT_FALSE(report->server_network_namespaces.empty());
   std::string text = Format(*report, "machine: test");
   EXPECT_THAT(text, HasSubstr("Exec(/bin/true) latency"));
   EXPECT_THAT(text, HasSubstr("streaming: server"));
   EXPECT_THAT(text, HasSubstr("gRPC floor"));
+  EXPECT_THAT(text, HasSubstr("server: network namespaces: "));
   EXPECT_THAT(ToJson(*report, "machine: test"), HasSubstr("\"throughput_ratio\""));
   EXPECT_THAT(ToJson(*report, "machine: test"), HasSubstr("\"rpc_after_quiet_ms\""));
 }
