@@ -119,16 +119,19 @@ absl::StatusOr<LatencyFigures> Measure(int concurrency, int total, Call call) {
 }
 
 // Measures `a` and `b` (`total` calls each) in alternating batches, so that a shared
-// machine getting busier or quieter during the run weighs on both sides alike.
+// machine getting busier or quieter during the run weighs on both sides alike; each
+// batch starts after `settle` of quiet (see Options::settle).
 template <typename CallA, typename CallB>
 absl::StatusOr<std::pair<LatencyFigures, LatencyFigures>> MeasureSideBySide(
-    int concurrency, int total, CallA a, CallB b) {
+    int concurrency, int total, absl::Duration settle, CallA a, CallB b) {
   constexpr int kRounds = 8;
   Samples samples_a, samples_b;
   // Each batch a multiple of the callers, so that every thread makes the same number.
   int batch = std::max(concurrency, (total / kRounds) / concurrency * concurrency);
   for (int round = 0; round < kRounds; ++round) {
+    absl::SleepFor(settle);
     if (absl::Status s = RunBatch(concurrency, batch, a, samples_a); !s.ok()) return s;
+    absl::SleepFor(settle);
     if (absl::Status s = RunBatch(concurrency, batch, b, samples_b); !s.ok()) return s;
   }
   return std::make_pair(samples_a.Figures(), samples_b.Figures());
@@ -336,7 +339,7 @@ absl::StatusOr<Report> Run(const Options& options) {
     Report::Level level{concurrency, {}, {}};
     v1::ExecRequest request = TrueRequest();
     absl::StatusOr<std::pair<LatencyFigures, LatencyFigures>> figures = MeasureSideBySide(
-        concurrency, options.iterations, [&] { return ExecOnce(*stub, request); },
+        concurrency, options.iterations, options.settle, [&] { return ExecOnce(*stub, request); },
         [&] { return RunBare(*bare, *bpf); });
     if (!figures.ok()) return figures.status();
     level.server = figures->first;

@@ -22,6 +22,11 @@ struct Options {
   int in_flight = 32;
   // More flags for the server (e.g. --cgroup=none, to see what cgroups cost).
   std::vector<std::string> server_flags;
+  // Quiet before each batch of the latency runs. The kernel tears network namespaces
+  // down in the background, in bulk: a batch of bare bwrap leaves dozens behind, and
+  // without a pause the first ten calls of the server's next batch waited for them
+  // (15 to 25 ms each, its slowest calls).
+  absl::Duration settle = absl::Milliseconds(300);
 };
 
 // Latency percentiles and throughput of one side at one concurrency.

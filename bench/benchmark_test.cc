@@ -20,6 +20,7 @@ TEST(BenchmarkSmokeTest, MeasuresEveryFigure) {
   options.concurrency = {1, 2};
   options.stream_bytes = 8 << 20;
   options.in_flight = 4;
+  options.settle = absl::ZeroDuration();
   absl::StatusOr<Report> report = bench::Run(options);
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->levels.size(), 2u);
