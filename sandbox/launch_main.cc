@@ -57,11 +57,12 @@ void Report(int fd, const char* what, const char* detail) {
   _exit(126);
 }
 
-void Join(const std::string& procs_file) {
-  std::ofstream out(procs_file);
-  out << "0";  // This process.
+// Writes `text` into the kernel's file at `path`, or dies saying what it was `doing`.
+void WriteOrDie(const std::string& path, const std::string& text, const std::string& doing) {
+  std::ofstream out(path);
+  out << text;
   out.flush();
-  if (!out) Die("joining " + procs_file);
+  if (!out) Die(doing);
 }
 
 // The rlimit options.
@@ -142,7 +143,9 @@ void Parse(const std::vector<std::string>& args, bool order, Command& command) {
 }
 
 void JoinAll(Command& command) {
-  for (const std::string& procs_file : command.joins) Join(procs_file);
+  for (const std::string& procs_file : command.joins) {
+    WriteOrDie(procs_file, "0", "joining " + procs_file);  // "0": this process.
+  }
   command.joins.clear();
 }
 
@@ -264,9 +267,23 @@ bool ReceiveOrder(int control, Command& order, std::vector<int>& fds) {
 }
 
 // Moves this process into a network namespace of its own with loopback up, as bwrap's
-// --unshare-net makes one.
+// --unshare-net makes one. That takes CAP_SYS_ADMIN; without it (an ordinary user, a
+// container's root), the namespace belongs to a user namespace made with it, in which
+// this process has the capability and keeps its own uid and gid, mapped to themselves.
+// The commands it starts live in that user namespace too; as an ordinary uid there,
+// they lose the capabilities when they exec, and bwrap makes its own, nested, as it
+// would anywhere.
 void MakePrivateNetns() {
-  if (unshare(CLONE_NEWNET) != 0) Die("making a network namespace");
+  if (unshare(CLONE_NEWNET) != 0) {
+    if (errno != EPERM) Die("making a network namespace");
+    std::string uid = std::to_string(getuid()), gid = std::to_string(getgid());
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) {
+      Die("making a user and a network namespace");
+    }
+    WriteOrDie("/proc/self/uid_map", uid + " " + uid + " 1", "mapping uid " + uid);
+    WriteOrDie("/proc/self/setgroups", "deny", "denying setgroups");
+    WriteOrDie("/proc/self/gid_map", gid + " " + gid + " 1", "mapping gid " + gid);
+  }
   int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   ifreq request{};
   std::strncpy(request.ifr_name, "lo", sizeof request.ifr_name - 1);

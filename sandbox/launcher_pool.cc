@@ -21,11 +21,12 @@ constexpr absl::Duration kRetryDelay = absl::Seconds(1);
 // An idle launcher has a few KiB charged.
 constexpr uint64_t kMaxMemoryToReuse = uint64_t{16} << 20;
 
-// Starts a launcher into `cgroup`, without waiting for it to join.
+// Starts a launcher into `cgroup` (if any), without waiting for it to join.
 absl::StatusOr<ReadyLauncher> StartIn(std::unique_ptr<Cgroup> cgroup,
                                       const std::string& launcher_path, bool private_netns) {
-  absl::StatusOr<std::unique_ptr<PrestartedLauncher>> launcher =
-      PrestartedLauncher::Start(launcher_path, cgroup->ProcsFiles(), private_netns);
+  absl::StatusOr<std::unique_ptr<PrestartedLauncher>> launcher = PrestartedLauncher::Start(
+      launcher_path, cgroup != nullptr ? cgroup->ProcsFiles() : std::vector<std::string>(),
+      private_netns);
   if (!launcher.ok()) return launcher.status();
   return ReadyLauncher{std::move(cgroup), *std::move(launcher)};
 }
@@ -34,7 +35,7 @@ absl::StatusOr<ReadyLauncher> StartIn(std::unique_ptr<Cgroup> cgroup,
 // restart its counters only keeps it from being reused (Reuse tries again).
 absl::Status Joined(ReadyLauncher& one) {
   if (absl::Status s = one.launcher->WaitJoined(kJoinTimeout); !s.ok()) return s;
-  one.cgroup->StartCounting().IgnoreError();
+  if (one.cgroup != nullptr) one.cgroup->StartCounting().IgnoreError();
   return absl::OkStatus();
 }
 
@@ -145,7 +146,8 @@ size_t LauncherPool::StartSome(size_t count) {
   // All started before any is waited for, so that their cgroup joins share one wait.
   std::vector<ReadyLauncher> started;
   while (started.size() < count) {
-    absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = make_cgroup_();
+    absl::StatusOr<std::unique_ptr<Cgroup>> cgroup =
+        make_cgroup_ ? make_cgroup_() : std::unique_ptr<Cgroup>();
     absl::StatusOr<ReadyLauncher> one =
         cgroup.ok() ? StartIn(*std::move(cgroup), launcher_path_, private_netns_) : cgroup.status();
     if (!one.ok()) {
@@ -172,9 +174,10 @@ size_t LauncherPool::StartSome(size_t count) {
 }
 
 bool LauncherPool::Reuse(ReadyLauncher& one) {
-  return one.launcher->Alive() && one.cgroup->Empty(one.launcher->pid()).ok() &&
-         one.launcher->NetnsIsClean() && one.cgroup->MemoryInUse() <= kMaxMemoryToReuse &&
-         one.cgroup->StartCounting().ok();
+  if (!one.launcher->Alive()) return false;
+  if (one.cgroup == nullptr) return one.launcher->NetnsIsClean();
+  return one.cgroup->Empty(one.launcher->pid()).ok() && one.launcher->NetnsIsClean() &&
+         one.cgroup->MemoryInUse() <= kMaxMemoryToReuse && one.cgroup->StartCounting().ok();
 }
 
 }  // namespace sandboxd

@@ -16,8 +16,9 @@
 
 namespace sandboxd {
 
-// A cgroup with a launcher inside it, waiting for a command.
+// A launcher waiting for a command, inside its cgroup where the pool has them.
 struct ReadyLauncher {
+  // Null in a pool without cgroups.
   std::unique_ptr<Cgroup> cgroup;
   // Declared after the cgroup, so it is killed and reaped before the cgroup goes.
   std::unique_ptr<PrestartedLauncher> launcher;
@@ -31,6 +32,7 @@ struct ReadyLauncher {
 //
 // With `private_netns`, each launcher has a network namespace of its own too (see
 // PrestartedLauncher::Start), reused like the cgroup by one command after another.
+// Without `make_cgroup` (a server without cgroups), launchers have nothing but that.
 //
 // Only that thread starts launchers: a command's process is the child of the thread
 // that started its launcher (see prestarted_launcher.h), and bwrap's --die-with-parent
@@ -48,7 +50,8 @@ class LauncherPool {
   LauncherPool& operator=(const LauncherPool&) = delete;
 
   // A launcher inside its cgroup, with the cgroup's counters restarted, or nothing
-  // when none is ready. Never waits.
+  // when none is ready. Never waits. (Without make_cgroup, ReadyLauncher::cgroup is
+  // null.)
   std::optional<ReadyLauncher> Take();
   // For when Take had none: has the pool's thread make one more, and waits for a
   // launcher to be ready. UNAVAILABLE when none is within a few seconds.

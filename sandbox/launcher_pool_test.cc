@@ -145,6 +145,25 @@ TEST_F(LauncherPoolTest, ALauncherWithASocketLeftIsReplaced) {
   pool.Return(*std::move(ready));
 }
 
+// A server without cgroups pools launchers for their network namespaces alone.
+TEST_F(LauncherPoolTest, WithoutCgroupsLaunchersHoldOnlyTheirNetworkNamespaces) {
+  if (absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherPath()); !can.ok()) {
+    GTEST_SKIP() << "a network namespace takes CAP_SYS_ADMIN (CI runs as root): " << can;
+  }
+  LauncherPool pool(nullptr, LauncherPath(), 1, /*private_netns=*/true);
+  std::optional<ReadyLauncher> ready = TakeWithin(pool);
+  ASSERT_TRUE(ready.has_value());
+  EXPECT_EQ(ready->cgroup, nullptr);
+  pid_t launcher = ready->launcher->pid();
+  EXPECT_EQ(EchoThrough(*ready, "one"), "one\n");
+  pool.Return(*std::move(ready));
+  ready = TakeWithin(pool);
+  ASSERT_TRUE(ready.has_value());
+  EXPECT_EQ(ready->launcher->pid(), launcher);
+  EXPECT_EQ(EchoThrough(*ready, "two"), "two\n");
+  pool.Return(*std::move(ready));
+}
+
 TEST_F(LauncherPoolTest, StoppingKillsAndReapsTheLaunchers) {
   {
     LauncherPool pool(Maker(), LauncherPath(), 3);

@@ -166,7 +166,7 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
   runner.netns_note_ = runner.config_.backend == Backend::kBwrap
                           ? "bwrap makes one per command"
                           : "none: Landlock and seccomp cut the network";
-  if (runner.cgroups_ != nullptr && runner.config_.prestarted_launchers > 0) runner.StartPools();
+  if (runner.config_.prestarted_launchers > 0) runner.StartPools();
   if (runner.config_.backend == Backend::kLandlock) {
     runner.landlock_readable_base_ =
         runner.config_.private_tmp ? RootEntriesButTmp() : std::vector<std::string>{"/"};
@@ -175,9 +175,12 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
 }
 
 void Runner::StartPools() {
-  auto make_cgroup = [parent = cgroups_.get()] { return NewCgroup(*parent); };
-  pool_ = std::make_unique<LauncherPool>(make_cgroup, config_.launcher_path,
-                                         config_.prestarted_launchers);
+  LauncherPool::MakeCgroup make_cgroup;
+  if (cgroups_ != nullptr) {
+    make_cgroup = [parent = cgroups_.get()] { return NewCgroup(*parent); };
+    pool_ = std::make_unique<LauncherPool>(make_cgroup, config_.launcher_path,
+                                           config_.prestarted_launchers);
+  }
   if (config_.backend != Backend::kBwrap) return;
   absl::Status can = PrestartedLauncher::CanMakeNetns(config_.launcher_path);
   if (!can.ok()) {
@@ -246,7 +249,8 @@ absl::Status Runner::AddLimits(const Limits& limits, Plan& plan) const {
         "limits.processes needs a cgroup, and this server has none: ", cgroup_note_));
   }
   std::vector<std::string> options = RlimitOptions(limits, plan.use_cgroup);
-  if (options.empty() && !plan.use_cgroup) return absl::OkStatus();
+  bool pooled = plan.use_cgroup || (plan.own_netns && netns_pool_ != nullptr);
+  if (options.empty() && !pooled) return absl::OkStatus();
   std::vector<std::string> argv = {config_.launcher_path};
   argv.insert(argv.end(), options.begin(), options.end());
   argv.push_back("--");
@@ -267,20 +271,39 @@ absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
     launch = &with_tmp;
   }
   absl::StatusOr<RunResult> result =
-      plan.use_cgroup ? RunInCgroup(plan, *launch, /*use_pool=*/true) : RunWorker(*launch);
+      plan.use_cgroup                           ? RunInCgroup(plan, *launch, /*use_pool=*/true)
+      : plan.own_netns && netns_pool_ != nullptr ? RunInLaunchersNetns(*launch)
+                                                 : RunWorker(*launch);
   if (result.ok()) NoteLimitReached(plan.limits, *result);
   return result;
+}
+
+std::optional<ReadyLauncher> Runner::TakeFrom(LauncherPool& pool) {
+  if (std::optional<ReadyLauncher> ready = pool.Take()) return ready;
+  absl::StatusOr<ReadyLauncher> made = pool.Make();
+  if (!made.ok()) return std::nullopt;
+  return *std::move(made);
+}
+
+absl::StatusOr<RunResult> Runner::RunInLaunchersNetns(Launch launch) const {
+  std::optional<ReadyLauncher> ready = TakeFrom(*netns_pool_);
+  // Without one, sandboxd-launch is spawned as usual, and bwrap makes the namespace.
+  if (!ready.has_value()) return RunWorker(launch);
+  const Launch original = launch;
+  launch.prestarted = ready->launcher.get();
+  LeaveNetnsToLauncher(launch);
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  // Likewise when the launcher died before it could start the command.
+  bool lost = !result.ok() && !ready->launcher->Alive();
+  netns_pool_->Return(*std::move(ready));
+  return lost ? RunWorker(original) : result;
 }
 
 std::optional<ReadyLauncher> Runner::PooledCgroupFor(const Plan& plan, Launch& launch) const {
   const Limits& limits = plan.limits;
   LauncherPool& pool = plan.own_netns && netns_pool_ != nullptr ? *netns_pool_ : *pool_;
-  std::optional<ReadyLauncher> ready = pool.Take();
-  if (!ready.has_value()) {
-    absl::StatusOr<ReadyLauncher> made = pool.Make();
-    if (!made.ok()) return std::nullopt;
-    ready = *std::move(made);
-  }
+  std::optional<ReadyLauncher> ready = TakeFrom(pool);
+  if (!ready.has_value()) return std::nullopt;
   // The launcher stays in the cgroup, as one of its processes.
   uint64_t processes = limits.processes == 0 ? 0 : limits.processes + 1;
   if (ready->cgroup->SetLimits(limits.memory_bytes, processes).ok()) {

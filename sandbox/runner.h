@@ -76,10 +76,14 @@ class Runner {
   absl::StatusOr<ReadyLauncher> CgroupFor(const Plan& plan, Launch& launch, bool use_pool) const;
   // The pool's part of CgroupFor: nothing when the pool cannot serve the plan's limits.
   std::optional<ReadyLauncher> PooledCgroupFor(const Plan& plan, Launch& launch) const;
-  // Starts the launcher pools: one in the host's network namespace and, for commands
-  // that bwrap would give a network namespace of their own, one whose launchers each
-  // have one, where the host allows it.
+  // Starts the launcher pools: with cgroups, one in the host's network namespace; and,
+  // for commands that bwrap would give a network namespace of their own, one whose
+  // launchers each have one (and a cgroup where the server has them).
   void StartPools();
+  // A launcher from `pool`, made for the request if none is ready.
+  static std::optional<ReadyLauncher> TakeFrom(LauncherPool& pool);
+  // Runs `launch` without a cgroup, in a pooled launcher's network namespace.
+  absl::StatusOr<RunResult> RunInLaunchersNetns(Launch launch) const;
   // The pool that `launcher` came from.
   LauncherPool& PoolOf(const ReadyLauncher& launcher) const;
 
@@ -93,8 +97,9 @@ class Runner {
   // each other, so that they stop in the reverse.
   std::unique_ptr<CgroupParent> cgroups_;
   std::unique_ptr<CgroupReaper> reaper_;
-  // Also null with Config::prestarted_launchers 0; netns_pool_ also where launchers
-  // cannot make network namespaces, and under the landlock backend.
+  // Both null with Config::prestarted_launchers 0; pool_ also without cgroups;
+  // netns_pool_ also where launchers cannot make network namespaces, and under the
+  // landlock backend.
   std::unique_ptr<LauncherPool> pool_;
   std::unique_ptr<LauncherPool> netns_pool_;
   std::string cgroup_note_;

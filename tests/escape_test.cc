@@ -323,9 +323,15 @@ INSTANTIATE_TEST_SUITE_P(Host, HostStateTest,
 class NetnsTest : public SandboxTest {};
 
 // A command without network is in a network namespace holding loopback alone, not the
-// server's: its pre-started launcher's where the server may make them (as root), else
-// one bwrap makes (as nobody).
+// server's: its pre-started launcher's, which is made directly as root, and inside a
+// user namespace of the launcher's own as nobody.
 TEST_P(NetnsTest, CommandsWithoutNetworkAreOutsideTheServers) {
+  grpc::ClientContext context;
+  v1::GetCapabilitiesResponse caps;
+  ASSERT_TRUE(v1::SandboxService::NewStub(server_->channel())
+                  ->GetCapabilities(&context, v1::GetCapabilitiesRequest(), &caps)
+                  .ok());
+  EXPECT_THAT(caps.network_namespaces(), ::testing::StartsWith("one per pre-started launcher"));
   v1::ExecRequest request = Command(
       {"sh", "-c", "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"});
   v1::ExecResponse response = ExecChecked(*v1::SandboxService::NewStub(server_->channel()), request);
