@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -255,6 +257,40 @@ TEST(ServerLifecycleTest, NoLeaksAfterManyRequests) {
   EXPECT_LE(children["sandboxd-launch"], 5);
   children.erase("sandboxd-launch");
   EXPECT_THAT(children, ::testing::IsEmpty());
+}
+
+std::set<std::string> Threads(pid_t pid) {
+  std::set<std::string> threads;
+  for (const auto& task : std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"))) {
+    threads.insert(task.path().filename());
+  }
+  return threads;
+}
+
+// The threads that served a burst of concurrent requests wait for the next one: a
+// second burst like it makes no new thread (gRPC's default kept two and made the rest
+// anew each time).
+TEST(ServerLifecycleTest, ThreadsAreKeptForTheNextBurst) {
+  auto server = SandboxdProcess::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto burst = [&] {
+    std::vector<std::thread> callers;
+    for (int i = 0; i < 6; ++i) {
+      callers.emplace_back([&] {
+        auto stub = v1::SandboxService::NewStub((*server)->channel());
+        ExecChecked(*stub, Command({"sleep", "0.3"}));
+      });
+    }
+    for (std::thread& caller : callers) caller.join();
+  };
+  burst();
+  std::set<std::string> after_first = Threads((*server)->pid());
+  burst();
+  std::set<std::string> after_second = Threads((*server)->pid());
+  EXPECT_TRUE(std::includes(after_first.begin(), after_first.end(), after_second.begin(),
+                            after_second.end()))
+      << after_first.size() << " threads after the first burst, " << after_second.size()
+      << " after the second";
 }
 
 // The body of GET `path` from 127.0.0.1:`port`, read until the server closes.
