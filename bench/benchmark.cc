@@ -257,7 +257,7 @@ absl::Status MeasureBreakdown(const std::vector<std::string>& full, const std::s
   return absl::OkStatus();
 }
 
-// p50 of `calls` GetCapabilities calls, each after `quiet`.
+// What the server says about its cgroups and network namespaces.
 absl::Status DescribeServer(v1::SandboxService::Stub& stub, Report& report) {
   grpc::ClientContext context;
   v1::GetCapabilitiesResponse response;
@@ -268,6 +268,7 @@ absl::Status DescribeServer(v1::SandboxService::Stub& stub, Report& report) {
   return absl::OkStatus();
 }
 
+// p50 of `calls` GetCapabilities calls, each after `quiet`.
 absl::StatusOr<absl::Duration> RpcFloor(v1::SandboxService::Stub& stub, int calls,
                                         absl::Duration quiet) {
   std::vector<absl::Duration> latencies;

@@ -20,9 +20,12 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <linux/capability.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -266,24 +269,7 @@ bool ReceiveOrder(int control, Command& order, std::vector<int>& fds) {
   return true;
 }
 
-// Moves this process into a network namespace of its own with loopback up, as bwrap's
-// --unshare-net makes one. That takes CAP_SYS_ADMIN; without it (an ordinary user, a
-// container's root), the namespace belongs to a user namespace made with it, in which
-// this process has the capability and keeps its own uid and gid, mapped to themselves.
-// The commands it starts live in that user namespace too; as an ordinary uid there,
-// they lose the capabilities when they exec, and bwrap makes its own, nested, as it
-// would anywhere.
-void MakePrivateNetns() {
-  if (unshare(CLONE_NEWNET) != 0) {
-    if (errno != EPERM) Die("making a network namespace");
-    std::string uid = std::to_string(getuid()), gid = std::to_string(getgid());
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) {
-      Die("making a user and a network namespace");
-    }
-    WriteOrDie("/proc/self/uid_map", uid + " " + uid + " 1", "mapping uid " + uid);
-    WriteOrDie("/proc/self/setgroups", "deny", "denying setgroups");
-    WriteOrDie("/proc/self/gid_map", gid + " " + gid + " 1", "mapping gid " + gid);
-  }
+void BringLoopbackUp() {
   int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   ifreq request{};
   std::strncpy(request.ifr_name, "lo", sizeof request.ifr_name - 1);
@@ -291,6 +277,41 @@ void MakePrivateNetns() {
   request.ifr_flags |= IFF_UP;
   if (ioctl(sock, SIOCSIFFLAGS, &request) != 0) Die("bringing loopback up");
   close(sock);
+}
+
+// Gives up every capability, the bounding set included, so that no exec (even as uid
+// 0) brings one back.
+void DropCapabilities() {
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; ++cap) {
+    if (prctl(PR_CAPBSET_DROP, cap) != 0) Die("dropping capabilities");
+  }
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capset, &header, none) != 0) Die("dropping capabilities");
+}
+
+// Moves this process into a network namespace of its own with loopback up, as bwrap's
+// --unshare-net makes one. That takes CAP_SYS_ADMIN. Without it, an ordinary user
+// makes the namespace inside a user namespace of its own, in which it keeps its uid and
+// gid, mapped to themselves, and has every capability until loopback is up; then it
+// drops them all. The commands it starts live in that user namespace too, without
+// capabilities, and bwrap makes its own, nested, as it would anywhere. Not so uid 0
+// without CAP_SYS_ADMIN (a container's root): bwrap, run as uid 0 without
+// capabilities, cannot write its user namespace's uid map (EPERM, checked with bwrap
+// 0.8), so bwrap makes the network namespace per command there.
+void MakePrivateNetns() {
+  if (unshare(CLONE_NEWNET) == 0) {
+    BringLoopbackUp();
+    return;
+  }
+  if (errno != EPERM || getuid() == 0) Die("making a network namespace");
+  std::string uid = std::to_string(getuid()), gid = std::to_string(getgid());
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) Die("making a user and a network namespace");
+  WriteOrDie("/proc/self/uid_map", uid + " " + uid + " 1", "mapping uid " + uid);
+  WriteOrDie("/proc/self/setgroups", "deny", "denying setgroups");
+  WriteOrDie("/proc/self/gid_map", gid + " " + gid + " 1", "mapping gid " + gid);
+  BringLoopbackUp();
+  DropCapabilities();
 }
 
 // The process an order becomes runs on this stack, in the launcher's memory.

@@ -34,7 +34,7 @@ absl::StatusOr<ReadyLauncher> StartIn(std::unique_ptr<Cgroup> cgroup,
 // Waits for `one` to join. A fresh cgroup counts from zero anyway, so a failure to
 // restart its counters only keeps it from being reused (Reuse tries again).
 absl::Status Joined(ReadyLauncher& one) {
-  if (absl::Status s = one.launcher->WaitJoined(kJoinTimeout); !s.ok()) return s;
+  if (absl::Status s = one.launcher->WaitReady(kJoinTimeout); !s.ok()) return s;
   if (one.cgroup != nullptr) one.cgroup->StartCounting().IgnoreError();
   return absl::OkStatus();
 }

@@ -112,9 +112,7 @@ TEST_F(LauncherPoolTest, ReturnedLaunchersServeAgain) {
 // A launcher whose network namespace kept a socket after its command (here a
 // connection in TIME_WAIT) is replaced, namespace and all.
 TEST_F(LauncherPoolTest, ALauncherWithASocketLeftIsReplaced) {
-  if (absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherPath()); !can.ok()) {
-    GTEST_SKIP() << "a network namespace takes CAP_SYS_ADMIN (CI runs as root): " << can;
-  }
+  if (std::string why = WhyNoPrivateNetns(); !why.empty()) GTEST_SKIP() << why;
   LauncherPool pool(Maker(), LauncherPath(), 1, /*private_netns=*/true);
   std::optional<ReadyLauncher> ready = TakeWithin(pool);
   ASSERT_TRUE(ready.has_value());
@@ -147,9 +145,7 @@ TEST_F(LauncherPoolTest, ALauncherWithASocketLeftIsReplaced) {
 
 // A server without cgroups pools launchers for their network namespaces alone.
 TEST_F(LauncherPoolTest, WithoutCgroupsLaunchersHoldOnlyTheirNetworkNamespaces) {
-  if (absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherPath()); !can.ok()) {
-    GTEST_SKIP() << "a network namespace takes CAP_SYS_ADMIN (CI runs as root): " << can;
-  }
+  if (std::string why = WhyNoPrivateNetns(); !why.empty()) GTEST_SKIP() << why;
   LauncherPool pool(nullptr, LauncherPath(), 1, /*private_netns=*/true);
   std::optional<ReadyLauncher> ready = TakeWithin(pool);
   ASSERT_TRUE(ready.has_value());

@@ -143,7 +143,7 @@ absl::Status PrestartedLauncher::CanMakeNetns(const std::string& launcher_path) 
   absl::StatusOr<std::unique_ptr<PrestartedLauncher>> probe =
       Start(launcher_path, {}, /*private_netns=*/true);
   if (!probe.ok()) return probe.status();
-  return (*probe)->WaitJoined(absl::Seconds(5));
+  return (*probe)->WaitReady(absl::Seconds(5));
 }
 
 PrestartedLauncher::~PrestartedLauncher() {
@@ -195,18 +195,19 @@ absl::Status PrestartedLauncher::Lose(absl::Status why) {
   return why;
 }
 
-absl::Status PrestartedLauncher::WaitJoined(absl::Duration timeout) {
+absl::Status PrestartedLauncher::WaitReady(absl::Duration timeout) {
   pollfd pfd{control_.get(), POLLIN, 0};
   if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) != 1) {
     return absl::UnavailableError(absl::StrCat(
-        "a pre-started launcher did not join its cgroups within ", absl::FormatDuration(timeout)));
+        "a pre-started launcher was not ready (in its cgroups and network namespace) within ",
+        absl::FormatDuration(timeout)));
   }
   char first = 0;
   if (read(control_.get(), &first, 1) == 1 && first == 'R') return absl::OkStatus();
   // Anything else is the start of its error message, and it exits after it.
   std::string message = first == 0 ? "it exited" : first + ReadUntilEof(control_.get(), 1000);
-  return absl::UnavailableError(
-      absl::StrCat("a pre-started launcher could not join its cgroups: ", message));
+  return absl::UnavailableError(absl::StrCat("a pre-started launcher could not get ready: ",
+                                             absl::StripTrailingAsciiWhitespace(message)));
 }
 
 absl::StatusOr<pid_t> PrestartedLauncher::Exec(const std::vector<std::string>& argv,

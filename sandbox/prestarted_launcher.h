@@ -34,13 +34,13 @@ class PrestartedLauncher {
   // Starts `launcher_path` joining the cgroup.procs files `joins`. With
   // `private_netns`, it also makes a network namespace of its own (loopback up, nothing
   // else), which all its commands start in, as they start in its cgroups. Returns once
-  // it is running; WaitJoined tells when it is ready.
+  // it is running; WaitReady tells when it is ready.
   static absl::StatusOr<std::unique_ptr<PrestartedLauncher>> Start(
       const std::string& launcher_path, const std::vector<std::string>& joins,
       bool private_netns = false);
-  // Whether a launcher can make a network namespace of its own here (by starting
-  // one): it takes CAP_SYS_ADMIN, which a server running as root has and an
-  // unprivileged one (or one in a container without the capability) does not.
+  // Whether a launcher can make a network namespace of its own here, by starting one.
+  // It makes it directly with CAP_SYS_ADMIN, else inside a user namespace of its own,
+  // which the host (a container's seccomp profile, a kernel setting) may refuse.
   static absl::Status CanMakeNetns(const std::string& launcher_path);
   // Kills and reaps the launcher (its commands, not being its children, live on).
   ~PrestartedLauncher();
@@ -49,7 +49,7 @@ class PrestartedLauncher {
 
   // Waits up to `timeout` for the launcher to be inside its cgroups (and network
   // namespace). UNAVAILABLE with its message when it could not join (or make it).
-  absl::Status WaitJoined(absl::Duration timeout);
+  absl::Status WaitReady(absl::Duration timeout);
 
   // Has the launcher start a command: a process of its own that execs `argv` (argv[0]
   // is ignored: it names sandboxd-launch, and the rest is what sandboxd-launch would

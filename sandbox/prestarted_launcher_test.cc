@@ -19,7 +19,7 @@
 
 // A real sandboxd-launch started ahead of demand and handed commands through
 // RunWorker, without cgroups (the tests run unprivileged); tests/limits_test.cc runs the
-// pool with real cgroups. The network namespace tests need CAP_SYS_ADMIN.
+// pool with real cgroups.
 
 namespace sandboxd {
 namespace {
@@ -31,7 +31,7 @@ std::unique_ptr<PrestartedLauncher> StartJoined(const std::vector<std::string>& 
       PrestartedLauncher::Start(LauncherPath(), joins);
   EXPECT_TRUE(launcher.ok()) << launcher.status();
   if (!launcher.ok()) return nullptr;
-  absl::Status joined = (*launcher)->WaitJoined(absl::Seconds(10));
+  absl::Status joined = (*launcher)->WaitReady(absl::Seconds(10));
   EXPECT_TRUE(joined.ok()) << joined;
   return *std::move(launcher);
 }
@@ -60,7 +60,7 @@ std::unique_ptr<PrestartedLauncher> StartWithPrivateNetns() {
       PrestartedLauncher::Start(LauncherPath(), {}, /*private_netns=*/true);
   EXPECT_TRUE(launcher.ok()) << launcher.status();
   if (!launcher.ok()) return nullptr;
-  absl::Status ready = (*launcher)->WaitJoined(absl::Seconds(10));
+  absl::Status ready = (*launcher)->WaitReady(absl::Seconds(10));
   EXPECT_TRUE(ready.ok()) << ready;
   if (!ready.ok()) return nullptr;
   return *std::move(launcher);
@@ -140,7 +140,7 @@ TEST_F(PrestartedLauncherTest, SaysWhenItCannotJoin) {
   absl::StatusOr<std::unique_ptr<PrestartedLauncher>> launcher =
       PrestartedLauncher::Start(LauncherPath(), {"/proc/no-such-cgroup/cgroup.procs"});
   ASSERT_TRUE(launcher.ok()) << launcher.status();
-  absl::Status joined = (*launcher)->WaitJoined(absl::Seconds(10));
+  absl::Status joined = (*launcher)->WaitReady(absl::Seconds(10));
   EXPECT_EQ(joined.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(joined.message(), HasSubstr("joining /proc/no-such-cgroup/cgroup.procs"));
 }
@@ -210,9 +210,7 @@ TEST_F(PrestartedLauncherTest, UsedOnesLeaveNoFds) {
 // a closed port is refused, not unreachable), the same for every command. A launcher
 // without one leaves its commands in ours.
 TEST_F(PrestartedLauncherTest, CommandsRunInItsNetworkNamespace) {
-  if (absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherPath()); !can.ok()) {
-    GTEST_SKIP() << "a network namespace takes CAP_SYS_ADMIN (CI runs as root): " << can;
-  }
+  if (std::string why = WhyNoPrivateNetns(); !why.empty()) GTEST_SKIP() << why;
   std::unique_ptr<PrestartedLauncher> launcher = StartWithPrivateNetns();
   ASSERT_NE(launcher, nullptr);
   std::string script =
@@ -241,9 +239,7 @@ TEST_F(PrestartedLauncherTest, CommandsRunInItsNetworkNamespace) {
 // (by a process that left its command's session, or a connection in TIME_WAIT) keeps it from
 // the next command.
 TEST_F(PrestartedLauncherTest, ASocketLeftInItsNetworkNamespaceIsSeen) {
-  if (absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherPath()); !can.ok()) {
-    GTEST_SKIP() << "a network namespace takes CAP_SYS_ADMIN (CI runs as root): " << can;
-  }
+  if (std::string why = WhyNoPrivateNetns(); !why.empty()) GTEST_SKIP() << why;
   std::unique_ptr<PrestartedLauncher> launcher = StartWithPrivateNetns();
   ASSERT_NE(launcher, nullptr);
   EXPECT_TRUE(launcher->NetnsIsClean());

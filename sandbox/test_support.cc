@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "sandbox/prestarted_launcher.h"
 
 namespace sandboxd {
 
@@ -20,6 +21,11 @@ int OpenFdCount() {
 std::string LauncherPath() {
   const char* root = std::getenv("TEST_SRCDIR");
   return absl::StrCat(root != nullptr ? root : ".", "/sandboxd/server/sandboxd-launch");
+}
+
+std::string WhyNoPrivateNetns() {
+  absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherPath());
+  return can.ok() ? "" : absl::StrCat("launchers cannot make network namespaces here: ", can.ToString());
 }
 
 void CgroupDirTest::SetUp() {

@@ -18,6 +18,10 @@ int OpenFdCount();
 // The sandboxd-launch of the test's runfiles.
 std::string LauncherPath();
 
+// Why no launcher can make a network namespace of its own here, for GTEST_SKIP; empty
+// when one can (as on CI, which runs as root).
+std::string WhyNoPrivateNetns();
+
 // A plain directory laid out like a cgroup v2 parent, removed after the test: the files
 // the kernel would provide are whatever the test writes, and joining one is a write
 // into a file.

@@ -18,8 +18,10 @@
 #include <grpcpp/client_context.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "base/read_file.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "tests/sandboxd_process.h"
 #include "tests/test_util.h"
@@ -342,6 +344,22 @@ TEST_P(NetnsTest, CommandsWithoutNetworkAreOutsideTheServers) {
   EXPECT_THAT(response.stdout(), ::testing::StartsWith("net:["));
   EXPECT_THAT(response.stdout(), ::testing::EndsWith("]\nlo\n"));
   EXPECT_THAT(response.stdout(), Not(HasSubstr(server_netns)));
+  if (user_ != ServerUser::kNobody) return;
+  // The launchers made their user namespaces with every capability in them, and gave
+  // them all up once loopback was up.
+  int launchers = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string status = ReadFileOrEmpty(entry.path() / "status");
+    if (!absl::StrContains(status, "Name:\tsandboxd-launch\n") ||
+        !absl::StrContains(status, absl::StrCat("PPid:\t", server_->pid(), "\n"))) {
+      continue;
+    }
+    ++launchers;
+    for (const char* set : {"CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
+      EXPECT_THAT(status, HasSubstr(absl::StrCat(set, ":\t0000000000000000\n")));
+    }
+  }
+  EXPECT_GT(launchers, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Network, NetnsTest,

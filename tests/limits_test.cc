@@ -164,8 +164,7 @@ std::set<std::string> CommandCgroups(pid_t server) {
 // After a mix of requests without network, one at a time, the server keeps --prestart
 // launchers waiting in each of its two pools (one more in the pool for commands
 // without network if a request came before they were all ready), each in a command
-// cgroup of its own, and no other cgroup; it removes those when it stops. (Making
-// network namespaces takes CAP_SYS_ADMIN, which the root that runs this test has.)
+// cgroup of its own, and no other cgroup; it removes those when it stops.
 TEST_F(CgroupLimitsTest, PrestartedLaunchersWaitInCgroupsOfTheirOwn) {
   if (access("/sys/fs/cgroup/memory/cgroup.procs", F_OK) != 0) {
     GTEST_SKIP() << "this test reads cgroup v1 paths; the host has no v1 memory hierarchy";
