@@ -34,7 +34,7 @@ using ::testing::Not;
 namespace v1 = ::sandbox::v1;
 
 // Who runs the server, and with which backend.
-enum class ServerUser { kRoot, kNobody, kRootLandlock, kNobodyLandlock };
+enum class ServerUser { kRoot, kNobody, kRootLandlock, kNobodyLandlock, kRootWithoutSysAdmin };
 
 std::string Name(ServerUser user) {
   switch (user) {
@@ -46,6 +46,8 @@ std::string Name(ServerUser user) {
       return "LandlockAsRoot";
     case ServerUser::kNobodyLandlock:
       return "LandlockAsNobody";
+    case ServerUser::kRootWithoutSysAdmin:
+      return "AsRootWithoutSysAdmin";
   }
   return "";
 }
@@ -64,6 +66,7 @@ SandboxdProcess* Server(ServerUser user) {
   if (it != servers->end()) return it->second.get();
   SandboxdProcess::Options options;
   options.as_nobody = user == ServerUser::kNobody || user == ServerUser::kNobodyLandlock;
+  options.without_sys_admin = user == ServerUser::kRootWithoutSysAdmin;
   if (IsLandlock(user)) {
     options.flags = {"--backend=landlock", "--danger_landlock_unprotected_paths"};
   }
@@ -136,7 +139,7 @@ class SandboxTest : public ::testing::TestWithParam<std::tuple<ServerUser, Case>
   }
 
   uid_t Uid() const {
-    return user_ == ServerUser::kRoot || user_ == ServerUser::kRootLandlock ? 0 : kNobody;
+    return user_ == ServerUser::kNobody || user_ == ServerUser::kNobodyLandlock ? kNobody : 0;
   }
 
   void ListenOnUnixSocket(const std::string& path) {
@@ -194,8 +197,10 @@ std::string CaseName(const ::testing::TestParamInfo<std::tuple<ServerUser, Case>
 
 const auto kAllServers = ::testing::Values(ServerUser::kRoot, ServerUser::kNobody,
                                            ServerUser::kRootLandlock,
-                                           ServerUser::kNobodyLandlock);
-const auto kBwrapServers = ::testing::Values(ServerUser::kRoot, ServerUser::kNobody);
+                                           ServerUser::kNobodyLandlock,
+                                           ServerUser::kRootWithoutSysAdmin);
+const auto kBwrapServers = ::testing::Values(ServerUser::kRoot, ServerUser::kNobody,
+                                             ServerUser::kRootWithoutSysAdmin);
 
 class AttackTest : public SandboxTest {};
 
@@ -326,14 +331,18 @@ class NetnsTest : public SandboxTest {};
 
 // A command without network is in a network namespace holding loopback alone, not the
 // server's: its pre-started launcher's, which is made directly as root, and inside a
-// user namespace of the launcher's own as nobody.
+// user namespace of the launcher's own as nobody; root without CAP_SYS_ADMIN has bwrap
+// make one per command.
 TEST_P(NetnsTest, CommandsWithoutNetworkAreOutsideTheServers) {
   grpc::ClientContext context;
   v1::GetCapabilitiesResponse caps;
   ASSERT_TRUE(v1::SandboxService::NewStub(server_->channel())
                   ->GetCapabilities(&context, v1::GetCapabilitiesRequest(), &caps)
                   .ok());
-  EXPECT_THAT(caps.network_namespaces(), ::testing::StartsWith("one per pre-started launcher"));
+  EXPECT_THAT(caps.network_namespaces(),
+              ::testing::StartsWith(user_ == ServerUser::kRootWithoutSysAdmin
+                                        ? "bwrap makes one per command"
+                                        : "one per pre-started launcher"));
   v1::ExecRequest request = Command(
       {"sh", "-c", "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"});
   v1::ExecResponse response = ExecChecked(*v1::SandboxService::NewStub(server_->channel()), request);

@@ -101,6 +101,9 @@ absl::Status SandboxdProcess::Spawn(const Options& options) {
     address_ = absl::StrCat("unix:", dir_, "/sandboxd.sock");
   }
   if (!options.listen.empty()) address_ = options.listen;
+  if (options.without_sys_admin) {
+    args = {"/usr/bin/setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--"};
+  }
   args.push_back(server);
   args.push_back(absl::StrCat("--listen=", address_));
   args.insert(args.end(), options.flags.begin(), options.flags.end());

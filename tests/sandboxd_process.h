@@ -40,6 +40,9 @@ class SandboxdProcess {
     // the probe are copied to a world-readable scratch directory under /var/tmp (the
     // test must run outside Bazel's sandbox, and as root).
     bool as_nobody = false;
+    // Run the server as root without CAP_SYS_ADMIN, as a container's root often is
+    // (setpriv drops it from the bounding and inheritable sets).
+    bool without_sys_admin = false;
   };
 
   // Starts the server and waits until it accepts calls.
