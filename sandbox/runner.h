@@ -84,6 +84,8 @@ class Runner {
   static std::optional<ReadyLauncher> TakeFrom(LauncherPool& pool);
   // Runs `launch` without a cgroup, in a pooled launcher's network namespace.
   absl::StatusOr<RunResult> RunInLaunchersNetns(Launch launch) const;
+  // Whether `plan` runs in a pooled launcher's network namespace.
+  bool InLauncherNetns(const Plan& plan) const;
   // The pool that `launcher` came from.
   LauncherPool& PoolOf(const ReadyLauncher& launcher) const;
 
