@@ -9,9 +9,9 @@
 namespace sandboxd {
 namespace {
 
-// How long a launcher may take to join its cgroups; far above the grace period it
-// may wait for.
-constexpr absl::Duration kJoinTimeout = absl::Seconds(5);
+// How long a launcher may take to join its cgroups (and make its network namespace);
+// far above the grace period a join may wait for.
+constexpr absl::Duration kReadyTimeout = absl::Seconds(5);
 // How long to wait before topping up again after a launcher or cgroup could not be made
 // (a request that finds none ready still has one made for it, or hears why not).
 constexpr absl::Duration kRetryDelay = absl::Seconds(1);
@@ -31,10 +31,10 @@ absl::StatusOr<ReadyLauncher> StartIn(std::unique_ptr<Cgroup> cgroup,
   return ReadyLauncher{std::move(cgroup), *std::move(launcher)};
 }
 
-// Waits for `one` to join. A fresh cgroup counts from zero anyway, so a failure to
+// Waits for `one` to be ready. A fresh cgroup counts from zero anyway, so a failure to
 // restart its counters only keeps it from being reused (Reuse tries again).
-absl::Status Joined(ReadyLauncher& one) {
-  if (absl::Status s = one.launcher->WaitReady(kJoinTimeout); !s.ok()) return s;
+absl::Status AwaitReady(ReadyLauncher& one) {
+  if (absl::Status s = one.launcher->WaitReady(kReadyTimeout); !s.ok()) return s;
   if (one.cgroup != nullptr) one.cgroup->StartCounting().IgnoreError();
   return absl::OkStatus();
 }
@@ -70,7 +70,7 @@ absl::StatusOr<ReadyLauncher> LauncherPool::Make() {
   absl::MutexLock lock(&mu_);
   ++wanted_;
   changed_.SignalAll();
-  absl::Time deadline = absl::Now() + kJoinTimeout + absl::Seconds(1);
+  absl::Time deadline = absl::Now() + kReadyTimeout + absl::Seconds(1);
   last_error_ = absl::OkStatus();
   while (ready_.empty() && !stopping_ && last_error_.ok()) {
     if (changed_.WaitWithDeadline(&mu_, deadline)) break;
@@ -160,13 +160,13 @@ size_t LauncherPool::StartSome(size_t count) {
   }
   size_t failed = count - started.size();
   for (ReadyLauncher& one : started) {
-    absl::Status joined = Joined(one);
+    absl::Status ready = AwaitReady(one);
     absl::MutexLock lock(&mu_);
-    if (joined.ok()) {
+    if (ready.ok()) {
       ready_.push_back(std::move(one));
     } else {
       ++failed;
-      last_error_ = joined;
+      last_error_ = ready;
     }
     changed_.SignalAll();
   }

@@ -62,6 +62,17 @@ std::string ReadUntilEof(int fd, int timeout_ms) {
   return ReadAtMost(fd, std::string::npos, timeout_ms);
 }
 
+// Whether a sockstat file ("TCP: inuse 0 orphan 0 tw 0 ...") counts no socket.
+bool NoSocketCounted(const std::string& sockstat) {
+  for (absl::string_view line : absl::StrSplit(sockstat, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    for (size_t i = 1; i + 1 < words.size(); i += 2) {
+      if ((words[i] == "inuse" || words[i] == "tw") && words[i + 1] != "0") return false;
+    }
+  }
+  return true;
+}
+
 bool SendAll(int fd, const std::string& data, size_t from) {
   while (from < data.size()) {
     ssize_t n = send(fd, data.data() + from, data.size() - from, MSG_NOSIGNAL);
@@ -176,17 +187,10 @@ bool PrestartedLauncher::NetnsIsClean() const {
       absl::StrContains(absl::StripTrailingAsciiWhitespace(*unix_sockets), '\n')) {
     return false;
   }
-  for (const char* counts : {"sockstat", "sockstat6"}) {
-    absl::StatusOr<std::string> text = ReadFile(dir + counts);
-    if (!text.ok()) return counts == std::string("sockstat6");  // A host without IPv6.
-    for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
-      std::vector<absl::string_view> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
-      for (size_t i = 1; i + 1 < words.size(); i += 2) {
-        if ((words[i] == "inuse" || words[i] == "tw") && words[i + 1] != "0") return false;
-      }
-    }
-  }
-  return true;
+  absl::StatusOr<std::string> v4 = ReadFile(dir + "sockstat");
+  if (!v4.ok() || !NoSocketCounted(*v4)) return false;
+  absl::StatusOr<std::string> v6 = ReadFile(dir + "sockstat6");
+  return !v6.ok() || NoSocketCounted(*v6);  // A host without IPv6 has no sockstat6.
 }
 
 absl::Status PrestartedLauncher::Lose(absl::Status why) {
