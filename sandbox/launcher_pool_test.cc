@@ -29,12 +29,9 @@ class LauncherPoolTest : public CgroupDirTest {
 
   // Takes from `pool`, waiting up to 10 s for it to have one ready.
   static std::optional<ReadyLauncher> TakeWithin(LauncherPool& pool) {
-    absl::Time deadline = absl::Now() + absl::Seconds(10);
-    for (;;) {
-      std::optional<ReadyLauncher> ready = pool.Take();
-      if (ready.has_value() || absl::Now() > deadline) return ready;
-      absl::SleepFor(absl::Milliseconds(5));
-    }
+    std::optional<ReadyLauncher> ready;
+    Within(absl::Seconds(10), [&] { return (ready = pool.Take()).has_value(); });
+    return ready;
   }
 
   std::atomic<int> next_{0};
@@ -42,12 +39,8 @@ class LauncherPoolTest : public CgroupDirTest {
 
 // Echoes `word` through the launcher of `ready`.
 std::string EchoThrough(ReadyLauncher& ready, const std::string& word) {
-  Launch launch;
-  launch.argv = {LauncherPath(), "--", "/bin/echo", word};
-  launch.timeout = absl::Seconds(20);
-  launch.output_limit = 1 << 20;
-  launch.prestarted = ready.launcher.get();
-  absl::StatusOr<RunResult> result = RunWorker(launch);
+  absl::StatusOr<RunResult> result =
+      RunWorker(Through(ready.launcher.get(), {}, {"/bin/echo", word}));
   if (!result.ok()) return result.status().ToString();
   return result->stdout_data.Contents();
 }
@@ -123,15 +116,8 @@ TEST_F(LauncherPoolTest, ALauncherWithASocketLeftIsReplaced) {
   ASSERT_TRUE(ready.has_value());
   EXPECT_EQ(ready->launcher->pid(), launcher);
 
-  Launch launch;
-  launch.argv = {LauncherPath(), "--", "/usr/bin/python3", "-c",
-                 "import socket; s = socket.create_server(('127.0.0.1', 0)); "
-                 "c = socket.create_connection(s.getsockname()); a, _ = s.accept(); "
-                 "c.close(); a.close()"};
-  launch.timeout = absl::Seconds(20);
-  launch.output_limit = 1 << 20;
-  launch.prestarted = ready->launcher.get();
-  absl::StatusOr<RunResult> result = RunWorker(launch);
+  absl::StatusOr<RunResult> result =
+      RunWorker(Through(ready->launcher.get(), {}, LeaveTimeWaitCommand()));
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->exit_code, 0) << result->stderr_data.Contents();
   pool.Return(*std::move(ready));

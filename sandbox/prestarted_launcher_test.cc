@@ -13,7 +13,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
 #include "sandbox/test_support.h"
 #include "sandbox/worker.h"
 
@@ -38,14 +37,8 @@ std::unique_ptr<PrestartedLauncher> StartJoined(const std::vector<std::string>& 
 
 Launch Shell(PrestartedLauncher* launcher, const std::vector<std::string>& options,
              const std::string& script) {
-  Launch launch;
-  launch.argv = {LauncherPath()};
-  launch.argv.insert(launch.argv.end(), options.begin(), options.end());
-  launch.argv.insert(launch.argv.end(), {"--", "/bin/sh", "-c", script});
+  Launch launch = Through(launcher, options, {"/bin/sh", "-c", script});
   launch.env = {"PATH=/usr/bin:/bin", "GREETING=hello there"};
-  launch.timeout = absl::Seconds(20);
-  launch.output_limit = 1 << 20;
-  launch.prestarted = launcher;
   return launch;
 }
 
@@ -72,16 +65,6 @@ std::string OurNetns() {
   return n > 0 ? std::string(link, static_cast<size_t>(n)) : "";
 }
 
-// Polls `condition` for up to 10 s.
-template <typename Condition>
-bool Within10s(Condition condition) {
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
 
 TEST_F(PrestartedLauncherTest, BecomesTheCommandWithItsStdioEnvCwdAndLimits) {
   std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
@@ -251,15 +234,11 @@ TEST_F(PrestartedLauncherTest, ASocketLeftInItsNetworkNamespaceIsSeen) {
       "until grep -q sandboxd-test /proc/net/unix; do sleep 0.05; done"));
   ASSERT_TRUE(left.ok()) << left.status();
   pid_t holder = std::stoi(left->stdout_data.Contents());
-  EXPECT_TRUE(Within10s([&] { return !launcher->NetnsIsClean(); }));
+  EXPECT_TRUE(Within(absl::Seconds(10), [&] { return !launcher->NetnsIsClean(); }));
   kill(holder, SIGKILL);
-  EXPECT_TRUE(Within10s([&] { return launcher->NetnsIsClean(); }));
+  EXPECT_TRUE(Within(absl::Seconds(10), [&] { return launcher->NetnsIsClean(); }));
 
-  absl::StatusOr<RunResult> tcp = RunWorker(Shell(
-      launcher.get(), {},
-      "python3 -c 'import socket; s = socket.create_server((\"127.0.0.1\", 0)); "
-      "c = socket.create_connection(s.getsockname()); a, _ = s.accept(); c.close(); "
-      "a.close()'"));
+  absl::StatusOr<RunResult> tcp = RunWorker(Through(launcher.get(), {}, LeaveTimeWaitCommand()));
   ASSERT_TRUE(tcp.ok()) << tcp.status();
   ASSERT_EQ(tcp->exit_code, 0) << tcp->stderr_data.Contents();
   EXPECT_FALSE(launcher->NetnsIsClean());  // The client's end waits in TIME_WAIT.

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "sandbox/prestarted_launcher.h"
 
 namespace sandboxd {
@@ -26,6 +27,35 @@ std::string LauncherPath() {
 std::string WhyNoPrivateNetns() {
   absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherPath());
   return can.ok() ? "" : absl::StrCat("launchers cannot make network namespaces here: ", can.ToString());
+}
+
+Launch Through(PrestartedLauncher* launcher, const std::vector<std::string>& options,
+               const std::vector<std::string>& command) {
+  Launch launch;
+  launch.argv = {LauncherPath()};
+  launch.argv.insert(launch.argv.end(), options.begin(), options.end());
+  launch.argv.push_back("--");
+  launch.argv.insert(launch.argv.end(), command.begin(), command.end());
+  launch.timeout = absl::Seconds(20);
+  launch.output_limit = 1 << 20;
+  launch.prestarted = launcher;
+  return launch;
+}
+
+std::vector<std::string> LeaveTimeWaitCommand() {
+  return {"/usr/bin/python3", "-c",
+          "import socket; s = socket.create_server(('127.0.0.1', 0)); "
+          "c = socket.create_connection(s.getsockname()); a, _ = s.accept(); "
+          "c.close(); a.close()"};
+}
+
+bool Within(absl::Duration wait, const std::function<bool()>& condition) {
+  absl::Time deadline = absl::Now() + wait;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
 }
 
 void CgroupDirTest::SetUp() {

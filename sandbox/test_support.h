@@ -1,12 +1,17 @@
 #ifndef SANDBOXD_SANDBOX_TEST_SUPPORT_H_
 #define SANDBOXD_SANDBOX_TEST_SUPPORT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "absl/time/time.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/prestarted_launcher.h"
+#include "sandbox/worker.h"
 
 // What the sandbox/ unit tests share.
 
@@ -21,6 +26,18 @@ std::string LauncherPath();
 // Why no launcher can make a network namespace of its own here, for GTEST_SKIP; empty
 // when one can (as on CI, which runs as root).
 std::string WhyNoPrivateNetns();
+
+// A launch of `command` through `launcher`, with sandboxd-launch's `options`, 20 s
+// and 1 MiB of output per stream.
+Launch Through(PrestartedLauncher* launcher, const std::vector<std::string>& options,
+               const std::vector<std::string>& command);
+
+// A command that leaves a TCP connection in TIME_WAIT in its network namespace (for
+// a minute): its client's end, closed first.
+std::vector<std::string> LeaveTimeWaitCommand();
+
+// Polls `condition` until it holds, for up to `wait`; whether it held.
+bool Within(absl::Duration wait, const std::function<bool()>& condition);
 
 // A plain directory laid out like a cgroup v2 parent, removed after the test: the files
 // the kernel would provide are whatever the test writes, and joining one is a write
