@@ -18,7 +18,6 @@
 #include <grpcpp/client_context.h>
 #include <gtest/gtest.h>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "base/read_file.h"
@@ -356,19 +355,14 @@ TEST_P(NetnsTest, CommandsWithoutNetworkAreOutsideTheServers) {
   if (user_ != ServerUser::kNobody) return;
   // The launchers made their user namespaces with every capability in them, and gave
   // them all up once loopback was up.
-  int launchers = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::string status = ReadFileOrEmpty(entry.path() / "status");
-    if (!absl::StrContains(status, "Name:\tsandboxd-launch\n") ||
-        !absl::StrContains(status, absl::StrCat("PPid:\t", server_->pid(), "\n"))) {
-      continue;
-    }
-    ++launchers;
+  std::vector<pid_t> launchers = LaunchersOf(server_->pid());
+  EXPECT_FALSE(launchers.empty());
+  for (pid_t launcher : launchers) {
+    std::string status = ReadFileOrEmpty(absl::StrCat("/proc/", launcher, "/status"));
     for (const char* set : {"CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
       EXPECT_THAT(status, HasSubstr(absl::StrCat(set, ":\t0000000000000000\n")));
     }
   }
-  EXPECT_GT(launchers, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Network, NetnsTest,

@@ -136,15 +136,8 @@ std::string Netns(pid_t pid) {
 // without network (`own_netns`), or the others, in the server's.
 std::set<std::string> WaitingLaunchers(pid_t server, bool own_netns) {
   std::set<std::string> cgroups;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::istringstream stat(ReadFileOrEmpty(entry.path() / "stat"));
-    std::string pid, name, state;
-    pid_t parent = 0;
-    if (!(stat >> pid >> name >> state >> parent) || parent != server) continue;
-    if (name != "(sandboxd-launch)") continue;
-    if ((Netns(std::stoi(pid)) != Netns(server)) == own_netns) {
-      cgroups.insert(MemoryCgroup(std::stoi(pid)));
-    }
+  for (pid_t launcher : LaunchersOf(server)) {
+    if ((Netns(launcher) != Netns(server)) == own_netns) cgroups.insert(MemoryCgroup(launcher));
   }
   return cgroups;
 }

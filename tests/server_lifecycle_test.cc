@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 
@@ -21,7 +20,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/read_file.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -218,14 +216,7 @@ int OpenFds(pid_t pid) {
 // have each.
 std::map<std::string, int> Children(pid_t pid) {
   std::map<std::string, int> names;
-  for (const auto& task : std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"))) {
-    std::istringstream in(ReadFileOrEmpty(task.path() / "children"));
-    pid_t child;
-    while (in >> child) {
-      ++names[std::string(absl::StripTrailingAsciiWhitespace(
-          ReadFileOrEmpty(absl::StrCat("/proc/", child, "/comm"))))];
-    }
-  }
+  for (pid_t child : ChildrenOf(pid)) ++names[ProcessName(child)];
   return names;
 }
 

@@ -10,9 +10,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
 
 #include <grpcpp/client_context.h>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/read_file.h"
 
@@ -35,6 +38,31 @@ bool GoneWithin(const std::string& marker, absl::Duration wait) {
     absl::SleepFor(absl::Milliseconds(50));
   }
   return CountProcesses(marker) == 0;
+}
+
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::vector<pid_t> children;
+  std::error_code error;
+  for (const auto& task :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"), error)) {
+    std::istringstream in(ReadFileOrEmpty(task.path() / "children"));
+    pid_t child;
+    while (in >> child) children.push_back(child);
+  }
+  return children;
+}
+
+std::string ProcessName(pid_t pid) {
+  return std::string(
+      absl::StripTrailingAsciiWhitespace(ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/comm"))));
+}
+
+std::vector<pid_t> LaunchersOf(pid_t pid) {
+  std::vector<pid_t> launchers;
+  for (pid_t child : ChildrenOf(pid)) {
+    if (ProcessName(child) == "sandboxd-launch") launchers.push_back(child);
+  }
+  return launchers;
 }
 
 LoopbackListener::LoopbackListener() : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {

@@ -20,6 +20,16 @@ int CountProcesses(const std::string& marker);
 // Waits up to `wait` for every process naming `marker` to be gone; true if they are.
 bool GoneWithin(const std::string& marker, absl::Duration wait);
 
+// The processes whose parent is `pid`, a child of any of its threads (zombies
+// included).
+std::vector<pid_t> ChildrenOf(pid_t pid);
+
+// The name of process `pid` (its comm, as "sandboxd-launch"); empty once it is gone.
+std::string ProcessName(pid_t pid);
+
+// The pre-started launchers (sandboxd-launch) of the server `pid`.
+std::vector<pid_t> LaunchersOf(pid_t pid);
+
 // A TCP socket listening on 127.0.0.1, at a port the kernel chose; closed when
 // destroyed. A test fails if it cannot listen.
 class LoopbackListener {
