@@ -342,8 +342,7 @@ TEST_P(NetnsTest, CommandsWithoutNetworkAreOutsideTheServers) {
               ::testing::StartsWith(user_ == ServerUser::kRootWithoutSysAdmin
                                         ? "bwrap makes one per command"
                                         : "one per pre-started launcher"));
-  v1::ExecRequest request = Command(
-      {"sh", "-c", "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"});
+  v1::ExecRequest request = Command({"sh", "-c", kShowNetns});
   v1::ExecResponse response = ExecChecked(*v1::SandboxService::NewStub(server_->channel()), request);
   std::error_code error;
   std::string server_netns =

@@ -13,6 +13,7 @@
 #include <grpcpp/client_context.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "tests/sandboxd_process.h"
@@ -94,10 +95,7 @@ class NetnsTest : public SharedServerTest {
 
   // The network namespace and interfaces that a command sees.
   std::string Netns(v1::NetworkMode network) {
-    v1::ExecRequest request = Command(
-        {"sh", "-c",
-         "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | "
-         "tr '\\n' ' '; sleep 1"});
+    v1::ExecRequest request = Command({"sh", "-c", absl::StrCat(kShowNetns, "; sleep 1")});
     request.mutable_policy()->set_network(network);
     return ExecChecked(*v1::SandboxService::NewStub(server_->channel()), request).stdout();
   }
@@ -116,7 +114,7 @@ TEST_F(NetnsTest, EachCommandWithoutNetworkHasOneOfItsOwn) {
   std::set<std::string> distinct;
   for (const std::string& netns : seen) {
     EXPECT_THAT(netns, ::testing::StartsWith("net:["));
-    EXPECT_THAT(netns, ::testing::EndsWith("]\nlo "));
+    EXPECT_THAT(netns, ::testing::EndsWith("]\nlo\n"));
     EXPECT_NE(netns.substr(0, netns.find('\n')), ours);
     distinct.insert(netns);
   }

@@ -49,6 +49,11 @@ class LoopbackListener {
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreeLoopbackPort();
 
+// A shell script that prints the command's network namespace ("net:[N]") and then
+// the interfaces in it, one a line.
+inline constexpr char kShowNetns[] =
+    "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '";
+
 // An ExecRequest that runs `argv`, with the server's defaults for everything else.
 ::sandbox::v1::ExecRequest Command(std::initializer_list<std::string> argv);
 
