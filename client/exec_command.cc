@@ -167,7 +167,12 @@ std::string FormatCapabilities(const v1::GetCapabilitiesResponse& response) {
       "\nlandlock ABI: ", response.landlock_abi(), "\nseccomp: ", yes_no(response.seccomp()),
       "\ndanger-full-access allowed: ", yes_no(response.danger_full_access_allowed()),
       "\ncgroups: ", response.cgroups(),
-      "\nnetwork namespaces: ", response.network_namespaces(), "\n");
+      "\nnetwork namespaces: ", response.network_namespaces(),
+      "\ncommands run as: ", response.command_user(), "\nNETWORK_ENABLED: ",
+      response.network_enabled_refused().empty()
+          ? std::string("allowed")
+          : absl::StrCat("refused: ", response.network_enabled_refused()),
+      "\n");
   for (const std::string& note : response.notes()) absl::StrAppend(&out, "note: ", note, "\n");
   return out;
 }

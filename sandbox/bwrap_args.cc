@@ -1,12 +1,18 @@
 #include "sandbox/bwrap_args.h"
 
-#include "sandbox/worker.h"
+#include "sandbox/spawn.h"
 
 namespace sandboxd {
 namespace {
 
 void Add(std::vector<std::string>& args, std::initializer_list<std::string> more) {
   args.insert(args.end(), more);
+}
+
+// Binds `path` from the descriptor it holds, which becomes the next passed fd.
+void AddFdBind(const char* option, const OpenPath& path, SandboxCommand& out) {
+  Add(out.argv, {option, std::to_string(kFirstPassedFd + out.fds.size()), path.path});
+  out.fds.push_back(path.fd);
 }
 
 // Namespaces and privileges. The user namespace is unconditional: bwrap started by
@@ -20,15 +26,13 @@ void AddIsolation(const Policy& policy, std::vector<std::string>& args) {
   Add(args, {"--disable-userns", "--cap-drop", "ALL"});
 }
 
-// The read-only base: the whole host filesystem, or only the system directories and
-// the readable roots.
+// The read-only base: the whole host filesystem, or only the system directories.
 void AddReadableBase(const Policy& policy, std::vector<std::string>& args) {
-  if (policy.readable_roots().empty()) {
+  if (!policy.restrict_reads()) {
     Add(args, {"--ro-bind", "/", "/"});
     return;
   }
   for (const char* dir : kSystemRoots) Add(args, {"--ro-bind-try", dir, dir});
-  for (const std::string& root : policy.readable_roots()) Add(args, {"--ro-bind", root, root});
 }
 
 // Fresh kernel filesystems. When the server runs as root, the sandbox's uid 0 is the
@@ -46,48 +50,41 @@ void AddKernelFilesystems(const Policy& policy, std::vector<std::string>& args) 
              "/proc/sysrq-trigger", "/proc/sysrq-trigger"});
 }
 
-// A private /tmp per request. A cwd below it would vanish under the tmpfs, so it is
-// bound back read-only (a writable root bound later still wins).
-void AddTmp(const Policy& policy, const std::string& cwd, std::vector<std::string>& args) {
-  if (!policy.private_tmp()) return;
-  Add(args, {"--tmpfs", "/tmp"});
-  if (cwd == "/tmp" || cwd.rfind("/tmp/", 0) == 0) Add(args, {"--ro-bind", cwd, cwd});
-}
-
-// Writes, then what must stay read-only or absent on top of them.
-void AddWritableLayer(const Policy& policy, std::vector<std::string>& args) {
-  for (const std::string& root : policy.writable_roots()) Add(args, {"--bind", root, root});
-  for (const std::string& path : policy.read_only_subpaths()) {
-    Add(args, {"--ro-bind", path, path});
-  }
-  for (const std::string& path : policy.placeholders()) {
-    Add(args, {"--ro-bind", "/dev/null", path});
-  }
+// Writes, then what must stay read-only or absent on top of them. Everything a request
+// names is bound from a descriptor opened and checked before the sandbox starts; what
+// is hidden (the request's deny_read, the server's own files) comes last, so that no
+// root of the request can bring it back.
+void AddLayers(const Policy& policy, const Protection& protection, SandboxCommand& out) {
+  for (const OpenPath& root : policy.readable_roots()) AddFdBind("--ro-bind-fd", root, out);
+  for (const OpenPath& root : policy.writable_roots()) AddFdBind("--bind-fd", root, out);
+  for (const OpenPath& dir : protection.pinned) AddFdBind("--bind-fd", dir, out);
+  for (const OpenPath& path : protection.read_only) AddFdBind("--ro-bind-fd", path, out);
   for (const std::string& dir : policy.hidden_dirs()) {
-    Add(args, {"--tmpfs", dir, "--remount-ro", dir});
+    Add(out.argv, {"--tmpfs", dir, "--remount-ro", dir});
   }
   for (const std::string& file : policy.hidden_files()) {
-    Add(args, {"--ro-bind", "/dev/null", file});
+    Add(out.argv, {"--ro-bind", "/dev/null", file});
   }
 }
 
 }  // namespace
 
 // Mount order decides who wins, since a later mount covers an earlier one: the
-// readable base, fresh /dev, /proc and /tmp, the writable roots, then the protected
-// and hidden paths on top of everything.
-std::vector<std::string> BwrapArgs(const std::string& bwrap_path, const Policy& policy,
-                                   const std::string& cwd,
-                                   const std::vector<std::string>& command) {
-  std::vector<std::string> args = {bwrap_path};
-  AddIsolation(policy, args);
-  AddReadableBase(policy, args);
-  AddKernelFilesystems(policy, args);
-  AddTmp(policy, cwd, args);
-  AddWritableLayer(policy, args);
-  Add(args, {"--chdir", cwd, "--seccomp", std::to_string(kSeccompFd), "--"});
-  args.insert(args.end(), command.begin(), command.end());
-  return args;
+// readable base, fresh /dev, /proc and a private /tmp, the readable and writable
+// roots, then the protected and hidden paths on top of everything.
+SandboxCommand BwrapArgs(const std::string& bwrap_path, const Policy& policy,
+                         const Protection& protection, const std::string& cwd,
+                         const std::vector<std::string>& command) {
+  SandboxCommand out;
+  out.argv = {bwrap_path};
+  AddIsolation(policy, out.argv);
+  AddReadableBase(policy, out.argv);
+  AddKernelFilesystems(policy, out.argv);
+  if (policy.private_tmp()) Add(out.argv, {"--tmpfs", "/tmp"});
+  AddLayers(policy, protection, out);
+  Add(out.argv, {"--chdir", cwd, "--seccomp", std::to_string(kSeccompFd), "--"});
+  out.argv.insert(out.argv.end(), command.begin(), command.end());
+  return out;
 }
 
 }  // namespace sandboxd

@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sandbox/spawn.h"
+
 namespace sandboxd {
 namespace {
 
@@ -18,6 +20,9 @@ const Args kIsolation = {"--new-session", "--die-with-parent", "--unshare-user",
                          "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                          "--unshare-cgroup-try"};
 const Args kPrivileges = {"--disable-userns", "--cap-drop", "ALL"};
+const Args kKernelMounts = {"--dev", "/dev", "--proc", "/proc",
+                            "--ro-bind", "/proc/sys", "/proc/sys",
+                            "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger"};
 const Args kBaseMounts = {"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                           "--ro-bind", "/proc/sys", "/proc/sys",
                           "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger",
@@ -29,26 +34,38 @@ Args Concat(std::initializer_list<Args> parts) {
   return out;
 }
 
-Policy MustCreate(const v1::SandboxPolicy& proto, const std::string& cwd) {
-  Config config;
+// The n-th descriptor passed to bwrap, as its argv names it.
+std::string Fd(int n) { return std::to_string(kFirstPassedFd + n); }
+
+Policy MustCreate(const v1::SandboxPolicy& proto, const std::string& cwd,
+                  const Config& config = {}) {
   absl::StatusOr<Policy> policy = Policy::Create(proto, cwd, config);
   EXPECT_TRUE(policy.ok()) << policy.status();
   return *std::move(policy);
 }
 
+// A protection as a run finds it: existing paths and placeholders alike.
+Protection Covering(std::vector<std::string> read_only, std::vector<std::string> pinned = {}) {
+  Protection protection;
+  for (std::string& path : pinned) protection.pinned.push_back({path, Share(UniqueFd())});
+  for (std::string& path : read_only) protection.read_only.push_back({path, Share(UniqueFd())});
+  return protection;
+}
+
 TEST(BwrapArgsTest, ReadOnlyWithoutNetwork) {
   Policy policy = MustCreate(v1::SandboxPolicy(), "/");
-  EXPECT_EQ(BwrapArgs("/usr/bin/bwrap", policy, "/", {"ls", "-l"}),
+  SandboxCommand command = BwrapArgs("/usr/bin/bwrap", policy, {}, "/", {"ls", "-l"});
+  EXPECT_EQ(command.argv,
             Concat({{"/usr/bin/bwrap"}, kIsolation, {"--unshare-net"}, kPrivileges,
-                    kBaseMounts,
-                    {"--chdir", "/", "--seccomp", "3", "--", "ls", "-l"}}));
+                    kBaseMounts, {"--chdir", "/", "--seccomp", "3", "--", "ls", "-l"}}));
+  EXPECT_TRUE(command.fds.empty());
 }
 
 TEST(BwrapArgsTest, NetworkEnabledKeepsTheHostNetwork) {
   v1::SandboxPolicy proto;
   proto.set_network(v1::NETWORK_ENABLED);
   Policy policy = MustCreate(proto, "/");
-  EXPECT_EQ(BwrapArgs("bwrap", policy, "/", {"true"}),
+  EXPECT_EQ(BwrapArgs("bwrap", policy, {}, "/", {"true"}).argv,
             Concat({{"bwrap"}, kIsolation, kPrivileges, kBaseMounts,
                     {"--chdir", "/", "--seccomp", "3", "--", "true"}}));
 }
@@ -67,64 +84,94 @@ class WorkspaceTest : public ::testing::Test {
   std::string dir_;
 };
 
-// Writable roots come after the base mounts, protected subpaths after them (an absent
-// .git covered by /dev/null); the cwd, being below /tmp here, is bound back read-only
-// before the writable roots.
+// Writable roots come after the base mounts, bound from the descriptors the policy
+// holds, and the protection's covers after them, each from its own descriptor in the
+// order they are passed.
 TEST_F(WorkspaceTest, WritableRootsThenProtectedSubpaths) {
   v1::SandboxPolicy proto;
   proto.set_mode(v1::WORKSPACE_WRITE);
   proto.add_writable_roots(dir_ + "/cache");
   std::string work = dir_ + "/work";
   Policy policy = MustCreate(proto, work);
-  EXPECT_EQ(BwrapArgs("bwrap", policy, work, {"make"}),
+  Protection protection = Covering({work + "/.git", dir_ + "/cache/.git"});
+  SandboxCommand command = BwrapArgs("bwrap", policy, protection, work, {"make"});
+  EXPECT_EQ(command.argv,
             Concat({{"bwrap"}, kIsolation, {"--unshare-net"}, kPrivileges, kBaseMounts,
-                    {"--ro-bind", work, work},
-                    {"--bind", dir_ + "/cache", dir_ + "/cache"},
-                    {"--bind", work, work},
-                    {"--ro-bind", work + "/.git", work + "/.git"},
-                    {"--ro-bind", "/dev/null", dir_ + "/cache/.git"},
+                    {"--bind-fd", Fd(0), dir_ + "/cache"},
+                    {"--bind-fd", Fd(1), work},
+                    {"--ro-bind-fd", Fd(2), work + "/.git"},
+                    {"--ro-bind-fd", Fd(3), dir_ + "/cache/.git"},
                     {"--chdir", work, "--seccomp", "3", "--", "make"}}));
+  ASSERT_EQ(command.fds.size(), 4u);
+  EXPECT_EQ(command.fds[0], policy.writable_roots()[0].fd);
+  EXPECT_EQ(command.fds[1], policy.writable_roots()[1].fd);
+  EXPECT_EQ(command.fds[2], protection.read_only[0].fd);
 }
 
+// Restricted reads: only the system directories as a base, the readable roots (and a
+// cwd that would not be visible otherwise) from descriptors, then what is hidden.
 TEST_F(WorkspaceTest, RestrictedReadsHiddenPathsAndSharedTmp) {
   v1::SandboxPolicy proto;
   proto.add_readable_roots(dir_ + "/cache");
-  proto.add_deny_read(dir_ + "/work/.git");
+  proto.add_deny_read(dir_ + "/cache/.git");
   proto.add_deny_read(dir_ + "/no-such-path");
   Config config;
   config.private_tmp = false;
   config.deny_read = {"/etc/hostname"};
   std::string work = dir_ + "/work";
-  absl::StatusOr<Policy> policy = Policy::Create(proto, work, config);
-  ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_EQ(BwrapArgs("bwrap", *policy, work, {"ls"}),
+  ASSERT_EQ(mkdir((dir_ + "/cache/.git").c_str(), 0755), 0);
+  Policy policy = MustCreate(proto, work, config);
+  EXPECT_EQ(BwrapArgs("bwrap", policy, {}, work, {"ls"}).argv,
             Concat({{"bwrap"}, kIsolation, {"--unshare-net"}, kPrivileges,
                     {"--ro-bind-try", "/usr", "/usr", "--ro-bind-try", "/bin", "/bin",
                      "--ro-bind-try", "/sbin", "/sbin", "--ro-bind-try", "/lib", "/lib",
                      "--ro-bind-try", "/lib32", "/lib32", "--ro-bind-try", "/lib64", "/lib64",
                      "--ro-bind-try", "/libx32", "/libx32", "--ro-bind-try", "/etc", "/etc"},
-                    {"--ro-bind", dir_ + "/cache", dir_ + "/cache", "--ro-bind", work, work},
-                    {"--dev", "/dev", "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
-                     "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger"},
-                    {"--tmpfs", work + "/.git", "--remount-ro", work + "/.git"},
+                    kKernelMounts,
+                    {"--ro-bind-fd", Fd(0), dir_ + "/cache", "--ro-bind-fd", Fd(1), work},
+                    {"--tmpfs", dir_ + "/cache/.git", "--remount-ro", dir_ + "/cache/.git"},
                     {"--ro-bind", "/dev/null", "/etc/hostname"},
                     {"--chdir", work, "--seccomp", "3", "--", "ls"}}));
 }
 
-TEST_F(WorkspaceTest, GitWritesKeepConfigAndHooksReadOnly) {
+// With git writes, .git itself is pinned (bound onto itself, writable) before its
+// config and hooks are covered: a mount point cannot be renamed away.
+TEST_F(WorkspaceTest, GitWritesPinGitAndKeepConfigAndHooksReadOnly) {
   std::string work = dir_ + "/work";
-  std::ofstream(work + "/.git/config") << "[core]\n";
   v1::SandboxPolicy proto;
   proto.set_mode(v1::WORKSPACE_WRITE);
   proto.set_allow_git_writes(true);
   Policy policy = MustCreate(proto, work);
-  EXPECT_EQ(BwrapArgs("bwrap", policy, work, {"git", "commit"}),
+  Protection protection =
+      Covering({work + "/.git/config", work + "/.git/hooks"}, {work + "/.git"});
+  EXPECT_EQ(BwrapArgs("bwrap", policy, protection, work, {"git", "commit"}).argv,
             Concat({{"bwrap"}, kIsolation, {"--unshare-net"}, kPrivileges, kBaseMounts,
-                    {"--ro-bind", work, work},
-                    {"--bind", work, work},
-                    {"--ro-bind", work + "/.git/config", work + "/.git/config"},
-                    {"--ro-bind", "/dev/null", work + "/.git/hooks"},
+                    {"--bind-fd", Fd(0), work},
+                    {"--bind-fd", Fd(1), work + "/.git"},
+                    {"--ro-bind-fd", Fd(2), work + "/.git/config"},
+                    {"--ro-bind-fd", Fd(3), work + "/.git/hooks"},
                     {"--chdir", work, "--seccomp", "3", "--", "git", "commit"}}));
+}
+
+// The server's own files are hidden after everything a request names, where the
+// sandbox would see them, and not where it would not: bwrap cannot mount over a path
+// that is absent.
+TEST_F(WorkspaceTest, ServerFilesAreHiddenLastWhereVisible) {
+  std::ofstream(dir_ + "/cache/tokens") << "ci secret\n";
+  Config config;
+  config.private_tmp = false;
+  config.server_paths = {dir_ + "/cache/tokens", "/srv"};
+  v1::SandboxPolicy proto;
+  proto.add_readable_roots(dir_ + "/cache");
+  std::string work = dir_ + "/work";
+  Policy policy = MustCreate(proto, work, config);
+  EXPECT_THAT(policy.hidden_files(), ::testing::ElementsAre(dir_ + "/cache/tokens"));
+  EXPECT_THAT(policy.hidden_dirs(), ::testing::IsEmpty());  // /srv is absent here.
+  Args argv = BwrapArgs("bwrap", policy, {}, work, {"ls"}).argv;
+  ASSERT_GE(argv.size(), 9u);
+  EXPECT_EQ(Args(argv.end() - 9, argv.end()),
+            Args({"--ro-bind", "/dev/null", dir_ + "/cache/tokens", "--chdir", work,
+                  "--seccomp", "3", "--", "ls"}));
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 #ifndef SANDBOXD_SANDBOX_CONFIG_H_
 #define SANDBOXD_SANDBOX_CONFIG_H_
 
+#include <sys/types.h>
+
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,30 @@ enum class SandboxMode { kReadOnly, kWorkspaceWrite, kDangerFullAccess };
 enum class NetworkMode { kDisabled, kEnabled };
 enum class SeccompMode { kNone, kBaseline, kRestricted, kProxyRouted };
 enum class Backend { kNone, kBwrap, kLandlock };
+
+// A host user that commands run as.
+struct HostUser {
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// What the operator's rule for the calling client (--policy_file) lets its requests
+// reach in the filesystem. The default, without a rule, bounds nothing.
+struct ClientGrant {
+  // Whether a rule applies at all.
+  bool ruled = false;
+  // Names the rule in messages: "the policy rule for client ci-runner".
+  std::string rule;
+  // With `ruled`: every writable root (the cwd included) lies under one of these
+  // absolute prefixes; none: WORKSPACE_WRITE is refused.
+  std::vector<std::string> writable_prefixes;
+  // Reads are confined to the system directories, the writable roots and cwd, and
+  // readable roots under `writable_prefixes` or `readable_prefixes`; the rest of the
+  // host (other tenants' workspaces among it) is absent from the sandbox.
+  bool confine_reads = false;
+  std::vector<std::string> readable_prefixes;
+};
 
 // The operator's settings that every request is validated against and completed with.
 // The server fills it from its flags; tests build it directly.
@@ -39,6 +66,21 @@ struct Config {
   std::vector<std::string> deny_read;
   // Whether each command gets an empty /tmp of its own (else the host's, read-only).
   bool private_tmp = true;
+  // The server's own files and directories (tokens, TLS files, policy file, socket
+  // and state directories), absolute: hidden from every command, whatever its request
+  // says, and never writable.
+  std::vector<std::string> server_paths;
+  // Directories inside the never-writable system places (/etc, /usr, /run, ...) that
+  // the operator lets requests make writable (--danger_writable_system_paths).
+  std::vector<std::string> writable_system_paths;
+  // Why a command with the host's network could call the server back with more
+  // authority than its request had (an unauthenticated TCP listener, ...); empty when
+  // it cannot. Non-empty: NETWORK_ENABLED is refused, saying this.
+  std::string host_network_risk;
+  // The user commands run as, when not the server's own: a server running as root
+  // hands them to an unprivileged user (sandboxd-launch switches before the sandbox
+  // starts). Empty: the server's user.
+  std::optional<HostUser> command_user;
   absl::Duration default_timeout = absl::Seconds(60);
   absl::Duration max_timeout = absl::Hours(1);
   // Per stream (stdout and stderr each).
@@ -50,6 +92,9 @@ struct Config {
   std::string launcher_path;
   // Whether to give each command a cgroup, where the host lets the server make them.
   bool use_cgroups = true;
+  // Where the server keeps what must outlive it (the journal of placeholders, see
+  // protection.h); empty: nowhere.
+  std::string state_dir;
   // With cgroups: how many launchers to keep started ahead of demand, each already in
   // a fresh cgroup (launcher_pool.h); 0 starts each with its request.
   int prestarted_launchers = 4;

@@ -89,10 +89,85 @@ absl::StatusOr<size_t> ValidOutputLimit(const v1::ExecRequest& request,
   return static_cast<size_t>(request.output_limit_bytes());
 }
 
+absl::Status TooMany(absl::string_view what, size_t count, size_t bound,
+                     absl::string_view instead) {
+  return absl::InvalidArgumentError(absl::StrCat(what, " has ", count, ", over the server's ",
+                                                 "limit of ", bound, "; ", instead));
+}
+
+absl::Status CheckPaths(absl::string_view field,
+                        const google::protobuf::RepeatedPtrField<std::string>& paths) {
+  for (int i = 0; i < paths.size(); ++i) {
+    if (paths[i].size() > RequestBounds::kPathLength) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, "[", i, "] is ", paths[i].size(), " bytes long, over the limit of ",
+          RequestBounds::kPathLength, " for a path"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
+absl::Status CheckBounds(const v1::ExecRequest& request) {
+  using B = RequestBounds;
+  if (request.argv_size() > B::kArgs) {
+    return TooMany("argv", request.argv_size(), B::kArgs,
+                   "pass long lists of arguments through stdin or a file (xargs reads stdin)");
+  }
+  size_t arg_bytes = 0;
+  for (int i = 0; i < request.argv_size(); ++i) {
+    if (request.argv(i).size() > B::kArgLength) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "argv[", i, "] is ", request.argv(i).size(), " bytes, over the kernel's limit of ",
+          B::kArgLength, " for one argument; pass the data through stdin or a file"));
+    }
+    arg_bytes += request.argv(i).size() + 1;
+  }
+  if (arg_bytes > B::kArgBytes) {
+    return TooMany("argv (in bytes)", arg_bytes, B::kArgBytes,
+                   "pass the data through stdin or a file");
+  }
+  size_t env_bytes = 0;
+  for (const auto& [name, value] : request.env()) env_bytes += name.size() + value.size() + 2;
+  if (request.env_size() > B::kEnv) {
+    return TooMany("env", request.env_size(), B::kEnv, "pass settings through a file");
+  }
+  if (env_bytes > B::kEnvBytes) {
+    return TooMany("env (in bytes)", env_bytes, B::kEnvBytes, "pass data through a file");
+  }
+  const v1::SandboxPolicy& policy = request.policy();
+  if (policy.writable_roots_size() > B::kWritableRoots) {
+    return TooMany("policy.writable_roots", policy.writable_roots_size(), B::kWritableRoots,
+                   "make a common parent writable instead");
+  }
+  if (policy.protected_names_size() > B::kProtectedNames) {
+    return TooMany("policy.protected_names", policy.protected_names_size(),
+                   B::kProtectedNames, "protect a directory that holds them instead");
+  }
+  int read_rules = policy.readable_roots_size() + policy.deny_read_size();
+  if (read_rules > B::kReadRules) {
+    return TooMany("policy.readable_roots and policy.deny_read together", read_rules,
+                   B::kReadRules, "name their parent directories instead");
+  }
+  if (request.cwd().size() > B::kPathLength) {
+    return absl::InvalidArgumentError(absl::StrCat("cwd is ", request.cwd().size(),
+                                                   " bytes long, over the limit of ",
+                                                   B::kPathLength, " for a path"));
+  }
+  for (const auto& [field, paths] :
+       {std::pair{"policy.writable_roots", &policy.writable_roots()},
+        std::pair{"policy.protected_names", &policy.protected_names()},
+        std::pair{"policy.readable_roots", &policy.readable_roots()},
+        std::pair{"policy.deny_read", &policy.deny_read()}}) {
+    if (absl::Status s = CheckPaths(field, *paths); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ExecSpec> ExecSpec::Create(const v1::ExecRequest& request,
-                                          const Config& config) {
+                                          const Config& config, const ClientGrant& grant) {
+  if (absl::Status s = CheckBounds(request); !s.ok()) return s;
   absl::StatusOr<std::vector<std::string>> argv = ValidArgv(request);
   if (!argv.ok()) return argv.status();
   absl::StatusOr<std::string> cwd = ValidCwd(request);
@@ -105,7 +180,7 @@ absl::StatusOr<ExecSpec> ExecSpec::Create(const v1::ExecRequest& request,
   if (!output_limit.ok()) return output_limit.status();
   absl::StatusOr<Limits> limits = ValidLimits(request.policy().limits(), config.max_limits);
   if (!limits.ok()) return limits.status();
-  absl::StatusOr<Policy> policy = Policy::Create(request.policy(), *cwd, config);
+  absl::StatusOr<Policy> policy = Policy::Create(request.policy(), *cwd, config, grant);
   if (!policy.ok()) return policy.status();
 
   ExecSpec spec(*std::move(policy));

@@ -12,11 +12,13 @@
 namespace sandboxd {
 namespace {
 
-// Runs bwrap with `args` around /bin/true; true when it ran and exited 0.
-bool BwrapRuns(const std::string& bwrap_path, std::vector<std::string> args,
-               std::string* output = nullptr) {
+// Runs bwrap with `args` around /bin/true, behind `run_as`; true when it ran and
+// exited 0.
+bool BwrapRuns(const std::vector<std::string>& run_as, const std::string& bwrap_path,
+               std::vector<std::string> args, std::string* output = nullptr) {
   Launch launch;
-  launch.argv = {bwrap_path};
+  launch.argv = run_as;
+  launch.argv.push_back(bwrap_path);
   launch.argv.insert(launch.argv.end(), args.begin(), args.end());
   launch.env = {"PATH=/usr/bin:/bin"};
   launch.timeout = absl::Seconds(10);
@@ -34,10 +36,11 @@ int LandlockAbi() {
   return abi > 0 ? static_cast<int>(abi) : 0;
 }
 
-HostFeatures DetectHostFeatures(const std::string& bwrap_path) {
+HostFeatures DetectHostFeatures(const std::string& bwrap_path,
+                                const std::vector<std::string>& run_as) {
   HostFeatures features;
   std::string version;
-  if (BwrapRuns(bwrap_path, {"--version"}, &version)) {
+  if (BwrapRuns(run_as, bwrap_path, {"--version"}, &version)) {
     features.bwrap_version = std::string(absl::StripAsciiWhitespace(version));
   } else {
     features.notes.push_back(absl::StrCat("bwrap does not run at ", bwrap_path,
@@ -49,8 +52,8 @@ HostFeatures DetectHostFeatures(const std::string& bwrap_path) {
     std::vector<std::string> with_proc = args;
     with_proc.insert(with_proc.end(), {"--proc", "/proc", "--", "/bin/true"});
     args.insert(args.end(), {"--", "/bin/true"});
-    features.user_namespaces = BwrapRuns(bwrap_path, args);
-    features.proc_mount = features.user_namespaces && BwrapRuns(bwrap_path, with_proc);
+    features.user_namespaces = BwrapRuns(run_as, bwrap_path, args);
+    features.proc_mount = features.user_namespaces && BwrapRuns(run_as, bwrap_path, with_proc);
   }
   if (!features.bwrap_version.empty() && !features.user_namespaces) {
     features.notes.push_back(

@@ -23,9 +23,12 @@ struct HostFeatures {
   std::vector<std::string> notes;
 };
 
-// Probes the host by running bwrap at `bwrap_path` a few times, asking the kernel for
-// its Landlock ABI, and checking for seccomp. Takes tens of milliseconds.
-HostFeatures DetectHostFeatures(const std::string& bwrap_path);
+// Probes the host by running bwrap at `bwrap_path` a few times, behind `run_as` (a
+// sandboxd-launch command line up to "--" that makes it the commands' user, or
+// nothing), asking the kernel for its Landlock ABI, and checking for seccomp. Takes
+// tens of milliseconds.
+HostFeatures DetectHostFeatures(const std::string& bwrap_path,
+                                const std::vector<std::string>& run_as = {});
 
 // The Landlock ABI version of this kernel, 0 when it has none.
 int LandlockAbi();

@@ -1,8 +1,10 @@
 #include "sandbox/landlock_args.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "sandbox/worker.h"
+#include "sandbox/spawn.h"
 
 namespace sandboxd {
 namespace {
@@ -14,51 +16,52 @@ constexpr char kNoUserNamespaces[] =
     " needs the bwrap backend, and this host cannot create user namespaces (see "
     "GetCapabilities); run the server where it can";
 
-absl::Status CheckEnforceable(const Policy& policy, bool allow_unprotected) {
-  if (!policy.hidden_dirs().empty() || !policy.hidden_files().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("deny_read", kNoUserNamespaces));
+absl::Status CheckEnforceable(const Policy& policy, bool allow_unprotected,
+                              const LandlockBase& base) {
+  for (const std::vector<std::string>* hidden : {&policy.hidden_dirs(), &policy.hidden_files()}) {
+    for (const std::string& path : *hidden) {
+      if (std::find(base.hidden.begin(), base.hidden.end(), path) == base.hidden.end()) {
+        return absl::FailedPreconditionError(absl::StrCat("deny_read", kNoUserNamespaces));
+      }
+    }
   }
-  if (allow_unprotected) return absl::OkStatus();
-  if (!policy.read_only_subpaths().empty() || !policy.placeholders().empty()) {
-    const std::string& path = policy.read_only_subpaths().empty()
-                                  ? policy.placeholders().front()
-                                  : policy.read_only_subpaths().front();
-    return absl::FailedPreconditionError(absl::StrCat(
-        "keeping protected path ", path, " read-only inside a writable root",
-        kNoUserNamespaces,
-        ", or start it with --danger_landlock_unprotected_paths to accept the risk"));
+  if (allow_unprotected || policy.writable_roots().empty() ||
+      policy.protected_names().empty()) {
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "keeping protected paths (", policy.protected_names().front(), ", ...) read-only inside "
+      "writable root ", policy.writable_roots().front().path, kNoUserNamespaces,
+      ", or start it with --danger_landlock_unprotected_paths to accept the risk"));
+}
+
+void AddFd(const char* option, const OpenPath& path, SandboxCommand& out) {
+  out.argv.insert(out.argv.end(),
+                  {option, std::to_string(kFirstPassedFd + out.fds.size())});
+  out.fds.push_back(path.fd);
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> LandlockArgs(const std::string& helper_path,
-                                                      const Policy& policy,
-                                                      const std::string& cwd,
-                                                      bool allow_unprotected,
-                                                      const std::vector<std::string>& readable_base,
-                                                      const std::vector<std::string>& command) {
-  if (absl::Status s = CheckEnforceable(policy, allow_unprotected); !s.ok()) return s;
-  std::vector<std::string> args = {helper_path};
-  if (policy.readable_roots().empty()) {
-    for (const std::string& path : readable_base) args.insert(args.end(), {"--read", path});
-    // The base leaves /tmp out; a cwd below it stays readable, as under bwrap.
-    if (cwd == "/tmp" || cwd.rfind("/tmp/", 0) == 0) args.insert(args.end(), {"--read", cwd});
-  } else {
-    for (const char* dir : kSystemRoots) args.insert(args.end(), {"--read", dir});
-    for (const std::string& root : policy.readable_roots()) {
-      args.insert(args.end(), {"--read", root});
-    }
+absl::StatusOr<SandboxCommand> LandlockArgs(const std::string& helper_path,
+                                            const Policy& policy, const std::string& cwd,
+                                            bool allow_unprotected, const LandlockBase& base,
+                                            const std::vector<std::string>& command) {
+  if (absl::Status s = CheckEnforceable(policy, allow_unprotected, base); !s.ok()) return s;
+  SandboxCommand out;
+  out.argv = {helper_path};
+  for (const std::string& path : policy.restrict_reads() ? base.system : base.readable) {
+    out.argv.insert(out.argv.end(), {"--read", path});
   }
-  for (const char* device : kWritableDevices) args.insert(args.end(), {"--write", device});
-  for (const std::string& root : policy.writable_roots()) {
-    args.insert(args.end(), {"--write", root});
-  }
-  if (policy.network() == NetworkMode::kDisabled) args.push_back("--no-network");
-  args.insert(args.end(), {"--chdir", cwd, "--seccomp-fd", std::to_string(kSeccompFd), "--"});
-  args.insert(args.end(), command.begin(), command.end());
-  return args;
+  // The readable roots, and the cwd where it is not readable otherwise (below /tmp).
+  for (const OpenPath& root : policy.readable_roots()) AddFd("--read-fd", root, out);
+  for (const char* device : kWritableDevices) out.argv.insert(out.argv.end(), {"--write", device});
+  for (const OpenPath& root : policy.writable_roots()) AddFd("--write-fd", root, out);
+  if (policy.network() == NetworkMode::kDisabled) out.argv.push_back("--no-network");
+  out.argv.insert(out.argv.end(),
+                  {"--chdir", cwd, "--seccomp-fd", std::to_string(kSeccompFd), "--"});
+  out.argv.insert(out.argv.end(), command.begin(), command.end());
+  return out;
 }
 
 }  // namespace sandboxd

@@ -5,24 +5,36 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "sandbox/bwrap_args.h"
 #include "sandbox/policy.h"
 
 namespace sandboxd {
 
+// What the landlock backend lets every command read, decided at start-up.
+struct LandlockBase {
+  // Without restricted reads: the entries of / but /tmp (so that requests cannot read
+  // each other's temporary files), with those holding a hidden path replaced by their
+  // own entries, down to the hidden path itself.
+  std::vector<std::string> readable;
+  // With restricted reads: the system directories, expanded around hidden paths alike.
+  std::vector<std::string> system;
+  // The hidden paths these leave out (the server's own files, the operator's
+  // deny_read), canonical.
+  std::vector<std::string> hidden;
+};
+
 // The argv that runs `command` in `cwd` under `policy` with the landlock backend's
 // launcher at `helper_path` (landlock_exec.cc), which reads the seccomp filter from
-// kSeccompFd. Without readable roots in the policy, `readable_base` is what may be
-// read (the entries of / but /tmp, so that requests cannot read each other's temporary
-// files). Pure. FAILED_PRECONDITION for what Landlock cannot enforce: hidden
-// (deny-read) paths, and protected paths inside writable roots unless
-// `allow_unprotected` (Landlock grants rights to whole hierarchies and has no way to
-// carve a read-only hole into a writable one).
-absl::StatusOr<std::vector<std::string>> LandlockArgs(const std::string& helper_path,
-                                                      const Policy& policy,
-                                                      const std::string& cwd,
-                                                      bool allow_unprotected,
-                                                      const std::vector<std::string>& readable_base,
-                                                      const std::vector<std::string>& command);
+// kSeccompFd, and the descriptors of the policy's roots that it grants rights on.
+// Pure. FAILED_PRECONDITION for what Landlock cannot enforce: paths hidden by the
+// request (Landlock grants rights to whole hierarchies, so only what `base` left out
+// at start-up stays hidden), and protected paths inside writable roots unless
+// `allow_unprotected` (there is no way to carve a read-only hole into a writable
+// hierarchy).
+absl::StatusOr<SandboxCommand> LandlockArgs(const std::string& helper_path,
+                                            const Policy& policy, const std::string& cwd,
+                                            bool allow_unprotected, const LandlockBase& base,
+                                            const std::vector<std::string>& command);
 
 }  // namespace sandboxd
 

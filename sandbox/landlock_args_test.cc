@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sandbox/spawn.h"
+
 namespace sandboxd {
 namespace {
 
@@ -34,38 +36,51 @@ class LandlockArgsTest : public ::testing::Test {
   Config config_;
 };
 
-TEST_F(LandlockArgsTest, ReadOnlyWithoutNetwork) {
-  Policy policy = MustCreate(v1::SandboxPolicy(), "/");
-  absl::StatusOr<Args> args = LandlockArgs("helper", policy, "/", false, {"/usr", "/etc"},
-                                           {"ls", "-l"});
-  ASSERT_TRUE(args.ok()) << args.status();
-  EXPECT_EQ(*args, (Args{"helper", "--read", "/usr", "--read", "/etc", "--write", "/dev/null",
-                         "--write", "/dev/zero", "--write", "/dev/full", "--no-network",
-                         "--chdir", "/", "--seccomp-fd", "3", "--", "ls", "-l"}));
+LandlockBase Base(Args readable, Args system = {}, Args hidden = {}) {
+  return LandlockBase{std::move(readable), std::move(system), std::move(hidden)};
 }
 
+std::string Fd(int n) { return std::to_string(kFirstPassedFd + n); }
+
+TEST_F(LandlockArgsTest, ReadOnlyWithoutNetwork) {
+  Policy policy = MustCreate(v1::SandboxPolicy(), "/");
+  absl::StatusOr<SandboxCommand> args =
+      LandlockArgs("helper", policy, "/", false, Base({"/usr", "/etc"}), {"ls", "-l"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->argv, (Args{"helper", "--read", "/usr", "--read", "/etc", "--write",
+                              "/dev/null", "--write", "/dev/zero", "--write", "/dev/full",
+                              "--no-network", "--chdir", "/", "--seccomp-fd", "3", "--", "ls",
+                              "-l"}));
+  EXPECT_TRUE(args->fds.empty());
+}
+
+// The roots a request names are granted through the descriptors the policy holds.
 TEST_F(LandlockArgsTest, WorkspaceWriteWithNetworkAndReadableRoots) {
   v1::SandboxPolicy proto;
   proto.set_mode(v1::WORKSPACE_WRITE);
   proto.set_network(v1::NETWORK_ENABLED);
   proto.add_readable_roots("/opt");
   Policy policy = MustCreate(proto, dir_);
-  absl::StatusOr<Args> args = LandlockArgs("helper", policy, dir_, false, {"/"}, {"make"});
+  absl::StatusOr<SandboxCommand> args =
+      LandlockArgs("helper", policy, dir_, false, Base({"/"}, {"/usr", "/etc"}), {"make"});
   ASSERT_TRUE(args.ok()) << args.status();
-  Args expected = {"helper"};
-  for (const char* root : kSystemRoots) expected.insert(expected.end(), {"--read", root});
-  expected.insert(expected.end(), {"--read", "/opt", "--read", dir_, "--write", "/dev/null",
-                                   "--write", "/dev/zero", "--write", "/dev/full", "--write",
-                                   dir_, "--chdir", dir_, "--seccomp-fd", "3", "--", "make"});
-  EXPECT_EQ(*args, expected);
+  EXPECT_EQ(args->argv,
+            (Args{"helper", "--read", "/usr", "--read", "/etc", "--read-fd", Fd(0),
+                  "--write", "/dev/null", "--write", "/dev/zero", "--write", "/dev/full",
+                  "--write-fd", Fd(1), "--chdir", dir_, "--seccomp-fd", "3", "--", "make"}));
+  ASSERT_EQ(args->fds.size(), 2u);
+  EXPECT_EQ(args->fds[0], policy.readable_roots()[0].fd);
+  EXPECT_EQ(args->fds[1], policy.writable_roots()[0].fd);
 }
 
 TEST_F(LandlockArgsTest, CwdBelowTmpStaysReadable) {
   Policy policy = MustCreate(v1::SandboxPolicy(), dir_);
-  absl::StatusOr<Args> args = LandlockArgs("helper", policy, dir_, false, {"/usr"}, {"ls"});
+  absl::StatusOr<SandboxCommand> args =
+      LandlockArgs("helper", policy, dir_, false, Base({"/usr"}), {"ls"});
   ASSERT_TRUE(args.ok()) << args.status();
-  EXPECT_EQ(std::vector<std::string>(args->begin(), args->begin() + 5),
-            (Args{"helper", "--read", "/usr", "--read", dir_}));
+  EXPECT_EQ(Args(args->argv.begin(), args->argv.begin() + 5),
+            (Args{"helper", "--read", "/usr", "--read-fd", Fd(0)}));
+  EXPECT_EQ(FdPath(args->fds[0]->get()), dir_);
 }
 
 TEST_F(LandlockArgsTest, ProtectedPathsAreRefusedUnlessTheOperatorAcceptsIt) {
@@ -73,21 +88,30 @@ TEST_F(LandlockArgsTest, ProtectedPathsAreRefusedUnlessTheOperatorAcceptsIt) {
   v1::SandboxPolicy proto;
   proto.set_mode(v1::WORKSPACE_WRITE);
   Policy policy = MustCreate(proto, dir_);
-  absl::StatusOr<Args> args = LandlockArgs("helper", policy, dir_, false, {"/"}, {"true"});
+  absl::StatusOr<SandboxCommand> args =
+      LandlockArgs("helper", policy, dir_, false, Base({"/"}), {"true"});
   ASSERT_FALSE(args.ok());
   EXPECT_EQ(args.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(args.status().message(), HasSubstr("--danger_landlock_unprotected_paths"));
-  EXPECT_TRUE(LandlockArgs("helper", policy, dir_, true, {"/"}, {"true"}).ok());
+  EXPECT_TRUE(LandlockArgs("helper", policy, dir_, true, Base({"/"}), {"true"}).ok());
 }
 
-TEST_F(LandlockArgsTest, DenyReadIsRefused) {
+// Only what the base left out at start-up stays hidden: a request's own deny_read is
+// refused, the server's files are not a reason to refuse.
+TEST_F(LandlockArgsTest, DenyReadIsRefusedButTheServersFilesStayHidden) {
+  config_.private_tmp = false;  // The test's paths lie below /tmp.
   v1::SandboxPolicy proto;
   proto.add_deny_read(dir_);
   Policy policy = MustCreate(proto, "/");
-  absl::StatusOr<Args> args = LandlockArgs("helper", policy, "/", true, {"/"}, {"true"});
+  absl::StatusOr<SandboxCommand> args =
+      LandlockArgs("helper", policy, "/", true, Base({"/"}), {"true"});
   ASSERT_FALSE(args.ok());
   EXPECT_EQ(args.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(args.status().message(), HasSubstr("deny_read needs the bwrap backend"));
+
+  config_.server_paths = {dir_};
+  Policy server = MustCreate(v1::SandboxPolicy(), "/");
+  EXPECT_TRUE(LandlockArgs("helper", server, "/", true, Base({"/usr"}, {}, {dir_}), {"true"}).ok());
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
 // sandboxd-landlock-exec: the landlock backend's launcher. The worker execs it in a
 // fresh single-threaded process; it confines itself and then execs the command:
 //
-//   sandboxd-landlock-exec [--read PATH]... [--write PATH]... [--no-network]
+//   sandboxd-landlock-exec [--read PATH]... [--write PATH]... [--read-fd FD]...
+//                          [--write-fd FD]... [--no-network]
 //                          --chdir DIR --seccomp-fd FD -- CMD [ARGS...]
 //
 // --read grants reading and executing below PATH, --write everything below it (on a
-// file: writing it). Nothing else may be read or written. The environment is passed
+// file: writing it); --read-fd and --write-fd do the same for what an inherited
+// descriptor names, opened and checked by the server (a path could have been swapped
+// for a symlink since), and close it. Nothing else may be read or written. The environment is passed
 // through untouched. On any failure it prints "sandboxd-landlock-exec: ..." to stderr
 // and exits 126 without running the command.
 
@@ -53,6 +56,7 @@ constexpr uint64_t kFileRights = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS
 
 struct Options {
   std::vector<std::string> read, write;
+  std::vector<int> read_fds, write_fds;
   bool no_network = false;
   std::string chdir;
   int seccomp_fd = -1;
@@ -82,6 +86,10 @@ Options Parse(int argc, char** argv) {
       options.read.push_back(value);
     } else if (flag == "--write") {
       options.write.push_back(value);
+    } else if (flag == "--read-fd") {
+      options.read_fds.push_back(std::atoi(value.c_str()));
+    } else if (flag == "--write-fd") {
+      options.write_fds.push_back(std::atoi(value.c_str()));
     } else if (flag == "--chdir") {
       options.chdir = value;
     } else if (flag == "--seccomp-fd") {
@@ -95,7 +103,8 @@ Options Parse(int argc, char** argv) {
   options.command.push_back(nullptr);
   if (options.command.size() < 2 || options.chdir.empty() || options.seccomp_fd < 0) {
     errno = EINVAL;
-    Die("usage: [--read P] [--write P] [--no-network] --chdir D --seccomp-fd N -- CMD");
+    Die("usage: [--read P] [--write P] [--read-fd N] [--write-fd N] [--no-network] "
+        "--chdir D --seccomp-fd N -- CMD");
   }
   return options;
 }
@@ -109,24 +118,30 @@ uint64_t HandledFs(int abi) {
   return rights;
 }
 
-// Allows `rights` below `path` (only the file rights when it is not a directory).
-// A path that does not exist is skipped: there is nothing to allow.
+// Allows `rights` below what `fd` names (only the file rights when it is not a
+// directory), then closes it. `what` names it in messages.
+void AllowFd(int ruleset, int fd, const std::string& what, uint64_t rights, uint64_t handled) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) Die("stat " + what);
+  if (!S_ISDIR(st.st_mode)) rights &= kFileRights;
+  landlock_path_beneath_attr rule{};
+  rule.allowed_access = rights & handled;
+  rule.parent_fd = fd;
+  if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0) {
+    Die("landlock_add_rule " + what);
+  }
+  close(fd);
+}
+
+// Allows `rights` below `path`. A path that does not exist is skipped: there is
+// nothing to allow.
 void Allow(int ruleset, const std::string& path, uint64_t rights, uint64_t handled) {
   int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return;
     Die("open " + path);
   }
-  struct stat st;
-  if (fstat(fd, &st) != 0) Die("stat " + path);
-  if (!S_ISDIR(st.st_mode)) rights &= kFileRights;
-  landlock_path_beneath_attr rule{};
-  rule.allowed_access = rights & handled;
-  rule.parent_fd = fd;
-  if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0) {
-    Die("landlock_add_rule " + path);
-  }
-  close(fd);
+  AllowFd(ruleset, fd, path, rights, handled);
 }
 
 void RestrictFilesystemAndNetwork(const Options& options) {
@@ -144,6 +159,13 @@ void RestrictFilesystemAndNetwork(const Options& options) {
   for (const std::string& path : options.read) Allow(ruleset, path, kRead, attr.handled_access_fs);
   for (const std::string& path : options.write) {
     Allow(ruleset, path, attr.handled_access_fs, attr.handled_access_fs);
+  }
+  for (int fd : options.read_fds) {
+    AllowFd(ruleset, fd, "fd " + std::to_string(fd), kRead, attr.handled_access_fs);
+  }
+  for (int fd : options.write_fds) {
+    AllowFd(ruleset, fd, "fd " + std::to_string(fd), attr.handled_access_fs,
+            attr.handled_access_fs);
   }
   if (syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) Die("landlock_restrict_self");
   close(ruleset);

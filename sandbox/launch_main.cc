@@ -1,23 +1,29 @@
-// sandboxd-launch: puts itself into the command's cgroups and under its rlimits, then
-// execs the sandbox (bwrap, the landlock launcher, or the command itself):
+// sandboxd-launch: puts itself into the command's cgroups and under its rlimits, takes
+// on the command's user, then execs the sandbox (bwrap, the landlock launcher, or the
+// command itself):
 //
 //   sandboxd-launch [--join CGROUP_PROCS_FILE]... [--cpu SOFT:HARD] [--as BYTES]
-//                   [--fsize BYTES] [--nofile N] [--chdir DIR] [--env NAME=VALUE]...
-//                   -- PROGRAM [ARGS...]
-//   sandboxd-launch [--join CGROUP_PROCS_FILE]... [--netns private] --orders FD
+//                   [--fsize BYTES] [--nofile N] [--user UID:GID] [--chdir DIR]
+//                   [--env NAME=VALUE]... -- PROGRAM [ARGS...]
+//   sandboxd-launch [--join CGROUP_PROCS_FILE]... [--user UID:GID] [--netns private]
+//                   --orders FD
 //
 // Joining before the exec means every process of the command starts inside the cgroup:
-// nothing can fork before the server moves it. PROGRAM is an absolute path; without
+// nothing can fork before the server moves it. --user drops every group and becomes
+// UID and GID (a server running as root hands its commands to an unprivileged user,
+// so that root-only files stay closed to them). PROGRAM is an absolute path; without
 // --env it inherits the environment. On failure it prints "sandboxd-launch: ..." and
 // exits 126.
 //
-// The second form is a launcher started ahead of demand that stays: once joined (and,
-// with --netns private, in a network namespace of its own with loopback up) it writes
-// "R" on FD, then serves orders from FD until EOF, starting one command per order
-// inside its cgroups and network namespace (the protocol is in prestarted_launcher.h).
-// An order takes the first form's options. It reports its own failures on FD.
+// The second form is a launcher started ahead of demand that stays: once joined, with
+// --user become that user, and with --netns private in a network namespace of its own
+// with loopback up, it writes "R" on FD, then serves orders from FD until EOF,
+// starting one command per order inside its cgroups and network namespace (the
+// protocol is in prestarted_launcher.h). An order takes the first form's options (an
+// order's --user is the launcher's own already). It reports its own failures on FD.
 
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <net/if.h>
 #include <sched.h>
@@ -42,6 +48,9 @@ namespace {
 
 // Where failures are reported: stderr, or the server in the second form.
 int report_fd = 2;
+
+// The most fds an order may bring: SCM_MAX_FD, what one message can carry.
+constexpr size_t kMaxOrderFds = 253;
 
 // Writes "sandboxd-launch: WHAT DETAIL: REASON" to `fd`. Only write(2) and
 // strerrordesc_np, which allocate nothing: a command's process runs this in the
@@ -98,8 +107,27 @@ rlimit ParseLimit(const std::string& value) {
   return limit;
 }
 
+// A user to become, from "UID:GID".
+struct User {
+  bool set = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+User ParseUser(const std::string& value) {
+  User user;
+  size_t colon = value.find(':');
+  char* end = nullptr;
+  user.uid = static_cast<uid_t>(std::strtoul(value.c_str(), &end, 10));
+  user.set = colon != std::string::npos && end == value.c_str() + colon;
+  user.gid = static_cast<gid_t>(std::strtoul(value.c_str() + colon + 1, &end, 10));
+  user.set = user.set && *end == '\0';
+  return user;
+}
+
 struct Command {
   std::vector<std::string> joins;
+  User user;
   std::vector<std::pair<const RlimitOption*, rlimit>> limits;
   std::string chdir;
   bool set_env = false;
@@ -123,6 +151,12 @@ void Parse(const std::vector<std::string>& args, bool order, Command& command) {
       command.joins.push_back(value);
     } else if (const RlimitOption* option = FindRlimitOption(flag)) {
       command.limits.emplace_back(option, ParseLimit(value));
+    } else if (flag == "--user") {
+      command.user = ParseUser(value);
+      if (!command.user.set) {
+        command.error = "--user takes UID:GID, not " + value;
+        return;
+      }
     } else if (flag == "--chdir") {
       command.chdir = value;
     } else if (flag == "--env") {
@@ -140,8 +174,8 @@ void Parse(const std::vector<std::string>& args, bool order, Command& command) {
   if (i < args.size() && args[i] == "--") command.argv.assign(args.begin() + i + 1, args.end());
   if (command.argv.empty() && command.orders_fd < 0) {
     command.error = "usage: [--join F]... [--cpu S:H] [--as N] [--fsize N] [--nofile N] "
-                    "[--chdir D] [--env N=V]... -- PROGRAM ARGS, or [--join F]... "
-                    "[--netns private] --orders FD";
+                    "[--user U:G] [--chdir D] [--env N=V]... -- PROGRAM ARGS, or "
+                    "[--join F]... [--user U:G] [--netns private] --orders FD";
   }
 }
 
@@ -166,7 +200,7 @@ struct Exec {
   const Command& command;
   std::vector<char*> argv;
   std::vector<char*> env;
-  // The fds an order brought, to become 0, 1, 2 (and 3); none in the first form.
+  // The fds an order brought, to become 0, 1, 2 and onwards; none in the first form.
   std::vector<int> fds;
 };
 
@@ -176,8 +210,30 @@ struct Exec {
   _exit(126);
 }
 
-// Makes `fds` this process's 0, 1, 2 (and 3). They arrive at 3 or above, since 0-2
-// are taken, so every dup2 source is read before fd 3 is written.
+// Becomes `user` with no supplementary group, for good: real, effective and saved ids
+// all change, and a process leaving uid 0 this way loses every capability; its
+// bounding set goes first, so that no exec can bring one back either. Nothing to do
+// for a launcher's order, whose launcher became the user already. System calls only
+// (see BecomeCommand).
+bool BecomeUser(const User& user) {
+  if (!user.set) return true;
+  uid_t ruid, euid, suid;
+  if (getresuid(&ruid, &euid, &suid) == 0 && ruid == user.uid && euid == user.uid &&
+      suid == user.uid && getgid() == user.gid && getgroups(0, nullptr) == 0) {
+    return true;
+  }
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; ++cap) {
+    if (prctl(PR_CAPBSET_DROP, cap) != 0) return false;
+  }
+  return syscall(SYS_setgroups, 0, nullptr) == 0 &&
+         syscall(SYS_setresgid, user.gid, user.gid, user.gid) == 0 &&
+         syscall(SYS_setresuid, user.uid, user.uid, user.uid) == 0 && getuid() == user.uid &&
+         geteuid() == user.uid;
+}
+
+// Makes `fds` this process's 0, 1, 2 and onwards. They arrived in one message, at
+// the lowest free numbers in increasing order, all at 3 or above (0-2 are taken): the
+// k-th sits at k + 3 or higher, so no dup2 writes a number whose fd is still to be read.
 void InstallStdio(const std::vector<int>& fds) {
   for (size_t target = 0; target < fds.size(); ++target) {
     int fd = fds[target], to = static_cast<int>(target);
@@ -204,6 +260,7 @@ void InstallStdio(const std::vector<int>& fds) {
   for (const auto& [option, limit] : command.limits) {
     if (setrlimit(option->resource, &limit) != 0) Fail(option->name);
   }
+  if (!BecomeUser(command.user)) Fail("becoming the command's user");
   if (!command.chdir.empty() && chdir(command.chdir.c_str()) != 0) {
     Fail("chdir ", command.chdir.c_str());
   }
@@ -220,7 +277,7 @@ void InstallStdio(const std::vector<int>& fds) {
 bool ReceiveExactly(int control, char* data, size_t size, std::vector<int>& fds) {
   for (size_t got = 0; got < size;) {
     iovec iov{data + got, size - got};
-    alignas(cmsghdr) char space[CMSG_SPACE(4 * sizeof(int))];
+    alignas(cmsghdr) char space[CMSG_SPACE(kMaxOrderFds * sizeof(int))];
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -254,9 +311,9 @@ bool ReceiveOrder(int control, Command& order, std::vector<int>& fds) {
     errno = EPIPE;
     Die("reading orders");
   }
-  if (fds.size() != 3 && fds.size() != 4) {
+  if (fds.size() < 3 || fds.size() > kMaxOrderFds) {
     errno = EINVAL;
-    Die("orders must carry 3 or 4 fds");
+    Die("orders must carry the command's 0, 1 and 2, and at most 253 fds");
   }
   std::vector<std::string> args;
   for (size_t start = 0; start < text.size();) {
@@ -296,9 +353,10 @@ void DropCapabilities() {
 // gid, mapped to themselves, and has every capability until loopback is up; then it
 // drops them all. The commands it starts live in that user namespace too, without
 // capabilities, and bwrap makes its own, nested, as it would anywhere. Not so uid 0
-// without CAP_SYS_ADMIN (a container's root): bwrap, run as uid 0 without
-// capabilities, cannot write its user namespace's uid map (EPERM, checked with bwrap
-// 0.8), so bwrap makes the network namespace per command there.
+// without CAP_SYS_ADMIN (a container's root whose commands stay root, which takes
+// --danger_commands_as_root): bwrap, run as uid 0 without capabilities, cannot write
+// its user namespace's uid map (EPERM, checked with bwrap 0.8), so bwrap makes the
+// network namespace per command there.
 void MakePrivateNetns() {
   if (unshare(CLONE_NEWNET) == 0) {
     BringLoopbackUp();
@@ -307,9 +365,13 @@ void MakePrivateNetns() {
   if (errno != EPERM || getuid() == 0) Die("making a network namespace");
   std::string uid = std::to_string(getuid()), gid = std::to_string(getgid());
   if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) Die("making a user and a network namespace");
+  // A process that became its user by leaving root is not dumpable, and its /proc
+  // files, the maps among them, stay root's: dumpable just while it writes them.
+  if (prctl(PR_SET_DUMPABLE, 1) != 0) Die("making the maps writable");
   WriteOrDie("/proc/self/uid_map", uid + " " + uid + " 1", "mapping uid " + uid);
   WriteOrDie("/proc/self/setgroups", "deny", "denying setgroups");
   WriteOrDie("/proc/self/gid_map", gid + " " + gid + " 1", "mapping gid " + gid);
+  if (prctl(PR_SET_DUMPABLE, 0) != 0) Die("making the launcher undumpable again");
   BringLoopbackUp();
   DropCapabilities();
 }
@@ -337,6 +399,10 @@ pid_t StartCommand(Exec& exec) {
   close(launcher.orders_fd);
   report_fd = control;
   JoinAll(launcher);
+  // Before the network namespace: one made by the command's user is in a user
+  // namespace of its own (see MakePrivateNetns), which root without CAP_SYS_ADMIN
+  // needs, and in which nothing holds any right over the host.
+  if (!BecomeUser(launcher.user)) Die("becoming the command's user");
   if (launcher.private_netns) MakePrivateNetns();
   if (write(control, "R", 1) != 1) Die("reporting ready");
   for (;;) {

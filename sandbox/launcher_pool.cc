@@ -23,9 +23,10 @@ constexpr uint64_t kMaxMemoryToReuse = uint64_t{16} << 20;
 
 // Starts a launcher into `cgroup` (if any), without waiting for it to join.
 absl::StatusOr<ReadyLauncher> StartIn(std::unique_ptr<Cgroup> cgroup,
-                                      const std::string& launcher_path, bool private_netns) {
+                                      const std::vector<std::string>& command,
+                                      bool private_netns) {
   absl::StatusOr<std::unique_ptr<PrestartedLauncher>> launcher = PrestartedLauncher::Start(
-      launcher_path, cgroup != nullptr ? cgroup->ProcsFiles() : std::vector<std::string>(),
+      command, cgroup != nullptr ? cgroup->ProcsFiles() : std::vector<std::string>(),
       private_netns);
   if (!launcher.ok()) return launcher.status();
   return ReadyLauncher{std::move(cgroup), *std::move(launcher)};
@@ -41,10 +42,10 @@ absl::Status AwaitReady(ReadyLauncher& one) {
 
 }  // namespace
 
-LauncherPool::LauncherPool(MakeCgroup make_cgroup, std::string launcher_path, int size,
+LauncherPool::LauncherPool(MakeCgroup make_cgroup, std::vector<std::string> launcher, int size,
                            bool private_netns)
     : make_cgroup_(std::move(make_cgroup)),
-      launcher_path_(std::move(launcher_path)),
+      launcher_(std::move(launcher)),
       size_(static_cast<size_t>(size)),
       private_netns_(private_netns),
       thread_([this] { Run(); }) {}
@@ -149,7 +150,7 @@ size_t LauncherPool::StartSome(size_t count) {
     absl::StatusOr<std::unique_ptr<Cgroup>> cgroup =
         make_cgroup_ ? make_cgroup_() : std::unique_ptr<Cgroup>();
     absl::StatusOr<ReadyLauncher> one =
-        cgroup.ok() ? StartIn(*std::move(cgroup), launcher_path_, private_netns_) : cgroup.status();
+        cgroup.ok() ? StartIn(*std::move(cgroup), launcher_, private_netns_) : cgroup.status();
     if (!one.ok()) {
       absl::MutexLock lock(&mu_);
       last_error_ = one.status();

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -41,7 +42,9 @@ class LauncherPool {
  public:
   using MakeCgroup = std::function<absl::StatusOr<std::unique_ptr<Cgroup>>()>;
 
-  LauncherPool(MakeCgroup make_cgroup, std::string launcher_path, int size,
+  // `launcher` is sandboxd-launch's path and the options it always takes (see
+  // PrestartedLauncher::Start).
+  LauncherPool(MakeCgroup make_cgroup, std::vector<std::string> launcher, int size,
                bool private_netns = false);
   // Stops, kills the launchers that are back and removes their cgroups. Those still
   // handed out must not come back afterwards.
@@ -73,7 +76,7 @@ class LauncherPool {
   static bool Reuse(ReadyLauncher& launcher);
 
   const MakeCgroup make_cgroup_;
-  const std::string launcher_path_;
+  const std::vector<std::string> launcher_;
   const size_t size_;
   const bool private_netns_;
   absl::Mutex mu_;

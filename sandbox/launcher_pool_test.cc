@@ -46,7 +46,7 @@ std::string EchoThrough(ReadyLauncher& ready, const std::string& word) {
 }
 
 TEST_F(LauncherPoolTest, MakesSizeAheadAndMoreOnDemand) {
-  LauncherPool pool(Maker(), LauncherPath(), 2);
+  LauncherPool pool(Maker(), {LauncherPath()}, 2);
   std::vector<ReadyLauncher> taken;
   for (int i = 0; i < 2; ++i) {
     std::optional<ReadyLauncher> ready = TakeWithin(pool);
@@ -74,7 +74,7 @@ TEST_F(LauncherPoolTest, MakesSizeAheadAndMoreOnDemand) {
 // A returned launcher is handed out again and starts the next command; one whose
 // launcher died is replaced.
 TEST_F(LauncherPoolTest, ReturnedLaunchersServeAgain) {
-  LauncherPool pool(Maker(), LauncherPath(), 1);
+  LauncherPool pool(Maker(), {LauncherPath()}, 1);
   std::optional<ReadyLauncher> ready = TakeWithin(pool);
   ASSERT_TRUE(ready.has_value());
   pid_t launcher = ready->launcher->pid();
@@ -106,7 +106,7 @@ TEST_F(LauncherPoolTest, ReturnedLaunchersServeAgain) {
 // connection in TIME_WAIT) is replaced, namespace and all.
 TEST_F(LauncherPoolTest, ALauncherWithASocketLeftIsReplaced) {
   if (std::string why = WhyNoPrivateNetns(); !why.empty()) GTEST_SKIP() << why;
-  LauncherPool pool(Maker(), LauncherPath(), 1, /*private_netns=*/true);
+  LauncherPool pool(Maker(), {LauncherPath()}, 1, /*private_netns=*/true);
   std::optional<ReadyLauncher> ready = TakeWithin(pool);
   ASSERT_TRUE(ready.has_value());
   pid_t launcher = ready->launcher->pid();
@@ -132,7 +132,7 @@ TEST_F(LauncherPoolTest, ALauncherWithASocketLeftIsReplaced) {
 // A server without cgroups pools launchers for their network namespaces alone.
 TEST_F(LauncherPoolTest, WithoutCgroupsLaunchersHoldOnlyTheirNetworkNamespaces) {
   if (std::string why = WhyNoPrivateNetns(); !why.empty()) GTEST_SKIP() << why;
-  LauncherPool pool(nullptr, LauncherPath(), 1, /*private_netns=*/true);
+  LauncherPool pool(nullptr, {LauncherPath()}, 1, /*private_netns=*/true);
   std::optional<ReadyLauncher> ready = TakeWithin(pool);
   ASSERT_TRUE(ready.has_value());
   EXPECT_EQ(ready->cgroup, nullptr);
@@ -148,7 +148,7 @@ TEST_F(LauncherPoolTest, WithoutCgroupsLaunchersHoldOnlyTheirNetworkNamespaces) 
 
 TEST_F(LauncherPoolTest, StoppingKillsAndReapsTheLaunchers) {
   {
-    LauncherPool pool(Maker(), LauncherPath(), 3);
+    LauncherPool pool(Maker(), {LauncherPath()}, 3);
     std::optional<ReadyLauncher> ready = TakeWithin(pool);
     ASSERT_TRUE(ready.has_value());
     absl::StatusOr<ReadyLauncher> made = pool.Make();
@@ -164,7 +164,7 @@ TEST_F(LauncherPoolTest, StoppingKillsAndReapsTheLaunchers) {
 TEST_F(LauncherPoolTest, OffersNothingWhenCgroupsCannotBeMade) {
   LauncherPool pool([] { return absl::StatusOr<std::unique_ptr<Cgroup>>(
                              absl::InternalError("no cgroups here")); },
-                    LauncherPath(), 2);
+                    {LauncherPath()}, 2);
   absl::SleepFor(absl::Milliseconds(100));
   EXPECT_FALSE(pool.Take().has_value());
 }

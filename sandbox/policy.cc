@@ -4,14 +4,13 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 
 namespace sandboxd {
 namespace {
@@ -41,12 +40,17 @@ absl::StatusOr<SandboxMode> ToMode(v1::SandboxMode mode, const Config& config) {
   }
 }
 
-absl::StatusOr<NetworkMode> ToNetwork(v1::NetworkMode network) {
+absl::StatusOr<NetworkMode> ToNetwork(v1::NetworkMode network, const Config& config) {
   switch (network) {
     case v1::NETWORK_MODE_UNSPECIFIED:
     case v1::NETWORK_DISABLED:
       return NetworkMode::kDisabled;
     case v1::NETWORK_ENABLED:
+      if (!config.host_network_risk.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "policy.network NETWORK_ENABLED is refused by this server: ",
+            config.host_network_risk));
+      }
       return NetworkMode::kEnabled;
     case v1::NETWORK_PROXY_ROUTED:
       return absl::FailedPreconditionError(
@@ -74,52 +78,6 @@ absl::Status CheckProtectedName(const std::string& name) {
   return absl::OkStatus();
 }
 
-// The git directory a worktree's `.git` file points to ("gitdir: PATH"), if any.
-std::string WorktreeGitDir(const std::string& root, const std::string& dot_git) {
-  std::ifstream in(dot_git);
-  std::string line;
-  if (!std::getline(in, line)) return "";
-  absl::string_view target = line;
-  if (!absl::ConsumePrefix(&target, "gitdir: ") || target.empty()) return "";
-  std::string path = target[0] == '/' ? std::string(target) : absl::StrCat(root, "/", target);
-  char resolved[PATH_MAX];
-  return realpath(path.c_str(), resolved) != nullptr ? resolved : "";
-}
-
-// Sorts the protected paths under `root` into those to re-bind read-only and the
-// first missing component of those that are absent. Refuses a protected path that is a
-// symlink: a bind mount onto it would follow the link, so it could not be kept in place.
-absl::Status ProtectUnder(const std::string& root, const std::vector<std::string>& names,
-                          std::vector<std::string>& read_only,
-                          std::vector<std::string>& placeholders) {
-  for (const std::string& name : names) {
-    std::string path = root;
-    for (absl::string_view part : absl::StrSplit(name, '/')) {
-      absl::StrAppend(&path, "/", part);
-      struct stat st;
-      if (lstat(path.c_str(), &st) != 0) {
-        // Below a file (ENOTDIR) nothing can be created anyway.
-        if (errno == ENOENT) placeholders.push_back(path);
-        break;
-      }
-      if (S_ISLNK(st.st_mode)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "protected path ", path, " is a symlink inside writable root ", root,
-            "; it could be re-pointed, so the request is refused. Remove the symlink or "
-            "do not make ", root, " writable"));
-      }
-      if (path.size() == root.size() + 1 + name.size()) {
-        read_only.push_back(path);
-        if (name == ".git" && S_ISREG(st.st_mode)) {
-          std::string git_dir = WorktreeGitDir(root, path);
-          if (!git_dir.empty()) read_only.push_back(git_dir);
-        }
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
 // The protected names in force: the operator's and the request's, with .git narrowed
 // to its config and hooks when the request allows git writes.
 absl::StatusOr<std::vector<std::string>> ProtectedNames(
@@ -138,6 +96,79 @@ absl::StatusOr<std::vector<std::string>> ProtectedNames(
     }
   }
   return names;
+}
+
+// "WHAT GIVEN" or, when the canonical path differs, "WHAT GIVEN (CANONICAL)".
+std::string Named(const std::string& what, const std::string& given, const std::string& path) {
+  return given == path ? absl::StrCat(what, " ", path)
+                       : absl::StrCat(what, " ", given, " (", path, ")");
+}
+
+bool UnderAny(const std::string& path, const std::vector<std::string>& dirs) {
+  for (const std::string& dir : dirs) {
+    if (IsUnder(path, dir)) return true;
+  }
+  return false;
+}
+
+// The rules every writable root meets, checked on the canonical path of the directory
+// that is held open and will be mounted: never the host's system directories (unless
+// the operator names one), never the server's own files, and, under an operator rule,
+// only below the client's prefixes.
+absl::Status CheckWritable(const std::string& what, const std::string& given,
+                           const std::string& path, const Config& config,
+                           const ClientGrant& grant) {
+  if (path == "/") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Named(what, given, path), ": a writable root of / would make everything writable; "
+        "name narrower roots, set cwd to the workspace (or policy.exclude_cwd), or use "
+        "DANGER_FULL_ACCESS"));
+  }
+  for (const std::string& server_path : config.server_paths) {
+    if (IsUnder(path, server_path) || IsUnder(server_path, path)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          Named(what, given, path), " would make the server's own ", server_path,
+          " writable, which no command may touch; name a directory that holds none of the "
+          "server's files"));
+    }
+  }
+  for (const char* place : kNeverWritable) {
+    if (IsUnder(path, place) && !UnderAny(path, config.writable_system_paths)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          Named(what, given, path), " lies in ", place,
+          ", which stays read-only for every command (system directories, the kernel's "
+          "and the host's runtime state); name a workspace elsewhere (an operator can "
+          "allow a directory there with --danger_writable_system_paths)"));
+    }
+  }
+  if (grant.ruled && !UnderAny(path, grant.writable_prefixes)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        grant.rule, " does not allow writing ", path,
+        grant.writable_prefixes.empty() ? " (it allows no writable roots)"
+                                        : " (see its writable_root_prefixes)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<OpenPath> OpenWritable(const std::string& what, const std::string& given,
+                                      const Config& config, const ClientGrant& grant) {
+  absl::StatusOr<OpenPath> root = OpenCanonical(given, what, /*directory=*/true);
+  if (!root.ok()) return root.status();
+  if (absl::Status s = CheckWritable(what, given, root->path, config, grant); !s.ok()) return s;
+  return root;
+}
+
+// Under a rule that confines reads, what a request may read beyond the system
+// directories lies under the client's prefixes.
+absl::Status CheckReadable(const std::string& what, const std::string& path,
+                           const ClientGrant& grant) {
+  if (!grant.confine_reads || UnderAny(path, grant.writable_prefixes) ||
+      UnderAny(path, grant.readable_prefixes)) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      grant.rule, " confines reads to its writable_root_prefixes and "
+      "readable_root_prefixes, and ", what, " ", path, " lies outside them"));
 }
 
 }  // namespace
@@ -160,23 +191,24 @@ absl::StatusOr<std::string> CanonicalExistingPath(const std::string& path,
 }
 
 absl::StatusOr<Policy> Policy::Create(const v1::SandboxPolicy& proto,
-                                      const std::string& cwd, const Config& config) {
+                                      const std::string& cwd, const Config& config,
+                                      const ClientGrant& grant) {
   Policy policy;
   absl::StatusOr<SandboxMode> mode = ToMode(proto.mode(), config);
   if (!mode.ok()) return mode.status();
   policy.mode_ = *mode;
-  absl::StatusOr<NetworkMode> network = ToNetwork(proto.network());
+  absl::StatusOr<NetworkMode> network = ToNetwork(proto.network(), config);
   if (!network.ok()) return network.status();
   policy.network_ = *network;
   policy.private_tmp_ = config.private_tmp;
   policy.mount_proc_ = config.mount_proc;
-  if (absl::Status s = policy.SetWritableRoots(proto, cwd, config); !s.ok()) return s;
-  if (absl::Status s = policy.SetReadRules(proto, cwd, config); !s.ok()) return s;
+  if (absl::Status s = policy.SetWritableRoots(proto, cwd, config, grant); !s.ok()) return s;
+  if (absl::Status s = policy.SetReadRules(proto, cwd, config, grant); !s.ok()) return s;
   return policy;
 }
 
 absl::Status Policy::SetWritableRoots(const v1::SandboxPolicy& proto, const std::string& cwd,
-                                      const Config& config) {
+                                      const Config& config, const ClientGrant& grant) {
   if (mode_ != SandboxMode::kWorkspaceWrite) {
     if (!proto.writable_roots().empty() || proto.allow_git_writes()) {
       return absl::InvalidArgumentError(
@@ -186,37 +218,40 @@ absl::Status Policy::SetWritableRoots(const v1::SandboxPolicy& proto, const std:
     return absl::OkStatus();
   }
   for (int i = 0; i < proto.writable_roots_size(); ++i) {
-    absl::StatusOr<std::string> root = CanonicalExistingPath(
-        proto.writable_roots(i), absl::StrCat("policy.writable_roots[", i, "]"));
+    absl::StatusOr<OpenPath> root = OpenWritable(
+        absl::StrCat("policy.writable_roots[", i, "]"), proto.writable_roots(i), config, grant);
     if (!root.ok()) return root.status();
     writable_roots_.push_back(*std::move(root));
   }
-  if (!proto.exclude_cwd()) writable_roots_.push_back(cwd);
-  for (const std::string& root : writable_roots_) {
-    if (root == "/") {
-      return absl::InvalidArgumentError(
-          "a writable root of / would make everything writable; name narrower roots, "
-          "set cwd to the workspace (or policy.exclude_cwd), or use DANGER_FULL_ACCESS");
-    }
+  if (!proto.exclude_cwd()) {
+    absl::StatusOr<OpenPath> root = OpenWritable("cwd", cwd, config, grant);
+    if (!root.ok()) return root.status();
+    writable_roots_.push_back(*std::move(root));
   }
   absl::StatusOr<std::vector<std::string>> names = ProtectedNames(proto, config);
   if (!names.ok()) return names.status();
-  for (const std::string& root : writable_roots_) {
-    absl::Status s = ProtectUnder(root, *names, read_only_subpaths_, placeholders_);
-    if (!s.ok()) return s;
-  }
+  protected_names_ = *std::move(names);
   return absl::OkStatus();
 }
 
 absl::Status Policy::SetReadRules(const v1::SandboxPolicy& proto, const std::string& cwd,
-                                  const Config& config) {
+                                  const Config& config, const ClientGrant& grant) {
+  restrict_reads_ = !proto.readable_roots().empty() || grant.confine_reads;
   for (int i = 0; i < proto.readable_roots_size(); ++i) {
-    absl::StatusOr<std::string> root = CanonicalExistingPath(
-        proto.readable_roots(i), absl::StrCat("policy.readable_roots[", i, "]"));
+    std::string what = absl::StrCat("policy.readable_roots[", i, "]");
+    absl::StatusOr<OpenPath> root = OpenCanonical(proto.readable_roots(i), what, true);
+    if (!root.ok()) return root.status();
+    if (absl::Status s = CheckReadable(what, root->path, grant); !s.ok()) return s;
+    readable_roots_.push_back(*std::move(root));
+  }
+  // The cwd stays visible (read-only where it is not writable), even below a private
+  // /tmp or outside the readable roots.
+  if (!Visible(cwd)) {
+    if (absl::Status s = CheckReadable("cwd", cwd, grant); !s.ok()) return s;
+    absl::StatusOr<OpenPath> root = OpenCanonical(cwd, "cwd", true);
     if (!root.ok()) return root.status();
     readable_roots_.push_back(*std::move(root));
   }
-  if (!readable_roots_.empty()) readable_roots_.push_back(cwd);
 
   std::vector<std::string> denied = config.deny_read;
   denied.insert(denied.end(), proto.deny_read().begin(), proto.deny_read().end());
@@ -225,12 +260,39 @@ absl::Status Policy::SetReadRules(const v1::SandboxPolicy& proto, const std::str
       return absl::InvalidArgumentError(
           absl::StrCat("deny_read path \"", path, "\" must be absolute"));
     }
+  }
+  // The server's own files go last, so that nothing of the request's can expose them.
+  denied.insert(denied.end(), config.server_paths.begin(), config.server_paths.end());
+  for (const std::string& path : denied) {
     char resolved[PATH_MAX];
     struct stat st;
     if (realpath(path.c_str(), resolved) == nullptr || stat(resolved, &st) != 0) continue;
-    (S_ISDIR(st.st_mode) ? hidden_dirs_ : hidden_files_).push_back(resolved);
+    if (!Visible(resolved)) continue;  // bwrap could not mount over what is absent.
+    std::vector<std::string>& hidden = S_ISDIR(st.st_mode) ? hidden_dirs_ : hidden_files_;
+    if (std::find(hidden.begin(), hidden.end(), resolved) == hidden.end()) {
+      hidden.push_back(resolved);
+    }
   }
   return absl::OkStatus();
+}
+
+bool Policy::Visible(const std::string& path) const {
+  // A fresh /dev and /proc hold nothing of the host's, nor does a private /tmp but for
+  // the roots bound into it.
+  if (IsUnder(path, "/dev") || IsUnder(path, "/proc")) return false;
+  bool in_tmp = private_tmp_ && IsUnder(path, "/tmp");
+  if (!in_tmp) {
+    if (!restrict_reads_ || path == "/") return true;
+    for (const char* dir : kSystemRoots) {
+      if (IsUnder(path, dir)) return true;
+    }
+  }
+  for (const std::vector<OpenPath>* roots : {&readable_roots_, &writable_roots_}) {
+    for (const OpenPath& root : *roots) {
+      if (IsUnder(path, root.path)) return true;
+    }
+  }
+  return false;
 }
 
 SeccompMode Policy::seccomp_mode() const {

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "sandbox/config.h"
+#include "sandbox/open_path.h"
 #include "sandbox/v1/sandbox.pb.h"
 
 namespace sandboxd {
@@ -15,19 +16,32 @@ namespace sandboxd {
 inline constexpr const char* kSystemRoots[] = {"/usr",  "/bin",  "/sbin",   "/lib",
                                                "/lib32", "/lib64", "/libx32", "/etc"};
 
+// Places no command may write, whatever its request says, unless the operator names a
+// directory inside one (Config::writable_system_paths). "/" itself is refused as a
+// writable root; what lies below it is not.
+inline constexpr const char* kNeverWritable[] = {
+    "/etc",  "/usr", "/bin",  "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+    "/boot", "/root", "/dev", "/proc", "/sys", "/run"};
+
 // A sandbox policy that passed validation. It can only be made by Create(), so code
-// that receives one may trust it: paths are absolute, canonical and were checked
-// against the filesystem at validation time, and the mode is one the operator allows.
+// that receives one may trust it: paths are absolute and canonical, and the roots it
+// binds are held open as they were when checked (a rename or symlink swap afterwards
+// cannot change what gets mounted); the mode is one the operator allows.
 class Policy {
  public:
   // Validates `proto` for a command that will run in `cwd` (absolute and canonical),
-  // filling defaults from `config`. Errors:
+  // filling defaults from `config`, within what `grant` lets the calling client reach.
+  // Errors:
   //   INVALID_ARGUMENT     relative, missing or unusable paths; unknown enum values;
-  //                        a protected path that is a symlink.
-  //   PERMISSION_DENIED    DANGER_FULL_ACCESS without --allow_danger_full_access.
-  //   FAILED_PRECONDITION  a network mode this server cannot enforce.
+  //                        a writable root in a never-writable place or holding the
+  //                        server's own files.
+  //   PERMISSION_DENIED    DANGER_FULL_ACCESS without --allow_danger_full_access; a
+  //                        root outside the client's prefixes.
+  //   FAILED_PRECONDITION  a network mode this server cannot enforce, or
+  //                        NETWORK_ENABLED where a command could call the server back.
   static absl::StatusOr<Policy> Create(const sandbox::v1::SandboxPolicy& proto,
-                                       const std::string& cwd, const Config& config);
+                                       const std::string& cwd, const Config& config,
+                                       const ClientGrant& grant = {});
 
   SandboxMode mode() const { return mode_; }
   NetworkMode network() const { return network_; }
@@ -36,35 +50,39 @@ class Policy {
   bool private_tmp() const { return private_tmp_; }
   // Whether the sandbox gets a fresh /proc (false on hosts that refuse to mount one).
   bool mount_proc() const { return mount_proc_; }
-  // Empty: the whole filesystem is readable. Otherwise the only readable directories
-  // besides the system ones (the cwd included).
-  const std::vector<std::string>& readable_roots() const { return readable_roots_; }
+  // Whether the command sees only the system directories, the readable roots and the
+  // writable roots, instead of the whole host filesystem.
+  bool restrict_reads() const { return restrict_reads_; }
+  // With restrict_reads: the directories bound read-only besides the system ones (the
+  // cwd among them unless it is visible otherwise).
+  const std::vector<OpenPath>& readable_roots() const { return readable_roots_; }
   // Directories bound writable, in the order given (cwd last unless excluded).
-  const std::vector<std::string>& writable_roots() const { return writable_roots_; }
-  // Existing protected paths under the writable roots, re-bound read-only.
-  const std::vector<std::string>& read_only_subpaths() const { return read_only_subpaths_; }
-  // The first missing component of each absent protected path: covered with /dev/null
-  // while the command runs, so that it cannot be created.
-  const std::vector<std::string>& placeholders() const { return placeholders_; }
-  // Existing paths hidden from the command.
+  const std::vector<OpenPath>& writable_roots() const { return writable_roots_; }
+  // The relative names kept read-only under every writable root (see protection.h).
+  const std::vector<std::string>& protected_names() const { return protected_names_; }
+  // Paths hidden from the command that it could otherwise see: the request's and the
+  // operator's deny_read, and the server's own files.
   const std::vector<std::string>& hidden_dirs() const { return hidden_dirs_; }
   const std::vector<std::string>& hidden_files() const { return hidden_files_; }
 
  private:
   Policy() = default;
   absl::Status SetWritableRoots(const sandbox::v1::SandboxPolicy& proto,
-                                const std::string& cwd, const Config& config);
+                                const std::string& cwd, const Config& config,
+                                const ClientGrant& grant);
   absl::Status SetReadRules(const sandbox::v1::SandboxPolicy& proto, const std::string& cwd,
-                            const Config& config);
+                            const Config& config, const ClientGrant& grant);
+  // Whether the command can see `path` (canonical) in its sandbox, given the roots.
+  bool Visible(const std::string& path) const;
 
   SandboxMode mode_ = SandboxMode::kReadOnly;
   NetworkMode network_ = NetworkMode::kDisabled;
   bool private_tmp_ = true;
   bool mount_proc_ = true;
-  std::vector<std::string> readable_roots_;
-  std::vector<std::string> writable_roots_;
-  std::vector<std::string> read_only_subpaths_;
-  std::vector<std::string> placeholders_;
+  bool restrict_reads_ = false;
+  std::vector<OpenPath> readable_roots_;
+  std::vector<OpenPath> writable_roots_;
+  std::vector<std::string> protected_names_;
   std::vector<std::string> hidden_dirs_;
   std::vector<std::string> hidden_files_;
 };

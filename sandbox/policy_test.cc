@@ -15,7 +15,17 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 namespace v1 = ::sandbox::v1;
+
+std::vector<std::string> Paths(const std::vector<OpenPath>& open) {
+  std::vector<std::string> paths;
+  for (const OpenPath& path : open) {
+    EXPECT_EQ(FdPath(path.fd->get()), path.path);  // Held open, where it was checked.
+    paths.push_back(path.path);
+  }
+  return paths;
+}
 
 class PolicyTest : public ::testing::Test {
  protected:
@@ -47,21 +57,19 @@ TEST_F(PolicyTest, DefaultsToReadOnlyWithNetworkDisabled) {
 
 TEST_F(PolicyTest, WorkspaceWriteAddsCwdAndProtectsGit) {
   std::string work = Mkdir("work");
-  Mkdir("work/.git");
   std::string extra = Mkdir("extra");
   v1::SandboxPolicy proto;
   proto.set_mode(v1::WORKSPACE_WRITE);
   proto.add_writable_roots(extra);
   absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_THAT(policy->writable_roots(), ElementsAre(extra, work));
-  EXPECT_THAT(policy->read_only_subpaths(), ElementsAre(work + "/.git"));
+  EXPECT_THAT(Paths(policy->writable_roots()), ElementsAre(extra, work));
+  EXPECT_THAT(policy->protected_names(), ElementsAre(".git"));
 }
 
 TEST_F(PolicyTest, ExcludeCwdAndRequestProtectedNames) {
   std::string work = Mkdir("work");
   std::string extra = Mkdir("extra");
-  Mkdir("extra/.hooks");
   v1::SandboxPolicy proto;
   proto.set_mode(v1::WORKSPACE_WRITE);
   proto.add_writable_roots(extra);
@@ -69,9 +77,8 @@ TEST_F(PolicyTest, ExcludeCwdAndRequestProtectedNames) {
   proto.add_protected_names(".hooks");
   absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_THAT(policy->writable_roots(), ElementsAre(extra));
-  EXPECT_THAT(policy->read_only_subpaths(), ElementsAre(extra + "/.hooks"));
-  EXPECT_THAT(policy->placeholders(), ElementsAre(extra + "/.git"));
+  EXPECT_THAT(Paths(policy->writable_roots()), ElementsAre(extra));
+  EXPECT_THAT(policy->protected_names(), ElementsAre(".git", ".hooks"));
 }
 
 TEST_F(PolicyTest, WritableRootsAreCanonical) {
@@ -84,7 +91,7 @@ TEST_F(PolicyTest, WritableRootsAreCanonical) {
   proto.add_writable_roots(link + "/.");
   absl::StatusOr<Policy> policy = Policy::Create(proto, "/", config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_THAT(policy->writable_roots(), ElementsAre(real));
+  EXPECT_THAT(Paths(policy->writable_roots()), ElementsAre(real));
 }
 
 struct BadPolicyCase {
@@ -161,12 +168,6 @@ INSTANTIATE_TEST_SUITE_P(
                         p.add_protected_names("../etc");
                       },
                       absl::StatusCode::kInvalidArgument, "may not contain"},
-        BadPolicyCase{"ProtectedSymlink",
-                      [](v1::SandboxPolicy& p, const std::string& dir) {
-                        p.set_mode(v1::WORKSPACE_WRITE);
-                        ASSERT_EQ(symlink("/etc", (dir + "/work/.git").c_str()), 0);
-                      },
-                      absl::StatusCode::kInvalidArgument, "is a symlink inside writable root"},
         BadPolicyCase{"RelativeDenyRead",
                       [](v1::SandboxPolicy& p, const std::string&) { p.add_deny_read("etc"); },
                       absl::StatusCode::kInvalidArgument, "deny_read path \"etc\" must be absolute"},
@@ -180,43 +181,18 @@ INSTANTIATE_TEST_SUITE_P(
                       absl::StatusCode::kInvalidArgument, "allow_git_writes only apply"}),
     [](const ::testing::TestParamInfo<BadPolicyCase>& info) { return info.param.name; });
 
-TEST_F(PolicyTest, AbsentProtectedPathsGetPlaceholdersAtTheFirstMissingComponent) {
-  std::string work = Mkdir("work");
-  Mkdir("work/config");
-  v1::SandboxPolicy proto;
-  proto.set_mode(v1::WORKSPACE_WRITE);
-  proto.add_protected_names("config/secrets/key");
-  absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
-  ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_TRUE(policy->read_only_subpaths().empty());
-  EXPECT_THAT(policy->placeholders(), ElementsAre(work + "/.git", work + "/config/secrets"));
-}
-
-TEST_F(PolicyTest, WorktreeGitFileProtectsItsGitDir) {
-  std::string work = Mkdir("work");
-  std::string git_dir = Mkdir("main-repo-git-dir");
-  std::ofstream(work + "/.git") << "gitdir: ../main-repo-git-dir\n";
-  v1::SandboxPolicy proto;
-  proto.set_mode(v1::WORKSPACE_WRITE);
-  absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
-  ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_THAT(policy->read_only_subpaths(), ElementsAre(work + "/.git", git_dir));
-}
-
 TEST_F(PolicyTest, GitWritesNarrowTheProtectionToConfigAndHooks) {
   std::string work = Mkdir("work");
-  Mkdir("work/.git");
-  Mkdir("work/.git/hooks");
   v1::SandboxPolicy proto;
   proto.set_mode(v1::WORKSPACE_WRITE);
   proto.set_allow_git_writes(true);
   absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_THAT(policy->read_only_subpaths(), ElementsAre(work + "/.git/hooks"));
-  EXPECT_THAT(policy->placeholders(), ElementsAre(work + "/.git/config"));
+  EXPECT_THAT(policy->protected_names(), ElementsAre(".git/config", ".git/hooks"));
 }
 
 TEST_F(PolicyTest, DenyReadSortsDirectoriesFromFilesAndSkipsAbsentPaths) {
+  config_.private_tmp = false;  // The test's paths lie below /tmp.
   std::string secrets = Mkdir("secrets");
   std::ofstream(dir_ + "/token") << "t";
   config_.deny_read = {secrets};
@@ -236,7 +212,8 @@ TEST_F(PolicyTest, ReadableRootsIncludeTheCwd) {
   proto.add_readable_roots(data);
   absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_THAT(policy->readable_roots(), ElementsAre(data, work));
+  EXPECT_TRUE(policy->restrict_reads());
+  EXPECT_THAT(Paths(policy->readable_roots()), ElementsAre(data, work));
 }
 
 TEST_F(PolicyTest, DangerAllowedByOperatorHasNoFilter) {
@@ -254,6 +231,127 @@ TEST_F(PolicyTest, NetworkEnabledKeepsTheBaselineFilter) {
   absl::StatusOr<Policy> policy = Policy::Create(proto, "/", config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
   EXPECT_EQ(policy->seccomp_mode(), SeccompMode::kBaseline);
+}
+
+// Never writable, however they are reached: the system directories, the kernel's
+// filesystems and the host's runtime state. The message names the rule.
+class NeverWritableTest : public PolicyTest,
+                          public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(NeverWritableTest, IsRefusedDirectlyThroughDotDotAndThroughASymlink) {
+  const std::string& place = GetParam();
+  std::string work = Mkdir("work");
+  ASSERT_EQ(symlink(place.c_str(), (work + "/link").c_str()), 0);
+  for (const std::string& form : {place, work + "/../../.." + place, work + "/link"}) {
+    v1::SandboxPolicy proto;
+    proto.set_mode(v1::WORKSPACE_WRITE);
+    proto.set_exclude_cwd(true);
+    proto.add_writable_roots(form);
+    absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
+    ASSERT_FALSE(policy.ok()) << form;
+    EXPECT_EQ(policy.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(policy.status().message(), HasSubstr("which stays read-only for every command"))
+        << form;
+  }
+  // The cwd is no way around it either.
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  EXPECT_THAT(Policy::Create(proto, place, config_).status().message(),
+              HasSubstr("which stays read-only for every command"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Places, NeverWritableTest,
+                         ::testing::Values("/etc", "/usr", "/usr/lib", "/dev", "/proc",
+                                           "/sys/fs/cgroup", "/run", "/root"));
+
+TEST_F(PolicyTest, TheOperatorMayNameADirectoryInANeverWritablePlace) {
+  std::string run_dir = "/dev/shm/policy_test_" + std::to_string(getpid());
+  ASSERT_EQ(mkdir(run_dir.c_str(), 0755), 0);
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  proto.set_exclude_cwd(true);
+  proto.add_writable_roots(run_dir);
+  EXPECT_FALSE(Policy::Create(proto, "/", config_).ok());
+  config_.writable_system_paths = {run_dir};
+  absl::StatusOr<Policy> policy = Policy::Create(proto, "/", config_);
+  EXPECT_TRUE(policy.ok()) << policy.status();
+  rmdir(run_dir.c_str());
+}
+
+// The server's own directories, and any directory holding one of its files, are never
+// writable; no flag changes that.
+TEST_F(PolicyTest, TheServersOwnPathsAreNeverWritable) {
+  std::string state = Mkdir("state");
+  std::string secrets = Mkdir("secrets");
+  std::ofstream(secrets + "/tokens") << "t";
+  config_.server_paths = {state, secrets + "/tokens"};
+  config_.writable_system_paths = {dir_};
+  for (const std::string& root : {state, Mkdir("state/sub"), secrets, dir_}) {
+    v1::SandboxPolicy proto;
+    proto.set_mode(v1::WORKSPACE_WRITE);
+    proto.set_exclude_cwd(true);
+    proto.add_writable_roots(root);
+    absl::StatusOr<Policy> policy = Policy::Create(proto, "/", config_);
+    ASSERT_FALSE(policy.ok()) << root;
+    EXPECT_THAT(policy.status().message(), HasSubstr("would make the server's own"));
+  }
+  // And hidden wherever a command could see them.
+  config_.private_tmp = false;  // The test's paths lie below /tmp.
+  absl::StatusOr<Policy> policy = Policy::Create(v1::SandboxPolicy(), "/", config_);
+  ASSERT_TRUE(policy.ok());
+  EXPECT_THAT(policy->hidden_dirs(), ElementsAre(state));
+  EXPECT_THAT(policy->hidden_files(), ElementsAre(secrets + "/tokens"));
+}
+
+TEST_F(PolicyTest, AClientsRuleBoundsItsWritableRoots) {
+  std::string mine = Mkdir("mine");
+  std::string theirs = Mkdir("theirs");
+  ClientGrant grant{true, "the policy rule for client a", {mine}, false, {}};
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  EXPECT_TRUE(Policy::Create(proto, mine, config_, grant).ok());
+  absl::Status status = Policy::Create(proto, theirs, config_, grant).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(status.message(),
+              HasSubstr("the policy rule for client a does not allow writing " + theirs));
+  // A prefix is a directory, not a string: "mine" does not admit "mine-too".
+  std::string mine_too = Mkdir("mine-too");
+  EXPECT_FALSE(Policy::Create(proto, mine_too, config_, grant).ok());
+}
+
+// Under a rule that confines reads the command sees the system directories, its
+// writable roots and readable roots under its prefixes, and nothing else.
+TEST_F(PolicyTest, ConfinedReads) {
+  std::string mine = Mkdir("mine");
+  std::string shared = Mkdir("shared");
+  std::string theirs = Mkdir("theirs");
+  ClientGrant grant{true, "the policy rule for client a", {mine}, true, {shared}};
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  proto.add_readable_roots(shared);
+  absl::StatusOr<Policy> policy = Policy::Create(proto, mine, config_, grant);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_TRUE(policy->restrict_reads());
+  EXPECT_THAT(Paths(policy->readable_roots()), ElementsAre(shared));
+  proto.add_readable_roots(theirs);
+  absl::Status status = Policy::Create(proto, mine, config_, grant).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(status.message(), HasSubstr("confines reads"));
+  // A read-only request with its cwd elsewhere is refused too; "/" is not.
+  EXPECT_FALSE(Policy::Create(v1::SandboxPolicy(), theirs, config_, grant).ok());
+  absl::StatusOr<Policy> at_root = Policy::Create(v1::SandboxPolicy(), "/", config_, grant);
+  ASSERT_TRUE(at_root.ok()) << at_root.status();
+  EXPECT_THAT(at_root->readable_roots(), IsEmpty());
+}
+
+TEST_F(PolicyTest, NetworkEnabledIsRefusedWhereACommandCouldCallTheServerBack) {
+  config_.host_network_risk = "its listener 127.0.0.1:5 takes calls without credentials";
+  v1::SandboxPolicy proto;
+  proto.set_network(v1::NETWORK_ENABLED);
+  absl::Status status = Policy::Create(proto, "/", config_).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("takes calls without credentials"));
+  EXPECT_TRUE(Policy::Create(v1::SandboxPolicy(), "/", config_).ok());
 }
 
 }  // namespace

@@ -103,7 +103,7 @@ std::string Order(const std::vector<std::string>& argv, const std::vector<std::s
 // Sends `text` with `fds` attached to its first bytes.
 bool SendWithFds(int socket, const std::string& text, const std::vector<int>& fds) {
   iovec iov{const_cast<char*>(text.data()), text.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE((kFirstPassedFd + kMaxPassedFds) * sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -124,7 +124,7 @@ bool SendWithFds(int socket, const std::string& text, const std::vector<int>& fd
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PrestartedLauncher>> PrestartedLauncher::Start(
-    const std::string& launcher_path, const std::vector<std::string>& joins,
+    const std::vector<std::string>& launcher, const std::vector<std::string>& joins,
     bool private_netns) {
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -139,7 +139,7 @@ absl::StatusOr<std::unique_ptr<PrestartedLauncher>> PrestartedLauncher::Start(
   UniqueFd high_theirs(fcntl(theirs.get(), F_DUPFD_CLOEXEC, 10));
   if (!high_null.valid() || !high_theirs.valid()) return ErrnoError("fcntl(F_DUPFD_CLOEXEC)");
 
-  std::vector<std::string> argv = {launcher_path};
+  std::vector<std::string> argv = launcher;
   for (const std::string& procs : joins) argv.insert(argv.end(), {"--join", procs});
   if (private_netns) argv.insert(argv.end(), {"--netns", "private"});
   argv.insert(argv.end(), {"--orders", std::to_string(kSeccompFd)});
@@ -150,9 +150,9 @@ absl::StatusOr<std::unique_ptr<PrestartedLauncher>> PrestartedLauncher::Start(
       new PrestartedLauncher(*pid, std::move(ours), private_netns));
 }
 
-absl::Status PrestartedLauncher::CanMakeNetns(const std::string& launcher_path) {
+absl::Status PrestartedLauncher::CanMakeNetns(const std::vector<std::string>& launcher) {
   absl::StatusOr<std::unique_ptr<PrestartedLauncher>> probe =
-      Start(launcher_path, {}, /*private_netns=*/true);
+      Start(launcher, {}, /*private_netns=*/true);
   if (!probe.ok()) return probe.status();
   return (*probe)->WaitReady(absl::Seconds(5));
 }
@@ -218,9 +218,7 @@ absl::StatusOr<pid_t> PrestartedLauncher::Exec(const std::vector<std::string>& a
                                                const std::vector<std::string>& env,
                                                const std::string& cwd, const ChildFds& fds) {
   if (lost_) return absl::UnavailableError("the pre-started launcher is gone");
-  std::vector<int> passed = {fds.in, fds.out, fds.err};
-  if (fds.seccomp >= 0) passed.push_back(fds.seccomp);
-  if (!SendWithFds(control_.get(), Order(argv, env, cwd), passed)) {
+  if (!SendWithFds(control_.get(), Order(argv, env, cwd), fds.InOrder())) {
     return Lose(absl::UnavailableError(
         absl::StrCat("cannot hand the command to a pre-started launcher: ", std::strerror(errno))));
   }

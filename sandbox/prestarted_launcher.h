@@ -22,7 +22,8 @@ namespace sandboxd {
 //
 // The orders, on a Unix stream socket that is the launcher's fd 3 when it starts: each
 // is a 32-bit length in host byte order, with the fds that become the command's 0, 1,
-// 2 (and kSeccompFd) attached, then that many bytes of NUL-terminated strings:
+// 2 (and kSeccompFd and the passed ones, in order) attached, then that many bytes of
+// NUL-terminated strings:
 // "--chdir" DIR, "--env" NAME=VALUE..., the rlimit options of sandboxd-launch, "--",
 // PROGRAM, ARGS. The launcher answers each with a 32-bit pid:
 // the command's process, which is the server's child (clone with CLONE_PARENT), or
@@ -31,17 +32,18 @@ namespace sandboxd {
 // status 126. EOF lets the launcher go (exit 0).
 class PrestartedLauncher {
  public:
-  // Starts `launcher_path` joining the cgroup.procs files `joins`. With
-  // `private_netns`, it also makes a network namespace of its own (loopback up, nothing
-  // else), which all its commands start in, as they start in its cgroups. Returns once
-  // it is running; WaitReady tells when it is ready.
+  // Starts `launcher` (sandboxd-launch's path, then options it always takes, such as
+  // --user) joining the cgroup.procs files `joins`. With `private_netns`, it also
+  // makes a network namespace of its own (loopback up, nothing else), which all its
+  // commands start in, as they start in its cgroups. Returns once it is running;
+  // WaitReady tells when it is ready.
   static absl::StatusOr<std::unique_ptr<PrestartedLauncher>> Start(
-      const std::string& launcher_path, const std::vector<std::string>& joins,
+      const std::vector<std::string>& launcher, const std::vector<std::string>& joins,
       bool private_netns = false);
   // Whether a launcher can make a network namespace of its own here, by starting one.
   // It makes it directly with CAP_SYS_ADMIN, else inside a user namespace of its own,
   // which the host (a container's seccomp profile, a kernel setting) may refuse.
-  static absl::Status CanMakeNetns(const std::string& launcher_path);
+  static absl::Status CanMakeNetns(const std::vector<std::string>& launcher);
   // Kills and reaps the launcher (its commands, not being its children, live on).
   ~PrestartedLauncher();
   PrestartedLauncher(const PrestartedLauncher&) = delete;
@@ -53,7 +55,7 @@ class PrestartedLauncher {
 
   // Has the launcher start a command: a process of its own that execs `argv` (argv[0]
   // is ignored: it names sandboxd-launch, and the rest is what sandboxd-launch would
-  // take on its command line) with `fds` as its 0, 1, 2 (and kSeccompFd), in `cwd`,
+  // take on its command line) with `fds` as its 0, 1, 2 (and onwards), in `cwd`,
   // with `env`. Returns the command's pid, a child of the caller's process, which
   // the caller reaps; does not wait for the exec. UNAVAILABLE when the launcher is
   // gone or cannot fork; it is then killed, and Alive() says false. One at a time.

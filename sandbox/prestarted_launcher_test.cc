@@ -27,7 +27,7 @@ using ::testing::HasSubstr;
 
 std::unique_ptr<PrestartedLauncher> StartJoined(const std::vector<std::string>& joins = {}) {
   absl::StatusOr<std::unique_ptr<PrestartedLauncher>> launcher =
-      PrestartedLauncher::Start(LauncherPath(), joins);
+      PrestartedLauncher::Start({LauncherPath()}, joins);
   EXPECT_TRUE(launcher.ok()) << launcher.status();
   if (!launcher.ok()) return nullptr;
   absl::Status joined = (*launcher)->WaitReady(absl::Seconds(10));
@@ -50,7 +50,7 @@ class PrestartedLauncherTest : public ::testing::Test {
 // A launcher with a network namespace of its own.
 std::unique_ptr<PrestartedLauncher> StartWithPrivateNetns() {
   absl::StatusOr<std::unique_ptr<PrestartedLauncher>> launcher =
-      PrestartedLauncher::Start(LauncherPath(), {}, /*private_netns=*/true);
+      PrestartedLauncher::Start({LauncherPath()}, {}, /*private_netns=*/true);
   EXPECT_TRUE(launcher.ok()) << launcher.status();
   if (!launcher.ok()) return nullptr;
   absl::Status ready = (*launcher)->WaitReady(absl::Seconds(10));
@@ -121,7 +121,7 @@ TEST_F(PrestartedLauncherTest, ReportsWhatKeptItFromStarting) {
 
 TEST_F(PrestartedLauncherTest, SaysWhenItCannotJoin) {
   absl::StatusOr<std::unique_ptr<PrestartedLauncher>> launcher =
-      PrestartedLauncher::Start(LauncherPath(), {"/proc/no-such-cgroup/cgroup.procs"});
+      PrestartedLauncher::Start({LauncherPath()}, {"/proc/no-such-cgroup/cgroup.procs"});
   ASSERT_TRUE(launcher.ok()) << launcher.status();
   absl::Status joined = (*launcher)->WaitReady(absl::Seconds(10));
   EXPECT_EQ(joined.code(), absl::StatusCode::kUnavailable);

@@ -16,8 +16,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "sandbox/bwrap_args.h"
 #include "sandbox/landlock_args.h"
+#include "sandbox/open_path.h"
 
 namespace sandboxd {
 namespace {
@@ -40,20 +40,53 @@ absl::StatusOr<std::string> FindProgram(const std::string& name,
       absl::StrCat("argv[0] \"", name, "\" was not found in PATH ", path));
 }
 
-// The entries of / but /tmp, which the landlock backend lets commands read: Landlock
-// grants whole hierarchies, so leaving /tmp out is the only way to keep each request's
-// temporary files from the others.
-std::vector<std::string> RootEntriesButTmp() {
-  std::vector<std::string> entries;
-  DIR* root = opendir("/");
-  if (root == nullptr) return {"/"};
-  while (dirent* entry = readdir(root)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != ".." && name != "tmp") entries.push_back("/" + name);
+// `roots`, with each that holds a path of `hidden` replaced by its own entries, down to
+// the hidden path itself, which is left out: what the landlock backend lets commands
+// read. Landlock grants whole hierarchies, so leaving a directory out of the grants
+// is the only way to keep what is in it from the command.
+std::vector<std::string> ExpandExcept(const std::vector<std::string>& roots,
+                                      const std::vector<std::string>& hidden) {
+  std::vector<std::string> out;
+  for (const std::string& root : roots) {
+    bool covers = false, holds = false;
+    for (const std::string& path : hidden) {
+      covers = covers || IsUnder(root, path);
+      holds = holds || IsUnder(path, root);
+    }
+    if (covers) continue;
+    if (!holds) {
+      out.push_back(root);
+      continue;
+    }
+    std::vector<std::string> entries;
+    if (DIR* dir = opendir(root.c_str())) {
+      while (dirent* entry = readdir(dir)) {
+        std::string name = entry->d_name;
+        if (name != "." && name != "..") entries.push_back(root == "/" ? "/" + name : root + "/" + name);
+      }
+      closedir(dir);
+    }
+    std::sort(entries.begin(), entries.end());
+    std::vector<std::string> expanded = ExpandExcept(entries, hidden);
+    out.insert(out.end(), expanded.begin(), expanded.end());
   }
-  closedir(root);
-  std::sort(entries.begin(), entries.end());
-  return entries;
+  return out;
+}
+
+// What the landlock backend lets every command read (see LandlockBase).
+LandlockBase LandlockBaseFor(const Config& config) {
+  LandlockBase base;
+  std::vector<std::string> hidden = config.server_paths;
+  hidden.insert(hidden.end(), config.deny_read.begin(), config.deny_read.end());
+  for (const std::string& path : hidden) {
+    absl::StatusOr<std::string> canonical = CanonicalExistingPath(path, "hidden path");
+    if (canonical.ok()) base.hidden.push_back(*std::move(canonical));
+  }
+  std::vector<std::string> left_out = base.hidden;
+  if (config.private_tmp) left_out.push_back("/tmp");
+  base.readable = ExpandExcept({"/"}, left_out);
+  base.system = ExpandExcept({std::begin(kSystemRoots), std::end(kSystemRoots)}, base.hidden);
+  return base;
 }
 
 int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
@@ -61,13 +94,18 @@ int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
   return 0;
 }
 
-// A directory of its own for one command under the landlock backend, removed with
-// everything in it when the command is done.
+// A directory of its own for one command under the landlock backend, owned by the
+// command's user, removed with everything in it when the command is done.
 class TempDir {
  public:
-  TempDir() {
+  explicit TempDir(const std::optional<HostUser>& owner) {
     char tmpl[] = "/tmp/sandboxd-tmp.XXXXXX";
-    if (mkdtemp(tmpl) != nullptr) path_ = tmpl;
+    if (mkdtemp(tmpl) == nullptr) return;
+    path_ = tmpl;
+    if (owner.has_value() && chown(tmpl, owner->uid, owner->gid) != 0) {
+      nftw(path_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
+      path_.clear();
+    }
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -149,7 +187,10 @@ absl::StatusOr<std::unique_ptr<Cgroup>> NewCgroup(const CgroupParent& parent) {
 absl::StatusOr<Runner> Runner::Create(Config config) {
   absl::StatusOr<SeccompFilters> filters = SeccompFilters::Compile();
   if (!filters.ok()) return filters.status();
-  Runner runner(std::move(config), *std::move(filters));
+  absl::StatusOr<std::unique_ptr<Placeholders>> placeholders =
+      Placeholders::Open(config.state_dir);
+  if (!placeholders.ok()) return placeholders.status();
+  Runner runner(std::move(config), *std::move(filters), *std::move(placeholders));
   if (runner.config_.use_cgroups) {
     absl::StatusOr<std::unique_ptr<CgroupParent>> cgroups = CgroupParent::Detect();
     if (cgroups.ok()) {
@@ -170,27 +211,42 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
                           : "none: Landlock and seccomp cut the network";
   if (runner.config_.prestarted_launchers > 0) runner.StartPools();
   if (runner.config_.backend == Backend::kLandlock) {
-    runner.landlock_readable_base_ =
-        runner.config_.private_tmp ? RootEntriesButTmp() : std::vector<std::string>{"/"};
+    runner.landlock_base_ = LandlockBaseFor(runner.config_);
   }
   return runner;
+}
+
+std::string Runner::command_user_note() const {
+  if (const std::optional<HostUser>& user = config_.command_user) {
+    return absl::StrCat(user->name, " (uid ", user->uid, ", gid ", user->gid, ")");
+  }
+  if (geteuid() == 0) return "root, as the server (--danger_commands_as_root)";
+  return absl::StrCat("the server's own user (uid ", geteuid(), ")");
+}
+
+std::vector<std::string> Runner::LauncherCommand() const {
+  std::vector<std::string> command = {config_.launcher_path};
+  if (const std::optional<HostUser>& user = config_.command_user) {
+    command.insert(command.end(), {"--user", absl::StrCat(user->uid, ":", user->gid)});
+  }
+  return command;
 }
 
 void Runner::StartPools() {
   LauncherPool::MakeCgroup make_cgroup;
   if (cgroups_ != nullptr) {
     make_cgroup = [parent = cgroups_.get()] { return NewCgroup(*parent); };
-    pool_ = std::make_unique<LauncherPool>(make_cgroup, config_.launcher_path,
+    pool_ = std::make_unique<LauncherPool>(make_cgroup, LauncherCommand(),
                                            config_.prestarted_launchers);
   }
   if (config_.backend != Backend::kBwrap) return;
-  absl::Status can = PrestartedLauncher::CanMakeNetns(config_.launcher_path);
+  absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherCommand());
   if (!can.ok()) {
     netns_note_ = absl::StrCat("bwrap makes one per command (", can.message(), ")");
     return;
   }
   netns_note_ = "one per pre-started launcher, reused while no socket is left in it";
-  netns_pool_ = std::make_unique<LauncherPool>(make_cgroup, config_.launcher_path,
+  netns_pool_ = std::make_unique<LauncherPool>(make_cgroup, LauncherCommand(),
                                                config_.prestarted_launchers,
                                                /*private_netns=*/true);
 }
@@ -204,11 +260,11 @@ LauncherPool& Runner::PoolOf(const ReadyLauncher& launcher) const {
 }
 
 absl::Status Runner::PrepareLandlock(const ExecSpec& spec, Plan& plan) const {
-  absl::StatusOr<std::vector<std::string>> argv = LandlockArgs(
+  absl::StatusOr<SandboxCommand> sandbox = LandlockArgs(
       config_.landlock_exec_path, spec.policy(), spec.cwd(),
-      config_.danger_landlock_unprotected_paths, landlock_readable_base_, spec.argv());
-  if (!argv.ok()) return argv.status();
-  plan.launch.argv = *std::move(argv);
+      config_.danger_landlock_unprotected_paths, landlock_base_, spec.argv());
+  if (!sandbox.ok()) return sandbox.status();
+  plan.launch = Render(plan, *std::move(sandbox));
   plan.private_tmp_dir = spec.policy().private_tmp();
   return absl::OkStatus();
 }
@@ -224,30 +280,41 @@ absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
   launch.stdin_data = spec.stdin_data();
   launch.timeout = spec.timeout();
   launch.output_limit = spec.output_limit();
-  if (policy.mode() == SandboxMode::kDangerFullAccess) {
-    plan.backend = Backend::kNone;
+  plan.backend = policy.mode() == SandboxMode::kDangerFullAccess ? Backend::kNone
+                                                                  : config_.backend;
+  plan.own_netns = plan.backend == Backend::kBwrap && policy.network() == NetworkMode::kDisabled;
+  if (absl::Status s = AddLauncher(spec.limits(), plan); !s.ok()) return s;
+  if (plan.backend == Backend::kNone) {
     absl::StatusOr<std::string> program = FindProgram(spec.argv()[0], spec.env());
     if (!program.ok()) return program.status();
-    launch.argv = spec.argv();
-    launch.argv[0] = *std::move(program);
-    if (absl::Status s = AddLimits(spec.limits(), plan); !s.ok()) return s;
+    SandboxCommand command{spec.argv(), {}};
+    command.argv[0] = *std::move(program);
+    launch = Render(plan, std::move(command));
     return plan;
   }
   launch.seccomp_bpf = filters_.Get(plan.seccomp_mode);
-  plan.backend = config_.backend;
   if (plan.backend == Backend::kLandlock) {
     if (absl::Status s = PrepareLandlock(spec, plan); !s.ok()) return s;
-  } else {
-    plan.placeholders = policy.placeholders();
-    launch.bwrap_pid_namespace = true;
-    launch.argv = BwrapArgs(config_.bwrap_path, policy, spec.cwd(), spec.argv());
-    plan.own_netns = policy.network() == NetworkMode::kDisabled;
+    return plan;
   }
-  if (absl::Status s = AddLimits(spec.limits(), plan); !s.ok()) return s;
+  launch.bwrap_pid_namespace = true;
+  plan.policy = policy;
+  plan.command = spec.argv();
   return plan;
 }
 
-absl::Status Runner::AddLimits(const Limits& limits, Plan& plan) const {
+absl::StatusOr<Plan> Runner::Explain(const ExecSpec& spec) const {
+  absl::StatusOr<Plan> plan = Prepare(spec);
+  if (!plan.ok() || !plan->policy.has_value()) return plan;
+  // As it would run: the protected paths as they are now, placeholders not made.
+  absl::StatusOr<Protection> protection = placeholders_->Protect(*plan->policy, /*create=*/false);
+  if (!protection.ok()) return protection.status();
+  plan->launch = Render(*plan, BwrapArgs(config_.bwrap_path, *plan->policy, *protection,
+                                         plan->launch.cwd, plan->command));
+  return plan;
+}
+
+absl::Status Runner::AddLauncher(const Limits& limits, Plan& plan) const {
   plan.limits = limits;
   plan.use_cgroup = cgroups_ != nullptr;
   if (limits.processes != 0 && !plan.use_cgroup) {
@@ -255,25 +322,44 @@ absl::Status Runner::AddLimits(const Limits& limits, Plan& plan) const {
         "limits.processes needs a cgroup, and this server has none: ", cgroup_note_));
   }
   std::vector<std::string> options = RlimitOptions(limits, plan.use_cgroup);
-  if (options.empty() && !plan.use_cgroup && !InLauncherNetns(plan)) return absl::OkStatus();
-  std::vector<std::string> argv = {config_.launcher_path};
-  argv.insert(argv.end(), options.begin(), options.end());
-  argv.push_back("--");
-  argv.insert(argv.end(), plan.launch.argv.begin(), plan.launch.argv.end());
-  plan.launch.argv = std::move(argv);
+  if (options.empty() && !plan.use_cgroup && !InLauncherNetns(plan) &&
+      !config_.command_user.has_value()) {
+    return absl::OkStatus();
+  }
+  plan.launcher = LauncherCommand();
+  plan.launcher.insert(plan.launcher.end(), options.begin(), options.end());
+  plan.launcher.push_back("--");
   return absl::OkStatus();
 }
 
+Launch Runner::Render(const Plan& plan, SandboxCommand sandbox) {
+  Launch launch = plan.launch;
+  launch.argv = plan.launcher;
+  launch.argv.insert(launch.argv.end(), sandbox.argv.begin(), sandbox.argv.end());
+  launch.passed_fds = std::move(sandbox.fds);
+  return launch;
+}
+
 absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
-  Placeholders::Lease lease = placeholders_->Acquire(plan.placeholders);
-  std::optional<TempDir> tmp;
-  Launch with_tmp;
+  // Under bwrap, the protected paths are found now, with placeholders made for the
+  // absent ones; both are held until the run is over.
+  std::optional<Protection> protection;
+  Launch rendered;
   const Launch* launch = &plan.launch;
+  if (plan.policy.has_value()) {
+    absl::StatusOr<Protection> held = placeholders_->Protect(*plan.policy, /*create=*/true);
+    if (!held.ok()) return held.status();
+    protection = *std::move(held);
+    rendered = Render(plan, BwrapArgs(config_.bwrap_path, *plan.policy, *protection,
+                                      plan.launch.cwd, plan.command));
+    launch = &rendered;
+  }
+  std::optional<TempDir> tmp;
   if (plan.private_tmp_dir) {
-    tmp.emplace();
+    tmp.emplace(config_.command_user);
     if (tmp->path().empty()) return absl::InternalError("cannot create a temporary directory");
-    with_tmp = WithTempDir(plan.launch, config_.landlock_exec_path, tmp->path());
-    launch = &with_tmp;
+    rendered = WithTempDir(*launch, config_.landlock_exec_path, tmp->path());
+    launch = &rendered;
   }
   absl::StatusOr<RunResult> result =
       plan.use_cgroup         ? RunInCgroup(plan, *launch, /*use_pool=*/true)

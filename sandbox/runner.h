@@ -7,12 +7,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "sandbox/bwrap_args.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/cgroup_reaper.h"
 #include "sandbox/config.h"
 #include "sandbox/exec_spec.h"
+#include "sandbox/landlock_args.h"
 #include "sandbox/launcher_pool.h"
-#include "sandbox/placeholders.h"
+#include "sandbox/protection.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/worker.h"
 
@@ -20,9 +22,16 @@ namespace sandboxd {
 
 // How a request will run: the worker launch, and the facts a response reports.
 struct Plan {
+  // Everything but, under bwrap, the sandbox's argv and descriptors: those depend on
+  // the protected paths, which are found (and their placeholders made) only when the
+  // plan runs. Explain renders them as they would be.
   Launch launch;
-  // Absent protected paths to cover while the command runs (see Placeholders).
-  std::vector<std::string> placeholders;
+  // bwrap: what Run renders the sandbox's argv from.
+  std::optional<Policy> policy;
+  std::vector<std::string> command;
+  // sandboxd-launch and its options up to "--", before the sandbox's argv; empty when
+  // it is not needed.
+  std::vector<std::string> launcher;
   // Landlock backend: give the command a temporary directory of its own as TMPDIR.
   bool private_tmp_dir = false;
   // The command's limits; rlimits are set by sandboxd-launch, ahead of the sandbox in
@@ -47,9 +56,12 @@ class Runner {
   // Decides everything about running `spec` without running it. INVALID_ARGUMENT when
   // an unsandboxed program cannot be found in the request's PATH.
   absl::StatusOr<Plan> Prepare(const ExecSpec& spec) const;
-  // Runs a prepared plan to completion (see RunWorker), with the placeholders of
-  // absent protected paths in place while it runs. A run that a limit ended says so
-  // in its termination.
+  // Prepare, with the launch rendered in full as it would run now (the protected paths
+  // as they are, without making placeholders), for Explain.
+  absl::StatusOr<Plan> Explain(const ExecSpec& spec) const;
+  // Runs a prepared plan to completion (see RunWorker), with its protected paths held
+  // open and the placeholders of absent ones in place while it runs. A run that a
+  // limit ended says so in its termination.
   absl::StatusOr<RunResult> Run(const Plan& plan) const;
 
   const Config& config() const { return config_; }
@@ -57,16 +69,23 @@ class Runner {
   const std::string& cgroup_note() const { return cgroup_note_; }
   // Where the network namespaces of commands without network access come from.
   const std::string& netns_note() const { return netns_note_; }
+  // Which host user commands run as ("sandboxd-cmd (uid 999, gid 999)", ...).
+  std::string command_user_note() const;
 
  private:
-  Runner(Config config, SeccompFilters filters)
+  Runner(Config config, SeccompFilters filters, std::unique_ptr<Placeholders> placeholders)
       : config_(std::move(config)),
         filters_(std::move(filters)),
-        placeholders_(std::make_unique<Placeholders>()) {}
+        placeholders_(std::move(placeholders)) {}
   absl::Status PrepareLandlock(const ExecSpec& spec, Plan& plan) const;
-  // Puts sandboxd-launch in front of the plan's argv when there are rlimits to set or
-  // a cgroup to join. FAILED_PRECONDITION for a process limit without cgroups.
-  absl::Status AddLimits(const Limits& limits, Plan& plan) const;
+  // Decides whether sandboxd-launch goes in front of the sandbox (rlimits to set, a
+  // cgroup to join, a launcher's network namespace, the command's user) and with
+  // which options. FAILED_PRECONDITION for a process limit without cgroups.
+  absl::Status AddLauncher(const Limits& limits, Plan& plan) const;
+  // The plan's launch with `sandbox` as what the launcher (if any) execs.
+  static Launch Render(const Plan& plan, SandboxCommand sandbox);
+  // sandboxd-launch's path, with --user when commands run as another user.
+  std::vector<std::string> LauncherCommand() const;
   // Runs `launch` in a cgroup of its own, from the pool where it can (and `use_pool`),
   // and reports the cgroup's usage.
   absl::StatusOr<RunResult> RunInCgroup(const Plan& plan, Launch launch, bool use_pool) const;
@@ -90,8 +109,8 @@ class Runner {
   LauncherPool& PoolOf(const ReadyLauncher& launcher) const;
 
   Config config_;
-  // Landlock backend: what may be read by default (the entries of / but /tmp).
-  std::vector<std::string> landlock_readable_base_;
+  // Landlock backend: what every command may read.
+  LandlockBase landlock_base_;
   SeccompFilters filters_;
   // Shared by all runs; a pointer so that Runner stays movable.
   std::unique_ptr<Placeholders> placeholders_;

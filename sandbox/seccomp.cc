@@ -25,6 +25,10 @@ constexpr const char* kAlwaysDenied[] = {
     "io_uring_register", "process_vm_readv", "process_vm_writev",
 };
 
+// The type bits of socket()'s second argument, without SOCK_CLOEXEC and SOCK_NONBLOCK
+// (the kernel's SOCK_TYPE_MASK).
+constexpr scmp_datum_t kSocketTypeMask = 0xf;
+
 // Denied without network. connect is denied for every family: host Unix sockets
 // (docker.sock, ssh-agent, D-Bus) are escape routes even with IP networking off.
 constexpr const char* kNetworkDenied[] = {
@@ -68,11 +72,20 @@ absl::Status AddNetworkRules(scmp_filter_ctx ctx) {
   for (const char* call : kNetworkDenied) {
     if (absl::Status s = DenyAll(ctx, call); !s.ok()) return s;
   }
-  // socket and socketpair stay open for AF_UNIX only: programs (cargo, make's
-  // jobserver, language runtimes) talk to their own children over them.
+  // socket and socketpair stay open for AF_UNIX stream and seqpacket sockets only:
+  // programs (cargo, make's jobserver, language runtimes) talk to their own children
+  // over them. A datagram socket is a way out even unconnected: sendmsg carries its
+  // destination in memory (msghdr.msg_name), where a filter cannot look, so a datagram
+  // (and descriptors with it) would reach any host socket the command can name, such
+  // as journald's. SOCK_RAW is a datagram socket in AF_UNIX. A stream socket refuses
+  // an address (EOPNOTSUPP) and seqpacket ignores it, so connect was their only way out.
   for (const char* call : {"socket", "socketpair"}) {
     absl::Status s = DenyIf(ctx, call, SCMP_A0(SCMP_CMP_NE, AF_UNIX));
     if (!s.ok()) return s;
+    for (scmp_datum_t type : {SOCK_DGRAM, SOCK_RAW}) {
+      s = DenyIf(ctx, call, SCMP_A1(SCMP_CMP_MASKED_EQ, kSocketTypeMask, type));
+      if (!s.ok()) return s;
+    }
   }
   // send() on a connected socketpair is sendto() without an address; only a datagram
   // aimed at an address could reach outside.

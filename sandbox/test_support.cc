@@ -25,7 +25,7 @@ std::string LauncherPath() {
 }
 
 std::string WhyNoPrivateNetns() {
-  absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherPath());
+  absl::Status can = PrestartedLauncher::CanMakeNetns({LauncherPath()});
   return can.ok() ? "" : absl::StrCat("launchers cannot make network namespaces here: ", can.ToString());
 }
 

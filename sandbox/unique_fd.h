@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <memory>
 #include <utility>
 
 namespace sandboxd {
@@ -31,6 +32,11 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// A descriptor several owners keep open (a plan and its copies); closed with the last.
+using SharedFd = std::shared_ptr<const UniqueFd>;
+
+inline SharedFd Share(UniqueFd fd) { return std::make_shared<const UniqueFd>(std::move(fd)); }
 
 }  // namespace sandboxd
 

@@ -326,9 +326,10 @@ absl::StatusOr<RunResult> RunWorker(const Launch& launch) {
     seccomp = *std::move(fd);
   }
 
+  ChildFds fds{child_in.get(), out->write.get(), err->write.get(), seccomp.get()};
+  for (const SharedFd& fd : launch.passed_fds) fds.passed.push_back(fd->get());
   absl::Time start = absl::Now();
-  absl::StatusOr<pid_t> pid = Start(
-      launch, {child_in.get(), out->write.get(), err->write.get(), seccomp.get()});
+  absl::StatusOr<pid_t> pid = Start(launch, fds);
   if (!pid.ok()) return pid.status();
   // Only the child may hold the write ends, so EOF means every process holding them
   // is gone.

@@ -12,6 +12,7 @@
 #include "sandbox/output_buffer.h"
 #include "sandbox/prestarted_launcher.h"
 #include "sandbox/spawn.h"
+#include "sandbox/unique_fd.h"
 
 namespace sandboxd {
 
@@ -27,6 +28,9 @@ struct Launch {
   std::string stdin_data;
   // A BPF program handed to the process on fd kSeccompFd; empty for none.
   std::string seccomp_bpf;
+  // Descriptors handed to the process from kFirstPassedFd on (the directories bwrap
+  // binds); they need a seccomp filter before them.
+  std::vector<SharedFd> passed_fds;
   // Optional: a sandboxd-launch already started (argv[0] then names it), which execs
   // the rest of argv instead of a fresh spawn. Not owned.
   PrestartedLauncher* prestarted = nullptr;

@@ -7,20 +7,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/constant_time.h"
 
 namespace sandboxd {
-namespace {
-
-// Compares without leaking, through timing, how much of `a` matches `b`. The length is
-// not secret enough to hide; the content is.
-bool ConstantTimeEquals(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-}  // namespace
 
 absl::StatusOr<Authenticator> Authenticator::Create(const std::string& tokens_file,
                                                     bool mutual_tls) {

@@ -4,10 +4,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/constant_time.h"
 
 namespace sandboxd {
 
-absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& address) {
+absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& address,
+                                                       const std::string& credentials) {
   std::unique_ptr<Metrics> metrics(new Metrics());
   // prometheus-cpp reports a port it cannot bind with an exception; it stops here.
   try {
@@ -34,6 +36,13 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& addre
                    .Register(*metrics->registry_);
   metrics->running_ = &load.Add({{"state", "running"}});
   metrics->queued_ = &load.Add({{"state", "queued"}});
+  if (!credentials.empty()) {
+    metrics->exposer_->RegisterAuth(
+        [credentials](const std::string& user, const std::string& password) {
+          return ConstantTimeEquals(absl::StrCat(user, ":", password), credentials);
+        },
+        "sandboxd");
+  }
   metrics->exposer_->RegisterCollectable(metrics->registry_);
   return metrics;
 }

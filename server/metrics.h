@@ -25,8 +25,11 @@ namespace sandboxd {
 // Thread-safe.
 class Metrics {
  public:
-  // Listens on `address` ("HOST:PORT"). FAILED_PRECONDITION when it cannot.
-  static absl::StatusOr<std::unique_ptr<Metrics>> Start(const std::string& address);
+  // Listens on `address` ("HOST:PORT"); with `credentials` ("USER:PASSWORD"), answers
+  // only requests that give them by HTTP basic authentication. FAILED_PRECONDITION when
+  // it cannot listen.
+  static absl::StatusOr<std::unique_ptr<Metrics>> Start(const std::string& address,
+                                                       const std::string& credentials = "");
 
   void RequestDone(const std::string& method, const std::string& outcome,
                    absl::Duration latency);

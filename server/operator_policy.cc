@@ -4,7 +4,6 @@
 #include <google/protobuf/text_format.h>
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/read_file.h"
 
@@ -29,11 +28,10 @@ class ErrorCollector : public google::protobuf::io::ErrorCollector {
   std::string errors_;
 };
 
-bool UnderPrefix(const std::string& path, const std::string& prefix) {
-  if (prefix.empty()) return false;
-  if (path == prefix || (prefix.back() == '/' && path + "/" == prefix)) return true;
-  std::string dir = prefix.back() == '/' ? prefix : prefix + "/";
-  return absl::StartsWith(path, dir);
+// A prefix as a directory: "/srv/work/" and "/srv/work" both name /srv/work.
+std::string AsDirectory(std::string prefix) {
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  return prefix;
 }
 
 // Whether `value` (0: unlimited) fits under `ceiling` (0: none).
@@ -59,11 +57,15 @@ absl::StatusOr<OperatorPolicy> OperatorPolicy::Load(const std::string& path) {
       return absl::InvalidArgumentError(absl::StrCat("--policy_file ", path,
                                                      ": every client rule needs an identity"));
     }
-    for (const std::string& prefix : rule.writable_root_prefixes()) {
-      if (prefix.empty() || prefix[0] != '/') {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--policy_file ", path, ": writable_root_prefixes \"", prefix, "\" of client ",
-            rule.identity(), " must be absolute"));
+    for (const auto& [field, prefixes] :
+         {std::pair{"writable_root_prefixes", &rule.writable_root_prefixes()},
+          std::pair{"readable_root_prefixes", &rule.readable_root_prefixes()}}) {
+      for (const std::string& prefix : *prefixes) {
+        if (prefix.empty() || prefix[0] != '/') {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "--policy_file ", path, ": ", field, " \"", prefix, "\" of client ",
+              rule.identity(), " must be absolute"));
+        }
       }
     }
   }
@@ -80,6 +82,26 @@ const pv1::ClientRule* OperatorPolicy::RuleFor(const std::string& identity) cons
   return fallback;
 }
 
+absl::StatusOr<ClientGrant> OperatorPolicy::GrantFor(const std::string& identity) const {
+  ClientGrant grant;
+  if (!loaded_) return grant;
+  const pv1::ClientRule* rule = RuleFor(identity);
+  if (rule == nullptr) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("client ", identity, " has no rule in the server's policy file"));
+  }
+  grant.ruled = true;
+  grant.rule = absl::StrCat("the policy rule for client ", rule->identity());
+  for (const std::string& prefix : rule->writable_root_prefixes()) {
+    grant.writable_prefixes.push_back(AsDirectory(prefix));
+  }
+  grant.confine_reads = rule->confine_reads();
+  for (const std::string& prefix : rule->readable_root_prefixes()) {
+    grant.readable_prefixes.push_back(AsDirectory(prefix));
+  }
+  return grant;
+}
+
 absl::Status OperatorPolicy::Check(const std::string& identity, const ExecSpec& spec) const {
   if (!loaded_) return absl::OkStatus();
   const pv1::ClientRule* rule = RuleFor(identity);
@@ -94,19 +116,6 @@ absl::Status OperatorPolicy::Check(const std::string& identity, const ExecSpec& 
   }
   if (policy.network() == NetworkMode::kEnabled && !rule->allow_network()) {
     return absl::PermissionDeniedError(absl::StrCat(who, " does not allow NETWORK_ENABLED"));
-  }
-  for (const std::string& root : policy.writable_roots()) {
-    bool allowed = false;
-    for (const std::string& prefix : rule->writable_root_prefixes()) {
-      allowed = allowed || UnderPrefix(root, prefix);
-    }
-    if (!allowed) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          who, " does not allow writing ", root,
-          rule->writable_root_prefixes().empty()
-              ? " (it allows no writable roots)"
-              : " (see its writable_root_prefixes)"));
-    }
   }
   if (rule->has_max_timeout() && spec.timeout() > FromProto(rule->max_timeout())) {
     return absl::PermissionDeniedError(absl::StrCat(

@@ -53,32 +53,59 @@ TEST_F(OperatorPolicyTest, WithoutAFileEverythingTheFlagsAllowGoes) {
               })).ok());
 }
 
+// The request as the service validates it: within the grant of the client's rule.
+absl::Status Validate(const OperatorPolicy& policy, const std::string& identity,
+                      const std::function<void(v1::ExecRequest&)>& edit) {
+  absl::StatusOr<ClientGrant> grant = policy.GrantFor(identity);
+  if (!grant.ok()) return grant.status();
+  v1::ExecRequest request;
+  request.add_argv("true");
+  edit(request);
+  absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, Config(), *grant);
+  if (!spec.ok()) return spec.status();
+  return policy.Check(identity, *spec);
+}
+
 TEST_F(OperatorPolicyTest, RulesByIdentityWithAFallback) {
   OperatorPolicy policy = Load(
-      "client { identity: \"ci\" writable_root_prefixes: \"" + dir_ + "/work\" allow_network: true }\n"
+      "client { identity: \"ci\" writable_root_prefixes: \"" + dir_ + "/work/\" allow_network: true }\n"
       "client { identity: \"*\" }\n");
   auto write_work = [&](v1::ExecRequest& r) {
     r.set_cwd(dir_ + "/work");
     r.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
   };
-  EXPECT_TRUE(policy.Check("ci", Spec(write_work)).ok());
-  absl::Status other = policy.Check("stranger", Spec(write_work));
+  EXPECT_TRUE(Validate(policy, "ci", write_work).ok());
+  absl::Status other = Validate(policy, "stranger", write_work);
   EXPECT_EQ(other.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(other.message(), HasSubstr("rule for client * does not allow writing"));
-  absl::Status outside = policy.Check("ci", Spec([&](v1::ExecRequest& r) {
+  absl::Status outside = Validate(policy, "ci", [&](v1::ExecRequest& r) {
     r.set_cwd(dir_ + "/other");
     r.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
-  }));
+  });
   EXPECT_THAT(outside.message(), HasSubstr("does not allow writing " + dir_ + "/other"));
   auto network = [](v1::ExecRequest& r) { r.mutable_policy()->set_network(v1::NETWORK_ENABLED); };
-  EXPECT_TRUE(policy.Check("ci", Spec(network)).ok());
-  EXPECT_THAT(policy.Check("stranger", Spec(network)).message(),
+  EXPECT_TRUE(Validate(policy, "ci", network).ok());
+  EXPECT_THAT(Validate(policy, "stranger", network).message(),
               HasSubstr("does not allow NETWORK_ENABLED"));
+}
+
+TEST_F(OperatorPolicyTest, AGrantCarriesTheRulesPrefixesAndConfinement) {
+  OperatorPolicy policy = Load(
+      "client { identity: \"a\" writable_root_prefixes: \"/srv/a/\" confine_reads: true\n"
+      "         readable_root_prefixes: \"/opt/tools\" }");
+  absl::StatusOr<ClientGrant> grant = policy.GrantFor("a");
+  ASSERT_TRUE(grant.ok()) << grant.status();
+  EXPECT_TRUE(grant->ruled);
+  EXPECT_EQ(grant->rule, "the policy rule for client a");
+  EXPECT_THAT(grant->writable_prefixes, ::testing::ElementsAre("/srv/a"));
+  EXPECT_TRUE(grant->confine_reads);
+  EXPECT_THAT(grant->readable_prefixes, ::testing::ElementsAre("/opt/tools"));
+  EXPECT_FALSE(OperatorPolicy().GrantFor("anyone")->ruled);
 }
 
 TEST_F(OperatorPolicyTest, UnknownIdentityWithoutFallbackIsRefused) {
   OperatorPolicy policy = Load("client { identity: \"ci\" }");
-  absl::Status status = policy.Check("stranger", Spec([](v1::ExecRequest&) {}));
+  absl::Status status = Validate(policy, "stranger", [](v1::ExecRequest&) {});
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(status.message(), HasSubstr("client stranger has no rule"));
 }

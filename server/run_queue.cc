@@ -23,11 +23,7 @@ absl::StatusOr<RunQueue::Ticket> RunQueue::Acquire(absl::Time deadline,
     Changed();
     return Ticket(this);
   }
-  if (queued_ >= max_queued_) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the server is running ", running_, " commands (its --max_concurrent) with ",
-        queued_, " more waiting (its --max_queued); retry later"));
-  }
+  if (queued_ + held_ >= max_queued_) return Full();
   ++queued_;
   Changed();
   uint64_t number = next_number_++;
@@ -64,6 +60,26 @@ absl::StatusOr<RunQueue::Ticket> RunQueue::Acquire(absl::Time deadline,
   return Ticket(this);
 }
 
+absl::Status RunQueue::Full() const {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "the server is running ", running_, " commands (its --max_concurrent) with ",
+      queued_ + held_, " more waiting (its --max_queued); retry later"));
+}
+
+absl::StatusOr<RunQueue::Place> RunQueue::Hold() {
+  absl::MutexLock lock(&mu_);
+  if (queued_ + held_ >= max_queued_) return Full();
+  ++held_;
+  Changed();
+  return Place(this);
+}
+
+void RunQueue::Leave() {
+  absl::MutexLock lock(&mu_);
+  --held_;
+  Changed();
+}
+
 void RunQueue::SkipAbandoned() {
   for (auto it = std::find(abandoned_.begin(), abandoned_.end(), serving_);
        it != abandoned_.end(); it = std::find(abandoned_.begin(), abandoned_.end(), serving_)) {
@@ -85,12 +101,14 @@ int RunQueue::running() const {
 
 int RunQueue::queued() const {
   absl::MutexLock lock(&mu_);
-  return queued_;
+  return queued_ + held_;
 }
 
 bool RunQueue::WaitIdle(absl::Time deadline) const {
   absl::MutexLock lock(&mu_);
-  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ == 0 && queued_ == 0; };
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return running_ == 0 && queued_ == 0 && held_ == 0;
+  };
   return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
 }
 

@@ -12,8 +12,9 @@
 namespace sandboxd {
 
 // Admission: at most `max_running` commands run at once, at most `max_queued` more
-// wait for a turn, in arrival order; beyond that a request is refused at once.
-// Thread-safe.
+// wait for a turn, in arrival order; beyond that a request is refused at once. Calls
+// not ready to ask for a turn yet (an ExecStream before its start message) hold a
+// place among the waiting meanwhile. Thread-safe.
 class RunQueue {
  public:
   // Holds a run slot until destroyed.
@@ -31,6 +32,21 @@ class RunQueue {
     RunQueue* queue_;
   };
 
+  // Holds a place among the waiting until destroyed.
+  class Place {
+   public:
+    explicit Place(RunQueue* queue) : queue_(queue) {}
+    Place(Place&& other) noexcept : queue_(other.queue_) { other.queue_ = nullptr; }
+    Place(const Place&) = delete;
+    Place& operator=(const Place&) = delete;
+    ~Place() {
+      if (queue_ != nullptr) queue_->Leave();
+    }
+
+   private:
+    RunQueue* queue_;
+  };
+
   // `on_change`, if set, hears the running and queued counts whenever they change
   // (under the queue's lock: keep it short).
   RunQueue(int max_running, int max_queued,
@@ -42,15 +58,23 @@ class RunQueue {
   // (asked a few times a second) says so.
   absl::StatusOr<Ticket> Acquire(absl::Time deadline, const std::function<bool()>& cancelled);
 
+  // A place among the waiting that waits for no turn: it counts against max_queued
+  // (RESOURCE_EXHAUSTED at once when the queue is full), so that calls which are not
+  // ready to run cannot pile up without bound.
+  absl::StatusOr<Place> Hold();
+
   int running() const;
+  // Requests waiting for a turn, and places held.
   int queued() const;
   // Waits until nothing runs or waits, up to `deadline`; true if so.
   bool WaitIdle(absl::Time deadline) const;
 
  private:
   void Release();
+  void Leave();
+  absl::Status Full() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Changed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (on_change_) on_change_(running_, queued_);
+    if (on_change_) on_change_(running_, queued_ + held_);
   }
   // Moves the turn past numbers whose holders gave up waiting.
   void SkipAbandoned() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -61,6 +85,7 @@ class RunQueue {
   mutable absl::Mutex mu_;
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   int queued_ ABSL_GUARDED_BY(mu_) = 0;
+  int held_ ABSL_GUARDED_BY(mu_) = 0;
   // Arrival order: the next ticket number to hand out, and the one whose turn it is.
   uint64_t next_number_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t serving_ ABSL_GUARDED_BY(mu_) = 0;

@@ -2,12 +2,22 @@
 // reflection, on a Unix socket or a loopback port.
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,8 +30,11 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "base/malloc_tuning.h"
 #include "base/read_file.h"
@@ -103,6 +116,30 @@ ABSL_FLAG(int, max_concurrent, 16, "Commands that may run at once.");
 ABSL_FLAG(int, max_queued, 64,
           "Requests that may wait for a free slot, in arrival order, within their gRPC "
           "deadline; more are refused at once with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(std::string, command_user, "sandboxd-cmd",
+          "With the server running as root: the unprivileged host user commands run as "
+          "(a name, or UID:GID), so that root-only files and the server's own stay closed "
+          "to them. tools/setup.sh creates sandboxd-cmd. Ignored when the server runs as "
+          "another user: commands then run as that user.");
+ABSL_FLAG(bool, danger_commands_as_root, false,
+          "With the server running as root: run commands as root too (without "
+          "capabilities, in their own user namespace) instead of as --command_user. "
+          "Root-only host files are then readable to every command.");
+ABSL_FLAG(std::string, state_dir, "",
+          "Where the server keeps what must outlive it (the placeholders it made in "
+          "workspaces, for the next server to remove after a crash). Default: "
+          "/var/lib/sandboxd for root, else $XDG_STATE_HOME/sandboxd or "
+          "~/.local/state/sandboxd. Hidden from commands.");
+ABSL_FLAG(std::vector<std::string>, danger_writable_system_paths, {},
+          "Comma-separated directories inside the never-writable system places (/etc, "
+          "/usr, /run, /root, ...) that requests may name as writable roots.");
+ABSL_FLAG(std::string, metrics_auth_file, "",
+          "File holding USER:PASSWORD: /metrics then answers only HTTP basic "
+          "authentication with them. Without it, requests cannot have NETWORK_ENABLED "
+          "while metrics are served (a command could read them).");
+ABSL_FLAG(int64_t, max_request_bytes, 4 << 20,
+          "Largest request (Exec's, ExecStream's start message) in bytes; larger ones get "
+          "INVALID_ARGUMENT. Stdin beyond it goes through ExecStream in chunks.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM or SIGINT, how long running commands may finish before they are "
           "killed.");
@@ -121,6 +158,153 @@ void KeepStdioOpen() {
   for (int fd = 0; fd <= 2; ++fd) {
     if (fcntl(fd, F_GETFD) < 0) open("/dev/null", O_RDWR);
   }
+}
+
+// Room for the descriptors each running command holds open (its roots and covers,
+// bound from descriptors): the soft limit goes up to the hard one, at most 65536.
+void RaiseOpenFilesLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  limit.rlim_cur = std::max(limit.rlim_cur, std::min<rlim_t>(limit.rlim_max, 65536));
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+// Whether `id` is mapped in this process's user namespace (`map` is /proc/self/uid_map
+// or gid_map: "INSIDE OUTSIDE COUNT" lines). A container may map only root.
+bool Maps(const std::string& map, uint32_t id) {
+  std::istringstream in(ReadFileOrEmpty(map));
+  uint64_t inside = 0, outside = 0, count = 0;
+  while (in >> inside >> outside >> count) {
+    if (id >= inside && id < inside + count) return true;
+  }
+  return false;
+}
+
+// The user commands run as when the server is root: --command_user, unless the
+// operator asked for root with --danger_commands_as_root.
+std::optional<HostUser> CommandUserFromFlags() {
+  if (geteuid() != 0 || absl::GetFlag(FLAGS_danger_commands_as_root)) return std::nullopt;
+  std::string name = absl::GetFlag(FLAGS_command_user);
+  HostUser user{name};
+  std::vector<std::string> ids = absl::StrSplit(name, ':');
+  bool numeric = ids.size() == 2 && absl::SimpleAtoi(ids[0], &user.uid) &&
+                 absl::SimpleAtoi(ids[1], &user.gid);
+  if (!numeric) {
+    const passwd* entry = getpwnam(name.c_str());
+    if (entry == nullptr) {
+      Die(absl::StrCat("--command_user=", name, " is no user of this host: create it "
+                       "(useradd --system --no-create-home ", name, "; tools/setup.sh "
+                       "does), name another (a name or UID:GID), or pass "
+                       "--danger_commands_as_root"));
+    }
+    user.uid = entry->pw_uid;
+    user.gid = entry->pw_gid;
+  }
+  if (user.uid == 0 || user.gid == 0) {
+    Die(absl::StrCat("--command_user=", name, " is root's; name an unprivileged user, or "
+                     "pass --danger_commands_as_root"));
+  }
+  if (!Maps("/proc/self/uid_map", user.uid) || !Maps("/proc/self/gid_map", user.gid)) {
+    Die(absl::StrCat("--command_user=", name, " (", user.uid, ":", user.gid,
+                     ") is not mapped in the server's user namespace (see "
+                     "/proc/self/uid_map), so commands cannot become it; run the server "
+                     "where it is, or pass --danger_commands_as_root"));
+  }
+  return user;
+}
+
+// The default --state_dir: /var/lib/sandboxd for root, else under the user's state
+// home.
+std::string DefaultStateDir() {
+  if (geteuid() == 0) return "/var/lib/sandboxd";
+  const char* state_home = std::getenv("XDG_STATE_HOME");
+  if (state_home != nullptr && state_home[0] == '/') return absl::StrCat(state_home, "/sandboxd");
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && home[0] == '/') return absl::StrCat(home, "/.local/state/sandboxd");
+  return absl::StrCat("/tmp/sandboxd-", geteuid(), "-state");
+}
+
+// Adds a file or directory of the server's own (a flag's value) to `paths`: absolute
+// as given, and as what it resolves to now. Where a symlink leads there, the directory
+// holding that symlink goes too: Kubernetes' secret volumes replace such a symlink when
+// a secret changes, and the next version would lie beside the hidden one.
+void AddServerPath(const std::string& value, std::vector<std::string>& paths) {
+  if (value.empty()) return;
+  std::error_code error;
+  std::filesystem::path given = std::filesystem::absolute(value, error).lexically_normal();
+  if (error) return;
+  paths.push_back(given.string());
+  std::filesystem::path canonical = std::filesystem::canonical(given, error);
+  if (error || canonical == given) return;
+  paths.push_back(canonical.string());
+  std::string parent = given.parent_path().string();
+  bool system = parent == "/";
+  for (const char* dir : kNeverWritable) system = system || parent == dir;
+  for (const char* dir : kSystemRoots) system = system || parent == dir;
+  if (!system) paths.push_back(parent);
+}
+
+// The server's own files and directories, which no command may see or write.
+std::vector<std::string> ServerPaths(const ListenAddress& address, const std::string& state_dir) {
+  std::vector<std::string> paths;
+  for (const std::string& file :
+       {absl::GetFlag(FLAGS_auth_tokens_file), absl::GetFlag(FLAGS_tls_cert),
+        absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_client_ca),
+        absl::GetFlag(FLAGS_policy_file), absl::GetFlag(FLAGS_metrics_auth_file)}) {
+    AddServerPath(file, paths);
+  }
+  if (!address.unix_path.empty()) {
+    AddServerPath(address.unix_path.substr(0, address.unix_path.rfind('/')), paths);
+  }
+  AddServerPath(state_dir, paths);
+  return paths;
+}
+
+// The paths of `paths` that `user` can reach: every directory on the way is one it may
+// search, as the kernel decides it, ACLs and all (the server takes on the user's
+// file-system ids for the check). Only those can be seen, or hidden, in its sandboxes:
+// bwrap, running as that user, cannot even name the others to mount over them. The
+// server (root, which needs none) drops its supplementary groups first, so that none
+// lends the check a right the user lacks; the file-system ids are this thread's alone.
+std::vector<std::string> ReachableBy(const HostUser& user, const std::vector<std::string>& paths) {
+  if (setgroups(0, nullptr) != 0) Die("cannot drop the server's supplementary groups");
+  syscall(SYS_setfsgid, user.gid);
+  syscall(SYS_setfsuid, user.uid);
+  std::vector<std::string> reachable;
+  for (const std::string& path : paths) {
+    std::string parent = path.substr(0, std::max<size_t>(path.rfind('/'), 1));
+    if (faccessat(AT_FDCWD, parent.c_str(), X_OK, AT_EACCESS) == 0) reachable.push_back(path);
+  }
+  syscall(SYS_setfsuid, 0);
+  syscall(SYS_setfsgid, 0);
+  return reachable;
+}
+
+// Why a command with the host's network could call the server with more authority
+// than its request had, if it could (see Config::host_network_risk).
+std::string HostNetworkRisk(const ListenAddress& address, const Config& config) {
+  if (address.unix_path.empty() && absl::GetFlag(FLAGS_auth_tokens_file).empty() &&
+      absl::GetFlag(FLAGS_tls_client_ca).empty()) {
+    return absl::StrCat(
+        "its listener ", address.uri, " takes calls without credentials, so a command on "
+        "the host's network could call it back as the client \"local\"; listen on a Unix "
+        "socket, or require tokens (--auth_tokens_file) or client certificates "
+        "(--tls_client_ca)");
+  }
+  if (!absl::GetFlag(FLAGS_metrics_listen).empty() &&
+      absl::GetFlag(FLAGS_metrics_auth_file).empty()) {
+    return absl::StrCat("its metrics endpoint ", absl::GetFlag(FLAGS_metrics_listen),
+                        " answers whoever reaches it, a command on the host's network "
+                        "too; protect it with --metrics_auth_file");
+  }
+  if (config.backend == Backend::kLandlock && !config.command_user.has_value() &&
+      !address.unix_path.empty()) {
+    return absl::StrCat(
+        "under the landlock backend its commands run as its own user, and Landlock cannot "
+        "hide its socket ", address.unix_path, " from them; run the server as root (its "
+        "commands then run as --command_user) or where the bwrap backend works");
+  }
+  return "";
 }
 
 std::string BesideThisBinary(const std::string& name) {
@@ -187,6 +371,17 @@ Config ConfigFromFlags() {
     config.deny_read.push_back(path);
   }
   config.private_tmp = absl::GetFlag(FLAGS_private_tmp);
+  for (const std::string& path : absl::GetFlag(FLAGS_danger_writable_system_paths)) {
+    if (path.empty()) continue;
+    absl::StatusOr<std::string> canonical =
+        CanonicalExistingPath(path, "--danger_writable_system_paths entry");
+    if (!canonical.ok()) Die(std::string(canonical.status().message()));
+    config.writable_system_paths.push_back(*std::move(canonical));
+  }
+  config.state_dir = absl::GetFlag(FLAGS_state_dir);
+  if (config.state_dir.empty()) config.state_dir = DefaultStateDir();
+  if (config.state_dir[0] != '/') Die("--state_dir must be absolute");
+  config.command_user = CommandUserFromFlags();
   config.max_limits.cpu_time = absl::GetFlag(FLAGS_max_cpu_time);
   for (auto [flag, out] :
        {std::pair{absl::GetFlag(FLAGS_max_memory_bytes), &config.max_limits.memory_bytes},
@@ -273,6 +468,7 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
   pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   KeepStdioOpen();
+  RaiseOpenFilesLimit();
 
   // Every flag and file is checked before the runner starts launchers and makes
   // cgroups: Die() exits without the runner's clean-up.
@@ -288,15 +484,26 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
     }
   }
 
-  if (absl::GetFlag(FLAGS_max_concurrent) < 1 || absl::GetFlag(FLAGS_max_queued) < 0) {
+  CallBounds bounds{absl::GetFlag(FLAGS_max_concurrent), absl::GetFlag(FLAGS_max_queued)};
+  if (bounds.max_concurrent < 1 || bounds.max_queued < 0) {
     Die("--max_concurrent must be at least 1 and --max_queued at least 0");
   }
+  if (absl::GetFlag(FLAGS_max_request_bytes) < 4096) Die("--max_request_bytes must be at least 4096");
+  bounds.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   absl::StatusOr<Authenticator> auth = Authenticator::Create(
       absl::GetFlag(FLAGS_auth_tokens_file), !absl::GetFlag(FLAGS_tls_client_ca).empty());
   if (!auth.ok()) Die(std::string(auth.status().message()));
   std::unique_ptr<Metrics> metrics;
   if (std::string address = absl::GetFlag(FLAGS_metrics_listen); !address.empty()) {
-    absl::StatusOr<std::unique_ptr<Metrics>> started = Metrics::Start(address);
+    std::string credentials;
+    if (std::string file = absl::GetFlag(FLAGS_metrics_auth_file); !file.empty()) {
+      credentials = std::string(
+          absl::StripAsciiWhitespace(ReadFileOrDie(file, "--metrics_auth_file")));
+      if (credentials.find(':') == std::string::npos) {
+        Die("--metrics_auth_file must hold USER:PASSWORD");
+      }
+    }
+    absl::StatusOr<std::unique_ptr<Metrics>> started = Metrics::Start(address, credentials);
     if (!started.ok()) Die(std::string(started.status().message()));
     metrics = *std::move(started);
   }
@@ -307,23 +514,42 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
     operator_policy = *std::move(loaded);
   }
 
-  HostFeatures host = DetectHostFeatures(config.bwrap_path);
-  ApplyHostFeatures(host, config);
-  absl::StatusOr<Runner> created = Runner::Create(config);
-  if (!created.ok()) {
-    Die(absl::StrCat("cannot compile seccomp filters: ", created.status().ToString()));
+  std::vector<std::string> as_command_user;
+  if (config.command_user.has_value()) {
+    as_command_user = {config.launcher_path, "--user",
+                       absl::StrCat(config.command_user->uid, ":", config.command_user->gid),
+                       "--"};
   }
+  HostFeatures host = DetectHostFeatures(config.bwrap_path, as_command_user);
+  ApplyHostFeatures(host, config);
+  std::error_code error;
+  std::filesystem::create_directories(
+      std::filesystem::path(config.state_dir).parent_path(), error);
+  if (mkdir(config.state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    Die(absl::StrCat("cannot create --state_dir=", config.state_dir, ": ", std::strerror(errno)));
+  }
+  config.server_paths = ServerPaths(*address, config.state_dir);
+  if (config.command_user.has_value()) {
+    config.server_paths = ReachableBy(*config.command_user, config.server_paths);
+    config.deny_read = ReachableBy(*config.command_user, config.deny_read);
+  }
+  config.host_network_risk = HostNetworkRisk(*address, config);
+  absl::StatusOr<Runner> created = Runner::Create(config);
+  if (!created.ok()) Die(absl::StrCat("cannot start the runner: ", created.status().message()));
   std::optional<Runner> runner(*std::move(created));
   LogHost(host, config, *runner);
   SandboxServiceImpl service(*runner, host, *std::move(auth), std::move(operator_policy),
-                             metrics.get(),
-                             absl::GetFlag(FLAGS_max_concurrent), absl::GetFlag(FLAGS_max_queued));
+                             metrics.get(), bounds);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(address->uri, transport.credentials, &port);
   builder.RegisterService(&service);
+  // Requests a little over --max_request_bytes still reach the service, which says
+  // what to do instead; gRPC refuses anything larger with RESOURCE_EXHAUSTED.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(
+      std::min<int64_t>(INT32_MAX, absl::GetFlag(FLAGS_max_request_bytes) + (1 << 20))));
   // gRPC's sync server keeps at most MAX_POLLERS (default 2) threads idle: under
   // concurrent requests, each handler thread that finished exited and a new one was
   // made for a later request (80 of each in 4 s at 8 concurrent Execs). Every request
@@ -341,7 +567,14 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
       .Add("metrics", absl::GetFlag(FLAGS_metrics_listen))
       .Add("default_mode", absl::GetFlag(FLAGS_default_mode))
       .Add("protected_names", absl::StrJoin(config.protected_names, ","));
+  line.Add("commands_run_as", runner->command_user_note());
+  if (!config.host_network_risk.empty()) {
+    line.Add("network_enabled", absl::StrCat("refused: ", config.host_network_risk));
+  }
   if (config.allow_danger_full_access) line.Add("danger", "requests may disable the sandbox");
+  if (geteuid() == 0 && !config.command_user.has_value()) {
+    line.Add("danger", "commands run as root (--danger_commands_as_root)");
+  }
   line.Write();
 
   int signal_number = 0;

@@ -77,13 +77,14 @@ void ClampToDeadline(grpc::ServerContext& context, Launch& launch) {
 
 SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, HostFeatures host,
                                        Authenticator auth, OperatorPolicy operator_policy,
-                                       Metrics* metrics, int max_concurrent, int max_queued)
+                                       Metrics* metrics, CallBounds bounds)
     : runner_(runner),
       host_(std::move(host)),
       auth_(std::move(auth)),
       operator_policy_(std::move(operator_policy)),
       metrics_(metrics),
-      queue_(max_concurrent, max_queued, [metrics](int running, int queued) {
+      bounds_(bounds),
+      queue_(bounds.max_concurrent, bounds.max_queued, [metrics](int running, int queued) {
         if (metrics != nullptr) metrics->SetLoad(running, queued);
       }) {
   int fds[2];
@@ -94,12 +95,23 @@ SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, HostFeatures host,
 }
 
 absl::StatusOr<Plan> SandboxServiceImpl::PlanFor(const v1::ExecRequest& request,
-                                                 const std::string& client) const {
+                                                 const std::string& client,
+                                                 bool explain) const {
+  // The size first, then the rest of the bounds (in ExecSpec::Create): before any
+  // work on the filesystem.
+  if (size_t size = request.ByteSizeLong(); size > bounds_.max_request_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request is ", size, " bytes, over this server's limit of ",
+        bounds_.max_request_bytes, " (--max_request_bytes); send large stdin in chunks "
+        "through ExecStream instead of in the request"));
+  }
   if (absl::Status s = CheckEncoding(request.output_encoding()); !s.ok()) return s;
-  absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, runner_.config());
+  absl::StatusOr<ClientGrant> grant = operator_policy_.GrantFor(client);
+  if (!grant.ok()) return grant.status();
+  absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, runner_.config(), *grant);
   if (!spec.ok()) return spec.status();
   if (absl::Status s = operator_policy_.Check(client, *spec); !s.ok()) return s;
-  return runner_.Prepare(*spec);
+  return explain ? runner_.Explain(*spec) : runner_.Prepare(*spec);
 }
 
 grpc::Status SandboxServiceImpl::Explain(grpc::ServerContext* context,
@@ -107,7 +119,7 @@ grpc::Status SandboxServiceImpl::Explain(grpc::ServerContext* context,
                                          v1::ExplainResponse* response) {
   absl::StatusOr<std::string> client = auth_.Authenticate(*context);
   if (!client.ok()) return ToGrpcStatus(client.status());
-  absl::StatusOr<Plan> plan = PlanFor(*request, *client);
+  absl::StatusOr<Plan> plan = PlanFor(*request, *client, /*explain=*/true);
   if (!plan.ok()) return ToGrpcStatus(plan.status());
   FillExplanation(*plan, *response);
   return grpc::Status::OK;
@@ -129,20 +141,27 @@ grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext* context,
   for (const std::string& note : host_.notes) response->add_notes(note);
   response->set_cgroups(runner_.cgroup_note());
   response->set_network_namespaces(runner_.netns_note());
+  response->set_command_user(runner_.command_user_note());
+  response->set_network_enabled_refused(runner_.config().host_network_risk);
   return grpc::Status::OK;
 }
 
-absl::StatusOr<SandboxServiceImpl::Admitted> SandboxServiceImpl::Admit(
-    const v1::ExecRequest& request, grpc::ServerContext& context, LogLine& log) {
+absl::StatusOr<std::string> SandboxServiceImpl::Identify(grpc::ServerContext& context,
+                                                         LogLine& log) {
   log.Add("request_id", next_request_id_.fetch_add(1)).Add("peer", context.peer());
   absl::StatusOr<std::string> client = auth_.Authenticate(context);
-  if (!client.ok()) return client.status();
-  log.Add("client", *client);
+  if (client.ok()) log.Add("client", *client);
+  return client;
+}
+
+absl::StatusOr<SandboxServiceImpl::Admitted> SandboxServiceImpl::Admit(
+    const v1::ExecRequest& request, const std::string& client, grpc::ServerContext& context,
+    LogLine& log) {
   if (!request.argv().empty()) log.Add("argv0", request.argv(0));
   if (draining_) {
     return absl::UnavailableError("the server is shutting down; retry elsewhere or later");
   }
-  absl::StatusOr<Plan> plan = PlanFor(request, *client);
+  absl::StatusOr<Plan> plan = PlanFor(request, client);
   if (!plan.ok()) return plan.status();
   log.Add("mode", ModeName(plan->mode)).Add("backend", BackendName(plan->backend));
   auto cancelled = [&context] { return context.IsCancelled(); };
@@ -153,6 +172,23 @@ absl::StatusOr<SandboxServiceImpl::Admitted> SandboxServiceImpl::Admit(
   plan->launch.cancel_fd = cancel_read_.get();
   plan->launch.is_cancelled = cancelled;
   return Admitted{*std::move(plan), *std::move(ticket)};
+}
+
+absl::StatusOr<v1::ExecStreamRequest> SandboxServiceImpl::ReadStart(
+    grpc::ServerContext& context, ExecStreamIo& io) {
+  absl::StatusOr<RunQueue::Place> place = queue_.Hold();
+  if (!place.ok()) return place.status();
+  CancelTimer::Armed timer =
+      start_timer_.CancelAt(context, absl::Now() + bounds_.start_wait);
+  v1::ExecStreamRequest first;
+  if (io.Read(&first) && first.has_start()) return first;
+  if (timer.fired()) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "no start message came within ", absl::FormatDuration(bounds_.start_wait),
+        "; send {\"start\": ExecRequest} first, as soon as the stream opens"));
+  }
+  return absl::InvalidArgumentError(
+      "the first ExecStream message must be `start`, holding the request");
 }
 
 grpc::Status SandboxServiceImpl::Refuse(const absl::Status& status, CallRecord& call) const {
@@ -182,8 +218,9 @@ grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
                                       const v1::ExecRequest* request,
                                       v1::ExecResponse* response) {
   CallRecord call("exec", "Exec");
-  LogLine& log = call.log;
-  absl::StatusOr<Admitted> admitted = Admit(*request, *context, log);
+  absl::StatusOr<std::string> client = Identify(*context, call.log);
+  if (!client.ok()) return Refuse(client.status(), call);
+  absl::StatusOr<Admitted> admitted = Admit(*request, *client, *context, call.log);
   if (!admitted.ok()) return Refuse(admitted.status(), call);
   absl::StatusOr<RunResult> result = runner_.Run(admitted->plan);
   if (!result.ok()) return Refuse(result.status(), call);
@@ -194,15 +231,12 @@ grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
 
 grpc::Status SandboxServiceImpl::ExecStream(grpc::ServerContext* context, ExecStreamIo* io) {
   CallRecord call("exec_stream", "ExecStream");
-  LogLine& log = call.log;
-  v1::ExecStreamRequest first;
-  if (!io->Read(&first) || !first.has_start()) {
-    return Refuse(absl::InvalidArgumentError(
-                      "the first ExecStream message must be `start`, holding the request"),
-                  call);
-  }
-  const v1::ExecRequest& request = first.start();
-  absl::StatusOr<Admitted> admitted = Admit(request, *context, log);
+  absl::StatusOr<std::string> client = Identify(*context, call.log);
+  if (!client.ok()) return Refuse(client.status(), call);
+  absl::StatusOr<v1::ExecStreamRequest> first = ReadStart(*context, *io);
+  if (!first.ok()) return Refuse(first.status(), call);
+  const v1::ExecRequest& request = first->start();
+  absl::StatusOr<Admitted> admitted = Admit(request, *client, *context, call.log);
   if (!admitted.ok()) return Refuse(admitted.status(), call);
   ExecStreamSession session(*context, *io, request.output_encoding());
   absl::StatusOr<RunResult> result = session.Run(runner_, admitted->plan, request.stdin());

@@ -8,6 +8,7 @@
 #include "sandbox/runner.h"
 #include "sandbox/unique_fd.h"
 #include "server/auth.h"
+#include "server/cancel_timer.h"
 #include "server/exec_stream.h"
 #include "server/metrics.h"
 #include "server/operator_policy.h"
@@ -17,17 +18,26 @@
 
 namespace sandboxd {
 
+// What one call may cost the server.
+struct CallBounds {
+  // At most this many commands run at once, and this many more wait for a turn;
+  // beyond that requests fail with RESOURCE_EXHAUSTED.
+  int max_concurrent = 16;
+  int max_queued = 64;
+  // The largest request (Exec's, or ExecStream's start) the server takes, in bytes;
+  // gRPC refuses messages larger still (see sandboxd.cc).
+  size_t max_request_bytes = size_t{4} << 20;
+  // How long an ExecStream may take to send its start message.
+  absl::Duration start_wait = absl::Seconds(5);
+};
+
 // The gRPC edge of sandbox.v1.SandboxService: validates, runs through the Runner,
 // converts results and statuses, and logs one line per request.
 class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
  public:
-  // At most `max_concurrent` commands run at once and `max_queued` more wait for a
-  // turn; beyond that requests fail with RESOURCE_EXHAUSTED. `host` is what start-up
-  // found the host allows.
-  // `metrics` may be null (not served).
+  // `host` is what start-up found the host allows. `metrics` may be null (not served).
   SandboxServiceImpl(const Runner& runner, HostFeatures host, Authenticator auth,
-                     OperatorPolicy operator_policy, Metrics* metrics, int max_concurrent,
-                     int max_queued);
+                     OperatorPolicy operator_policy, Metrics* metrics, CallBounds bounds);
 
   grpc::Status Exec(grpc::ServerContext* context, const sandbox::v1::ExecRequest* request,
                     sandbox::v1::ExecResponse* response) override;
@@ -47,9 +57,9 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
 
  private:
   // Validates `request`, checks it against the rules for `client`, and decides how it
-  // would run.
+  // would run (in full, as Explain shows it, with `explain`).
   absl::StatusOr<Plan> PlanFor(const sandbox::v1::ExecRequest& request,
-                               const std::string& client) const;
+                               const std::string& client, bool explain = false) const;
   // One call's log line, with what the metrics need.
   struct CallRecord {
     CallRecord(const char* event, const char* method) : log(event), method(method) {}
@@ -68,16 +78,25 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
     Plan plan;
     RunQueue::Ticket ticket;
   };
+  // Authenticates the caller. Logs what it learns to `log`.
+  absl::StatusOr<std::string> Identify(grpc::ServerContext& context, LogLine& log);
   // PlanFor, then a turn in the run queue. Logs what it learns to `log`.
   absl::StatusOr<Admitted> Admit(const sandbox::v1::ExecRequest& request,
-                                 grpc::ServerContext& context, LogLine& log);
+                                 const std::string& client, grpc::ServerContext& context,
+                                 LogLine& log);
+  // ExecStream's first message, within CallBounds::start_wait, holding a place in the
+  // queue while it waits.
+  absl::StatusOr<sandbox::v1::ExecStreamRequest> ReadStart(grpc::ServerContext& context,
+                                                           ExecStreamIo& io);
 
   const Runner& runner_;
   const HostFeatures host_;
   const Authenticator auth_;
   const OperatorPolicy operator_policy_;
   Metrics* const metrics_;
+  const CallBounds bounds_;
   RunQueue queue_;
+  CancelTimer start_timer_;
   std::atomic<bool> draining_{false};
   // Every running worker polls the read end; closing the write end hangs it up for all.
   UniqueFd cancel_read_;

@@ -2,13 +2,17 @@
 
 load("@rules_cc//cc:defs.bzl", "cc_test")
 
-def e2e_test(name, deps = [], **kwargs):
+def e2e_test(name, deps = [], tags = [], **kwargs):
     """A test that starts real sandboxd servers (tests/sandboxd_process.h).
+
+    They run outside Bazel's sandbox: it maps no user but root, and a server running
+    as root hands its commands to another user (sandboxd --command_user).
 
     Args:
       name: the test, whose source is NAME.cc.
       deps: more than the server harness, the API stubs and GoogleTest.
-      **kwargs: passed to cc_test (data, tags, ...).
+      tags: more than "no-sandbox".
+      **kwargs: passed to cc_test (data, ...).
     """
     cc_test(
         name = name,
@@ -20,5 +24,6 @@ def e2e_test(name, deps = [], **kwargs):
             "//proto:sandbox_cc_grpc",
             "@system//:gtest_main",
         ] + deps,
+        tags = ["no-sandbox"] + tags,
         **kwargs
     )

@@ -33,17 +33,17 @@ class E2eTest : public SharedServerTest {
   static void SetUpTestSuite() {
     SandboxdProcess::Options options;
     options.env = {kServerSecret};
-    options.flags = {"--max_cpu_time=10s"};
+    // Without cgroups: limits_test covers them; here memory is RLIMIT_AS.
+    options.flags = {"--max_cpu_time=10s", "--cgroup=none"};
     StartServer(options);
   }
 
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
     stub_ = v1::SandboxService::NewStub(server_->channel());
-    // Outside /tmp, like real workspaces: the sandbox's /tmp is private.
-    std::string tmpl = absl::StrCat(std::getenv("TEST_TMPDIR"), "/workspace.XXXXXX");
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    workspace_ = tmpl;
+    absl::StatusOr<std::string> workspace = server_->MakeWorkspace();
+    ASSERT_TRUE(workspace.ok()) << workspace.status();
+    workspace_ = *workspace;
   }
   void TearDown() override { std::system(absl::StrCat("rm -rf ", workspace_).c_str()); }
 
@@ -80,7 +80,7 @@ TEST_F(E2eTest, WritingOutsideTheWritableRootsFails) {
   std::string outside = workspace_ + "/outside";
   ASSERT_EQ(mkdir(outside.c_str(), 0755), 0);
   ASSERT_EQ(mkdir((workspace_ + "/ws").c_str(), 0755), 0);
-  v1::ExecRequest request = Command({Runfile("tests/probe"), "write", outside + "/file"});
+  v1::ExecRequest request = Command({server_->probe(), "write", outside + "/file"});
   request.set_cwd(workspace_ + "/ws");
   request.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
   v1::ExecResponse response = Exec(request);
@@ -90,7 +90,7 @@ TEST_F(E2eTest, WritingOutsideTheWritableRootsFails) {
 }
 
 TEST_F(E2eTest, ReadOnlyModeWritesNothing) {
-  v1::ExecRequest request = Command({Runfile("tests/probe"), "write", workspace_ + "/file"});
+  v1::ExecRequest request = Command({server_->probe(), "write", workspace_ + "/file"});
   request.set_cwd(workspace_);
   v1::ExecResponse response = Exec(request);
   EXPECT_EQ(response.exit_code(), 1);
@@ -106,6 +106,7 @@ TEST_F(E2eTest, WritingInsideAWritableRootWorks) {
 TEST_F(E2eTest, ExtraWritableRootWorksWithCwdExcluded) {
   std::string cache = workspace_ + "/cache";
   ASSERT_EQ(mkdir(cache.c_str(), 0755), 0);
+  ASSERT_EQ(chown(cache.c_str(), server_->command_uid(), server_->command_gid()), 0);
   v1::ExecRequest request = InWorkspace({"sh", "-c", "touch cache/ok; touch not-ok"});
   request.mutable_policy()->add_writable_roots(cache);
   request.mutable_policy()->set_exclude_cwd(true);
@@ -118,7 +119,7 @@ TEST_F(E2eTest, ExtraWritableRootWorksWithCwdExcluded) {
 TEST_F(E2eTest, GitDirectoryStaysReadOnly) {
   ASSERT_EQ(mkdir((workspace_ + "/.git").c_str(), 0755), 0);
   v1::ExecResponse response =
-      Exec(InWorkspace({Runfile("tests/probe"), "write", ".git/config"}));
+      Exec(InWorkspace({server_->probe(), "write", ".git/config"}));
   EXPECT_EQ(response.exit_code(), 1);
   EXPECT_THAT(response.stdout(), HasSubstr("Read-only file system"));
   EXPECT_NE(access((workspace_ + "/.git/config").c_str(), F_OK), 0);
@@ -136,7 +137,9 @@ TEST_F(E2eTest, GitCommitWorksWithGitWritesButHooksStayProtected) {
   // Without .git, even git init cannot make one...
   EXPECT_NE(Exec(InWorkspace({"git", "init", "-q"})).exit_code(), 0);
   // ...but on the host it can, and then commits work inside the sandbox.
-  ASSERT_EQ(std::system(absl::StrCat("git init -q ", workspace_).c_str()), 0);
+  ASSERT_EQ(std::system(absl::StrCat("git init -q ", workspace_, " && chown -R ",
+                                     server_->command_uid(), ":", server_->command_gid(), " ",
+                                     workspace_).c_str()), 0);
   v1::ExecRequest commit = InWorkspace(
       {"sh", "-c", "echo x > f && git add f && git -c user.name=a -c user.email=a@b commit -qm m"});
   commit.mutable_policy()->set_allow_git_writes(true);
@@ -181,7 +184,7 @@ TEST_F(E2eTest, TimeoutKillsTheWholeTree) {
 TEST_F(E2eTest, TcpConnectFailsWithNetworkDisabled) {
   LoopbackListener listener;
   v1::ExecResponse response =
-      Exec(Command({Runfile("tests/probe"), "tcp-connect", "127.0.0.1", std::to_string(listener.port())}));
+      Exec(Command({server_->probe(), "tcp-connect", "127.0.0.1", std::to_string(listener.port())}));
   EXPECT_EQ(response.exit_code(), 1);
   EXPECT_THAT(response.stdout(), HasSubstr("failed"));
 }
@@ -190,7 +193,7 @@ TEST_F(E2eTest, TcpConnectFailsWithNetworkDisabled) {
 TEST_F(E2eTest, TcpConnectWorksWithNetworkEnabled) {
   LoopbackListener listener;
   v1::ExecRequest request =
-      Command({Runfile("tests/probe"), "tcp-connect", "127.0.0.1", std::to_string(listener.port())});
+      Command({server_->probe(), "tcp-connect", "127.0.0.1", std::to_string(listener.port())});
   request.mutable_policy()->set_network(v1::NETWORK_ENABLED);
   v1::ExecResponse response = Exec(request);
   EXPECT_EQ(response.exit_code(), 0) << response.stdout();
@@ -351,16 +354,17 @@ TEST_F(E2eTest, ExplainShowsTheExactBwrapArgv) {
   EXPECT_EQ(response.backend(), v1::BACKEND_BWRAP);
   EXPECT_EQ(response.seccomp_mode(), v1::SECCOMP_RESTRICTED);
   ASSERT_GE(response.argv_size(), 3);
-  // sandboxd-launch sets the server's --max_cpu_time, then execs bwrap.
+  // sandboxd-launch becomes the commands' user and sets the server's --max_cpu_time,
+  // then execs bwrap, which binds the workspace from the descriptor it gets on fd 4.
   EXPECT_THAT(response.argv(0), ::testing::EndsWith("/sandboxd-launch"));
-  EXPECT_EQ(response.argv(1), "--cpu");
-  EXPECT_EQ(response.argv(2), "10:11");
-  EXPECT_EQ(response.argv(3), "--");
-  EXPECT_EQ(response.argv(4), "/usr/bin/bwrap");
+  std::vector<std::string> argv(response.argv().begin(), response.argv().end());
+  std::vector<std::string> launcher = {
+      "--user", absl::StrCat(server_->command_uid(), ":", server_->command_gid()), "--cpu",
+      "10:11", "--", "/usr/bin/bwrap"};
+  EXPECT_EQ(std::vector<std::string>(argv.begin() + 1, argv.begin() + 7), launcher);
   EXPECT_EQ(response.argv(response.argv_size() - 2), "make");
-  EXPECT_THAT(std::vector<std::string>(response.argv().begin(), response.argv().end()),
-              ::testing::IsSupersetOf(std::vector<std::string>{"--bind", workspace_,
-                                                               "--unshare-net", "--cap-drop"}));
+  EXPECT_THAT(argv, ::testing::IsSupersetOf(std::vector<std::string>{
+                        "--bind-fd", "4", workspace_, "--unshare-net", "--cap-drop"}));
   EXPECT_EQ(response.cwd(), workspace_);
   EXPECT_EQ(response.timeout().seconds(), 60);
   // Nothing ran: no file appeared, and the placeholder for the absent .git was not made.

@@ -55,6 +55,11 @@ bool IsLandlock(ServerUser user) {
   return user == ServerUser::kRootLandlock || user == ServerUser::kNobodyLandlock;
 }
 
+// Whether the server lets requests have the host's network: not the landlock backend
+// running as an ordinary user, whose commands share its user and could reach its
+// socket (Landlock cannot hide it).
+bool AllowsNetwork(ServerUser user) { return user != ServerUser::kNobodyLandlock; }
+
 // One server per kind, shared by the whole suite. Landlock servers accept writable
 // protected paths, which Landlock cannot enforce: the cases that need them run against
 // bwrap only.
@@ -112,7 +117,7 @@ class SandboxTest : public ::testing::TestWithParam<std::tuple<ServerUser, Case>
     for (const std::string& dir : {ws_, ws_ + "/.git", ws_ + "/wt", ws_ + "/realgit",
                                    base_ + "/outside", base_ + "/fresh"}) {
       ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << dir;
-      ASSERT_EQ(chown(dir.c_str(), Uid(), Uid()), 0);
+      ASSERT_EQ(chown(dir.c_str(), Uid(), Gid()), 0);
     }
     std::ofstream(base_ + "/outside/secret") << "TOPSECRET";
     char tmp_file[] = "/tmp/escape_test_host_file.XXXXXX";
@@ -137,9 +142,9 @@ class SandboxTest : public ::testing::TestWithParam<std::tuple<ServerUser, Case>
     }
   }
 
-  uid_t Uid() const {
-    return user_ == ServerUser::kNobody || user_ == ServerUser::kNobodyLandlock ? kNobody : 0;
-  }
+  // The user the server's commands run as.
+  uid_t Uid() const { return server_->command_uid(); }
+  gid_t Gid() const { return server_->command_gid(); }
 
   void ListenOnUnixSocket(const std::string& path) {
     listener_ = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -162,6 +167,14 @@ class SandboxTest : public ::testing::TestWithParam<std::tuple<ServerUser, Case>
 
   // Runs the case's probe in a workspace-write sandbox and returns the response.
   v1::ExecResponse RunProbe(const Case& c) {
+    v1::ExecResponse response;
+    grpc::Status status = CallProbe(c, response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  // Runs the case's probe, and returns the call's status.
+  grpc::Status CallProbe(const Case& c, v1::ExecResponse& response) {
     v1::ExecRequest request;
     request.add_argv(server_->probe());
     for (const std::string& arg : c.probe) request.add_argv(Expand(arg));
@@ -177,8 +190,9 @@ class SandboxTest : public ::testing::TestWithParam<std::tuple<ServerUser, Case>
       policy.add_readable_roots(server_->probe().substr(0, server_->probe().rfind('/')));
     }
     for (const std::string& path : c.deny_read) policy.add_deny_read(Expand(path));
-    return ExecChecked(*v1::SandboxService::NewStub(server_->channel()), request,
-                       absl::Seconds(30));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return v1::SandboxService::NewStub(server_->channel())->Exec(&context, request, &response);
   }
 
   ServerUser user_ = ServerUser::kRoot;
@@ -200,12 +214,22 @@ const auto kAllServers = ::testing::Values(ServerUser::kRoot, ServerUser::kNobod
                                            ServerUser::kRootWithoutSysAdmin);
 const auto kBwrapServers = ::testing::Values(ServerUser::kRoot, ServerUser::kNobody,
                                              ServerUser::kRootWithoutSysAdmin);
+const auto kNetworkServers = ::testing::Values(ServerUser::kRoot, ServerUser::kNobody,
+                                               ServerUser::kRootLandlock,
+                                               ServerUser::kRootWithoutSysAdmin);
 
 class AttackTest : public SandboxTest {};
 
 TEST_P(AttackTest, Fails) {
   const Case& c = std::get<1>(GetParam());
-  v1::ExecResponse response = RunProbe(c);
+  v1::ExecResponse response;
+  grpc::Status status = CallProbe(c, response);
+  if (c.network && !AllowsNetwork(user_)) {
+    // Refused before anything runs (see NetworkRefusalTest).
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    return;
+  }
+  ASSERT_TRUE(status.ok()) << status.error_message();
   // Failed, or killed (seccomp kills a call through another ABI; bwrap reports that as
   // exit 128+SIGSYS, with no bwrap it is a signal).
   EXPECT_FALSE(response.termination() == v1::EXITED && response.exit_code() == 0)
@@ -279,15 +303,20 @@ TEST_P(ControlTest, Succeeds) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
+    AllowedWithNetwork, ControlTest,
+    ::testing::Combine(kNetworkServers,
+                       ::testing::Values(Case{"InetSocketWithNetwork", {"socket", "inet"}, true},
+                                         Case{"ConnectHostUnixSocketWithNetwork",
+                                              {"unix-connect", "{sock}"},
+                                              true})),
+    CaseName);
+
+INSTANTIATE_TEST_SUITE_P(
     Allowed, ControlTest,
     ::testing::Combine(kAllServers,
                        ::testing::Values(Case{"WriteWorkspace", {"write", "{ws}/file"}},
                                          Case{"UnixSocket", {"socket", "unix"}},
                                          Case{"Socketpair", {"socketpair"}},
-                                         Case{"InetSocketWithNetwork", {"socket", "inet"}, true},
-                                         Case{"ConnectHostUnixSocketWithNetwork",
-                                              {"unix-connect", "{sock}"},
-                                              true},
                                          Case{"ReadOwnProc", {"read", "/proc/self/status"}},
                                          Case{"ReadInsideReadableRoots",
                                               {"read", "{ws}/wt/.git"},
@@ -329,19 +358,17 @@ INSTANTIATE_TEST_SUITE_P(Host, HostStateTest,
 class NetnsTest : public SandboxTest {};
 
 // A command without network is in a network namespace holding loopback alone, not the
-// server's: its pre-started launcher's, which is made directly as root, and inside a
-// user namespace of the launcher's own as nobody; root without CAP_SYS_ADMIN has bwrap
-// make one per command.
+// server's: its pre-started launcher's, made directly by a launcher that is root
+// (none is any more: a root server's launchers become the commands' user first), and
+// otherwise inside a user namespace of the launcher's own, in which it gives up every
+// capability once loopback is up.
 TEST_P(NetnsTest, CommandsWithoutNetworkAreOutsideTheServers) {
   grpc::ClientContext context;
   v1::GetCapabilitiesResponse caps;
   ASSERT_TRUE(v1::SandboxService::NewStub(server_->channel())
                   ->GetCapabilities(&context, v1::GetCapabilitiesRequest(), &caps)
                   .ok());
-  EXPECT_THAT(caps.network_namespaces(),
-              ::testing::StartsWith(user_ == ServerUser::kRootWithoutSysAdmin
-                                        ? "bwrap makes one per command"
-                                        : "one per pre-started launcher"));
+  EXPECT_THAT(caps.network_namespaces(), ::testing::StartsWith("one per pre-started launcher"));
   v1::ExecRequest request = Command({"sh", "-c", kShowNetns});
   v1::ExecResponse response = ExecChecked(*v1::SandboxService::NewStub(server_->channel()), request);
   std::error_code error;
@@ -351,13 +378,11 @@ TEST_P(NetnsTest, CommandsWithoutNetworkAreOutsideTheServers) {
   EXPECT_THAT(response.stdout(), ::testing::StartsWith("net:["));
   EXPECT_THAT(response.stdout(), ::testing::EndsWith("]\nlo\n"));
   EXPECT_THAT(response.stdout(), Not(HasSubstr(server_netns)));
-  if (user_ != ServerUser::kNobody) return;
-  // The launchers made their user namespaces with every capability in them, and gave
-  // them all up once loopback was up.
   std::vector<pid_t> launchers = LaunchersOf(server_->pid());
   EXPECT_FALSE(launchers.empty());
   for (pid_t launcher : launchers) {
     std::string status = ReadFileOrEmpty(absl::StrCat("/proc/", launcher, "/status"));
+    EXPECT_THAT(status, HasSubstr(absl::StrCat("Uid:\t", Uid(), "\t", Uid(), "\t", Uid())));
     for (const char* set : {"CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
       EXPECT_THAT(status, HasSubstr(absl::StrCat(set, ":\t0000000000000000\n")));
     }
@@ -379,6 +404,31 @@ TEST_P(InheritanceTest, OnlyStdioDescriptors) {
 INSTANTIATE_TEST_SUITE_P(Fds, InheritanceTest,
                          ::testing::Combine(kAllServers, ::testing::Values(Case{"Fds", {"fds"}})),
                          CaseName);
+
+class NetworkRefusalTest : public SandboxTest {};
+
+// Under the landlock backend, a server running as an ordinary user shares its user
+// with its commands and cannot hide its socket from them: it refuses to give them the
+// host's network, and says why, in the call and in GetCapabilities.
+TEST_P(NetworkRefusalTest, TheHostsNetworkIsRefusedWhereTheSocketCannotBeHidden) {
+  Case c{"UnixConnect", {"unix-connect", server_->address().substr(5)}, true};
+  v1::ExecResponse response;
+  grpc::Status status = CallProbe(c, response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("Landlock cannot hide its socket"));
+  grpc::ClientContext context;
+  v1::GetCapabilitiesResponse caps;
+  ASSERT_TRUE(v1::SandboxService::NewStub(server_->channel())
+                  ->GetCapabilities(&context, v1::GetCapabilitiesRequest(), &caps)
+                  .ok());
+  EXPECT_THAT(caps.network_enabled_refused(), HasSubstr("Landlock cannot hide its socket"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Network, NetworkRefusalTest,
+    ::testing::Combine(::testing::Values(ServerUser::kNobodyLandlock),
+                       ::testing::Values(Case{"Refused", {}})),
+    CaseName);
 
 // Without --danger_landlock_unprotected_paths, the landlock backend refuses what it
 // cannot enforce, and says why.

@@ -276,11 +276,11 @@ TEST_F(CgroupLimitsTest, ACgroupFullOfPageCacheIsNotReused) {
   auto server = SandboxdProcess::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = v1::SandboxService::NewStub((*server)->channel());
-  char workspace[] = "/tmp/sandboxd-limits-test.XXXXXX";
-  ASSERT_NE(mkdtemp(workspace), nullptr);
+  absl::StatusOr<std::string> workspace = (*server)->MakeWorkspace();
+  ASSERT_TRUE(workspace.ok()) << workspace.status();
   auto run = [&](const std::string& script) {
     v1::ExecRequest request = Command({"sh", "-c", script});
-    request.set_cwd(workspace);
+    request.set_cwd(*workspace);
     request.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
     v1::ExecResponse response = ExecChecked(*stub, request);
     EXPECT_EQ(response.exit_code(), 0) << response.stderr();
@@ -293,7 +293,6 @@ TEST_F(CgroupLimitsTest, ACgroupFullOfPageCacheIsNotReused) {
   std::set<std::string> after_big = run("head -c 64000000 /dev/zero > big");
   EXPECT_EQ(after_big.size(), 1u);
   EXPECT_NE(after_big, first);
-  std::filesystem::remove_all(workspace);
 }
 
 }  // namespace

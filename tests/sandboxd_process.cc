@@ -1,6 +1,7 @@
 #include "tests/sandboxd_process.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
@@ -40,6 +42,10 @@ absl::Status CopyExecutable(const std::string& from, const std::string& to) {
   return absl::OkStatus();
 }
 
+bool HasFlag(const std::vector<std::string>& flags, const std::string& flag) {
+  return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
 }  // namespace
 
 std::string Runfile(const std::string& path) {
@@ -69,43 +75,50 @@ absl::StatusOr<std::unique_ptr<SandboxdProcess>> SandboxdProcess::Start(Options 
 
 absl::Status SandboxdProcess::Spawn(const Options& options) {
   std::vector<std::string> args;
-  std::string server = Runfile("server/sandboxd");
-  // Canonical: runfiles are symlinks, which a sandbox restricted to some readable
-  // roots could not follow.
-  probe_ = std::filesystem::canonical(Runfile("tests/probe")).string();
-  if (options.as_nobody) {
-    absl::StatusOr<std::string> dir = MakeTempDir("/var/tmp/sandboxd_nobody");
-    if (!dir.ok()) return dir.status();
-    dir_ = *dir;
-    uid_ = kNobody;
-    if (chmod(dir_.c_str(), 0755) != 0 || chown(dir_.c_str(), kNobody, kNobody) != 0) {
-      return absl::InternalError(absl::StrCat("cannot hand ", dir_, " to nobody"));
-    }
-    if (mkdir((dir_ + "/bin").c_str(), 0755) != 0) return absl::InternalError("mkdir bin");
-    std::string helper = Runfile("server/sandboxd-landlock-exec");
-    std::string launcher = Runfile("server/sandboxd-launch");
-    for (auto [from, to] : {std::pair{&server, "/bin/sandboxd"}, std::pair{&probe_, "/bin/probe"},
-                            std::pair{&helper, "/bin/sandboxd-landlock-exec"},
-                            std::pair{&launcher, "/bin/sandboxd-launch"}}) {
-      if (absl::Status s = CopyExecutable(*from, dir_ + to); !s.ok()) return s;
-      *from = dir_ + to;
-    }
-    args = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
-    address_ = absl::StrCat("unix:", dir_, "/run/sandboxd.sock");
-  } else {
-    // Unix socket paths are limited to 108 bytes, too few for Bazel's TEST_TMPDIR.
-    absl::StatusOr<std::string> dir = MakeTempDir("/tmp/sandboxd_test");
-    if (!dir.ok()) return dir.status();
-    dir_ = *dir;
-    uid_ = geteuid();
-    address_ = absl::StrCat("unix:", dir_, "/sandboxd.sock");
+  // Where every user may reach it: the runfiles lie below root's home.
+  absl::StatusOr<std::string> dir = MakeTempDir("/var/tmp/sandboxd_test");
+  if (!dir.ok()) return dir.status();
+  dir_ = *dir;
+  uid_ = options.as_nobody ? kNobody : geteuid();
+  if (chmod(dir_.c_str(), 0755) != 0 || chown(dir_.c_str(), uid_, uid_) != 0 ||
+      mkdir((dir_ + "/bin").c_str(), 0755) != 0) {
+    return absl::InternalError(absl::StrCat("cannot prepare ", dir_));
   }
+  probe_ = dir_ + "/bin/probe";
+  if (absl::Status s = CopyExecutable(Runfile("tests/probe"), probe_); !s.ok()) return s;
+  if (uid_ != 0 || HasFlag(options.flags, "--danger_commands_as_root")) {
+    command_uid_ = uid_;
+    command_gid_ = options.as_nobody ? kNobody : getegid();
+  } else {
+    const passwd* user = getpwnam(kCommandUser);
+    if (user == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the user ", kCommandUser, " is missing: tools/setup.sh creates it"));
+    }
+    command_uid_ = user->pw_uid;
+    command_gid_ = user->pw_gid;
+  }
+  // The server finds its launchers beside itself; the commands' user must be able to
+  // run the landlock one.
+  for (const char* name : {"sandboxd", "sandboxd-landlock-exec", "sandboxd-launch"}) {
+    std::string copy = absl::StrCat(dir_, "/bin/", name);
+    if (absl::Status s = CopyExecutable(Runfile(absl::StrCat("server/", name)), copy); !s.ok()) {
+      return s;
+    }
+  }
+  std::string server = dir_ + "/bin/sandboxd";
+  if (options.as_nobody) {
+    args = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
+  }
+  address_ = absl::StrCat("unix:", dir_, "/run/sandboxd.sock");
   if (!options.listen.empty()) address_ = options.listen;
   if (options.without_sys_admin) {
     args = {"/usr/bin/setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--"};
   }
   args.push_back(server);
   args.push_back(absl::StrCat("--listen=", address_));
+  args.push_back(absl::StrCat("--state_dir=",
+                              options.state_dir.empty() ? dir_ + "/state" : options.state_dir));
   args.insert(args.end(), options.flags.begin(), options.flags.end());
 
   std::vector<char*> argv, envp;
@@ -130,12 +143,10 @@ absl::Status SandboxdProcess::Spawn(const Options& options) {
 }
 
 absl::StatusOr<std::string> SandboxdProcess::MakeWorkspace() const {
-  const char* test_tmp = std::getenv("TEST_TMPDIR");
-  std::string parent = uid_ == geteuid() && test_tmp != nullptr ? test_tmp : dir_;
-  absl::StatusOr<std::string> dir = MakeTempDir(parent + "/workspace");
+  absl::StatusOr<std::string> dir = MakeTempDir(dir_ + "/workspace");
   if (!dir.ok()) return dir;
-  if (chown(dir->c_str(), uid_, uid_) != 0) {
-    return absl::InternalError(absl::StrCat("cannot chown ", *dir));
+  if (chmod(dir->c_str(), 0755) != 0 || chown(dir->c_str(), command_uid_, command_gid_) != 0) {
+    return absl::InternalError(absl::StrCat("cannot hand ", *dir, " to the command user"));
   }
   return dir;
 }

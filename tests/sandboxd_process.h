@@ -21,13 +21,22 @@ std::string Runfile(const std::string& path);
 // The uid a server runs as with `as_nobody`.
 inline constexpr uid_t kNobody = 65534;
 
-// A real sandboxd, started from the built binary on a private Unix socket, and stopped
-// with SIGTERM (SIGKILL if it does not exit within 10 s) when this object goes away.
+// The user a server running as root hands its commands to by default
+// (sandboxd --command_user; tools/setup.sh creates it).
+inline constexpr char kCommandUser[] = "sandboxd-cmd";
+
+// A real sandboxd, started from the built binary on a private Unix socket, with a
+// state directory of its own, and stopped with SIGTERM (SIGKILL if it does not exit
+// within 10 s) when this object goes away. Its files live in a directory under
+// /var/tmp (outside the sandboxes' private /tmp) that every user may enter: the probe,
+// and the workspaces, which belong to the user its commands run as.
 class SandboxdProcess {
  public:
   struct Options {
-    // Flags besides --listen.
+    // Flags besides --listen and --state_dir.
     std::vector<std::string> flags;
+    // The state directory; empty: one of its own.
+    std::string state_dir;
     // Environment variables of the server, "NAME=value".
     std::vector<std::string> env;
     // Where the server's log goes; empty: the test's own stderr.
@@ -57,9 +66,15 @@ class SandboxdProcess {
   // The probe binary (tests/probe.cc) where the server's sandboxes can run it, as a
   // canonical path.
   const std::string& probe() const { return probe_; }
-  // A new directory, owned by the server's user and outside /tmp (the sandbox's /tmp
-  // is private), for workspaces.
+  // The host user the server's commands run as.
+  uid_t command_uid() const { return command_uid_; }
+  gid_t command_gid() const { return command_gid_; }
+  // A new directory, owned by the user the server's commands run as and outside /tmp
+  // (the sandbox's /tmp is private), for workspaces.
   absl::StatusOr<std::string> MakeWorkspace() const;
+  // The server's own directory: where its socket, state and copies of the binaries
+  // live. Commands see none of it but the probe and the workspaces.
+  const std::string& dir() const { return dir_; }
 
   // Sends `signal` (0: none) and waits up to `timeout` for the server to exit. Returns its wait
   // status, or DEADLINE_EXCEEDED (and kills it) when it did not exit in time.
@@ -73,6 +88,8 @@ class SandboxdProcess {
   std::string address_;
   std::string probe_;
   uid_t uid_ = 0;
+  uid_t command_uid_ = 0;
+  gid_t command_gid_ = 0;
   pid_t pid_ = -1;
   std::shared_ptr<grpc::Channel> channel_;
 };

@@ -34,6 +34,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# The unprivileged user that a server running as root hands its commands to
+# (sandboxd --command_user), and a place where it may work.
+if ! getent passwd sandboxd-cmd >/dev/null; then
+  echo "setup: creating the user sandboxd-cmd" >&2
+  "${sudo_cmd[@]}" useradd --system --user-group --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin sandboxd-cmd
+fi
+if [ ! -d /srv/sandboxd ]; then
+  "${sudo_cmd[@]}" install -d -m 0755 -o sandboxd-cmd -g sandboxd-cmd /srv/sandboxd
+fi
+
 # buf (proto lint, breaking-change check, curl), pinned by tools/npm/package-lock.json.
 if [ ! -x tools/npm/node_modules/.bin/buf ]; then
   echo "setup: installing npm tools" >&2
