@@ -1,18 +1,35 @@
 #include "sandbox/bwrap_args.h"
 
+#include <algorithm>
+
 #include "sandbox/spawn.h"
 
 namespace sandboxd {
 namespace {
 
+// Where the verifier is bound in the sandbox.
+constexpr char kVerifierPath[] = "/dev/.sandboxd-verify";
+
 void Add(std::vector<std::string>& args, std::initializer_list<std::string> more) {
   args.insert(args.end(), more);
 }
 
-// Binds `path` from the descriptor it holds, which becomes the next passed fd.
-void AddFdBind(const char* option, const OpenPath& path, SandboxCommand& out) {
-  Add(out.argv, {option, std::to_string(kFirstPassedFd + out.fds.size()), path.path});
+// Binds `path` from the descriptor it holds, which becomes the next passed fd, as
+// `options` says, and notes what the verifier is to find there.
+void AddFdBind(bool writable, const OpenPath& path, const BindOptions& options,
+               SandboxCommand& out, std::vector<std::string>* expected = nullptr) {
+  size_t index = out.fds.size();
+  if (options.exposed_at.empty()) {
+    Add(out.argv, {writable ? "--bind-fd" : "--ro-bind-fd",
+                   std::to_string(kFirstPassedFd + index), path.path});
+  } else {
+    Add(out.argv, {writable ? "--bind" : "--ro-bind",
+                   options.exposed_at + "/" + std::to_string(index), path.path});
+  }
   out.fds.push_back(path.fd);
+  if (expected == nullptr) return;
+  expected->insert(expected->end(), {writable ? "--rw" : "--ro", std::to_string(path.dev),
+                                     std::to_string(path.ino), path.path});
 }
 
 // Namespaces and privileges. The user namespace is unconditional: bwrap started by
@@ -50,15 +67,33 @@ void AddKernelFilesystems(const Policy& policy, std::vector<std::string>& args) 
              "/proc/sysrq-trigger", "/proc/sysrq-trigger"});
 }
 
+// A bind from a descriptor, in the order of the layers.
+struct FdBind {
+  bool writable;
+  const OpenPath* path;
+};
+
 // Writes, then what must stay read-only or absent on top of them. Everything a request
-// names is bound from a descriptor opened and checked before the sandbox starts; what
-// is hidden (the request's deny_read, the server's own files) comes last, so that no
-// root of the request can bring it back.
-void AddLayers(const Policy& policy, const Protection& protection, SandboxCommand& out) {
-  for (const OpenPath& root : policy.readable_roots()) AddFdBind("--ro-bind-fd", root, out);
-  for (const OpenPath& root : policy.writable_roots()) AddFdBind("--bind-fd", root, out);
-  for (const OpenPath& dir : protection.pinned) AddFdBind("--bind-fd", dir, out);
-  for (const OpenPath& path : protection.read_only) AddFdBind("--ro-bind-fd", path, out);
+// names is bound from a descriptor opened and checked before the sandbox starts; a path
+// bound twice (a writable root that is also a protected path) keeps only its last, top
+// bind, since the verifier checks what each bind's path shows. What is hidden (the
+// request's deny_read, the server's own files) comes last, so that no root of the
+// request can bring it back.
+void AddLayers(const Policy& policy, const Protection& protection, const BindOptions& options,
+               SandboxCommand& out, std::vector<std::string>& expected) {
+  std::vector<FdBind> binds;
+  for (const OpenPath& root : policy.readable_roots()) binds.push_back({false, &root});
+  for (const OpenPath& root : policy.writable_roots()) binds.push_back({true, &root});
+  for (const OpenPath& dir : protection.pinned) binds.push_back({true, &dir});
+  for (const OpenPath& path : protection.read_only) binds.push_back({false, &path});
+  for (size_t i = 0; i < binds.size(); ++i) {
+    auto later = std::find_if(binds.begin() + i + 1, binds.end(), [&](const FdBind& bind) {
+      return bind.path->path == binds[i].path->path;
+    });
+    if (later == binds.end()) {
+      AddFdBind(binds[i].writable, *binds[i].path, options, out, &expected);
+    }
+  }
   for (const std::string& dir : policy.hidden_dirs()) {
     Add(out.argv, {"--tmpfs", dir, "--remount-ro", dir});
   }
@@ -74,15 +109,27 @@ void AddLayers(const Policy& policy, const Protection& protection, SandboxComman
 // roots, then the protected and hidden paths on top of everything.
 SandboxCommand BwrapArgs(const std::string& bwrap_path, const Policy& policy,
                          const Protection& protection, const std::string& cwd,
-                         const std::vector<std::string>& command) {
+                         const std::vector<std::string>& command, const BindOptions& options) {
   SandboxCommand out;
   out.argv = {bwrap_path};
   AddIsolation(policy, out.argv);
   AddReadableBase(policy, out.argv);
   AddKernelFilesystems(policy, out.argv);
   if (policy.private_tmp()) Add(out.argv, {"--tmpfs", "/tmp"});
-  AddLayers(policy, protection, out);
+  std::vector<std::string> expected;
+  AddLayers(policy, protection, options, out, expected);
+  // In the sandbox's own /dev, which nothing outside it can change: a path through
+  // directories a command could rename might lead to something else than the verifier.
+  bool verify = options.verifier != nullptr && !expected.empty();
+  if (verify) {
+    AddFdBind(false, OpenPath{kVerifierPath, options.verifier->fd}, options, out);
+  }
   Add(out.argv, {"--chdir", cwd, "--seccomp", std::to_string(kSeccompFd), "--"});
+  if (verify) {
+    Add(out.argv, {kVerifierPath, "--verify"});
+    out.argv.insert(out.argv.end(), expected.begin(), expected.end());
+    out.argv.push_back("--");
+  }
   out.argv.insert(out.argv.end(), command.begin(), command.end());
   return out;
 }

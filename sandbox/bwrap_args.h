@@ -18,15 +18,27 @@ struct SandboxCommand {
   std::vector<SharedFd> fds;
 };
 
+// How a sandbox gets what a request names (its roots, its protected paths), each held
+// open since it was checked.
+struct BindOptions {
+  // Where sandboxd-launch exposes the descriptors before bwrap starts (--expose, see
+  // launch_main.cc): bwrap binds DIR/i. Empty: bwrap binds the descriptors itself
+  // (--bind-fd), which a concurrent command can race (see launch_main.cc).
+  std::string exposed_at;
+  // sandboxd-launch, held open: bound into the sandbox (at /dev/.sandboxd-verify) and
+  // run first, it checks that each bind is in place before it execs the command
+  // ("--verify"). Null: no check.
+  const OpenPath* verifier = nullptr;
+};
+
 // The full argv that runs `command` in `cwd` under `policy` with bubblewrap at
 // `bwrap_path`, loading the seccomp filter from kSeccompFd, with the roots of `policy`
-// and the covers of `protection` bound from the descriptors they hold (--bind-fd,
-// --ro-bind-fd: bwrap checks that what it mounted is what the descriptor names).
-// Pure: touches no system state, so equal inputs give equal vectors. `policy` must not
-// be DANGER_FULL_ACCESS.
+// and the covers of `protection` bound as `options` says. Pure: touches no system
+// state, so equal inputs give equal vectors. `policy` must not be DANGER_FULL_ACCESS.
 SandboxCommand BwrapArgs(const std::string& bwrap_path, const Policy& policy,
                          const Protection& protection, const std::string& cwd,
-                         const std::vector<std::string>& command);
+                         const std::vector<std::string>& command,
+                         const BindOptions& options = {});
 
 }  // namespace sandboxd
 

@@ -104,5 +104,89 @@ INSTANTIATE_TEST_SUITE_P(
                        absl::StatusCode::kInvalidArgument, "writable root of /"}),
     [](const ::testing::TestParamInfo<BadRequestCase>& info) { return info.param.name; });
 
+// Each bound of RequestBounds: a request at it passes, one past it is refused before
+// any filesystem work (the paths named do not even exist), naming the bound.
+struct BoundCase {
+  std::string name;
+  size_t bound;
+  // Makes `request` hold `n` of the thing bounded.
+  std::function<void(v1::ExecRequest& request, size_t n)> fill;
+  std::string message;
+};
+
+class BoundsTest : public ::testing::TestWithParam<BoundCase> {};
+
+TEST_P(BoundsTest, AtTheBoundPassesAndPastItIsRefused) {
+  const BoundCase& c = GetParam();
+  v1::ExecRequest at = Request({"true"});
+  c.fill(at, c.bound);
+  EXPECT_TRUE(CheckBounds(at).ok()) << CheckBounds(at);
+  v1::ExecRequest past = Request({"true"});
+  c.fill(past, c.bound + 1);
+  absl::Status status = CheckBounds(past);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr(c.message));
+  EXPECT_EQ(ExecSpec::Create(past, Config()).status(), status);
+}
+
+void AddPaths(google::protobuf::RepeatedPtrField<std::string>* field, size_t n) {
+  for (size_t i = 0; i < n; ++i) *field->Add() = "/no/such/path/" + std::to_string(i);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bounds, BoundsTest,
+    ::testing::Values(
+        BoundCase{"ArgvEntries", RequestBounds::kArgs,
+                  [](v1::ExecRequest& r, size_t n) {
+                    for (size_t i = 1; i < n; ++i) r.add_argv("x");
+                  },
+                  "argv has 16385, over the server's limit of 16384"},
+        BoundCase{"OneArgument", RequestBounds::kArgLength,
+                  [](v1::ExecRequest& r, size_t n) { r.add_argv(std::string(n, 'x')); },
+                  "over the kernel's limit of 131071 for one argument"},
+        BoundCase{"ArgvBytes", RequestBounds::kArgBytes,
+                  [](v1::ExecRequest& r, size_t n) {
+                    // "true\0" is 5 bytes; the rest in arguments of 100000 bytes, each
+                    // with its NUL.
+                    n -= 5;
+                    for (; n > 100001; n -= 100001) r.add_argv(std::string(100000, 'x'));
+                    r.add_argv(std::string(n - 1, 'x'));
+                  },
+                  "argv (in bytes) has 1048577"},
+        BoundCase{"EnvEntries", RequestBounds::kEnv,
+                  [](v1::ExecRequest& r, size_t n) {
+                    for (size_t i = 0; i < n; ++i) (*r.mutable_env())["V" + std::to_string(i)] = "";
+                  },
+                  "env has 1025"},
+        BoundCase{"EnvBytes", RequestBounds::kEnvBytes,
+                  [](v1::ExecRequest& r, size_t n) {
+                    (*r.mutable_env())["V"] = std::string(n - 3, 'x');  // "V=...\0".
+                  },
+                  "env (in bytes) has 262145"},
+        BoundCase{"WritableRoots", RequestBounds::kWritableRoots,
+                  [](v1::ExecRequest& r, size_t n) {
+                    AddPaths(r.mutable_policy()->mutable_writable_roots(), n);
+                  },
+                  "policy.writable_roots has 17"},
+        BoundCase{"ProtectedNames", RequestBounds::kProtectedNames,
+                  [](v1::ExecRequest& r, size_t n) {
+                    for (size_t i = 0; i < n; ++i) {
+                      r.mutable_policy()->add_protected_names("n" + std::to_string(i));
+                    }
+                  },
+                  "policy.protected_names has 17"},
+        BoundCase{"ReadRules", RequestBounds::kReadRules,
+                  [](v1::ExecRequest& r, size_t n) {
+                    AddPaths(r.mutable_policy()->mutable_readable_roots(), n / 2);
+                    AddPaths(r.mutable_policy()->mutable_deny_read(), n - n / 2);
+                  },
+                  "policy.readable_roots and policy.deny_read together has 65"},
+        BoundCase{"PathLength", RequestBounds::kPathLength,
+                  [](v1::ExecRequest& r, size_t n) {
+                    r.mutable_policy()->add_deny_read("/" + std::string(n - 1, 'x'));
+                  },
+                  "policy.deny_read[0] is 4097 bytes long"}),
+    [](const ::testing::TestParamInfo<BoundCase>& info) { return info.param.name; });
+
 }  // namespace
 }  // namespace sandboxd

@@ -3,17 +3,35 @@
 // command itself):
 //
 //   sandboxd-launch [--join CGROUP_PROCS_FILE]... [--cpu SOFT:HARD] [--as BYTES]
-//                   [--fsize BYTES] [--nofile N] [--user UID:GID] [--chdir DIR]
-//                   [--env NAME=VALUE]... -- PROGRAM [ARGS...]
+//                   [--fsize BYTES] [--nofile N] [--user UID:GID]
+//                   [--fds N --expose DIR] [--chdir DIR] [--env NAME=VALUE]...
+//                   -- PROGRAM [ARGS...]
 //   sandboxd-launch [--join CGROUP_PROCS_FILE]... [--user UID:GID] [--netns private]
 //                   --orders FD
 //
 // Joining before the exec means every process of the command starts inside the cgroup:
 // nothing can fork before the server moves it. --user drops every group and becomes
 // UID and GID (a server running as root hands its commands to an unprivileged user,
-// so that root-only files stay closed to them). PROGRAM is an absolute path; without
-// --env it inherits the environment. On failure it prints "sandboxd-launch: ..." and
-// exits 126.
+// so that root-only files stay closed to them). --fds N --expose DIR makes the N
+// descriptors passed from fd 4 on (the directories the sandbox binds) appear as
+// DIR/0, DIR/1, ... in a mount namespace of the command's own, and closes them: bwrap
+// then binds those paths, which nothing else can reach, instead of paths that a
+// command elsewhere could swap for a symlink (see ExposePassedFds). PROGRAM is an
+// absolute path; without --env it inherits the environment. On failure it prints
+// "sandboxd-launch: ..." and exits 126.
+//
+// The third form runs inside the sandbox, as the command's first program, after bwrap
+// has made every mount: it checks that what bwrap bound from a descriptor (a writable
+// root, a protected path...) is at its place, the mount's own root, read-only or not
+// as planned, and only then execs the command (searching PATH, as bwrap does):
+//
+//   sandboxd-launch --verify [--rw|--ro DEV INO PATH]... -- PROGRAM [ARGS...]
+//
+// bwrap resolves what it binds, and where, by path, and checks only that what is at
+// the destination afterwards is what the descriptor names: a command swapping a
+// directory for a symlink at the right moments could have a bind land elsewhere, with
+// another source, and the check look at a place the swap restored. Each planned bind
+// at its place, from its own object, leaves no bind unaccounted for.
 //
 // The second form is a launcher started ahead of demand that stays: once joined, with
 // --user become that user, and with --netns private in a network namespace of its own
@@ -25,17 +43,24 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <csignal>
+#include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -44,7 +69,11 @@
 #include <utility>
 #include <vector>
 
+#include "sandbox/fd_layout.h"
+
 namespace {
+
+using sandboxd::kFirstPassedFd;
 
 // Where failures are reported: stderr, or the server in the second form.
 int report_fd = 2;
@@ -128,6 +157,9 @@ User ParseUser(const std::string& value) {
 struct Command {
   std::vector<std::string> joins;
   User user;
+  // --fds and --expose.
+  int passed_fds = 0;
+  std::string expose;
   std::vector<std::pair<const RlimitOption*, rlimit>> limits;
   std::string chdir;
   bool set_env = false;
@@ -157,6 +189,10 @@ void Parse(const std::vector<std::string>& args, bool order, Command& command) {
         command.error = "--user takes UID:GID, not " + value;
         return;
       }
+    } else if (flag == "--fds") {
+      command.passed_fds = std::atoi(value.c_str());
+    } else if (flag == "--expose") {
+      command.expose = value;
     } else if (flag == "--chdir") {
       command.chdir = value;
     } else if (flag == "--env") {
@@ -174,8 +210,9 @@ void Parse(const std::vector<std::string>& args, bool order, Command& command) {
   if (i < args.size() && args[i] == "--") command.argv.assign(args.begin() + i + 1, args.end());
   if (command.argv.empty() && command.orders_fd < 0) {
     command.error = "usage: [--join F]... [--cpu S:H] [--as N] [--fsize N] [--nofile N] "
-                    "[--user U:G] [--chdir D] [--env N=V]... -- PROGRAM ARGS, or "
-                    "[--join F]... [--user U:G] [--netns private] --orders FD";
+                    "[--user U:G] [--fds N --expose D] [--chdir D] [--env N=V]... -- "
+                    "PROGRAM ARGS, or [--join F]... [--user U:G] [--netns private] "
+                    "--orders FD";
   }
 }
 
@@ -245,6 +282,82 @@ void InstallStdio(const std::vector<int>& fds) {
   }
 }
 
+// Writes `text` into /proc/self's file `path`, or fails.
+void WriteProcFile(const char* path, const char* text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  size_t size = strlen(text);
+  if (fd < 0 || write(fd, text, size) != static_cast<ssize_t>(size)) Fail("writing ", path);
+  close(fd);
+}
+
+// Moves into a mount namespace of its own: directly with CAP_SYS_ADMIN, else inside a
+// user namespace of its own that maps only its uid and gid to themselves, in which it
+// holds every capability until it execs (bwrap, as that user, then gets none).
+void EnterOwnMountNamespace() {
+  if (unshare(CLONE_NEWNS) == 0) return;
+  uid_t uid = getuid();
+  gid_t gid = getgid();
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) Fail("making a mount namespace");
+  char map[64];
+  // Not dumpable since it left root: its maps would stay root's to write.
+  if (prctl(PR_SET_DUMPABLE, 1) != 0) Fail("making the maps writable");
+  snprintf(map, sizeof map, "%u %u 1", uid, uid);
+  WriteProcFile("/proc/self/uid_map", map);
+  WriteProcFile("/proc/self/setgroups", "deny");
+  snprintf(map, sizeof map, "%u %u 1", gid, gid);
+  WriteProcFile("/proc/self/gid_map", map);
+  if (prctl(PR_SET_DUMPABLE, 0) != 0) Fail("making the process undumpable again");
+}
+
+// --fds N --expose DIR. bwrap binds by path: it resolves even --bind-fd's descriptor to
+// the path the directory has, and walks that path again. A command that may write the
+// directory's parent (its own writable root holds it) can swap it for a symlink at that
+// moment and have the sandbox get any directory it names, writable, where its own check
+// looks at the right place again a microsecond later (measured: 3 wins in 800 runs).
+// Here each descriptor is bound, by itself, at DIR/i in a tmpfs that lives only in this
+// process's own mount namespace, which nothing else can change: a bind there is what
+// the descriptor names, because this namespace's copy of the directory is reopened and
+// found to be the same object. System calls and the stack only.
+void ExposePassedFds(const Command& command) {
+  if (command.expose.empty()) return;
+  const char* dir = command.expose.c_str();
+  EnterOwnMountNamespace();
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    Fail("making the mounts private");
+  }
+  if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0) {
+    Fail("mounting a tmpfs on ", dir);
+  }
+  for (int i = 0; i < command.passed_fds; ++i) {
+    int fd = kFirstPassedFd + i;
+    char link[64], path[PATH_MAX], target[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    if (n <= 0) Fail("reading ", link);
+    path[n] = '\0';
+    open_how how{};
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    int here = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how));
+    if (here < 0 && errno != ELOOP) Fail("the command's user cannot reach ", path);
+    struct stat want {}, got {};
+    if (here < 0 || fstat(fd, &want) != 0 || fstat(here, &got) != 0 ||
+        want.st_dev != got.st_dev || want.st_ino != got.st_ino) {
+      errno = EXDEV;
+      Fail("a directory changed while the command was starting, so it does not run: ", path);
+    }
+    snprintf(target, sizeof target, "%s/%d", dir, i);
+    bool made = S_ISDIR(got.st_mode) ? mkdir(target, 0700) == 0
+                                     : close(open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)) == 0;
+    snprintf(link, sizeof link, "/proc/self/fd/%d", here);
+    if (!made || mount(link, target, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      Fail("binding ", path);
+    }
+    close(here);
+    close(fd);  // bwrap and the command get the path, never the descriptor.
+  }
+}
+
 // Becomes the command. System calls only, no allocation: for an order this runs in a
 // process that shares the launcher's memory.
 [[noreturn]] void BecomeCommand(const Exec& exec) {
@@ -261,6 +374,7 @@ void InstallStdio(const std::vector<int>& fds) {
     if (setrlimit(option->resource, &limit) != 0) Fail(option->name);
   }
   if (!BecomeUser(command.user)) Fail("becoming the command's user");
+  ExposePassedFds(command);
   if (!command.chdir.empty() && chdir(command.chdir.c_str()) != 0) {
     Fail("chdir ", command.chdir.c_str());
   }
@@ -383,12 +497,15 @@ int RunCommand(void* exec) { BecomeCommand(*static_cast<const Exec*>(exec)); }
 
 // Starts the command an order asked for. With CLONE_VM and CLONE_VFORK it is a
 // posix_spawn-style start: no page tables copied, and the launcher waits until the
-// exec has replaced its memory, which is why BecomeCommand allocates nothing. With
-// CLONE_PARENT the command is the server's child, which reaps it as it would a command
-// it spawned; it starts in our cgroups (and network namespace) without being moved.
+// exec has replaced its memory, which is why BecomeCommand allocates nothing. One that
+// exposes descriptors makes a user namespace, which a process sharing its memory may
+// not: it gets a copy (a fork). With CLONE_PARENT the command is the server's child,
+// which reaps it as it would a command it spawned; it starts in our cgroups (and
+// network namespace) without being moved.
 pid_t StartCommand(Exec& exec) {
+  int shared = exec.command.expose.empty() ? CLONE_VM | CLONE_VFORK : 0;
   return clone(RunCommand, command_stack + sizeof command_stack,
-               CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &exec);
+               shared | CLONE_PARENT | SIGCHLD, &exec);
 }
 
 // The second form: joins, says so, then serves orders from `orders_fd` (moved out of
@@ -418,9 +535,54 @@ pid_t StartCommand(Exec& exec) {
   }
 }
 
+// Whether `path`, resolved without any symlink, is the root of a mount of the object
+// `dev`/`ino`, writable or not as `writable` says.
+bool MountedAsPlanned(const char* path, dev_t dev, ino_t ino, bool writable) {
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  int fd = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how));
+  if (fd < 0) return false;
+  struct statx stx {};
+  struct statvfs vfs {};
+  bool ok = statx(fd, "", AT_EMPTY_PATH, STATX_INO, &stx) == 0 && fstatvfs(fd, &vfs) == 0;
+  close(fd);
+  if (!ok) return false;
+  if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) == 0) {
+    errno = ENOSYS;
+    Fail("checking the sandbox's mounts needs Linux 5.8 or newer: ", path);
+  }
+  return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0 &&
+         makedev(stx.stx_dev_major, stx.stx_dev_minor) == dev && stx.stx_ino == ino &&
+         ((vfs.f_flag & ST_RDONLY) == 0) == writable;
+}
+
+// The third form (see the top of this file).
+[[noreturn]] void VerifyAndExec(int argc, char** argv) {
+  int i = 2;
+  for (; i + 3 < argc && (std::strcmp(argv[i], "--rw") == 0 || std::strcmp(argv[i], "--ro") == 0);
+       i += 4) {
+    bool writable = argv[i][3] == 'w';
+    dev_t dev = std::strtoull(argv[i + 1], nullptr, 10);
+    ino_t ino = std::strtoull(argv[i + 2], nullptr, 10);
+    if (!MountedAsPlanned(argv[i + 3], dev, ino, writable)) {
+      errno = EXDEV;
+      Fail("the sandbox is not as planned (was a directory swapped while it was set up?), "
+           "so the command does not run: ", argv[i + 3]);
+    }
+  }
+  if (i + 1 >= argc || std::strcmp(argv[i], "--") != 0) {
+    errno = EINVAL;
+    Fail("usage: --verify [--rw|--ro DEV INO PATH]... -- PROGRAM ARGS");
+  }
+  execvp(argv[i + 1], argv + i + 1);
+  Fail("exec ", argv[i + 1]);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--verify") == 0) VerifyAndExec(argc, argv);
   Command command;
   Parse(std::vector<std::string>(argv + 1, argv + argc), /*order=*/false, command);
   if (!command.error.empty()) {

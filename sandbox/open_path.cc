@@ -58,7 +58,12 @@ absl::StatusOr<OpenPath> OpenCanonical(const std::string& path, const std::strin
         what, " ", path, " changed while it was being checked (a component was renamed "
         "or replaced by a symlink); retry, and do not change it while the request starts"));
   }
-  return OpenPath{resolved, Share(UniqueFd(fd))};
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return absl::InternalError(absl::StrCat("fstat ", resolved, ": ", std::strerror(errno)));
+  }
+  return OpenPath{resolved, Share(UniqueFd(fd)), st.st_dev, st.st_ino};
 }
 
 int OpenChild(int dir, const std::string& name) {

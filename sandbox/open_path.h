@@ -17,6 +17,9 @@ namespace sandboxd {
 struct OpenPath {
   std::string path;
   SharedFd fd;
+  // What it is: the sandbox checks that this is what got mounted at `path`.
+  dev_t dev = 0;
+  ino_t ino = 0;
 };
 
 // Resolves `path` to its canonical form (symlinks followed, as realpath does), then

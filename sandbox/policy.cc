@@ -150,6 +150,22 @@ absl::Status CheckWritable(const std::string& what, const std::string& given,
   return absl::OkStatus();
 }
 
+bool UnderAnyRoot(const std::string& path, const std::vector<OpenPath>& roots) {
+  for (const OpenPath& root : roots) {
+    if (IsUnder(path, root.path)) return true;
+  }
+  return false;
+}
+
+// Each directory is bound once: the sandbox checks, for every bind, that it is what is
+// mounted at its path, which a second bind there would hide.
+void AddRoot(std::vector<OpenPath>& roots, OpenPath root) {
+  for (const OpenPath& known : roots) {
+    if (known.path == root.path) return;
+  }
+  roots.push_back(std::move(root));
+}
+
 absl::StatusOr<OpenPath> OpenWritable(const std::string& what, const std::string& given,
                                       const Config& config, const ClientGrant& grant) {
   absl::StatusOr<OpenPath> root = OpenCanonical(given, what, /*directory=*/true);
@@ -221,12 +237,12 @@ absl::Status Policy::SetWritableRoots(const v1::SandboxPolicy& proto, const std:
     absl::StatusOr<OpenPath> root = OpenWritable(
         absl::StrCat("policy.writable_roots[", i, "]"), proto.writable_roots(i), config, grant);
     if (!root.ok()) return root.status();
-    writable_roots_.push_back(*std::move(root));
+    AddRoot(writable_roots_, *std::move(root));
   }
   if (!proto.exclude_cwd()) {
     absl::StatusOr<OpenPath> root = OpenWritable("cwd", cwd, config, grant);
     if (!root.ok()) return root.status();
-    writable_roots_.push_back(*std::move(root));
+    AddRoot(writable_roots_, *std::move(root));
   }
   absl::StatusOr<std::vector<std::string>> names = ProtectedNames(proto, config);
   if (!names.ok()) return names.status();
@@ -242,7 +258,8 @@ absl::Status Policy::SetReadRules(const v1::SandboxPolicy& proto, const std::str
     absl::StatusOr<OpenPath> root = OpenCanonical(proto.readable_roots(i), what, true);
     if (!root.ok()) return root.status();
     if (absl::Status s = CheckReadable(what, root->path, grant); !s.ok()) return s;
-    readable_roots_.push_back(*std::move(root));
+    // One under a writable root is visible already (and its bind would be covered).
+    if (!UnderAnyRoot(root->path, writable_roots_)) AddRoot(readable_roots_, *std::move(root));
   }
   // The cwd stays visible (read-only where it is not writable), even below a private
   // /tmp or outside the readable roots.
@@ -250,7 +267,7 @@ absl::Status Policy::SetReadRules(const v1::SandboxPolicy& proto, const std::str
     if (absl::Status s = CheckReadable("cwd", cwd, grant); !s.ok()) return s;
     absl::StatusOr<OpenPath> root = OpenCanonical(cwd, "cwd", true);
     if (!root.ok()) return root.status();
-    readable_roots_.push_back(*std::move(root));
+    AddRoot(readable_roots_, *std::move(root));
   }
 
   std::vector<std::string> denied = config.deny_read;

@@ -197,11 +197,11 @@ absl::Status Placeholders::ProtectName(const OpenPath& root, const std::string& 
         absl::StatusOr<OpenPath> open = OpenCanonical(git_dir, "the worktree's git dir", true);
         if (!git_dir.empty() && open.ok()) AddOnce(protection.read_only, *std::move(open));
       }
-      AddOnce(protection.read_only, OpenPath{path, std::move(opened)});
+      AddOnce(protection.read_only, OpenPath{path, std::move(opened), st.st_dev, st.st_ino});
       return absl::OkStatus();
     }
     if (!S_ISDIR(st.st_mode)) return absl::OkStatus();
-    AddOnce(protection.pinned, OpenPath{path, opened});
+    AddOnce(protection.pinned, OpenPath{path, opened, st.st_dev, st.st_ino});
     dir = std::move(opened);
   }
   return absl::OkStatus();
@@ -239,7 +239,7 @@ absl::StatusOr<OpenPath> Placeholders::Cover(const SharedFd& parent, const std::
     ++ours->second.users;
     held.push_back(key);
   }
-  return OpenPath{path, std::move(opened)};
+  return OpenPath{path, std::move(opened), st.st_dev, st.st_ino};
 }
 
 void Placeholders::Release(const std::vector<Key>& keys) {

@@ -209,11 +209,21 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
   runner.netns_note_ = runner.config_.backend == Backend::kBwrap
                           ? "bwrap makes one per command"
                           : "none: Landlock and seccomp cut the network";
+  if (runner.config_.backend == Backend::kBwrap && !runner.config_.verifier_path.empty()) {
+    absl::StatusOr<OpenPath> verifier =
+        OpenCanonical(runner.config_.verifier_path, "the sandboxes' verifier", false);
+    if (!verifier.ok()) return verifier.status();
+    runner.verifier_ = *std::move(verifier);
+  }
   if (runner.config_.prestarted_launchers > 0) runner.StartPools();
   if (runner.config_.backend == Backend::kLandlock) {
     runner.landlock_base_ = LandlockBaseFor(runner.config_);
   }
   return runner;
+}
+
+BindOptions Runner::Binds() const {
+  return BindOptions{config_.bind_dir, verifier_.fd != nullptr ? &verifier_ : nullptr};
 }
 
 std::string Runner::command_user_note() const {
@@ -283,7 +293,10 @@ absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
   plan.backend = policy.mode() == SandboxMode::kDangerFullAccess ? Backend::kNone
                                                                   : config_.backend;
   plan.own_netns = plan.backend == Backend::kBwrap && policy.network() == NetworkMode::kDisabled;
-  if (absl::Status s = AddLauncher(spec.limits(), plan); !s.ok()) return s;
+  // Under bwrap, roots are bound from descriptors that sandboxd-launch exposes.
+  bool binds = plan.backend == Backend::kBwrap &&
+               (!policy.writable_roots().empty() || !policy.readable_roots().empty());
+  if (absl::Status s = AddLauncher(spec.limits(), binds, plan); !s.ok()) return s;
   if (plan.backend == Backend::kNone) {
     absl::StatusOr<std::string> program = FindProgram(spec.argv()[0], spec.env());
     if (!program.ok()) return program.status();
@@ -310,11 +323,11 @@ absl::StatusOr<Plan> Runner::Explain(const ExecSpec& spec) const {
   absl::StatusOr<Protection> protection = placeholders_->Protect(*plan->policy, /*create=*/false);
   if (!protection.ok()) return protection.status();
   plan->launch = Render(*plan, BwrapArgs(config_.bwrap_path, *plan->policy, *protection,
-                                         plan->launch.cwd, plan->command));
+                                         plan->launch.cwd, plan->command, Binds()));
   return plan;
 }
 
-absl::Status Runner::AddLauncher(const Limits& limits, Plan& plan) const {
+absl::Status Runner::AddLauncher(const Limits& limits, bool binds, Plan& plan) const {
   plan.limits = limits;
   plan.use_cgroup = cgroups_ != nullptr;
   if (limits.processes != 0 && !plan.use_cgroup) {
@@ -323,18 +336,25 @@ absl::Status Runner::AddLauncher(const Limits& limits, Plan& plan) const {
   }
   std::vector<std::string> options = RlimitOptions(limits, plan.use_cgroup);
   if (options.empty() && !plan.use_cgroup && !InLauncherNetns(plan) &&
-      !config_.command_user.has_value()) {
+      !config_.command_user.has_value() && !binds) {
     return absl::OkStatus();
   }
   plan.launcher = LauncherCommand();
   plan.launcher.insert(plan.launcher.end(), options.begin(), options.end());
-  plan.launcher.push_back("--");
   return absl::OkStatus();
 }
 
-Launch Runner::Render(const Plan& plan, SandboxCommand sandbox) {
+Launch Runner::Render(const Plan& plan, SandboxCommand sandbox) const {
   Launch launch = plan.launch;
   launch.argv = plan.launcher;
+  if (!launch.argv.empty()) {
+    // bwrap binds what sandboxd-launch exposes of the descriptors (see BindOptions).
+    if (plan.backend == Backend::kBwrap && !sandbox.fds.empty() && !config_.bind_dir.empty()) {
+      launch.argv.insert(launch.argv.end(), {"--fds", std::to_string(sandbox.fds.size()),
+                                             "--expose", config_.bind_dir});
+    }
+    launch.argv.push_back("--");
+  }
   launch.argv.insert(launch.argv.end(), sandbox.argv.begin(), sandbox.argv.end());
   launch.passed_fds = std::move(sandbox.fds);
   return launch;
@@ -351,7 +371,7 @@ absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
     if (!held.ok()) return held.status();
     protection = *std::move(held);
     rendered = Render(plan, BwrapArgs(config_.bwrap_path, *plan.policy, *protection,
-                                      plan.launch.cwd, plan.command));
+                                      plan.launch.cwd, plan.command, Binds()));
     launch = &rendered;
   }
   std::optional<TempDir> tmp;

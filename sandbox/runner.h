@@ -29,8 +29,8 @@ struct Plan {
   // bwrap: what Run renders the sandbox's argv from.
   std::optional<Policy> policy;
   std::vector<std::string> command;
-  // sandboxd-launch and its options up to "--", before the sandbox's argv; empty when
-  // it is not needed.
+  // sandboxd-launch and its options (but --fds and --expose, which Render adds), put
+  // before the sandbox's argv with "--"; empty when it is not needed.
   std::vector<std::string> launcher;
   // Landlock backend: give the command a temporary directory of its own as TMPDIR.
   bool private_tmp_dir = false;
@@ -79,13 +79,17 @@ class Runner {
         placeholders_(std::move(placeholders)) {}
   absl::Status PrepareLandlock(const ExecSpec& spec, Plan& plan) const;
   // Decides whether sandboxd-launch goes in front of the sandbox (rlimits to set, a
-  // cgroup to join, a launcher's network namespace, the command's user) and with
-  // which options. FAILED_PRECONDITION for a process limit without cgroups.
-  absl::Status AddLauncher(const Limits& limits, Plan& plan) const;
+  // cgroup to join, a launcher's network namespace, the command's user, descriptors to
+  // expose when `binds`) and with which options. FAILED_PRECONDITION for a process
+  // limit without cgroups.
+  absl::Status AddLauncher(const Limits& limits, bool binds, Plan& plan) const;
   // The plan's launch with `sandbox` as what the launcher (if any) execs.
-  static Launch Render(const Plan& plan, SandboxCommand sandbox);
+  Launch Render(const Plan& plan, SandboxCommand sandbox) const;
   // sandboxd-launch's path, with --user when commands run as another user.
   std::vector<std::string> LauncherCommand() const;
+  // How bwrap sandboxes bind what a request names: exposed by sandboxd-launch, and
+  // checked from inside by it (held open in verifier_; not under landlock).
+  BindOptions Binds() const;
   // Runs `launch` in a cgroup of its own, from the pool where it can (and `use_pool`),
   // and reports the cgroup's usage.
   absl::StatusOr<RunResult> RunInCgroup(const Plan& plan, Launch launch, bool use_pool) const;
@@ -111,6 +115,7 @@ class Runner {
   Config config_;
   // Landlock backend: what every command may read.
   LandlockBase landlock_base_;
+  OpenPath verifier_;
   SeccompFilters filters_;
   // Shared by all runs; a pointer so that Runner stays movable.
   std::unique_ptr<Placeholders> placeholders_;

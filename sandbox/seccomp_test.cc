@@ -50,6 +50,12 @@ int SendOnSocketpair() {
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return -1;
   return static_cast<int>(send(fds[0], "x", 1, 0));
 }
+// Unix sockets of `type`, with the flags programs pass along.
+int UnixSocket(int type) { return socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0); }
+int UnixSocketpair(int type) {
+  int fds[2];
+  return socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds);
+}
 int Ptrace() { return static_cast<int>(ptrace(PTRACE_TRACEME, 0, nullptr, nullptr)); }
 
 constexpr int kAllowed = 0, kRefused = 1;
@@ -72,6 +78,23 @@ TEST(SeccompTest, RestrictedAllowsOnlyUnixSockets) {
   EXPECT_EQ(TryUnder(SeccompMode::kRestricted, [] { return Socket(AF_UNIX); }), kAllowed);
   EXPECT_EQ(TryUnder(SeccompMode::kRestricted, Socketpair), kAllowed);
   EXPECT_EQ(TryUnder(SeccompMode::kRestricted, SendOnSocketpair), kAllowed);
+}
+
+// A datagram socket carries its destination in sendmsg's msghdr, which a filter cannot
+// read: it is refused outright, socketpairs too (a datagram socket of a pair can still
+// send elsewhere). Stream and seqpacket sockets stay, for programs' own children.
+TEST(SeccompTest, RestrictedRefusesUnixDatagramSockets) {
+  for (int type : {SOCK_DGRAM, SOCK_RAW}) {
+    EXPECT_EQ(TryUnder(SeccompMode::kRestricted, [type] { return UnixSocket(type); }), kRefused);
+    EXPECT_EQ(TryUnder(SeccompMode::kRestricted, [type] { return UnixSocketpair(type); }),
+              kRefused);
+    EXPECT_EQ(TryUnder(SeccompMode::kBaseline, [type] { return UnixSocket(type); }), kAllowed);
+  }
+  for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {
+    EXPECT_EQ(TryUnder(SeccompMode::kRestricted, [type] { return UnixSocket(type); }), kAllowed);
+    EXPECT_EQ(TryUnder(SeccompMode::kRestricted, [type] { return UnixSocketpair(type); }),
+              kAllowed);
+  }
 }
 
 TEST(SeccompTest, ProxyRoutedAllowsOnlyInetSockets) {

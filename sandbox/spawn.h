@@ -7,19 +7,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "sandbox/fd_layout.h"
 
 namespace sandboxd {
 
-// The file descriptor on which a sandbox program gets its seccomp filter (bwrap reads
-// it with --seccomp).
-inline constexpr int kSeccompFd = 3;
-
-// The first of the descriptors a sandbox program is passed beyond its seccomp filter
-// (the directories bwrap binds with --bind-fd).
-inline constexpr int kFirstPassedFd = kSeccompFd + 1;
-// At most this many are passed: one message of descriptors between processes holds
-// at most 253 (SCM_MAX_FD).
-inline constexpr int kMaxPassedFds = 200;
 
 // The parent's descriptors that become a child's 0, 1, 2 and kSeccompFd (-1: none),
 // and kFirstPassedFd onwards (which need a seccomp filter before them).

@@ -94,5 +94,29 @@ TEST(RunQueueTest, ArrivalOrderSurvivesAbandonment) {
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
 }
 
+// A held place counts against the queue, so that calls not ready to run cannot pile
+// up, yet waits for no turn: a free slot still goes at once to a request that asks.
+TEST(RunQueueTest, HeldPlacesCountAgainstTheQueueButWaitForNoTurn) {
+  RunQueue queue(1, 2);
+  absl::StatusOr<RunQueue::Place> first = queue.Hold();
+  absl::StatusOr<RunQueue::Place> second = queue.Hold();
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(queue.queued(), 2);
+  EXPECT_EQ(queue.Hold().status().code(), absl::StatusCode::kResourceExhausted);
+  {
+    absl::StatusOr<RunQueue::Ticket> runs = queue.Acquire(Far(), nullptr);
+    EXPECT_TRUE(runs.ok()) << runs.status();
+    // Running, with the queue full of places: the next request has nowhere to wait.
+    EXPECT_EQ(queue.Acquire(Far(), nullptr).status().code(),
+              absl::StatusCode::kResourceExhausted);
+  }
+  first = absl::CancelledError("left");
+  EXPECT_EQ(queue.queued(), 1);
+  EXPECT_TRUE(queue.Hold().ok());
+  EXPECT_FALSE(queue.WaitIdle(absl::Now()));
+  second = absl::CancelledError("left");
+  EXPECT_TRUE(queue.WaitIdle(absl::Now()));
+}
+
 }  // namespace
 }  // namespace sandboxd

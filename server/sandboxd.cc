@@ -140,6 +140,9 @@ ABSL_FLAG(std::string, metrics_auth_file, "",
 ABSL_FLAG(int64_t, max_request_bytes, 4 << 20,
           "Largest request (Exec's, ExecStream's start message) in bytes; larger ones get "
           "INVALID_ARGUMENT. Stdin beyond it goes through ExecStream in chunks.");
+ABSL_FLAG(absl::Duration, stream_start_timeout, absl::Seconds(5),
+          "How long an ExecStream may take to send its start message before the call is "
+          "ended; meanwhile it holds a place in the queue (--max_queued).");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM or SIGINT, how long running commands may finish before they are "
           "killed.");
@@ -244,9 +247,13 @@ void AddServerPath(const std::string& value, std::vector<std::string>& paths) {
   if (!system) paths.push_back(parent);
 }
 
-// The server's own files and directories, which no command may see or write.
-std::vector<std::string> ServerPaths(const ListenAddress& address, const std::string& state_dir) {
+// The server's own files and directories, which no command may see or write. Its
+// launchers among them: a command that could swap their path could have a sandbox run
+// something else in the verifier's place (see BwrapArgs).
+std::vector<std::string> ServerPaths(const ListenAddress& address, const Config& config) {
   std::vector<std::string> paths;
+  AddServerPath(config.launcher_path, paths);
+  AddServerPath(config.landlock_exec_path, paths);
   for (const std::string& file :
        {absl::GetFlag(FLAGS_auth_tokens_file), absl::GetFlag(FLAGS_tls_cert),
         absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_client_ca),
@@ -256,7 +263,7 @@ std::vector<std::string> ServerPaths(const ListenAddress& address, const std::st
   if (!address.unix_path.empty()) {
     AddServerPath(address.unix_path.substr(0, address.unix_path.rfind('/')), paths);
   }
-  AddServerPath(state_dir, paths);
+  AddServerPath(config.state_dir, paths);
   return paths;
 }
 
@@ -278,6 +285,38 @@ std::vector<std::string> ReachableBy(const HostUser& user, const std::vector<std
   syscall(SYS_setfsuid, 0);
   syscall(SYS_setfsgid, 0);
   return reachable;
+}
+
+// What the commands' user needs of the state directory, where nothing else can reach
+// it: the directory on which sandboxd-launch exposes a sandbox's descriptors in a mount
+// namespace of the command's own (Config::bind_dir), and a copy of sandboxd-launch to
+// check the sandbox from inside (Config::verifier_path; the installed one may lie where
+// that user cannot go, as below root's home in a development checkout).
+void PrepareStateDir(Config& config) {
+  config.verifier_path = config.state_dir + "/sandboxd-launch";
+  std::error_code error;
+  std::filesystem::copy_file(config.launcher_path, config.verifier_path,
+                             std::filesystem::copy_options::overwrite_existing, error);
+  if (error || chmod(config.verifier_path.c_str(), 0755) != 0) {
+    Die(absl::StrCat("cannot copy ", config.launcher_path, " to ", config.verifier_path, ": ",
+                     error.message()));
+  }
+  config.bind_dir = config.state_dir + "/binds";
+  if (mkdir(config.bind_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    Die(absl::StrCat("cannot create ", config.bind_dir, ": ", std::strerror(errno)));
+  }
+  if (const std::optional<HostUser>& user = config.command_user) {
+    if (chmod(config.state_dir.c_str(), 0711) != 0 ||
+        chown(config.bind_dir.c_str(), user->uid, user->gid) != 0) {
+      Die(absl::StrCat("cannot give ", config.bind_dir, " to ", user->name, ": ",
+                       std::strerror(errno)));
+    }
+    if (ReachableBy(*user, {config.bind_dir + "/.", config.verifier_path}).size() != 2) {
+      Die(absl::StrCat(user->name, " (--command_user) cannot reach ", config.bind_dir,
+                       ": every directory above --state_dir=", config.state_dir,
+                       " must be one it may search (mode o+x)"));
+    }
+  }
 }
 
 // Why a command with the host's network could call the server with more authority
@@ -490,6 +529,8 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
   }
   if (absl::GetFlag(FLAGS_max_request_bytes) < 4096) Die("--max_request_bytes must be at least 4096");
   bounds.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
+  bounds.start_wait = absl::GetFlag(FLAGS_stream_start_timeout);
+  if (bounds.start_wait <= absl::ZeroDuration()) Die("--stream_start_timeout must be positive");
   absl::StatusOr<Authenticator> auth = Authenticator::Create(
       absl::GetFlag(FLAGS_auth_tokens_file), !absl::GetFlag(FLAGS_tls_client_ca).empty());
   if (!auth.ok()) Die(std::string(auth.status().message()));
@@ -528,7 +569,8 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
   if (mkdir(config.state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     Die(absl::StrCat("cannot create --state_dir=", config.state_dir, ": ", std::strerror(errno)));
   }
-  config.server_paths = ServerPaths(*address, config.state_dir);
+  PrepareStateDir(config);
+  config.server_paths = ServerPaths(*address, config);
   if (config.command_user.has_value()) {
     config.server_paths = ReachableBy(*config.command_user, config.server_paths);
     config.deny_read = ReachableBy(*config.command_user, config.deny_read);

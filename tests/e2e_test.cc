@@ -354,17 +354,24 @@ TEST_F(E2eTest, ExplainShowsTheExactBwrapArgv) {
   EXPECT_EQ(response.backend(), v1::BACKEND_BWRAP);
   EXPECT_EQ(response.seccomp_mode(), v1::SECCOMP_RESTRICTED);
   ASSERT_GE(response.argv_size(), 3);
-  // sandboxd-launch becomes the commands' user and sets the server's --max_cpu_time,
-  // then execs bwrap, which binds the workspace from the descriptor it gets on fd 4.
+  // sandboxd-launch becomes the commands' user, sets the server's --max_cpu_time and
+  // exposes the descriptors it is passed (the workspace, the placeholder its absent
+  // .git would get, and the launcher itself, which checks the sandbox from inside),
+  // then execs bwrap, which binds them.
   EXPECT_THAT(response.argv(0), ::testing::EndsWith("/sandboxd-launch"));
   std::vector<std::string> argv(response.argv().begin(), response.argv().end());
+  std::string binds = server_->dir() + "/state/binds";
   std::vector<std::string> launcher = {
       "--user", absl::StrCat(server_->command_uid(), ":", server_->command_gid()), "--cpu",
-      "10:11", "--", "/usr/bin/bwrap"};
-  EXPECT_EQ(std::vector<std::string>(argv.begin() + 1, argv.begin() + 7), launcher);
+      "10:11", "--fds", "3", "--expose", binds, "--", "/usr/bin/bwrap"};
+  EXPECT_EQ(std::vector<std::string>(argv.begin() + 1, argv.begin() + 11), launcher);
   EXPECT_EQ(response.argv(response.argv_size() - 2), "make");
+  auto bind = std::find(argv.begin(), argv.end(), "--bind");
+  ASSERT_NE(bind, argv.end());
+  EXPECT_EQ(std::vector<std::string>(bind, bind + 3),
+            (std::vector<std::string>{"--bind", binds + "/0", workspace_}));
   EXPECT_THAT(argv, ::testing::IsSupersetOf(std::vector<std::string>{
-                        "--bind-fd", "4", workspace_, "--unshare-net", "--cap-drop"}));
+                        "--unshare-net", "--cap-drop", "--verify", "--rw", workspace_}));
   EXPECT_EQ(response.cwd(), workspace_);
   EXPECT_EQ(response.timeout().seconds(), 60);
   // Nothing ran: no file appeared, and the placeholder for the absent .git was not made.

@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -141,6 +142,95 @@ int Read(const Args& a) {
   return 0;
 }
 
+int List(const Args& a) {
+  DIR* dir = opendir(a[0].c_str());
+  if (dir == nullptr) return Verdict(false, "opendir " + a[0]);
+  std::string names;
+  while (dirent* entry = readdir(dir)) {
+    if (std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0) {
+      names += std::string(entry->d_name) + " ";
+    }
+  }
+  closedir(dir);
+  std::printf("succeeded\n%s\n", names.c_str());
+  return 0;
+}
+
+// Sends a datagram, with this process's stdin attached as a descriptor, from `fd` to
+// the Unix socket at `path`: the destination rides in msghdr, where a seccomp filter
+// cannot look.
+int SendDatagramFrom(int fd, const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, sizeof addr.sun_path - 1);
+  char data[] = "datagram";
+  iovec iov{data, sizeof data - 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_name = &addr;
+  msg.msg_namelen = sizeof addr;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  int passed = 0;
+  std::memcpy(CMSG_DATA(cmsg), &passed, sizeof passed);
+  return Verdict(sendmsg(fd, &msg, 0) > 0, "sendmsg");
+}
+
+int UnixDatagramSend(const Args& a) {
+  int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  if (fd < 0) return Verdict(false, "socket");
+  return SendDatagramFrom(fd, a[0]);
+}
+
+// A socketpair's datagram socket can still send elsewhere when given an address.
+int SocketpairDatagramSend(const Args& a) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_DGRAM, 0, fds) != 0) return Verdict(false, "socketpair");
+  return SendDatagramFrom(fds[0], a[0]);
+}
+
+// The attacker of a set-up race: swaps the directory A and the symlink B for SECONDS,
+// as fast as it can (renameat2 RENAME_EXCHANGE, one system call each way).
+int SwapLoop(const Args& a) {
+  time_t end = time(nullptr) + std::atoi(a[2].c_str());
+  long swaps = 0;
+  while (time(nullptr) < end) {
+    if (syscall(SYS_renameat2, AT_FDCWD, a[0].c_str(), AT_FDCWD, a[1].c_str(), 2) != 0) {
+      return Verdict(false, "renameat2");
+    }
+    ++swaps;
+  }
+  if (swaps % 2 == 1) syscall(SYS_renameat2, AT_FDCWD, a[0].c_str(), AT_FDCWD, a[1].c_str(), 2);
+  std::printf("succeeded\n%ld swaps\n", swaps);
+  return 0;
+}
+
+// For MILLISECONDS, tries to plant .git/hooks/post-checkout in the cwd, which git would
+// run outside any sandbox; succeeds as soon as it could.
+int PlantHook(const Args& a) {
+  timespec start{}, now{};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  long limit_ms = std::atol(a[0].c_str());
+  do {
+    mkdir(".git", 0755);
+    mkdir(".git/hooks", 0755);
+    int fd = open(".git/hooks/post-checkout", O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    if (fd >= 0) {
+      close(fd);
+      return Verdict(true, "");
+    }
+    usleep(1000);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < limit_ms);
+  return Verdict(false, "open .git/hooks/post-checkout");
+}
+
 int Symlink(const Args& a) {
   return Verdict(symlink(a[0].c_str(), a[1].c_str()) == 0, "symlink");
 }
@@ -240,6 +330,11 @@ const std::map<std::string, Command>& Commands() {
       {"write", {1, Write, "FILE"}},
       {"read", {1, Read, "FILE"}},
       {"symlink", {2, Symlink, "TARGET LINK"}},
+      {"list", {1, List, "DIR"}},
+      {"unix-dgram-send", {1, UnixDatagramSend, "PATH"}},
+      {"socketpair-dgram-send", {1, SocketpairDatagramSend, "PATH"}},
+      {"swap-loop", {3, SwapLoop, "DIR SYMLINK SECONDS"}},
+      {"plant-hook", {1, PlantHook, "MILLISECONDS"}},
       {"rename", {2, Rename, "FROM TO"}},
       {"mkdir", {1, Mkdir, "DIR"}},
       {"tiocsti", {0, Tiocsti, ""}},

@@ -89,12 +89,26 @@ int FreeLoopbackPort() { return LoopbackListener().port(); }
 
 grpc::Status CallExec(::sandbox::v1::SandboxService::Stub& stub,
                       const ::sandbox::v1::ExecRequest& request, absl::Duration timeout,
-                      const std::string& token) {
+                      const std::string& token, ::sandbox::v1::ExecResponse* response) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-  ::sandbox::v1::ExecResponse response;
-  return stub.Exec(&context, request, &response);
+  ::sandbox::v1::ExecResponse dropped;
+  return stub.Exec(&context, request, response != nullptr ? response : &dropped);
+}
+
+RunResult RunOnHostAs(uid_t uid, gid_t gid, const std::vector<std::string>& argv,
+                      absl::Duration timeout) {
+  Launch launch;
+  launch.argv = {"/usr/bin/setpriv", absl::StrCat("--reuid=", uid), absl::StrCat("--regid=", gid),
+                 "--clear-groups", "--"};
+  launch.argv.insert(launch.argv.end(), argv.begin(), argv.end());
+  launch.env = {"PATH=/usr/bin:/bin"};
+  launch.timeout = timeout;
+  launch.output_limit = 1 << 20;
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? *std::move(result) : RunResult(0);
 }
 
 ::sandbox::v1::ExecResponse ExecChecked(::sandbox::v1::SandboxService::Stub& stub,

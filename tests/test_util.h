@@ -58,16 +58,22 @@ inline constexpr char kShowNetns[] =
 ::sandbox::v1::ExecRequest Command(std::initializer_list<std::string> argv);
 
 // Calls Exec through `stub`, with a deadline `timeout` from now and `token` as the
-// bearer token ("": none); the response is dropped.
+// bearer token ("": none); the response goes to `response` when given.
 grpc::Status CallExec(::sandbox::v1::SandboxService::Stub& stub,
                       const ::sandbox::v1::ExecRequest& request, absl::Duration timeout,
-                      const std::string& token = "");
+                      const std::string& token = "",
+                      ::sandbox::v1::ExecResponse* response = nullptr);
 
 // Calls Exec through `stub` with a deadline `timeout` from now, and returns the
 // response; a call that fails fails the test.
 ::sandbox::v1::ExecResponse ExecChecked(::sandbox::v1::SandboxService::Stub& stub,
                                         const ::sandbox::v1::ExecRequest& request,
                                         absl::Duration timeout = absl::Seconds(60));
+
+// Runs `argv` on the host, outside any sandbox, as `uid` and `gid` (through setpriv),
+// for the controls that show what an attack would do without the sandbox.
+RunResult RunOnHostAs(uid_t uid, gid_t gid, const std::vector<std::string>& argv,
+                      absl::Duration timeout = absl::Seconds(30));
 
 // sandboxctl from the runfiles with `args`, talking to the server at `address`, as a
 // launch for RunWorker.
