@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -172,6 +173,50 @@ TEST_F(WorkspaceTest, ServerFilesAreHiddenLastWhereVisible) {
   EXPECT_EQ(Args(argv.end() - 9, argv.end()),
             Args({"--ro-bind", "/dev/null", dir_ + "/cache/tokens", "--chdir", work,
                   "--seccomp", "3", "--", "ls"}));
+}
+
+// With the descriptors exposed by sandboxd-launch, bwrap binds their paths there; with
+// a verifier, it is bound at /dev/.sandboxd-verify last and runs first, told what each
+// bind must be.
+TEST_F(WorkspaceTest, ExposedBindsAndTheVerifier) {
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  std::string work = dir_ + "/work";
+  Policy policy = MustCreate(proto, work);
+  Protection protection = Covering({work + "/.git"});
+  protection.read_only[0].dev = 7;
+  protection.read_only[0].ino = 8;
+  OpenPath verifier{"/usr/local/bin/sandboxd-launch", Share(UniqueFd()), 1, 2};
+  BindOptions options{"/var/lib/sandboxd/binds", &verifier};
+  SandboxCommand command = BwrapArgs("bwrap", policy, protection, work, {"make"}, options);
+  const OpenPath& root = policy.writable_roots()[0];
+  EXPECT_EQ(command.argv,
+            Concat({{"bwrap"}, kIsolation, {"--unshare-net"}, kPrivileges, kBaseMounts,
+                    {"--bind", "/var/lib/sandboxd/binds/0", work},
+                    {"--ro-bind", "/var/lib/sandboxd/binds/1", work + "/.git"},
+                    {"--ro-bind", "/var/lib/sandboxd/binds/2", "/dev/.sandboxd-verify"},
+                    {"--chdir", work, "--seccomp", "3", "--", "/dev/.sandboxd-verify",
+                     "--verify", "--rw", std::to_string(root.dev), std::to_string(root.ino),
+                     work, "--ro", "7", "8", work + "/.git", "--", "make"}}));
+  EXPECT_EQ(command.fds.size(), 3u);
+  EXPECT_EQ(command.fds[2], verifier.fd);
+  // Nothing to check, nothing run first.
+  Policy read_only = MustCreate(v1::SandboxPolicy(), "/");
+  EXPECT_EQ(BwrapArgs("bwrap", read_only, {}, "/", {"ls"}, options).argv.back(), "ls");
+}
+
+// A path bound twice keeps its last bind alone (here a writable root that is a
+// protected path too): the verifier checks what each path shows.
+TEST_F(WorkspaceTest, APathIsBoundOnce) {
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  std::string work = dir_ + "/work";
+  proto.add_writable_roots(work + "/.git");
+  Policy policy = MustCreate(proto, work);
+  Protection protection = Covering({work + "/.git"});
+  std::vector<std::string> argv = BwrapArgs("bwrap", policy, protection, work, {"ls"}).argv;
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), work + "/.git"), 1);
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "--ro-bind-fd"), argv.end());
 }
 
 }  // namespace

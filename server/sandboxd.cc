@@ -223,7 +223,9 @@ std::string DefaultStateDir() {
   const char* state_home = std::getenv("XDG_STATE_HOME");
   if (state_home != nullptr && state_home[0] == '/') return absl::StrCat(state_home, "/sandboxd");
   const char* home = std::getenv("HOME");
-  if (home != nullptr && home[0] == '/') return absl::StrCat(home, "/.local/state/sandboxd");
+  if (home != nullptr && home[0] == '/' && access(home, W_OK) == 0) {
+    return absl::StrCat(home, "/.local/state/sandboxd");
+  }
   return absl::StrCat("/tmp/sandboxd-", geteuid(), "-state");
 }
 
