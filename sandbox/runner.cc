@@ -322,9 +322,22 @@ absl::StatusOr<Plan> Runner::Explain(const ExecSpec& spec) const {
   // As it would run: the protected paths as they are now, placeholders not made.
   absl::StatusOr<Protection> protection = placeholders_->Protect(*plan->policy, /*create=*/false);
   if (!protection.ok()) return protection.status();
-  plan->launch = Render(*plan, BwrapArgs(config_.bwrap_path, *plan->policy, *protection,
-                                         plan->launch.cwd, plan->command, Binds()));
+  absl::StatusOr<Launch> launch = RenderBwrap(*plan, *protection);
+  if (!launch.ok()) return launch.status();
+  plan->launch = *std::move(launch);
   return plan;
+}
+
+absl::StatusOr<Launch> Runner::RenderBwrap(const Plan& plan, const Protection& protection) const {
+  Launch launch = Render(plan, BwrapArgs(config_.bwrap_path, *plan.policy, protection,
+                                         plan.launch.cwd, plan.command, Binds()));
+  if (launch.passed_fds.size() > kMaxPassedFds) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request needs ", launch.passed_fds.size(), " binds for its roots and protected "
+        "paths, over the server's limit of ", kMaxPassedFds, "; name fewer writable roots "
+        "or protected names"));
+  }
+  return launch;
 }
 
 absl::Status Runner::AddLauncher(const Limits& limits, bool binds, Plan& plan) const {
@@ -370,8 +383,9 @@ absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
     absl::StatusOr<Protection> held = placeholders_->Protect(*plan.policy, /*create=*/true);
     if (!held.ok()) return held.status();
     protection = *std::move(held);
-    rendered = Render(plan, BwrapArgs(config_.bwrap_path, *plan.policy, *protection,
-                                      plan.launch.cwd, plan.command, Binds()));
+    absl::StatusOr<Launch> bwrap = RenderBwrap(plan, *protection);
+    if (!bwrap.ok()) return bwrap.status();
+    rendered = *std::move(bwrap);
     launch = &rendered;
   }
   std::optional<TempDir> tmp;

@@ -85,6 +85,9 @@ class Runner {
   absl::Status AddLauncher(const Limits& limits, bool binds, Plan& plan) const;
   // The plan's launch with `sandbox` as what the launcher (if any) execs.
   Launch Render(const Plan& plan, SandboxCommand sandbox) const;
+  // Render of the plan's bwrap sandbox with `protection`. INVALID_ARGUMENT when it
+  // would pass more descriptors than kMaxPassedFds.
+  absl::StatusOr<Launch> RenderBwrap(const Plan& plan, const Protection& protection) const;
   // sandboxd-launch's path, with --user when commands run as another user.
   std::vector<std::string> LauncherCommand() const;
   // How bwrap sandboxes bind what a request names: exposed by sandboxd-launch, and
