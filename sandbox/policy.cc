@@ -290,6 +290,17 @@ absl::Status Policy::SetReadRules(const v1::SandboxPolicy& proto, const std::str
       hidden.push_back(resolved);
     }
   }
+  // What lies in a hidden directory is hidden with it, and bwrap could not mount over
+  // it anyway: the empty directory has no such path.
+  auto in_hidden_dir = [this](const std::string& path) {
+    for (const std::string& dir : hidden_dirs_) {
+      if (path != dir && IsUnder(path, dir)) return true;
+    }
+    return false;
+  };
+  for (std::vector<std::string>* hidden : {&hidden_dirs_, &hidden_files_}) {
+    hidden->erase(std::remove_if(hidden->begin(), hidden->end(), in_hidden_dir), hidden->end());
+  }
   return absl::OkStatus();
 }
 

@@ -303,6 +303,20 @@ TEST_F(PolicyTest, TheServersOwnPathsAreNeverWritable) {
   EXPECT_THAT(policy->hidden_files(), ElementsAre(secrets + "/tokens"));
 }
 
+// A file in a hidden directory goes with it (Kubernetes' secret volumes: the directory
+// of a secret's symlink is hidden, and the file it leads to lies in it).
+TEST_F(PolicyTest, WhatLiesInAHiddenDirectoryIsHiddenWithIt) {
+  std::string secrets = Mkdir("secrets");
+  Mkdir("secrets/..2026_12_01");
+  std::ofstream(secrets + "/..2026_12_01/tls.key") << "k";
+  config_.private_tmp = false;  // The test's paths lie below /tmp.
+  config_.server_paths = {secrets + "/..2026_12_01/tls.key", secrets};
+  absl::StatusOr<Policy> policy = Policy::Create(v1::SandboxPolicy(), "/", config_);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_THAT(policy->hidden_dirs(), ElementsAre(secrets));
+  EXPECT_THAT(policy->hidden_files(), IsEmpty());
+}
+
 TEST_F(PolicyTest, AClientsRuleBoundsItsWritableRoots) {
   std::string mine = Mkdir("mine");
   std::string theirs = Mkdir("theirs");

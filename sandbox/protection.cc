@@ -1,6 +1,7 @@
 #include "sandbox/protection.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,15 +82,24 @@ class Placeholders::Lease {
 
 absl::StatusOr<std::unique_ptr<Placeholders>> Placeholders::Open(const std::string& state_dir) {
   std::string journal;
+  UniqueFd state_lock;
   if (!state_dir.empty()) {
     if (mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
       return absl::FailedPreconditionError(absl::StrCat(
           "cannot create the state directory ", state_dir, ": ", std::strerror(errno)));
     }
+    // One server a state directory: the next one removes what the journal lists.
+    state_lock = UniqueFd(open((state_dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!state_lock.valid() || flock(state_lock.get(), LOCK_EX | LOCK_NB) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the state directory ", state_dir, " is another running server's (",
+          std::strerror(errno), "); give each server its own --state_dir"));
+    }
     journal = state_dir + "/placeholders";
     RemoveLeftovers(journal);
   }
   std::unique_ptr<Placeholders> placeholders(new Placeholders(journal));
+  placeholders->lock_ = std::move(state_lock);
   absl::MutexLock lock(&placeholders->mu_);
   if (absl::Status s = placeholders->OpenJournal(); !s.ok()) return s;
   return placeholders;

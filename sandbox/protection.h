@@ -47,7 +47,8 @@ class Placeholders {
  public:
   // With a journal in `state_dir` (created 0700 if missing; empty: no journal),
   // after removing the placeholders that an earlier server left, if they are still the
-  // empty directories it made.
+  // empty directories it made. FAILED_PRECONDITION when another running server holds
+  // `state_dir`.
   static absl::StatusOr<std::unique_ptr<Placeholders>> Open(const std::string& state_dir);
   ~Placeholders();
 
@@ -87,6 +88,8 @@ class Placeholders {
   void Release(const std::vector<Key>& keys);
 
   const std::string journal_path_;
+  // Held (flock) while this server uses the state directory.
+  UniqueFd lock_;
   absl::Mutex mu_;
   std::map<Key, Entry> entries_ ABSL_GUARDED_BY(mu_);
   UniqueFd journal_ ABSL_GUARDED_BY(mu_);

@@ -173,6 +173,14 @@ TEST_F(ProtectionTest, WithoutCreateNothingIsMade) {
   EXPECT_FALSE(Exists(work_ + "/.git"));
 }
 
+TEST_F(ProtectionTest, AStateDirectoryServesOneServer) {
+  absl::StatusOr<std::unique_ptr<Placeholders>> second = Placeholders::Open(dir_ + "/state");
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(second.status().message(), HasSubstr("another running server's"));
+  placeholders_.reset();
+  EXPECT_TRUE(Placeholders::Open(dir_ + "/state").ok());
+}
+
 // A server killed while a run held a placeholder leaves it; the next one started with
 // the same state directory removes it, and only if it is still the one made.
 TEST_F(ProtectionTest, TheNextServerRemovesWhatAKilledOneLeft) {
