@@ -31,8 +31,8 @@ int OpenNoSymlinks(int dir, const char* path, uint64_t flags) {
 
 }  // namespace
 
-absl::StatusOr<OpenPath> OpenCanonical(const std::string& path, const std::string& what,
-                                       bool directory) {
+absl::StatusOr<std::string> CanonicalExistingPath(const std::string& path,
+                                                  const std::string& what) {
   if (path.empty() || path[0] != '/') {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " \"", path, "\" must be an absolute path"));
@@ -42,15 +42,27 @@ absl::StatusOr<OpenPath> OpenCanonical(const std::string& path, const std::strin
   }
   char resolved[PATH_MAX];
   if (realpath(path.c_str(), resolved) == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " ", path, " cannot be used: ", std::strerror(errno)));
+    return absl::InvalidArgumentError(absl::StrCat(what, " ", path, " cannot be used: ",
+                                                   std::strerror(errno)));
   }
+  return std::string(resolved);
+}
+
+absl::StatusOr<OpenPath> OpenCanonical(const std::string& path, const std::string& what,
+                                       bool directory) {
+  absl::StatusOr<std::string> canonical = CanonicalExistingPath(path, what);
+  if (!canonical.ok()) return canonical.status();
+  const char* resolved = canonical->c_str();
   // realpath followed the symlinks of that moment; the open follows none, so a
   // component replaced by a symlink since fails here rather than leading elsewhere.
   int fd = OpenNoSymlinks(AT_FDCWD, resolved, directory ? O_DIRECTORY : 0);
   if (fd == -ENOTDIR && directory) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " ", path, " is not a directory"));
+  }
+  if (fd < 0 && fd != -ELOOP) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", path, " cannot be opened: ", std::strerror(-fd)));
   }
   if (fd < 0 || FdPath(fd) != resolved) {
     if (fd >= 0) close(fd);
@@ -63,7 +75,7 @@ absl::StatusOr<OpenPath> OpenCanonical(const std::string& path, const std::strin
     close(fd);
     return absl::InternalError(absl::StrCat("fstat ", resolved, ": ", std::strerror(errno)));
   }
-  return OpenPath{resolved, Share(UniqueFd(fd)), st.st_dev, st.st_ino};
+  return OpenPath{*std::move(canonical), Share(UniqueFd(fd)), st.st_dev, st.st_ino};
 }
 
 int OpenChild(int dir, const std::string& name) {

@@ -22,6 +22,12 @@ struct OpenPath {
   ino_t ino = 0;
 };
 
+// Resolves `path` to an absolute canonical path of something that exists (symlinks
+// followed, as realpath does). `what` names the field in error messages ("cwd",
+// "writable_roots[2]"): INVALID_ARGUMENT for a relative or missing path.
+absl::StatusOr<std::string> CanonicalExistingPath(const std::string& path,
+                                                  const std::string& what);
+
 // Resolves `path` to its canonical form (symlinks followed, as realpath does), then
 // opens that form without following any symlink and checks that the descriptor's own
 // path is the canonical one: a component swapped for a symlink in between is caught

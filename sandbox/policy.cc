@@ -189,23 +189,6 @@ absl::Status CheckReadable(const std::string& what, const std::string& path,
 
 }  // namespace
 
-absl::StatusOr<std::string> CanonicalExistingPath(const std::string& path,
-                                                  const std::string& what) {
-  if (path.empty() || path[0] != '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " \"", path, "\" must be an absolute path"));
-  }
-  if (path.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " contains a NUL byte"));
-  }
-  char resolved[PATH_MAX];
-  if (realpath(path.c_str(), resolved) == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " ", path, " cannot be used: ",
-                                                   std::strerror(errno)));
-  }
-  return std::string(resolved);
-}
-
 absl::StatusOr<Policy> Policy::Create(const v1::SandboxPolicy& proto,
                                       const std::string& cwd, const Config& config,
                                       const ClientGrant& grant) {

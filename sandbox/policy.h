@@ -87,11 +87,6 @@ class Policy {
   std::vector<std::string> hidden_files_;
 };
 
-// Resolves `path` to an absolute canonical path of something that exists.
-// `what` names the field in error messages ("cwd", "writable_roots[2]").
-absl::StatusOr<std::string> CanonicalExistingPath(const std::string& path,
-                                                  const std::string& what);
-
 }  // namespace sandboxd
 
 #endif  // SANDBOXD_SANDBOX_POLICY_H_

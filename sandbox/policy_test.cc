@@ -10,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sandbox/test_support.h"
+
 namespace sandboxd {
 namespace {
 
@@ -17,15 +19,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 namespace v1 = ::sandbox::v1;
-
-std::vector<std::string> Paths(const std::vector<OpenPath>& open) {
-  std::vector<std::string> paths;
-  for (const OpenPath& path : open) {
-    EXPECT_EQ(FdPath(path.fd->get()), path.path);  // Held open, where it was checked.
-    paths.push_back(path.path);
-  }
-  return paths;
-}
 
 class PolicyTest : public ::testing::Test {
  protected:
@@ -63,7 +56,7 @@ TEST_F(PolicyTest, WorkspaceWriteAddsCwdAndProtectsGit) {
   proto.add_writable_roots(extra);
   absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_THAT(Paths(policy->writable_roots()), ElementsAre(extra, work));
+  EXPECT_THAT(PathsOf(policy->writable_roots()), ElementsAre(extra, work));
   EXPECT_THAT(policy->protected_names(), ElementsAre(".git"));
 }
 
@@ -77,7 +70,7 @@ TEST_F(PolicyTest, ExcludeCwdAndRequestProtectedNames) {
   proto.add_protected_names(".hooks");
   absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_THAT(Paths(policy->writable_roots()), ElementsAre(extra));
+  EXPECT_THAT(PathsOf(policy->writable_roots()), ElementsAre(extra));
   EXPECT_THAT(policy->protected_names(), ElementsAre(".git", ".hooks"));
 }
 
@@ -91,7 +84,7 @@ TEST_F(PolicyTest, WritableRootsAreCanonical) {
   proto.add_writable_roots(link + "/.");
   absl::StatusOr<Policy> policy = Policy::Create(proto, "/", config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_THAT(Paths(policy->writable_roots()), ElementsAre(real));
+  EXPECT_THAT(PathsOf(policy->writable_roots()), ElementsAre(real));
 }
 
 struct BadPolicyCase {
@@ -213,7 +206,7 @@ TEST_F(PolicyTest, ReadableRootsIncludeTheCwd) {
   absl::StatusOr<Policy> policy = Policy::Create(proto, work, config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
   EXPECT_TRUE(policy->restrict_reads());
-  EXPECT_THAT(Paths(policy->readable_roots()), ElementsAre(data, work));
+  EXPECT_THAT(PathsOf(policy->readable_roots()), ElementsAre(data, work));
 }
 
 TEST_F(PolicyTest, DangerAllowedByOperatorHasNoFilter) {
@@ -346,7 +339,7 @@ TEST_F(PolicyTest, ConfinedReads) {
   absl::StatusOr<Policy> policy = Policy::Create(proto, mine, config_, grant);
   ASSERT_TRUE(policy.ok()) << policy.status();
   EXPECT_TRUE(policy->restrict_reads());
-  EXPECT_THAT(Paths(policy->readable_roots()), ElementsAre(shared));
+  EXPECT_THAT(PathsOf(policy->readable_roots()), ElementsAre(shared));
   proto.add_readable_roots(theirs);
   absl::Status status = Policy::Create(proto, mine, config_, grant).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);

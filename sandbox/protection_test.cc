@@ -10,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sandbox/test_support.h"
+
 namespace sandboxd {
 namespace {
 
@@ -17,12 +19,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 namespace v1 = ::sandbox::v1;
-
-std::vector<std::string> Paths(const std::vector<OpenPath>& open) {
-  std::vector<std::string> paths;
-  for (const OpenPath& path : open) paths.push_back(path.path);
-  return paths;
-}
 
 bool IsEmptyReadOnlyDir(const std::string& path) {
   struct stat st;
@@ -78,7 +74,7 @@ TEST_F(ProtectionTest, ExistingPathsAreHeldOpen) {
   Mkdir("work/.git");
   absl::StatusOr<Protection> protection = Protect(WorkspaceWrite());
   ASSERT_TRUE(protection.ok()) << protection.status();
-  EXPECT_THAT(Paths(protection->read_only), ElementsAre(work_ + "/.git"));
+  EXPECT_THAT(PathsOf(protection->read_only), ElementsAre(work_ + "/.git"));
   EXPECT_EQ(FdPath(protection->read_only[0].fd->get()), work_ + "/.git");
   EXPECT_EQ(protection->lease, nullptr);
 }
@@ -90,7 +86,7 @@ TEST_F(ProtectionTest, AbsentPathsGetAPlaceholderWhileHeld) {
   {
     absl::StatusOr<Protection> protection = Protect(WorkspaceWrite());
     ASSERT_TRUE(protection.ok()) << protection.status();
-    EXPECT_THAT(Paths(protection->read_only), ElementsAre(git));
+    EXPECT_THAT(PathsOf(protection->read_only), ElementsAre(git));
     EXPECT_TRUE(IsEmptyReadOnlyDir(git));
     EXPECT_EQ(std::system(("git -C " + work_ + " status >/dev/null 2>&1").c_str()) == 0,
               std::system(("git -C " + dir_ + " status >/dev/null 2>&1").c_str()) == 0)
@@ -120,10 +116,10 @@ TEST_F(ProtectionTest, TheFirstMissingComponentIsCovered) {
     p.add_protected_names("config/secrets/key");
   }));
   ASSERT_TRUE(protection.ok()) << protection.status();
-  EXPECT_THAT(Paths(protection->read_only),
+  EXPECT_THAT(PathsOf(protection->read_only),
               ElementsAre(work_ + "/.git", work_ + "/config/secrets"));
   // config is pinned: the command cannot rename it and rebuild it without the cover.
-  EXPECT_THAT(Paths(protection->pinned), ElementsAre(work_ + "/config"));
+  EXPECT_THAT(PathsOf(protection->pinned), ElementsAre(work_ + "/config"));
 }
 
 TEST_F(ProtectionTest, GitWritesPinGitAndCoverConfigAndHooks) {
@@ -132,8 +128,8 @@ TEST_F(ProtectionTest, GitWritesPinGitAndCoverConfigAndHooks) {
   absl::StatusOr<Protection> protection =
       Protect(WorkspaceWrite([](v1::SandboxPolicy& p) { p.set_allow_git_writes(true); }));
   ASSERT_TRUE(protection.ok()) << protection.status();
-  EXPECT_THAT(Paths(protection->pinned), ElementsAre(work_ + "/.git"));
-  EXPECT_THAT(Paths(protection->read_only),
+  EXPECT_THAT(PathsOf(protection->pinned), ElementsAre(work_ + "/.git"));
+  EXPECT_THAT(PathsOf(protection->read_only),
               ElementsAre(work_ + "/.git/config", work_ + "/.git/hooks"));
   EXPECT_TRUE(IsEmptyReadOnlyDir(work_ + "/.git/hooks"));
 }
@@ -145,7 +141,7 @@ TEST_F(ProtectionTest, APlaceholderCoversNamesBelowIt) {
   absl::StatusOr<Protection> git_writes =
       Protect(WorkspaceWrite([](v1::SandboxPolicy& p) { p.set_allow_git_writes(true); }));
   ASSERT_TRUE(git_writes.ok()) << git_writes.status();
-  EXPECT_THAT(Paths(git_writes->read_only), ElementsAre(work_ + "/.git"));
+  EXPECT_THAT(PathsOf(git_writes->read_only), ElementsAre(work_ + "/.git"));
   EXPECT_THAT(git_writes->pinned, IsEmpty());
   EXPECT_TRUE(IsEmptyReadOnlyDir(work_ + "/.git"));
 }
@@ -162,13 +158,13 @@ TEST_F(ProtectionTest, AWorktreesGitFileProtectsItsGitDir) {
   std::ofstream(work_ + "/.git") << "gitdir: ../main-repo-git-dir\n";
   absl::StatusOr<Protection> protection = Protect(WorkspaceWrite());
   ASSERT_TRUE(protection.ok()) << protection.status();
-  EXPECT_THAT(Paths(protection->read_only), ElementsAre(git_dir, work_ + "/.git"));
+  EXPECT_THAT(PathsOf(protection->read_only), ElementsAre(git_dir, work_ + "/.git"));
 }
 
 TEST_F(ProtectionTest, WithoutCreateNothingIsMade) {
   absl::StatusOr<Protection> protection = Protect(WorkspaceWrite(), /*create=*/false);
   ASSERT_TRUE(protection.ok());
-  EXPECT_THAT(Paths(protection->read_only), ElementsAre(work_ + "/.git"));
+  EXPECT_THAT(PathsOf(protection->read_only), ElementsAre(work_ + "/.git"));
   EXPECT_EQ(protection->read_only[0].fd, nullptr);
   EXPECT_FALSE(Exists(work_ + "/.git"));
 }

@@ -11,6 +11,15 @@
 
 namespace sandboxd {
 
+std::vector<std::string> PathsOf(const std::vector<OpenPath>& open) {
+  std::vector<std::string> paths;
+  for (const OpenPath& path : open) {
+    if (path.fd != nullptr) EXPECT_EQ(FdPath(path.fd->get()), path.path);
+    paths.push_back(path.path);
+  }
+  return paths;
+}
+
 int OpenFdCount() {
   int count = 0;
   DIR* dir = opendir("/proc/self/fd");

@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/open_path.h"
 #include "sandbox/prestarted_launcher.h"
 #include "sandbox/worker.h"
 
@@ -19,6 +20,9 @@ namespace sandboxd {
 
 // The descriptors this process has open.
 int OpenFdCount();
+
+// The paths of `open`, each checked to be held where it was opened (when held).
+std::vector<std::string> PathsOf(const std::vector<OpenPath>& open);
 
 // The sandboxd-launch of the test's runfiles.
 std::string LauncherPath();
