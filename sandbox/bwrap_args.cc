@@ -78,7 +78,7 @@ struct FdBind {
 // bound twice (a writable root that is also a protected path) keeps only its last, top
 // bind, since the verifier checks what each bind's path shows. What is hidden (the
 // request's deny_read, the server's own files) comes last, so that no root of the
-// request can bring it back.
+// request can bring it back, and no bind is made that it would cover.
 void AddLayers(const Policy& policy, const Protection& protection, const BindOptions& options,
                SandboxCommand& out, std::vector<std::string>& expected) {
   std::vector<FdBind> binds;
@@ -86,11 +86,19 @@ void AddLayers(const Policy& policy, const Protection& protection, const BindOpt
   for (const OpenPath& root : policy.writable_roots()) binds.push_back({true, &root});
   for (const OpenPath& dir : protection.pinned) binds.push_back({true, &dir});
   for (const OpenPath& path : protection.read_only) binds.push_back({false, &path});
+  // What is hidden wins: a bind it would cover is not made at all.
+  auto hidden = [&policy](const std::string& path) {
+    for (const std::string& dir : policy.hidden_dirs()) {
+      if (IsUnder(path, dir)) return true;
+    }
+    const std::vector<std::string>& files = policy.hidden_files();
+    return std::find(files.begin(), files.end(), path) != files.end();
+  };
   for (size_t i = 0; i < binds.size(); ++i) {
     auto later = std::find_if(binds.begin() + i + 1, binds.end(), [&](const FdBind& bind) {
       return bind.path->path == binds[i].path->path;
     });
-    if (later == binds.end()) {
+    if (later == binds.end() && !hidden(binds[i].path->path)) {
       AddFdBind(binds[i].writable, *binds[i].path, options, out, &expected);
     }
   }

@@ -219,5 +219,21 @@ TEST_F(WorkspaceTest, APathIsBoundOnce) {
   EXPECT_NE(std::find(argv.begin(), argv.end(), "--ro-bind-fd"), argv.end());
 }
 
+// A bind that something hidden would cover is not made: a protected .git that the
+// request also denies reading is hidden, and the verifier is not asked to find it.
+TEST_F(WorkspaceTest, WhatIsHiddenIsNotBound) {
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  std::string work = dir_ + "/work";
+  proto.add_deny_read(work + "/.git");
+  Config config;
+  config.private_tmp = false;  // The test's paths lie below /tmp.
+  Policy policy = MustCreate(proto, work, config);
+  Protection protection = Covering({work + "/.git"});
+  std::vector<std::string> argv = BwrapArgs("bwrap", policy, protection, work, {"ls"}).argv;
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--ro-bind-fd"), argv.end());
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "--remount-ro"), argv.end());
+}
+
 }  // namespace
 }  // namespace sandboxd

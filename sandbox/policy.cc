@@ -174,10 +174,18 @@ absl::StatusOr<OpenPath> OpenWritable(const std::string& what, const std::string
   return root;
 }
 
-// Under a rule that confines reads, what a request may read beyond the system
-// directories lies under the client's prefixes.
+// A readable root is none of the server's own (they are hidden), and under a rule that
+// confines reads, what a request may read beyond the system directories lies under
+// the client's prefixes.
 absl::Status CheckReadable(const std::string& what, const std::string& path,
-                           const ClientGrant& grant) {
+                           const Config& config, const ClientGrant& grant) {
+  for (const std::string& server_path : config.server_paths) {
+    if (IsUnder(path, server_path)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " ", path, " lies in the server's own ", server_path,
+          ", which is hidden from every command"));
+    }
+  }
   if (!grant.confine_reads || UnderAny(path, grant.writable_prefixes) ||
       UnderAny(path, grant.readable_prefixes)) {
     return absl::OkStatus();
@@ -240,14 +248,14 @@ absl::Status Policy::SetReadRules(const v1::SandboxPolicy& proto, const std::str
     std::string what = absl::StrCat("policy.readable_roots[", i, "]");
     absl::StatusOr<OpenPath> root = OpenCanonical(proto.readable_roots(i), what, true);
     if (!root.ok()) return root.status();
-    if (absl::Status s = CheckReadable(what, root->path, grant); !s.ok()) return s;
+    if (absl::Status s = CheckReadable(what, root->path, config, grant); !s.ok()) return s;
     // One under a writable root is visible already (and its bind would be covered).
     if (!UnderAnyRoot(root->path, writable_roots_)) AddRoot(readable_roots_, *std::move(root));
   }
   // The cwd stays visible (read-only where it is not writable), even below a private
   // /tmp or outside the readable roots.
   if (!Visible(cwd)) {
-    if (absl::Status s = CheckReadable("cwd", cwd, grant); !s.ok()) return s;
+    if (absl::Status s = CheckReadable("cwd", cwd, config, grant); !s.ok()) return s;
     absl::StatusOr<OpenPath> root = OpenCanonical(cwd, "cwd", true);
     if (!root.ok()) return root.status();
     AddRoot(readable_roots_, *std::move(root));

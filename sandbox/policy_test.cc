@@ -288,6 +288,11 @@ TEST_F(PolicyTest, TheServersOwnPathsAreNeverWritable) {
     ASSERT_FALSE(policy.ok()) << root;
     EXPECT_THAT(policy.status().message(), HasSubstr("would make the server's own"));
   }
+  // Nor named as readable roots: they would only show hidden.
+  v1::SandboxPolicy read;
+  read.add_readable_roots(state);
+  EXPECT_THAT(Policy::Create(read, "/", config_).status().message(),
+              HasSubstr("which is hidden from every command"));
   // And hidden wherever a command could see them.
   config_.private_tmp = false;  // The test's paths lie below /tmp.
   absl::StatusOr<Policy> policy = Policy::Create(v1::SandboxPolicy(), "/", config_);
