@@ -179,6 +179,15 @@ absl::StatusOr<OpenPath> OpenWritable(const std::string& what, const std::string
 // the client's prefixes.
 absl::Status CheckReadable(const std::string& what, const std::string& path,
                            const Config& config, const ClientGrant& grant) {
+  // The sandbox's own /proc and /dev are fresh; the host's would show the host's
+  // processes (the server's own descriptors among them) and devices.
+  for (const char* fresh : {"/proc", "/dev"}) {
+    if (IsUnder(path, fresh)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " ", path, " lies in ", fresh, ", which every sandbox has a fresh one of; "
+          "the host's is not for commands"));
+    }
+  }
   for (const std::string& server_path : config.server_paths) {
     if (IsUnder(path, server_path)) {
       return absl::InvalidArgumentError(absl::StrCat(

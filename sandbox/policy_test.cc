@@ -315,6 +315,22 @@ TEST_F(PolicyTest, WhatLiesInAHiddenDirectoryIsHiddenWithIt) {
   EXPECT_THAT(policy->hidden_files(), IsEmpty());
 }
 
+// The host's /proc would show the server's own descriptors; its /dev, the host's
+// devices: neither is ever bound, as a readable root or as the cwd.
+TEST_F(PolicyTest, TheHostsProcAndDevAreNeverBound) {
+  for (const std::string& path : {std::string("/proc/self"), std::string("/proc"),
+                                  std::string("/dev/shm")}) {
+    v1::SandboxPolicy proto;
+    proto.add_readable_roots(path);
+    EXPECT_THAT(Policy::Create(proto, "/", config_).status().message(),
+                HasSubstr("which every sandbox has a fresh one of"))
+        << path;
+    EXPECT_THAT(Policy::Create(v1::SandboxPolicy(), path, config_).status().message(),
+                HasSubstr("which every sandbox has a fresh one of"))
+        << path;
+  }
+}
+
 TEST_F(PolicyTest, AClientsRuleBoundsItsWritableRoots) {
   std::string mine = Mkdir("mine");
   std::string theirs = Mkdir("theirs");

@@ -206,6 +206,34 @@ TEST(RootOnlyFilesTest, StayClosedUnlessTheOperatorKeepsCommandsRoot) {
   }
 }
 
+// The host's /proc would hand a command the server's environment and descriptors: it
+// is never bound into a sandbox, neither as a readable root nor as the cwd. The
+// control reads the same file from the host, as the server's user.
+TEST_P(BoundaryTest, TheHostsProcIsNeverBound) {
+  SandboxdProcess::Options options;
+  options.env = {"SANDBOXD_TEST_SECRET=in-the-servers-environment"};
+  std::unique_ptr<SandboxdProcess> server = Start(options);
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::SandboxService::NewStub(server->channel());
+  std::string environ = absl::StrCat("/proc/", server->pid(), "/environ");
+  v1::ExecRequest readable = Probe(*server, {"read", environ});
+  readable.mutable_policy()->add_readable_roots("/proc");
+  v1::ExecRequest cwd = Probe(*server, {"read", "environ"});
+  cwd.set_cwd(absl::StrCat("/proc/", server->pid()));
+  for (const v1::ExecRequest& request : {readable, cwd}) {
+    v1::ExecResponse response;
+    grpc::Status status = CallExec(*stub, request, absl::Seconds(30), "", &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("which every sandbox has a fresh one of"));
+    EXPECT_FALSE(Reveals(response, "in-the-servers-environment"));
+  }
+  EXPECT_FALSE(Reveals(ExecChecked(*stub, Probe(*server, {"read", environ})),
+                       "in-the-servers-environment"));
+  uid_t server_uid = GetParam() == Kind::kNobody ? kNobody : 0;
+  RunResult control = RunOnHostAs(server_uid, server_uid, {"cat", environ});
+  EXPECT_THAT(control.stdout_data.Contents(), HasSubstr("in-the-servers-environment"));
+}
+
 // --- No way back into the server ----------------------------------------------------
 
 // With the host's network, a command still cannot reach the server's Unix socket: its
