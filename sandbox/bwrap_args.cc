@@ -126,9 +126,14 @@ SandboxCommand BwrapArgs(const std::string& bwrap_path, const Policy& policy,
   if (policy.private_tmp()) Add(out.argv, {"--tmpfs", "/tmp"});
   std::vector<std::string> expected;
   AddLayers(policy, protection, options, out, expected);
+  // What is hidden is checked too; a server file lies where no command can move it,
+  // so only a request with a deny_read path needs the check for that alone.
+  for (const std::string& dir : policy.hidden_dirs()) Add(expected, {"--hidden-dir", dir});
+  for (const std::string& file : policy.hidden_files()) Add(expected, {"--hidden-file", file});
+  bool verify = options.verifier != nullptr &&
+                (!out.fds.empty() || policy.hides_denied_paths());
   // In the sandbox's own /dev, which nothing outside it can change: a path through
   // directories a command could rename might lead to something else than the verifier.
-  bool verify = options.verifier != nullptr && !expected.empty();
   if (verify) {
     AddFdBind(false, OpenPath{kVerifierPath, options.verifier->fd}, options, out);
   }

@@ -162,6 +162,7 @@ TEST_F(WorkspaceTest, ServerFilesAreHiddenLastWhereVisible) {
   Config config;
   config.private_tmp = false;
   config.server_paths = {dir_ + "/cache/tokens", "/srv"};
+  config.hidden_server_paths = config.server_paths;
   v1::SandboxPolicy proto;
   proto.add_readable_roots(dir_ + "/cache");
   std::string work = dir_ + "/work";
@@ -233,6 +234,22 @@ TEST_F(WorkspaceTest, WhatIsHiddenIsNotBound) {
   std::vector<std::string> argv = BwrapArgs("bwrap", policy, protection, work, {"ls"}).argv;
   EXPECT_EQ(std::find(argv.begin(), argv.end(), "--ro-bind-fd"), argv.end());
   EXPECT_NE(std::find(argv.begin(), argv.end(), "--remount-ro"), argv.end());
+}
+
+// A deny_read path may lie where a concurrent command could move it: hidden paths are
+// checked from inside too, and a request hiding one is checked for that alone.
+TEST_F(WorkspaceTest, HiddenPathsAreVerified) {
+  v1::SandboxPolicy proto;
+  proto.add_deny_read(dir_ + "/cache");
+  Config config;
+  config.private_tmp = false;  // The test's paths lie below /tmp.
+  Policy policy = MustCreate(proto, "/", config);
+  OpenPath verifier{"/usr/local/bin/sandboxd-launch", Share(UniqueFd()), 1, 2};
+  std::vector<std::string> argv =
+      BwrapArgs("bwrap", policy, {}, "/", {"ls"}, BindOptions{"", &verifier}).argv;
+  std::vector<std::string> tail = {"/dev/.sandboxd-verify", "--verify", "--hidden-dir",
+                                   dir_ + "/cache", "--", "ls"};
+  EXPECT_EQ(std::vector<std::string>(argv.end() - 6, argv.end()), tail);
 }
 
 }  // namespace

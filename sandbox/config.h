@@ -67,9 +67,13 @@ struct Config {
   // Whether each command gets an empty /tmp of its own (else the host's, read-only).
   bool private_tmp = true;
   // The server's own files and directories (tokens, TLS files, policy file, socket
-  // and state directories), absolute: hidden from every command, whatever its request
-  // says, and never writable.
+  // and state directories), absolute: never writable, nor any directory holding one,
+  // nor a readable root.
   std::vector<std::string> server_paths;
+  // Those of them that the commands' user can reach: hidden from every command,
+  // whatever its request says (bwrap, as that user, cannot even name the others to
+  // mount over them, nor can the command).
+  std::vector<std::string> hidden_server_paths;
   // Directories inside the never-writable system places (/etc, /usr, /run, ...) that
   // the operator lets requests make writable (--danger_writable_system_paths).
   std::vector<std::string> writable_system_paths;

@@ -168,6 +168,7 @@ absl::Status CheckBounds(const v1::ExecRequest& request) {
 absl::StatusOr<ExecSpec> ExecSpec::Create(const v1::ExecRequest& request,
                                           const Config& config, const ClientGrant& grant) {
   if (absl::Status s = CheckBounds(request); !s.ok()) return s;
+  if (absl::Status s = CheckConfinement(request, grant); !s.ok()) return s;
   absl::StatusOr<std::vector<std::string>> argv = ValidArgv(request);
   if (!argv.ok()) return argv.status();
   absl::StatusOr<std::string> cwd = ValidCwd(request);

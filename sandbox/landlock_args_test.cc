@@ -110,6 +110,7 @@ TEST_F(LandlockArgsTest, DenyReadIsRefusedButTheServersFilesStayHidden) {
   EXPECT_THAT(args.status().message(), HasSubstr("deny_read needs the bwrap backend"));
 
   config_.server_paths = {dir_};
+  config_.hidden_server_paths = {dir_};
   Policy server = MustCreate(v1::SandboxPolicy(), "/");
   EXPECT_TRUE(LandlockArgs("helper", server, "/", true, Base({"/usr"}, {}, {dir_}), {"true"}).ok());
 }

@@ -25,13 +25,15 @@
 // root, a protected path...) is at its place, the mount's own root, read-only or not
 // as planned, and only then execs the command (searching PATH, as bwrap does):
 //
-//   sandboxd-launch --verify [--rw|--ro DEV INO PATH]... -- PROGRAM [ARGS...]
+//   sandboxd-launch --verify [--rw|--ro DEV INO PATH]...
+//                   [--hidden-dir PATH | --hidden-file PATH]... -- PROGRAM [ARGS...]
 //
 // bwrap resolves what it binds, and where, by path, and checks only that what is at
 // the destination afterwards is what the descriptor names: a command swapping a
 // directory for a symlink at the right moments could have a bind land elsewhere, with
 // another source, and the check look at a place the swap restored. Each planned bind
-// at its place, from its own object, leaves no bind unaccounted for.
+// at its place, from its own object, leaves no bind unaccounted for. What is hidden is
+// checked too: an empty read-only tmpfs on each directory, /dev/null on each file.
 //
 // The second form is a launcher started ahead of demand that stays: once joined, with
 // --user become that user, and with --netns private in a network namespace of its own
@@ -43,6 +45,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <net/if.h>
 #include <sched.h>
@@ -52,6 +55,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -536,8 +540,10 @@ pid_t StartCommand(Exec& exec) {
 }
 
 // Whether `path`, resolved without any symlink, is the root of a mount of the object
-// `dev`/`ino`, writable or not as `writable` says.
-bool MountedAsPlanned(const char* path, dev_t dev, ino_t ino, bool writable) {
+// `dev`/`ino` (or, with `fs_type`, of a file system of that type), writable or not as
+// `writable` says.
+bool MountedAsPlanned(const char* path, dev_t dev, ino_t ino, bool writable,
+                      long fs_type = 0) {
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
@@ -545,16 +551,37 @@ bool MountedAsPlanned(const char* path, dev_t dev, ino_t ino, bool writable) {
   if (fd < 0) return false;
   struct statx stx {};
   struct statvfs vfs {};
-  bool ok = statx(fd, "", AT_EMPTY_PATH, STATX_INO, &stx) == 0 && fstatvfs(fd, &vfs) == 0;
+  struct statfs fs {};
+  bool ok = statx(fd, "", AT_EMPTY_PATH, STATX_INO, &stx) == 0 && fstatvfs(fd, &vfs) == 0 &&
+            fstatfs(fd, &fs) == 0;
   close(fd);
   if (!ok) return false;
   if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) == 0) {
     errno = ENOSYS;
     Fail("checking the sandbox's mounts needs Linux 5.8 or newer: ", path);
   }
-  return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0 &&
-         makedev(stx.stx_dev_major, stx.stx_dev_minor) == dev && stx.stx_ino == ino &&
+  bool object = fs_type != 0 ? fs.f_type == fs_type
+                             : makedev(stx.stx_dev_major, stx.stx_dev_minor) == dev &&
+                                   stx.stx_ino == ino;
+  return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0 && object &&
          ((vfs.f_flag & ST_RDONLY) == 0) == writable;
+}
+
+// Whether `path`, resolved without any symlink, is hidden as planned: the root of a
+// read-only tmpfs (`directory`), or of a bind of /dev/null.
+bool HiddenAsPlanned(const char* path, bool directory) {
+  struct stat null {};
+  if (stat("/dev/null", &null) != 0) return false;
+  if (directory) {
+    return MountedAsPlanned(path, 0, 0, false, TMPFS_MAGIC);
+  }
+  return MountedAsPlanned(path, null.st_dev, null.st_ino, false);
+}
+
+[[noreturn]] void NotAsPlanned(const char* path) {
+  errno = EXDEV;
+  Fail("the sandbox is not as planned (was a directory swapped while it was set up?), "
+       "so the command does not run: ", path);
 }
 
 // The third form (see the top of this file).
@@ -565,15 +592,17 @@ bool MountedAsPlanned(const char* path, dev_t dev, ino_t ino, bool writable) {
     bool writable = argv[i][3] == 'w';
     dev_t dev = std::strtoull(argv[i + 1], nullptr, 10);
     ino_t ino = std::strtoull(argv[i + 2], nullptr, 10);
-    if (!MountedAsPlanned(argv[i + 3], dev, ino, writable)) {
-      errno = EXDEV;
-      Fail("the sandbox is not as planned (was a directory swapped while it was set up?), "
-           "so the command does not run: ", argv[i + 3]);
-    }
+    if (!MountedAsPlanned(argv[i + 3], dev, ino, writable)) NotAsPlanned(argv[i + 3]);
+  }
+  for (; i + 1 < argc && (std::strcmp(argv[i], "--hidden-dir") == 0 ||
+                          std::strcmp(argv[i], "--hidden-file") == 0);
+       i += 2) {
+    if (!HiddenAsPlanned(argv[i + 1], argv[i][9] == 'd')) NotAsPlanned(argv[i + 1]);
   }
   if (i + 1 >= argc || std::strcmp(argv[i], "--") != 0) {
     errno = EINVAL;
-    Fail("usage: --verify [--rw|--ro DEV INO PATH]... -- PROGRAM ARGS");
+    Fail("usage: --verify [--rw|--ro DEV INO PATH]... [--hidden-dir|--hidden-file PATH]... "
+         "-- PROGRAM ARGS");
   }
   execvp(argv[i + 1], argv + i + 1);
   Fail("exec ", argv[i + 1]);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -206,6 +207,44 @@ absl::Status CheckReadable(const std::string& what, const std::string& path,
 
 }  // namespace
 
+absl::Status CheckConfinement(const v1::ExecRequest& request, const ClientGrant& grant) {
+  if (!grant.confine_reads) return absl::OkStatus();
+  auto usable = [&grant](const std::string& given, bool system_too) {
+    std::string path = std::filesystem::path(given).lexically_normal().string();
+    if (path.size() > 1 && path.back() == '/') path.pop_back();
+    if (UnderAny(path, grant.writable_prefixes) || UnderAny(path, grant.readable_prefixes)) {
+      return true;
+    }
+    if (!system_too) return false;
+    for (const char* dir : kSystemRoots) {
+      if (IsUnder(path, dir)) return true;
+    }
+    return path == "/";
+  };
+  auto refuse = [&grant](const std::string& what, const std::string& given) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        grant.rule, " confines its client to its writable_root_prefixes and "
+        "readable_root_prefixes, and ", what, " ", given, " lies outside them"));
+  };
+  const v1::SandboxPolicy& policy = request.policy();
+  if (!request.cwd().empty() && request.cwd()[0] == '/' && !usable(request.cwd(), true)) {
+    return refuse("cwd", request.cwd());
+  }
+  for (int i = 0; i < policy.writable_roots_size(); ++i) {
+    const std::string& root = policy.writable_roots(i);
+    if (!root.empty() && root[0] == '/' && !usable(root, false)) {
+      return refuse(absl::StrCat("policy.writable_roots[", i, "]"), root);
+    }
+  }
+  for (int i = 0; i < policy.readable_roots_size(); ++i) {
+    const std::string& root = policy.readable_roots(i);
+    if (!root.empty() && root[0] == '/' && !usable(root, false)) {
+      return refuse(absl::StrCat("policy.readable_roots[", i, "]"), root);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Policy> Policy::Create(const v1::SandboxPolicy& proto,
                                       const std::string& cwd, const Config& config,
                                       const ClientGrant& grant) {
@@ -278,18 +317,20 @@ absl::Status Policy::SetReadRules(const v1::SandboxPolicy& proto, const std::str
           absl::StrCat("deny_read path \"", path, "\" must be absolute"));
     }
   }
-  // The server's own files go last, so that nothing of the request's can expose them.
-  denied.insert(denied.end(), config.server_paths.begin(), config.server_paths.end());
-  for (const std::string& path : denied) {
+  auto hide = [this](const std::string& path) {
     char resolved[PATH_MAX];
     struct stat st;
-    if (realpath(path.c_str(), resolved) == nullptr || stat(resolved, &st) != 0) continue;
-    if (!Visible(resolved)) continue;  // bwrap could not mount over what is absent.
+    if (realpath(path.c_str(), resolved) == nullptr || stat(resolved, &st) != 0) return;
+    if (!Visible(resolved)) return;  // bwrap could not mount over what is absent.
     std::vector<std::string>& hidden = S_ISDIR(st.st_mode) ? hidden_dirs_ : hidden_files_;
     if (std::find(hidden.begin(), hidden.end(), resolved) == hidden.end()) {
       hidden.push_back(resolved);
     }
-  }
+  };
+  for (const std::string& path : denied) hide(path);
+  hides_denied_paths_ = !hidden_dirs_.empty() || !hidden_files_.empty();
+  // The server's own files go last, so that nothing of the request's can expose them.
+  for (const std::string& path : config.hidden_server_paths) hide(path);
   // What lies in a hidden directory is hidden with it, and bwrap could not mount over
   // it anyway: the empty directory has no such path.
   auto in_hidden_dir = [this](const std::string& path) {

@@ -11,6 +11,12 @@
 
 namespace sandboxd {
 
+// Under a grant that confines reads: PERMISSION_DENIED for a cwd, writable root or
+// readable root of `request` that lies, as written (`..` resolved, symlinks not),
+// outside what the grant lets the client use. Checked before any path is looked up,
+// so that the answer says nothing of what exists where the client may not look.
+absl::Status CheckConfinement(const sandbox::v1::ExecRequest& request, const ClientGrant& grant);
+
 // The system directories a program needs, readable even when a policy restricts reads
 // to its readable roots.
 inline constexpr const char* kSystemRoots[] = {"/usr",  "/bin",  "/sbin",   "/lib",
@@ -64,6 +70,9 @@ class Policy {
   // operator's deny_read, and the server's own files.
   const std::vector<std::string>& hidden_dirs() const { return hidden_dirs_; }
   const std::vector<std::string>& hidden_files() const { return hidden_files_; }
+  // Whether any of them is a deny_read path, the request's or the operator's (the
+  // server's own files lie where no command can move them; those may not).
+  bool hides_denied_paths() const { return hides_denied_paths_; }
 
  private:
   Policy() = default;
@@ -85,6 +94,7 @@ class Policy {
   std::vector<std::string> protected_names_;
   std::vector<std::string> hidden_dirs_;
   std::vector<std::string> hidden_files_;
+  bool hides_denied_paths_ = false;
 };
 
 }  // namespace sandboxd

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -278,6 +279,7 @@ TEST_F(PolicyTest, TheServersOwnPathsAreNeverWritable) {
   std::string secrets = Mkdir("secrets");
   std::ofstream(secrets + "/tokens") << "t";
   config_.server_paths = {state, secrets + "/tokens"};
+  config_.hidden_server_paths = config_.server_paths;
   config_.writable_system_paths = {dir_};
   for (const std::string& root : {state, Mkdir("state/sub"), secrets, dir_}) {
     v1::SandboxPolicy proto;
@@ -301,6 +303,18 @@ TEST_F(PolicyTest, TheServersOwnPathsAreNeverWritable) {
   EXPECT_THAT(policy->hidden_files(), ElementsAre(secrets + "/tokens"));
 }
 
+// A server file the commands' user cannot reach is not hidden (it need not be, and
+// could not be), and still no writable root may hold it: a command could move its
+// directory aside and put its own in its place.
+TEST_F(PolicyTest, AServerFileOutOfReachIsStillNeverInAWritableRoot) {
+  std::string conf = Mkdir("conf");
+  config_.server_paths = {conf + "/tokens"};
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  EXPECT_THAT(Policy::Create(proto, dir_, config_).status().message(),
+              HasSubstr("would make the server's own"));
+}
+
 // A file in a hidden directory goes with it (Kubernetes' secret volumes: the directory
 // of a secret's symlink is hidden, and the file it leads to lies in it).
 TEST_F(PolicyTest, WhatLiesInAHiddenDirectoryIsHiddenWithIt) {
@@ -308,7 +322,7 @@ TEST_F(PolicyTest, WhatLiesInAHiddenDirectoryIsHiddenWithIt) {
   Mkdir("secrets/..2026_12_01");
   std::ofstream(secrets + "/..2026_12_01/tls.key") << "k";
   config_.private_tmp = false;  // The test's paths lie below /tmp.
-  config_.server_paths = {secrets + "/..2026_12_01/tls.key", secrets};
+  config_.hidden_server_paths = {secrets + "/..2026_12_01/tls.key", secrets};
   absl::StatusOr<Policy> policy = Policy::Create(v1::SandboxPolicy(), "/", config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
   EXPECT_THAT(policy->hidden_dirs(), ElementsAre(secrets));
@@ -370,6 +384,34 @@ TEST_F(PolicyTest, ConfinedReads) {
   absl::StatusOr<Policy> at_root = Policy::Create(v1::SandboxPolicy(), "/", config_, grant);
   ASSERT_TRUE(at_root.ok()) << at_root.status();
   EXPECT_THAT(at_root->readable_roots(), IsEmpty());
+}
+
+// A confined client learns nothing of what exists where it may not look: a path
+// outside its prefixes is refused as written, before anything is looked up, with one
+// answer whether it exists or not.
+TEST_F(PolicyTest, ConfinementIsCheckedBeforeAnyLookup) {
+  std::string mine = Mkdir("mine");
+  std::string theirs = Mkdir("theirs");
+  std::ofstream(theirs + "/secret") << "s";
+  ClientGrant grant{true, "the policy rule for client a", {mine}, true, {}};
+  std::set<std::string> answers;
+  for (const std::string& cwd : {theirs + "/secret", theirs + "/nothing-here",
+                                 mine + "/../theirs/secret"}) {
+    v1::ExecRequest request;
+    request.set_cwd(cwd);
+    absl::Status status = CheckConfinement(request, grant);
+    EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << cwd;
+    answers.insert(std::string(status.message()).substr(0, status.message().find(dir_)));
+  }
+  EXPECT_EQ(answers.size(), 1u);
+  v1::ExecRequest inside;
+  inside.set_cwd(mine + "/sub/../.");
+  inside.mutable_policy()->add_writable_roots(mine);
+  EXPECT_TRUE(CheckConfinement(inside, grant).ok());
+  inside.set_cwd("/usr/share");
+  EXPECT_TRUE(CheckConfinement(inside, grant).ok());
+  inside.mutable_policy()->add_readable_roots("/usr/share");  // A root must be a prefix's.
+  EXPECT_FALSE(CheckConfinement(inside, grant).ok());
 }
 
 TEST_F(PolicyTest, NetworkEnabledIsRefusedWhereACommandCouldCallTheServerBack) {

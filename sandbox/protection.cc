@@ -6,8 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
-#include <fstream>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
@@ -51,14 +52,35 @@ void RemoveLeftovers(const std::string& journal) {
   }
 }
 
-// Reads the `gitdir: PATH` line of a worktree's .git file, held open as `dot_git`.
+// Reads the `gitdir: PATH` line of a worktree's .git file, held open as `dot_git`: a
+// bounded read, since the file is the command's to make (a sparse 2 GiB one once held
+// every other run for seconds behind the lock this runs under).
 std::string WorktreeGitDir(const std::string& root, const UniqueFd& dot_git) {
-  std::ifstream in(absl::StrCat("/proc/self/fd/", dot_git.get()));
-  std::string line;
-  if (!std::getline(in, line)) return "";
-  absl::string_view target = line;
+  UniqueFd file(open(absl::StrCat("/proc/self/fd/", dot_git.get()).c_str(),
+                     O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  char buf[PATH_MAX + 16];
+  ssize_t n = file.valid() ? read(file.get(), buf, sizeof buf) : -1;
+  if (n <= 0) return "";
+  absl::string_view target(buf, static_cast<size_t>(n));
+  target = target.substr(0, target.find('\n'));
   if (!absl::ConsumePrefix(&target, "gitdir: ") || target.empty()) return "";
   return target[0] == '/' ? std::string(target) : absl::StrCat(root, "/", target);
+}
+
+// The git directory a worktree's .git file names, when it lies in one of `policy`'s
+// writable roots: kept read-only there, as .git itself would be. One elsewhere is
+// left alone: the command sees it already, read-only, or must not see it at all (the
+// file is the command's to write, so its line may name any directory).
+std::optional<OpenPath> ProtectedGitDir(const Policy& policy, const std::string& root,
+                                        const UniqueFd& dot_git) {
+  std::string named = WorktreeGitDir(root, dot_git);
+  if (named.empty()) return std::nullopt;
+  absl::StatusOr<OpenPath> git_dir = OpenCanonical(named, "the worktree's git dir", true);
+  if (!git_dir.ok()) return std::nullopt;
+  for (const OpenPath& writable : policy.writable_roots()) {
+    if (IsUnder(git_dir->path, writable.path)) return *std::move(git_dir);
+  }
+  return std::nullopt;
 }
 
 void AddOnce(std::vector<OpenPath>& paths, OpenPath path) {
@@ -152,7 +174,7 @@ absl::StatusOr<Protection> Placeholders::Protect(const Policy& policy, bool crea
     absl::MutexLock lock(&mu_);
     for (const OpenPath& root : policy.writable_roots()) {
       for (const std::string& name : policy.protected_names()) {
-        if (status.ok()) status = ProtectName(root, name, create, protection, held);
+        if (status.ok()) status = ProtectName(policy, root, name, create, protection, held);
       }
     }
   }
@@ -164,9 +186,9 @@ absl::StatusOr<Protection> Placeholders::Protect(const Policy& policy, bool crea
   return protection;
 }
 
-absl::Status Placeholders::ProtectName(const OpenPath& root, const std::string& name,
-                                       bool create, Protection& protection,
-                                       std::vector<Key>& held) {
+absl::Status Placeholders::ProtectName(const Policy& policy, const OpenPath& root,
+                                       const std::string& name, bool create,
+                                       Protection& protection, std::vector<Key>& held) {
   SharedFd dir = root.fd;
   std::string path = root.path;
   std::vector<std::string> parts = absl::StrSplit(name, '/');
@@ -203,9 +225,9 @@ absl::Status Placeholders::ProtectName(const OpenPath& root, const std::string& 
         held.push_back(ours->first);
       }
       if (name == ".git" && S_ISREG(st.st_mode)) {
-        std::string git_dir = WorktreeGitDir(root.path, *opened);
-        absl::StatusOr<OpenPath> open = OpenCanonical(git_dir, "the worktree's git dir", true);
-        if (!git_dir.empty() && open.ok()) AddOnce(protection.read_only, *std::move(open));
+        if (std::optional<OpenPath> git_dir = ProtectedGitDir(policy, root.path, *opened)) {
+          AddOnce(protection.read_only, *std::move(git_dir));
+        }
       }
       AddOnce(protection.read_only, OpenPath{path, std::move(opened), st.st_dev, st.st_ino});
       return absl::OkStatus();

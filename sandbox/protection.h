@@ -82,8 +82,8 @@ class Placeholders {
   void Journal(const std::string& identity, const std::string& path)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Walks one protected name below `root`, adding what covers it to `protection`.
-  absl::Status ProtectName(const OpenPath& root, const std::string& name, bool create,
-                           Protection& protection, std::vector<Key>& held)
+  absl::Status ProtectName(const Policy& policy, const OpenPath& root, const std::string& name,
+                           bool create, Protection& protection, std::vector<Key>& held)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Release(const std::vector<Key>& keys);
 

@@ -10,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/time/clock.h"
+
 #include "sandbox/test_support.h"
 
 namespace sandboxd {
@@ -153,12 +155,31 @@ TEST_F(ProtectionTest, AProtectedSymlinkIsRefused) {
   EXPECT_THAT(protection.status().message(), HasSubstr("is a symlink inside writable root"));
 }
 
+// A worktree's .git file names its git directory, which is kept read-only when a
+// writable root holds it.
 TEST_F(ProtectionTest, AWorktreesGitFileProtectsItsGitDir) {
-  std::string git_dir = Mkdir("main-repo-git-dir");
-  std::ofstream(work_ + "/.git") << "gitdir: ../main-repo-git-dir\n";
+  std::string git_dir = Mkdir("work/main-repo-git-dir");
+  std::ofstream(work_ + "/.git") << "gitdir: main-repo-git-dir\n";
   absl::StatusOr<Protection> protection = Protect(WorkspaceWrite());
   ASSERT_TRUE(protection.ok()) << protection.status();
   EXPECT_THAT(PathsOf(protection->read_only), ElementsAre(git_dir, work_ + "/.git"));
+}
+
+// The file is the command's to write: one naming a directory outside the writable
+// roots (another tenant's, /proc) gets nothing bound, which would show it.
+TEST_F(ProtectionTest, AGitFileNamingADirectoryElsewhereBindsNothing) {
+  std::string elsewhere = Mkdir("elsewhere");
+  for (const std::string& line : {"gitdir: " + elsewhere, std::string("gitdir: /proc")}) {
+    std::ofstream(work_ + "/.git") << line << "\n";
+    absl::StatusOr<Protection> protection = Protect(WorkspaceWrite());
+    ASSERT_TRUE(protection.ok()) << protection.status();
+    EXPECT_THAT(PathsOf(protection->read_only), ElementsAre(work_ + "/.git")) << line;
+  }
+  // A sparse 2 GiB one is read no further than a path's length.
+  ASSERT_EQ(truncate((work_ + "/.git").c_str(), int64_t{2} << 30), 0);
+  absl::Time start = absl::Now();
+  EXPECT_TRUE(Protect(WorkspaceWrite()).ok());
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
 }
 
 TEST_F(ProtectionTest, WithoutCreateNothingIsMade) {

@@ -573,8 +573,9 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
   }
   PrepareStateDir(config);
   config.server_paths = ServerPaths(*address, config);
+  config.hidden_server_paths = config.server_paths;
   if (config.command_user.has_value()) {
-    config.server_paths = ReachableBy(*config.command_user, config.server_paths);
+    config.hidden_server_paths = ReachableBy(*config.command_user, config.server_paths);
     config.deny_read = ReachableBy(*config.command_user, config.deny_read);
   }
   config.host_network_risk = HostNetworkRisk(*address, config);

@@ -376,6 +376,13 @@ TEST_P(BoundaryTest, ConfinedTenantsDoNotMeet) {
   EXPECT_FALSE(Succeeded(as("a", a, {"write", b + "/planted"})));
   EXPECT_FALSE(Reveals(as("a", a, {"read", tokens}), "TOKEN"));
   EXPECT_FALSE(std::filesystem::exists(b + "/planted"));
+  // Nor through a worktree's .git file naming b's workspace as its git directory: what
+  // a .git file names is protected only inside the request's own writable roots.
+  std::ofstream(a + "/.git") << "gitdir: " << b << "\n";
+  scratch_->Own(a + "/.git");
+  EXPECT_FALSE(Reveals(as("a", a, {"read", secret}), "B-SECRET"));
+  EXPECT_FALSE(Succeeded(as("a", a, {"list", b})));
+  std::filesystem::remove(a + "/.git");
   // Nor by naming b's workspace in the request.
   v1::ExecRequest widen = Probe(*server, {"true"});
   widen.mutable_policy()->add_readable_roots(b);

@@ -245,14 +245,20 @@ TEST(ServerLifecycleTest, NoLeaksAfterManyRequests) {
   int fds_before = OpenFds((*server)->pid());
   int launchers_before = Children((*server)->pid())["sandboxd-launch"];
   run_mix(100);
-  // The pools take launchers and cgroups back off the response path: give them a
-  // moment to be done with the last ones.
-  for (int i = 0; i < 100 && OpenFds((*server)->pid()) != fds_before; ++i) {
+  // The pools take launchers and cgroups back off the response path, and one that finds
+  // none back yet makes one more (a pool grows to what it is asked for at once): a
+  // launcher more holds its orders socket (and, on cgroup v2, its cgroup's memory.peak).
+  // Beyond those, nothing may be left.
+  auto allowed = [&] {
+    return fds_before + 2 * std::max(0, Children((*server)->pid())["sandboxd-launch"] -
+                                            launchers_before);
+  };
+  for (int i = 0; i < 100 && OpenFds((*server)->pid()) > allowed(); ++i) {
     absl::SleepFor(absl::Milliseconds(20));
   }
-  EXPECT_EQ(OpenFds((*server)->pid()), fds_before);
+  EXPECT_LE(OpenFds((*server)->pid()), allowed());
   std::map<std::string, int> children = Children((*server)->pid());
-  EXPECT_LE(children["sandboxd-launch"], launchers_before);
+  EXPECT_LE(children["sandboxd-launch"], launchers_before + 2);
   children.erase("sandboxd-launch");
   EXPECT_THAT(children, ::testing::IsEmpty());
 }
