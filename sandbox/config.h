@@ -40,6 +40,10 @@ struct ClientGrant {
   // host (other tenants' workspaces among it) is absent from the sandbox.
   bool confine_reads = false;
   std::vector<std::string> readable_prefixes;
+  // The rule's ceilings (zero: the server's alone), which are also the defaults of what
+  // a request leaves unset.
+  absl::Duration max_timeout = absl::ZeroDuration();
+  Limits max_limits;
 };
 
 // The operator's settings that every request is validated against and completed with.

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <map>
 
 #include "absl/status/status.h"
@@ -165,6 +166,57 @@ absl::Status CheckBounds(const v1::ExecRequest& request) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// The rule's ceilings over what the server's left: a request beyond one is refused,
+// naming the rule; one that leaves a limit unset gets the ceiling (processes only where
+// the server enforces them: without cgroups a process ceiling would refuse everything).
+absl::Status ApplyGrant(const v1::ExecRequest& request, const Config& config,
+                        const ClientGrant& grant, absl::Duration& timeout, Limits& limits) {
+  auto beyond = [&grant](absl::string_view what, absl::string_view most) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(grant.rule, " allows ", what, " of at most ", most));
+  };
+  if (grant.max_timeout > absl::ZeroDuration()) {
+    bool unset = !request.has_timeout() ||
+                 (request.timeout().seconds() == 0 && request.timeout().nanos() == 0);
+    if (unset) {
+      timeout = std::min(timeout, grant.max_timeout);
+    }
+    if (timeout > grant.max_timeout) {
+      return beyond("a timeout", absl::FormatDuration(grant.max_timeout));
+    }
+  }
+  const v1::ResourceLimits& asked = request.policy().limits();
+  if (absl::Duration most = grant.max_limits.cpu_time; most > absl::ZeroDuration()) {
+    bool unset = !asked.has_cpu_time() ||
+                 (asked.cpu_time().seconds() == 0 && asked.cpu_time().nanos() == 0);
+    if (unset && (limits.cpu_time == absl::ZeroDuration() || limits.cpu_time > most)) {
+      limits.cpu_time = most;
+    }
+    if (limits.cpu_time > most) return beyond("limits.cpu_time", absl::FormatDuration(most));
+  }
+  struct Field {
+    const char* name;
+    uint64_t asked, most;
+    uint64_t* value;
+  };
+  uint64_t processes_most = config.max_limits.processes != 0 ? grant.max_limits.processes : 0;
+  for (const Field& field :
+       {Field{"limits.memory_bytes", asked.memory_bytes(), grant.max_limits.memory_bytes,
+              &limits.memory_bytes},
+        Field{"limits.processes", asked.processes(), processes_most, &limits.processes}}) {
+    if (field.most == 0) continue;
+    if (field.asked == 0 && (*field.value == 0 || *field.value > field.most)) {
+      *field.value = field.most;
+    }
+    if (*field.value > field.most) return beyond(field.name, absl::StrCat(field.most));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<ExecSpec> ExecSpec::Create(const v1::ExecRequest& request,
                                           const Config& config, const ClientGrant& grant) {
   if (absl::Status s = CheckBounds(request); !s.ok()) return s;
@@ -181,6 +233,7 @@ absl::StatusOr<ExecSpec> ExecSpec::Create(const v1::ExecRequest& request,
   if (!output_limit.ok()) return output_limit.status();
   absl::StatusOr<Limits> limits = ValidLimits(request.policy().limits(), config.max_limits);
   if (!limits.ok()) return limits.status();
+  if (absl::Status s = ApplyGrant(request, config, grant, *timeout, *limits); !s.ok()) return s;
   absl::StatusOr<Policy> policy = Policy::Create(request.policy(), *cwd, config, grant);
   if (!policy.ok()) return policy.status();
 

@@ -34,9 +34,6 @@ std::string AsDirectory(std::string prefix) {
   return prefix;
 }
 
-// Whether `value` (0: unlimited) fits under `ceiling` (0: none).
-bool Fits(uint64_t value, uint64_t ceiling) { return ceiling == 0 || (value != 0 && value <= ceiling); }
-
 }  // namespace
 
 absl::StatusOr<OperatorPolicy> OperatorPolicy::Load(const std::string& path) {
@@ -99,6 +96,10 @@ absl::StatusOr<ClientGrant> OperatorPolicy::GrantFor(const std::string& identity
   for (const std::string& prefix : rule->readable_root_prefixes()) {
     grant.readable_prefixes.push_back(AsDirectory(prefix));
   }
+  grant.max_timeout = FromProto(rule->max_timeout());
+  grant.max_limits.cpu_time = FromProto(rule->max_cpu_time());
+  grant.max_limits.memory_bytes = rule->max_memory_bytes();
+  grant.max_limits.processes = rule->max_processes();
   return grant;
 }
 
@@ -116,25 +117,6 @@ absl::Status OperatorPolicy::Check(const std::string& identity, const ExecSpec& 
   }
   if (policy.network() == NetworkMode::kEnabled && !rule->allow_network()) {
     return absl::PermissionDeniedError(absl::StrCat(who, " does not allow NETWORK_ENABLED"));
-  }
-  if (rule->has_max_timeout() && spec.timeout() > FromProto(rule->max_timeout())) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        who, " allows a timeout of at most ", absl::FormatDuration(FromProto(rule->max_timeout()))));
-  }
-  const Limits& limits = spec.limits();
-  absl::Duration max_cpu = FromProto(rule->max_cpu_time());
-  if (max_cpu > absl::ZeroDuration() &&
-      (limits.cpu_time == absl::ZeroDuration() || limits.cpu_time > max_cpu)) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        who, " needs limits.cpu_time of at most ", absl::FormatDuration(max_cpu)));
-  }
-  if (!Fits(limits.memory_bytes, rule->max_memory_bytes())) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        who, " needs limits.memory_bytes of at most ", rule->max_memory_bytes()));
-  }
-  if (!Fits(limits.processes, rule->max_processes())) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        who, " needs limits.processes of at most ", rule->max_processes()));
   }
   return absl::OkStatus();
 }

@@ -18,11 +18,12 @@ class OperatorPolicy {
   // Parses `path` (text format). INVALID_ARGUMENT saying what is wrong in it.
   static absl::StatusOr<OperatorPolicy> Load(const std::string& path);
 
-  // What `identity`'s rule lets its requests reach in the filesystem, for validating
-  // them (ExecSpec::Create). PERMISSION_DENIED for an identity without a rule.
+  // What `identity`'s rule lets its requests reach in the filesystem and use (its
+  // ceilings, which are also the defaults), for validating them (ExecSpec::Create).
+  // PERMISSION_DENIED for an identity without a rule.
   absl::StatusOr<ClientGrant> GrantFor(const std::string& identity) const;
-  // OK when `identity` may run `spec` (its mode, network and limits); else
-  // PERMISSION_DENIED naming the rule and what it forbids.
+  // OK when `identity` may run `spec` (its mode and network); else PERMISSION_DENIED
+  // naming the rule and what it forbids.
   absl::Status Check(const std::string& identity, const ExecSpec& spec) const;
 
  private:

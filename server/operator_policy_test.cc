@@ -61,7 +61,9 @@ absl::Status Validate(const OperatorPolicy& policy, const std::string& identity,
   v1::ExecRequest request;
   request.add_argv("true");
   edit(request);
-  absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, Config(), *grant);
+  Config config;
+  config.allow_danger_full_access = true;  // The rule, not the server, decides here.
+  absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, config, *grant);
   if (!spec.ok()) return spec.status();
   return policy.Check(identity, *spec);
 }
@@ -110,27 +112,46 @@ TEST_F(OperatorPolicyTest, UnknownIdentityWithoutFallbackIsRefused) {
   EXPECT_THAT(status.message(), HasSubstr("client stranger has no rule"));
 }
 
-TEST_F(OperatorPolicyTest, CeilingsPerClient) {
+// A rule's ceilings bound what its client asks, and are the defaults of what it
+// leaves unset: a minimal request runs within them.
+TEST_F(OperatorPolicyTest, CeilingsPerClientAreAlsoItsDefaults) {
   OperatorPolicy policy = Load(
-      "client { identity: \"ci\" max_timeout { seconds: 10 } max_memory_bytes: 1000000 }");
-  EXPECT_THAT(policy.Check("ci", Spec([](v1::ExecRequest& r) {
-                r.mutable_timeout()->set_seconds(30);
-              })).message(),
-              HasSubstr("allows a timeout of at most 10s"));
-  EXPECT_THAT(policy.Check("ci", Spec([](v1::ExecRequest& r) {
-                r.mutable_timeout()->set_seconds(5);
-              })).message(),
-              HasSubstr("needs limits.memory_bytes of at most 1000000"));
-  EXPECT_TRUE(policy.Check("ci", Spec([](v1::ExecRequest& r) {
+      "client { identity: \"ci\" max_timeout { seconds: 10 } max_memory_bytes: 1000000 "
+      "max_cpu_time { seconds: 5 } max_processes: 64 }");
+  absl::StatusOr<ClientGrant> grant = policy.GrantFor("ci");
+  ASSERT_TRUE(grant.ok());
+  Config config;
+  config.max_limits.processes = 1024;  // The server enforces processes (cgroups).
+  v1::ExecRequest minimal;
+  minimal.add_argv("true");
+  absl::StatusOr<ExecSpec> spec = ExecSpec::Create(minimal, config, *grant);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->timeout(), absl::Seconds(10));
+  EXPECT_EQ(spec->limits().memory_bytes, 1000000u);
+  EXPECT_EQ(spec->limits().cpu_time, absl::Seconds(5));
+  EXPECT_EQ(spec->limits().processes, 64u);
+  EXPECT_THAT(Validate(policy, "ci", [](v1::ExecRequest& r) { r.mutable_timeout()->set_seconds(30); })
+                  .message(),
+              HasSubstr("the policy rule for client ci allows a timeout of at most 10s"));
+  EXPECT_THAT(Validate(policy, "ci",
+                       [](v1::ExecRequest& r) {
+                         r.mutable_policy()->mutable_limits()->set_memory_bytes(2000000);
+                       })
+                  .message(),
+              HasSubstr("allows limits.memory_bytes of at most 1000000"));
+  EXPECT_TRUE(Validate(policy, "ci", [](v1::ExecRequest& r) {
                 r.mutable_timeout()->set_seconds(5);
                 r.mutable_policy()->mutable_limits()->set_memory_bytes(500000);
-              })).ok());
-  EXPECT_THAT(policy.Check("ci", Spec([](v1::ExecRequest& r) {
-                r.mutable_timeout()->set_seconds(5);
-                r.mutable_policy()->mutable_limits()->set_memory_bytes(500000);
-                r.mutable_policy()->set_mode(v1::DANGER_FULL_ACCESS);
-              })).message(),
+              }).ok());
+  EXPECT_THAT(Validate(policy, "ci",
+                       [](v1::ExecRequest& r) {
+                         r.mutable_policy()->set_mode(v1::DANGER_FULL_ACCESS);
+                       })
+                  .message(),
               HasSubstr("does not allow DANGER_FULL_ACCESS"));
+  // Without cgroups the server enforces no process ceiling, and a rule's is no
+  // default: it would refuse every request.
+  EXPECT_EQ(ExecSpec::Create(minimal, Config(), *grant)->limits().processes, 0u);
 }
 
 TEST_F(OperatorPolicyTest, BadFilesSayWhere) {
