@@ -1,6 +1,9 @@
 #include "base/malloc_tuning.h"
 
 #include <malloc.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 namespace sandboxd {
 
@@ -12,6 +15,13 @@ void KeepLargeBuffersInHeap() {
   // stream's buffers are reused rather than faulted in again; it bounds what an idle
   // process keeps after a burst.
   mallopt(M_TRIM_THRESHOLD, 8 << 20);
+  // Each arena keeps up to that much at its top, and glibc makes up to 8 per core, each
+  // thread picking one: after a burst of streams the process kept tens of MiB it no
+  // longer used, which malloc_trim gives back only for the main arena. One arena per
+  // core keeps what an idle server holds small; more would only matter to threads
+  // that run at once, and there are no more of those than cores.
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  mallopt(M_ARENA_MAX, static_cast<int>(std::max(2L, cores)));
 }
 
 }  // namespace sandboxd

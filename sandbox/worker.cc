@@ -34,6 +34,8 @@ constexpr absl::Duration kDrainGrace = absl::Seconds(2);
 constexpr size_t kReadBufferSize = size_t{1} << 20;
 // How often Launch::is_cancelled is asked.
 constexpr absl::Duration kCancelCheckInterval = absl::Milliseconds(100);
+// How often a signal that came before its command looks for it.
+constexpr absl::Duration kPendingSignalInterval = absl::Milliseconds(5);
 
 absl::Status ErrnoError(const char* what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
@@ -123,7 +125,10 @@ class Supervisor {
         Kill(Termination::kTimedOut);
         continue;
       }
-      if (rc <= 0) continue;  // A cancellation check, or EINTR.
+      if (rc <= 0) {  // A cancellation check, a signal waiting for the command, or EINTR.
+        if (!pending_signals_.empty() && !reaped_ && !killed_) DeliverSignals();
+        continue;
+      }
       for (int i = 0; i < n; ++i) {
         if (fds[i].revents != 0) Handle(fds[i].fd);
       }
@@ -138,6 +143,7 @@ class Supervisor {
   int PollTimeoutMillis() const {
     absl::Duration left = deadline_ - absl::Now();
     if (launch_.is_cancelled) left = std::min(left, kCancelCheckInterval);
+    if (!pending_signals_.empty() && !reaped_) left = std::min(left, kPendingSignalInterval);
     if (left <= absl::ZeroDuration()) return 0;
     return static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))));
   }
@@ -217,17 +223,21 @@ class Supervisor {
   // Each byte on signal_fd is a signal for the command's process group. Under bwrap the
   // command sits two generations down (bwrap, then bwrap's init in the pid namespace,
   // then the command in a session of its own); signalling bwrap instead would kill the
-  // sandbox rather than let the command handle the signal.
+  // sandbox rather than let the command handle the signal. Signals that come before
+  // the command exists wait for it (PollTimeoutMillis polls for it meanwhile).
   void DeliverSignals() {
     unsigned char signals[64];
     ssize_t n = read(launch_.signal_fd, signals, sizeof signals);
-    if (n <= 0) return;
+    if (n > 0) pending_signals_.append(reinterpret_cast<char*>(signals), static_cast<size_t>(n));
+    if (pending_signals_.empty()) return;
     pid_t target = pid_;
     if (launch_.bwrap_pid_namespace) target = FirstChild(FirstChild(target));
-    if (target <= 0) return;  // The command has not started yet or is gone.
-    for (ssize_t i = 0; i < n; ++i) {
-      if (kill(-target, signals[i]) != 0) kill(target, signals[i]);
+    if (target <= 0) return;  // The command has not started yet.
+    for (char signal : pending_signals_) {
+      int number = static_cast<unsigned char>(signal);
+      if (kill(-target, number) != 0) kill(target, number);
     }
+    pending_signals_.clear();
   }
 
   static pid_t FirstChild(pid_t pid) {
@@ -282,6 +292,8 @@ class Supervisor {
   RunResult& result_;
   absl::Time deadline_;
   size_t stdin_offset_ = 0;
+  // Signals read before the command existed.
+  std::string pending_signals_;
   // Made on the first output, and left uninitialized: a command that prints little
   // touches only a page of it.
   std::unique_ptr<char[]> read_buffer_;

@@ -37,7 +37,7 @@ absl::StatusOr<Authenticator> Authenticator::Create(const std::string& tokens_fi
   return auth;
 }
 
-absl::StatusOr<std::string> Authenticator::Authenticate(const grpc::ServerContext& context) const {
+absl::StatusOr<std::string> Authenticator::Authenticate(const grpc::ServerContextBase& context) const {
   if (!tokens_.empty()) {
     auto header = context.client_metadata().find("authorization");
     if (header == context.client_metadata().end()) {

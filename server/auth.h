@@ -23,7 +23,7 @@ class Authenticator {
   static absl::StatusOr<Authenticator> Create(const std::string& tokens_file, bool mutual_tls);
 
   // The caller's identity, or UNAUTHENTICATED saying what is missing.
-  absl::StatusOr<std::string> Authenticate(const grpc::ServerContext& context) const;
+  absl::StatusOr<std::string> Authenticate(const grpc::ServerContextBase& context) const;
 
  private:
   Authenticator() = default;

@@ -1,6 +1,7 @@
 #include "server/service.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include "absl/status/status.h"
@@ -15,6 +16,9 @@ namespace sandboxd {
 namespace {
 
 namespace v1 = ::sandbox::v1;
+
+// How long the server must have had no call before it trims its heaps.
+constexpr absl::Duration kTrimAfterIdle = absl::Seconds(1);
 
 const char* ModeName(SandboxMode mode) {
   switch (mode) {
@@ -68,7 +72,7 @@ absl::Status CheckEncoding(v1::OutputEncoding encoding) {
 
 // A client deadline shorter than the command's timeout wins: nobody would be left to
 // receive the result.
-void ClampToDeadline(grpc::ServerContext& context, Launch& launch) {
+void ClampToDeadline(const grpc::ServerContextBase& context, Launch& launch) {
   absl::Time deadline = absl::FromChrono(context.deadline());
   launch.timeout = std::min(launch.timeout, std::max(deadline - absl::Now(), absl::ZeroDuration()));
 }
@@ -146,7 +150,27 @@ grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-absl::StatusOr<std::string> SandboxServiceImpl::Identify(grpc::ServerContext& context,
+SandboxServiceImpl::CallRecord::CallRecord(SandboxServiceImpl& service, const char* event,
+                                           const char* method)
+    : service(service), log(event), method(method) {
+  service.live_calls_.fetch_add(1);
+}
+
+SandboxServiceImpl::CallRecord::~CallRecord() {
+  if (service.live_calls_.fetch_sub(1) == 1) service.CallEnded();
+}
+
+void SandboxServiceImpl::CallEnded() {
+  // glibc keeps what threads freed in their arenas: after a burst of streams with
+  // megabytes of output each, that was most of what the process held, for good.
+  absl::MutexLock lock(&trim_mu_);
+  trim_ = std::nullopt;  // Waits if it is trimming right now.
+  trim_.emplace(alarms_.Set(absl::Now() + kTrimAfterIdle, [this] {
+    if (live_calls_.load() == 0) malloc_trim(0);
+  }));
+}
+
+absl::StatusOr<std::string> SandboxServiceImpl::Identify(grpc::ServerContextBase& context,
                                                          LogLine& log) {
   log.Add("request_id", next_request_id_.fetch_add(1)).Add("peer", context.peer());
   absl::StatusOr<std::string> client = auth_.Authenticate(context);
@@ -154,9 +178,9 @@ absl::StatusOr<std::string> SandboxServiceImpl::Identify(grpc::ServerContext& co
   return client;
 }
 
-absl::StatusOr<SandboxServiceImpl::Admitted> SandboxServiceImpl::Admit(
-    const v1::ExecRequest& request, const std::string& client, grpc::ServerContext& context,
-    LogLine& log) {
+absl::StatusOr<Admitted> SandboxServiceImpl::Admit(
+    const v1::ExecRequest& request, const std::string& client,
+    const grpc::ServerContextBase& context, std::function<bool()> stop, LogLine& log) {
   if (!request.argv().empty()) log.Add("argv0", request.argv(0));
   if (draining_) {
     return absl::UnavailableError("the server is shutting down; retry elsewhere or later");
@@ -164,31 +188,13 @@ absl::StatusOr<SandboxServiceImpl::Admitted> SandboxServiceImpl::Admit(
   absl::StatusOr<Plan> plan = PlanFor(request, client);
   if (!plan.ok()) return plan.status();
   log.Add("mode", ModeName(plan->mode)).Add("backend", BackendName(plan->backend));
-  auto cancelled = [&context] { return context.IsCancelled(); };
   absl::StatusOr<RunQueue::Ticket> ticket =
-      queue_.Acquire(absl::FromChrono(context.deadline()), cancelled);
+      queue_.Acquire(absl::FromChrono(context.deadline()), stop);
   if (!ticket.ok()) return ticket.status();
   ClampToDeadline(context, plan->launch);
   plan->launch.cancel_fd = cancel_read_.get();
-  plan->launch.is_cancelled = cancelled;
+  plan->launch.is_cancelled = std::move(stop);
   return Admitted{*std::move(plan), *std::move(ticket)};
-}
-
-absl::StatusOr<v1::ExecStreamRequest> SandboxServiceImpl::ReadStart(
-    grpc::ServerContext& context, ExecStreamIo& io) {
-  absl::StatusOr<RunQueue::Place> place = queue_.Hold();
-  if (!place.ok()) return place.status();
-  CancelTimer::Armed timer =
-      start_timer_.CancelAt(context, absl::Now() + bounds_.start_wait);
-  v1::ExecStreamRequest first;
-  if (io.Read(&first) && first.has_start()) return first;
-  if (timer.fired()) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "no start message came within ", absl::FormatDuration(bounds_.start_wait),
-        "; send {\"start\": ExecRequest} first, as soon as the stream opens"));
-  }
-  return absl::InvalidArgumentError(
-      "the first ExecStream message must be `start`, holding the request");
 }
 
 grpc::Status SandboxServiceImpl::Refuse(const absl::Status& status, CallRecord& call) const {
@@ -217,10 +223,11 @@ void SandboxServiceImpl::Record(const RunResult& result, CallRecord& call) const
 grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
                                       const v1::ExecRequest* request,
                                       v1::ExecResponse* response) {
-  CallRecord call("exec", "Exec");
+  CallRecord call(*this, "exec", "Exec");
   absl::StatusOr<std::string> client = Identify(*context, call.log);
   if (!client.ok()) return Refuse(client.status(), call);
-  absl::StatusOr<Admitted> admitted = Admit(*request, *client, *context, call.log);
+  auto cancelled = [context] { return context->IsCancelled(); };
+  absl::StatusOr<Admitted> admitted = Admit(*request, *client, *context, cancelled, call.log);
   if (!admitted.ok()) return Refuse(admitted.status(), call);
   absl::StatusOr<RunResult> result = runner_.Run(admitted->plan);
   if (!result.ok()) return Refuse(result.status(), call);
@@ -229,20 +236,29 @@ grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status SandboxServiceImpl::ExecStream(grpc::ServerContext* context, ExecStreamIo* io) {
-  CallRecord call("exec_stream", "ExecStream");
-  absl::StatusOr<std::string> client = Identify(*context, call.log);
-  if (!client.ok()) return Refuse(client.status(), call);
-  absl::StatusOr<v1::ExecStreamRequest> first = ReadStart(*context, *io);
-  if (!first.ok()) return Refuse(first.status(), call);
-  const v1::ExecRequest& request = first->start();
-  absl::StatusOr<Admitted> admitted = Admit(request, *client, *context, call.log);
-  if (!admitted.ok()) return Refuse(admitted.status(), call);
-  ExecStreamSession session(*context, *io, request.output_encoding());
-  absl::StatusOr<RunResult> result = session.Run(runner_, admitted->plan, request.stdin());
-  if (!result.ok()) return Refuse(result.status(), call);
-  Record(*result, call);
-  return grpc::Status::OK;
+grpc::ServerBidiReactor<v1::ExecStreamRequest, v1::ExecStreamResponse>*
+SandboxServiceImpl::ExecStream(grpc::CallbackServerContext* context) {
+  auto call = std::make_shared<CallRecord>(*this, "exec_stream", "ExecStream");
+  absl::StatusOr<std::string> client = Identify(*context, call->log);
+  if (!client.ok()) return new ExecStreamCall(*context, Refuse(client.status(), *call));
+  // Until its start message comes, the call holds a place among the waiting.
+  absl::StatusOr<RunQueue::Place> place = queue_.Hold();
+  if (!place.ok()) return new ExecStreamCall(*context, Refuse(place.status(), *call));
+  return new ExecStreamCall(*context, runner_, StreamHooks(*std::move(client), *context, call),
+                            *std::move(place), alarms_, bounds_.start_wait);
+}
+
+ExecStreamHooks SandboxServiceImpl::StreamHooks(std::string client,
+                                                grpc::CallbackServerContext& context,
+                                                std::shared_ptr<CallRecord> call) {
+  ExecStreamHooks hooks;
+  hooks.admit = [this, client = std::move(client), &context, call](
+                    const v1::ExecRequest& start, std::function<bool()> stop) {
+    return Admit(start, client, context, std::move(stop), call->log);
+  };
+  hooks.refused = [this, call](const absl::Status& status) { Refuse(status, *call); };
+  hooks.ran = [this, call](const RunResult& result) { Record(result, *call); };
+  return hooks;
 }
 
 }  // namespace sandboxd

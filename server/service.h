@@ -3,12 +3,16 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
 
 #include "sandbox/host_features.h"
 #include "sandbox/runner.h"
 #include "sandbox/unique_fd.h"
 #include "server/auth.h"
-#include "server/cancel_timer.h"
+#include "server/alarms.h"
 #include "server/exec_stream.h"
 #include "server/metrics.h"
 #include "server/operator_policy.h"
@@ -33,7 +37,9 @@ struct CallBounds {
 
 // The gRPC edge of sandbox.v1.SandboxService: validates, runs through the Runner,
 // converts results and statuses, and logs one line per request.
-class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
+class SandboxServiceImpl final
+    : public sandbox::v1::SandboxService::WithCallbackMethod_ExecStream<
+          sandbox::v1::SandboxService::Service> {
  public:
   // `host` is what start-up found the host allows. `metrics` may be null (not served).
   SandboxServiceImpl(const Runner& runner, HostFeatures host, Authenticator auth,
@@ -43,7 +49,8 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
                     sandbox::v1::ExecResponse* response) override;
   grpc::Status Explain(grpc::ServerContext* context, const sandbox::v1::ExecRequest* request,
                        sandbox::v1::ExplainResponse* response) override;
-  grpc::Status ExecStream(grpc::ServerContext* context, ExecStreamIo* io) override;
+  grpc::ServerBidiReactor<sandbox::v1::ExecStreamRequest, sandbox::v1::ExecStreamResponse>*
+  ExecStream(grpc::CallbackServerContext* context) override;
   grpc::Status GetCapabilities(grpc::ServerContext* context,
                                const sandbox::v1::GetCapabilitiesRequest* request,
                                sandbox::v1::GetCapabilitiesResponse* response) override;
@@ -60,9 +67,12 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
   // would run (in full, as Explain shows it, with `explain`).
   absl::StatusOr<Plan> PlanFor(const sandbox::v1::ExecRequest& request,
                                const std::string& client, bool explain = false) const;
-  // One call's log line, with what the metrics need.
+  // One call's log line, with what the metrics need. The last one of a burst to go
+  // has the memory the burst freed given back to the system soon after.
   struct CallRecord {
-    CallRecord(const char* event, const char* method) : log(event), method(method) {}
+    CallRecord(SandboxServiceImpl& service, const char* event, const char* method);
+    ~CallRecord();
+    SandboxServiceImpl& service;
     LogLine log;
     std::string method;
     absl::Time start = absl::Now();
@@ -72,22 +82,19 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
   // Logs and counts a command that ran.
   void Record(const RunResult& result, CallRecord& call) const;
 
-  // A request cleared to run: its plan, tied to the call (deadline, cancellation,
-  // server shutdown), and the run slot it holds.
-  struct Admitted {
-    Plan plan;
-    RunQueue::Ticket ticket;
-  };
   // Authenticates the caller. Logs what it learns to `log`.
-  absl::StatusOr<std::string> Identify(grpc::ServerContext& context, LogLine& log);
-  // PlanFor, then a turn in the run queue. Logs what it learns to `log`.
+  absl::StatusOr<std::string> Identify(grpc::ServerContextBase& context, LogLine& log);
+  // PlanFor, then a turn in the run queue; the command dies, or its wait for a turn
+  // ends, when `stop` says so. Logs what it learns to `log`.
   absl::StatusOr<Admitted> Admit(const sandbox::v1::ExecRequest& request,
-                                 const std::string& client, grpc::ServerContext& context,
-                                 LogLine& log);
-  // ExecStream's first message, within CallBounds::start_wait, holding a place in the
-  // queue while it waits.
-  absl::StatusOr<sandbox::v1::ExecStreamRequest> ReadStart(grpc::ServerContext& context,
-                                                           ExecStreamIo& io);
+                                 const std::string& client,
+                                 const grpc::ServerContextBase& context,
+                                 std::function<bool()> stop, LogLine& log);
+  // The hooks of one ExecStream call from `client`.
+  ExecStreamHooks StreamHooks(std::string client, grpc::CallbackServerContext& context,
+                              std::shared_ptr<CallRecord> call);
+  // Gives freed memory back to the system once no call has been alive for a while.
+  void CallEnded();
 
   const Runner& runner_;
   const HostFeatures host_;
@@ -96,7 +103,10 @@ class SandboxServiceImpl final : public sandbox::v1::SandboxService::Service {
   Metrics* const metrics_;
   const CallBounds bounds_;
   RunQueue queue_;
-  CancelTimer start_timer_;
+  Alarms alarms_;
+  std::atomic<int> live_calls_{0};
+  absl::Mutex trim_mu_;
+  std::optional<Alarms::Armed> trim_ ABSL_GUARDED_BY(trim_mu_);
   std::atomic<bool> draining_{false};
   // Every running worker polls the read end; closing the write end hangs it up for all.
   UniqueFd cancel_read_;

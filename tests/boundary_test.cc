@@ -22,7 +22,9 @@
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -711,19 +713,27 @@ TEST(BoundedRequestTest, OversizedRequestsAreRefusedBeforeAnyWork) {
 
 // Streams that never send their start message hold a place in the queue while they
 // wait, so that they cannot pile up (the rest are refused at once), and are ended
-// after --stream_start_timeout; a server thread each at most meanwhile.
+// after --stream_start_timeout with DEADLINE_EXCEEDED; they hold no server thread
+// meanwhile.
 TEST(BoundedRequestTest, StreamsWithoutAStartAreBoundedAndEnded) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root, to start a server as root";
   signal(SIGPIPE, SIG_IGN);
   SandboxdProcess::Options options;
-  options.flags = {"--max_concurrent=1", "--max_queued=3", "--stream_start_timeout=2s"};
+  options.flags = {"--max_concurrent=1", "--max_queued=50", "--stream_start_timeout=2s"};
   absl::StatusOr<std::unique_ptr<SandboxdProcess>> server = SandboxdProcess::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = v1::SandboxService::NewStub((*server)->channel());
   auto threads = [&] {
-    return ReadFileOrEmpty(absl::StrCat("/proc/", (*server)->pid(), "/status"));
+    std::string status = ReadFileOrEmpty(absl::StrCat("/proc/", (*server)->pid(), "/status"));
+    size_t at = status.find("Threads:");
+    int count = -1;
+    if (at != std::string::npos) {
+      std::string line = status.substr(at + 8, status.find('\n', at) - at - 8);
+      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &count)) count = -1;
+    }
+    return count;
   };
-  std::string before = threads();
+  int before = threads();
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   std::vector<std::unique_ptr<grpc::ClientReaderWriter<v1::ExecStreamRequest, v1::ExecStreamResponse>>> streams;
   absl::Time start = absl::Now();
@@ -731,16 +741,22 @@ TEST(BoundedRequestTest, StreamsWithoutAStartAreBoundedAndEnded) {
     contexts.push_back(std::make_unique<grpc::ClientContext>());
     streams.push_back(stub->ExecStream(contexts.back().get()));
   }
-  // 297 of them are refused at once; three wait for the timeout.
+  // 250 of them are refused at once; 50 wait for the timeout, without a thread each.
+  absl::SleepFor(absl::Milliseconds(500));
+  int waiting = threads();
+  EXPECT_LT(waiting, before + 10) << before << " threads before, " << waiting << " with 50 waiting";
   int exhausted = 0, ended = 0;
   for (auto& stream : streams) {
     grpc::Status status = stream->Finish();
     exhausted += status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
-    ended += status.error_code() == grpc::StatusCode::CANCELLED;
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      ++ended;
+      EXPECT_THAT(status.error_message(), HasSubstr("no start message came within 2s"));
+    }
   }
   absl::Duration took = absl::Now() - start;
-  EXPECT_EQ(exhausted, 297);
-  EXPECT_EQ(ended, 3);
+  EXPECT_EQ(exhausted, 250);
+  EXPECT_EQ(ended, 50);
   EXPECT_GE(took, absl::Seconds(2));
   EXPECT_LT(took, absl::Seconds(5));
   // The control: a stream that sends its start runs.
@@ -755,8 +771,8 @@ TEST(BoundedRequestTest, StreamsWithoutAStartAreBoundedAndEnded) {
   while (stream->Read(&response)) got_result = got_result || response.has_result();
   EXPECT_TRUE(got_result);
   EXPECT_TRUE(stream->Finish().ok());
-  std::cerr << "server threads before: " << before.substr(before.find("Threads:"), 12)
-            << "; after: " << threads().substr(threads().find("Threads:"), 12) << "\n";
+  std::cerr << "server threads before: " << before << ", with 50 streams waiting: " << waiting
+            << ", after: " << threads() << "\n";
 }
 
 }  // namespace
