@@ -179,19 +179,16 @@ std::string FormatCapabilities(const v1::GetCapabilitiesResponse& response) {
 
 int ExitCodeFor(const v1::ExecResponse& response) {
   switch (response.termination()) {
-    case v1::EXITED:
-      return response.exit_code();
-    case v1::SIGNALED:
-      return 128 + response.signal();
     case v1::TIMED_OUT:
       return kExitTimedOut;
-    case v1::CPU_LIMIT:
-    case v1::FILE_SIZE_LIMIT:
-    case v1::MEMORY_LIMIT:
-      // Killed by the limit's signal: 128 + it, however it was reported.
-      return response.signal() != 0 ? 128 + response.signal() : response.exit_code();
-    default:
+    case v1::CANCELLED:
+    case v1::SETUP_FAILED:
+    case v1::TERMINATION_UNSPECIFIED:
       return kExitClientError;
+    default:
+      // The command's own status: 128 + the signal that ended it, 127 or 126 when its
+      // program could not be executed.
+      return response.exit_code();
   }
 }
 

@@ -29,9 +29,10 @@ std::string FormatExplanation(const sandbox::v1::ExplainResponse& response);
 // `response` for people, one fact a line, then the notes.
 std::string FormatCapabilities(const sandbox::v1::GetCapabilitiesResponse& response);
 
-// What `sandboxctl exec` exits with: the command's exit code, 128 + signal when it
-// was killed (by a limit too), kExitTimedOut when it timed out, kExitClientError when
-// it was cancelled.
+// What `sandboxctl exec` exits with: the command's exit code (128 + signal when a
+// signal or a limit killed it, 127 or 126 when its program could not be executed),
+// kExitTimedOut when it timed out, kExitClientError when it was cancelled or its
+// sandbox could not be set up.
 int ExitCodeFor(const sandbox::v1::ExecResponse& response);
 
 }  // namespace sandboxd

@@ -98,12 +98,22 @@ TEST(ExitCodeForTest, FollowsTheShellConventions) {
   response.set_termination(v1::EXITED);
   response.set_exit_code(3);
   EXPECT_EQ(ExitCodeFor(response), 3);
+  // The server reports death by a signal as 128 + it, limits included.
   response.set_termination(v1::SIGNALED);
   response.set_signal(9);
+  response.set_exit_code(137);
   EXPECT_EQ(ExitCodeFor(response), 137);
+  response.set_termination(v1::MEMORY_LIMIT);
+  EXPECT_EQ(ExitCodeFor(response), 137);
+  response.set_termination(v1::EXEC_FAILED);
+  response.set_signal(0);
+  response.set_exit_code(127);
+  EXPECT_EQ(ExitCodeFor(response), 127);
   response.set_termination(v1::TIMED_OUT);
   EXPECT_EQ(ExitCodeFor(response), kExitTimedOut);
   response.set_termination(v1::CANCELLED);
+  EXPECT_EQ(ExitCodeFor(response), kExitClientError);
+  response.set_termination(v1::SETUP_FAILED);
   EXPECT_EQ(ExitCodeFor(response), kExitClientError);
 }
 

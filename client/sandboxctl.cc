@@ -104,10 +104,9 @@ int Exec(const Connection& connection, const v1::ExecRequest& request, bool pass
   }
   ReportTruncation("stdout", response->stdout_truncated(), response->stdout_total_bytes());
   ReportTruncation("stderr", response->stderr_truncated(), response->stderr_total_bytes());
-  if (response->termination() == v1::TIMED_OUT) {
-    std::cerr << "sandboxctl: the command timed out and was killed\n";
-  } else if (response->termination() == v1::CANCELLED) {
-    std::cerr << "sandboxctl: the command was cancelled (the server is shutting down)\n";
+  // How it ended, unless it simply exited: a limit, a signal, a program not found...
+  if (response->termination() != v1::EXITED && !response->message().empty()) {
+    std::cerr << "sandboxctl: " << response->message() << "\n";
   }
   return ExitCodeFor(*response);
 }

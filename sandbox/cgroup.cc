@@ -117,7 +117,11 @@ std::string LimitOrMax(uint64_t limit) { return limit ? absl::StrCat(limit) : "m
 struct Baseline {
   absl::Duration user_cpu, system_cpu;
   uint64_t oom_kills = 0;
+  uint64_t forks_refused = 0;
 };
+
+// How many forks the kernel refused at pids.max: "max N" in pids.events.
+uint64_t ForksRefused(const std::string& dir) { return ReadKeyed(dir + "/pids.events")["max"]; }
 
 class CgroupV2 : public Cgroup {
  public:
@@ -150,6 +154,7 @@ class CgroupV2 : public Cgroup {
     usage.user_cpu = now.user_cpu - baseline_.user_cpu;
     usage.system_cpu = now.system_cpu - baseline_.system_cpu;
     usage.oom_killed = now.oom_kills > baseline_.oom_kills;
+    usage.forks_refused = now.forks_refused > baseline_.forks_refused;
     if (peak_fd_ < 0) {
       usage.peak_memory_bytes = ReadNumber(dir_ + "/memory.peak");
     } else {
@@ -174,7 +179,7 @@ class CgroupV2 : public Cgroup {
   Baseline Read() const {
     std::map<std::string, uint64_t> cpu = ReadKeyed(dir_ + "/cpu.stat");
     return {absl::Microseconds(cpu["user_usec"]), absl::Microseconds(cpu["system_usec"]),
-            ReadKeyed(dir_ + "/memory.events")["oom_kill"]};
+            ReadKeyed(dir_ + "/memory.events")["oom_kill"], ForksRefused(dir_)};
   }
 
   std::string dir_;
@@ -225,6 +230,7 @@ class CgroupV1 : public Cgroup {
     if (absl::Status s = Write(cpuacct_ + "/cpuacct.usage", "0"); !s.ok()) return s;
     if (absl::Status s = Write(memory_ + "/memory.max_usage_in_bytes", "0"); !s.ok()) return s;
     oom_kills_ = OomKills();
+    forks_refused_ = ForksRefused(pids_);
     return absl::OkStatus();
   }
   CgroupUsage Usage() const override {
@@ -233,6 +239,7 @@ class CgroupV1 : public Cgroup {
     usage.system_cpu = absl::Nanoseconds(ReadNumber(cpuacct_ + "/cpuacct.usage_sys"));
     usage.peak_memory_bytes = ReadNumber(memory_ + "/memory.max_usage_in_bytes");
     usage.oom_killed = OomKills() > oom_kills_;
+    usage.forks_refused = ForksRefused(pids_) > forks_refused_;
     return usage;
   }
   void KillAll(int spare) override { KillListed(pids_ + "/cgroup.procs", spare); }
@@ -244,6 +251,7 @@ class CgroupV1 : public Cgroup {
 
   std::string memory_, pids_, cpuacct_;
   uint64_t oom_kills_ = 0;
+  uint64_t forks_refused_ = 0;
 };
 
 class ParentV1 : public CgroupParent {

@@ -19,6 +19,8 @@ struct CgroupUsage {
   uint64_t peak_memory_bytes = 0;
   // The kernel killed a process for exceeding the memory limit.
   bool oom_killed = false;
+  // The kernel refused a fork at the process limit (pids.events).
+  bool forks_refused = false;
 };
 
 // One command's cgroup: limits for its whole process tree, its usage, and a way to

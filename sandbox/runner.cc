@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "sandbox/landlock_args.h"
 #include "sandbox/open_path.h"
+#include "sandbox/outcome.h"
 
 namespace sandboxd {
 namespace {
@@ -137,22 +138,6 @@ Launch WithTempDir(const Launch& launch, const std::string& launcher, const std:
 // 128 + the signal. SIGXCPU comes from RLIMIT_CPU alone; SIGKILL (the hard limit, a
 // second later, for a process that caught SIGXCPU) counts only when the reported CPU
 // time shows it was spent.
-void NoteLimitReached(const Limits& limits, RunResult& result) {
-  if (result.termination != Termination::kExited && result.termination != Termination::kSignaled) {
-    return;
-  }
-  int signal = result.termination == Termination::kSignaled ? result.signal
-               : result.exit_code > 128                      ? result.exit_code - 128
-                                                              : 0;
-  bool cpu_spent = result.user_cpu + result.system_cpu >= limits.cpu_time;
-  if (limits.cpu_time > absl::ZeroDuration() &&
-      (signal == SIGXCPU || (signal == SIGKILL && cpu_spent))) {
-    result.termination = Termination::kCpuLimit;
-  } else if (limits.file_size_bytes != 0 && signal == SIGXFSZ) {
-    result.termination = Termination::kFileSizeLimit;
-  }
-}
-
 // Cgroups are named sandboxd-PID-N after the server that made them. A server that was
 // SIGKILLed could not remove its own; its launchers and commands died with it, so
 // those are empty.
@@ -399,7 +384,11 @@ absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
       plan.use_cgroup         ? RunInCgroup(plan, *launch, /*use_pool=*/true)
       : InLauncherNetns(plan) ? RunInLaunchersNetns(*launch)
                               : RunWorker(*launch);
-  if (result.ok()) NoteLimitReached(plan.limits, *result);
+  if (result.ok()) {
+    ConcludeRun(RunBounds{plan.limits, plan.launch.timeout, plan.launch.output_limit,
+                          plan.backend == Backend::kBwrap},
+                *result);
+  }
   return result;
 }
 
@@ -488,10 +477,8 @@ absl::StatusOr<RunResult> Runner::RunInCgroup(const Plan& plan, Launch launch,
   result->user_cpu = usage.user_cpu;
   result->system_cpu = usage.system_cpu;
   result->max_rss_bytes = usage.peak_memory_bytes;
-  if (usage.oom_killed && (result->termination == Termination::kExited ||
-                           result->termination == Termination::kSignaled)) {
-    result->termination = Termination::kMemoryLimit;
-  }
+  result->oom_killed = usage.oom_killed;
+  result->forks_refused = usage.forks_refused;
   return result;
 }
 

@@ -208,6 +208,11 @@ class Supervisor {
 
   // Keeps the data, or passes on what fits within the output limit and counts the rest.
   void Output(int stream, absl::string_view data, OutputBuffer& buffer) {
+    std::string& head = result_.stderr_head;
+    if (stream == 2 && head.size() < kStderrHeadBytes) {
+      absl::string_view start = data.substr(0, kStderrHeadBytes - head.size());
+      head.append(start.data(), start.size());
+    }
     if (!launch_.on_output) {
       buffer.Append(data);
       return;

@@ -69,6 +69,11 @@ enum class Termination {
   kCpuLimit,
   kFileSizeLimit,
   kMemoryLimit,
+  kProcessLimit,
+  // The program could not be executed (exit_code 127: not found, 126: not executable).
+  kExecFailed,
+  // bwrap or a launcher failed before the command ran.
+  kSetupFailed,
 };
 
 // What happened to a worker that ran.
@@ -85,7 +90,17 @@ struct RunResult {
   absl::Duration user_cpu;
   absl::Duration system_cpu;
   uint64_t max_rss_bytes = 0;
+  // The first kStderrHeadBytes of stderr, kept even when it streams: where bwrap and
+  // the launchers say why a sandbox could not be set up.
+  std::string stderr_head;
+  // What the command's cgroup saw: the kernel's OOM killer, forks refused at pids.max.
+  bool oom_killed = false;
+  bool forks_refused = false;
+  // How it ended, in a sentence for the client (see outcome.h).
+  std::string message;
 };
+
+inline constexpr size_t kStderrHeadBytes = 1024;
 
 // Starts `launch` as a new process in its own session, feeds its stdin, collects stdout
 // and stderr concurrently (a command that fills one pipe cannot stall on the other), and

@@ -29,6 +29,12 @@ v1::Termination ToProto(Termination termination) {
       return v1::FILE_SIZE_LIMIT;
     case Termination::kMemoryLimit:
       return v1::MEMORY_LIMIT;
+    case Termination::kProcessLimit:
+      return v1::PROCESS_LIMIT;
+    case Termination::kExecFailed:
+      return v1::EXEC_FAILED;
+    case Termination::kSetupFailed:
+      return v1::SETUP_FAILED;
   }
   return v1::TERMINATION_UNSPECIFIED;
 }
@@ -94,6 +100,7 @@ void FillResponse(const Plan& plan, const RunResult& result, v1::OutputEncoding 
   response.set_exit_code(result.exit_code);
   response.set_signal(result.signal);
   response.set_timed_out(result.termination == Termination::kTimedOut);
+  response.set_message(result.message);
   if (encoding == v1::OUTPUT_TEXT) {
     response.set_stdout_text(SanitizeUtf8(result.stdout_data.Contents()));
     response.set_stderr_text(SanitizeUtf8(result.stderr_data.Contents()));

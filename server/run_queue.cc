@@ -18,6 +18,7 @@ constexpr absl::Duration kCancelCheckInterval = absl::Milliseconds(100);
 absl::StatusOr<RunQueue::Ticket> RunQueue::Acquire(absl::Time deadline,
                                                     const std::function<bool()>& cancelled) {
   absl::MutexLock lock(&mu_);
+  if (closed_) return Closed();
   if (running_ < max_running_ && queued_ == 0) {
     ++running_;
     Changed();
@@ -28,12 +29,14 @@ absl::StatusOr<RunQueue::Ticket> RunQueue::Acquire(absl::Time deadline,
   Changed();
   uint64_t number = next_number_++;
   auto my_turn = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return running_ < max_running_ && serving_ == number;
+    return closed_ || (running_ < max_running_ && serving_ == number);
   };
   absl::Time start = absl::Now();
-  while (!my_turn()) {
+  while (!my_turn() || closed_) {
     absl::Status give_up;
-    if (absl::Now() >= deadline) {
+    if (closed_) {
+      give_up = Closed();
+    } else if (absl::Now() >= deadline) {
       give_up = absl::DeadlineExceededError(absl::StrCat(
           "the call's deadline passed after waiting ", absl::FormatDuration(absl::Now() - start),
           " for a free slot (the server runs at most --max_concurrent commands)"));
@@ -58,6 +61,15 @@ absl::StatusOr<RunQueue::Ticket> RunQueue::Acquire(absl::Time deadline,
   Changed();
   SkipAbandoned();
   return Ticket(this);
+}
+
+void RunQueue::Close() {
+  absl::MutexLock lock(&mu_);
+  closed_ = true;
+}
+
+absl::Status RunQueue::Closed() {
+  return absl::UnavailableError("the server is shutting down; retry elsewhere or later");
 }
 
 absl::Status RunQueue::Full() const {

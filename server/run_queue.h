@@ -55,13 +55,17 @@ class RunQueue {
 
   // Waits for a slot. RESOURCE_EXHAUSTED at once when the queue is full;
   // DEADLINE_EXCEEDED when `deadline` passes while waiting; CANCELLED when `cancelled`
-  // (asked a few times a second) says so.
+  // (asked a few times a second) says so; UNAVAILABLE once closed.
   absl::StatusOr<Ticket> Acquire(absl::Time deadline, const std::function<bool()>& cancelled);
 
   // A place among the waiting that waits for no turn: it counts against max_queued
   // (RESOURCE_EXHAUSTED at once when the queue is full), so that calls which are not
   // ready to run cannot pile up without bound.
   absl::StatusOr<Place> Hold();
+
+  // For shutdown: every request waiting for a slot, and every later one, is refused
+  // with UNAVAILABLE at once; those running keep their slots.
+  void Close();
 
   int running() const;
   // Requests waiting for a turn, and places held.
@@ -73,6 +77,7 @@ class RunQueue {
   void Release();
   void Leave();
   absl::Status Full() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static absl::Status Closed();
   void Changed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (on_change_) on_change_(running_, queued_ + held_);
   }
@@ -86,6 +91,7 @@ class RunQueue {
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   int queued_ ABSL_GUARDED_BY(mu_) = 0;
   int held_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
   // Arrival order: the next ticket number to hand out, and the one whose turn it is.
   uint64_t next_number_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t serving_ ABSL_GUARDED_BY(mu_) = 0;

@@ -69,6 +69,25 @@ TEST(RunQueueTest, CancelWhileWaiting) {
   EXPECT_EQ(gone.status().code(), absl::StatusCode::kCancelled);
 }
 
+TEST(RunQueueTest, ClosingRefusesTheWaitingAtOnce) {
+  RunQueue queue(1, 4);
+  absl::StatusOr<RunQueue::Ticket> busy = queue.Acquire(Far(), nullptr);
+  ASSERT_TRUE(busy.ok());
+  absl::Time closed_at;
+  std::thread closer([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    closed_at = absl::Now();
+    queue.Close();
+  });
+  absl::StatusOr<RunQueue::Ticket> waiting = queue.Acquire(Far(), nullptr);
+  absl::Time refused_at = absl::Now();
+  closer.join();
+  EXPECT_EQ(waiting.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_LT(refused_at - closed_at, absl::Milliseconds(50));
+  EXPECT_EQ(queue.Acquire(Far(), nullptr).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(queue.queued(), 0);
+}
+
 // Waiters are served in arrival order, and one that gives up does not block the rest.
 TEST(RunQueueTest, ArrivalOrderSurvivesAbandonment) {
   RunQueue queue(1, 8);

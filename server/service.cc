@@ -60,6 +60,12 @@ const char* TerminationName(Termination termination) {
       return "file_size_limit";
     case Termination::kMemoryLimit:
       return "memory_limit";
+    case Termination::kProcessLimit:
+      return "process_limit";
+    case Termination::kExecFailed:
+      return "exec_failed";
+    case Termination::kSetupFailed:
+      return "setup_failed";
   }
   return "unknown";
 }

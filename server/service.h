@@ -55,8 +55,12 @@ class SandboxServiceImpl final
                                const sandbox::v1::GetCapabilitiesRequest* request,
                                sandbox::v1::GetCapabilitiesResponse* response) override;
 
-  // From now on, refuses new commands with UNAVAILABLE; for shutdown.
-  void StartDraining() { draining_ = true; }
+  // From now on, refuses new commands with UNAVAILABLE, and those waiting for a turn
+  // too; for shutdown.
+  void StartDraining() {
+    draining_ = true;
+    queue_.Close();
+  }
   // Waits up to `deadline` for no command to run or wait; true once none does.
   bool WaitIdle(absl::Time deadline) const { return queue_.WaitIdle(deadline); }
   // Kills every running command (their responses say CANCELLED); for shutdown.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -385,6 +386,62 @@ TEST_F(E2eTest, HealthServiceServes) {
   grpc::health::v1::HealthCheckResponse response;
   ASSERT_TRUE(stub->Check(&context, request, &response).ok());
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// Results an agent can act on without reading stderr.
+
+TEST_F(E2eTest, AProgramThatDoesNotExistIsExecFailed127) {
+  v1::ExecResponse response = Exec(Command({"no-such-program-53140"}));
+  EXPECT_EQ(response.termination(), v1::EXEC_FAILED);
+  EXPECT_EQ(response.exit_code(), 127);
+  EXPECT_THAT(response.message(), HasSubstr("the program no-such-program-53140 was not found"));
+  // The control: a command that prints the same words and fails ran, and says so.
+  v1::ExecResponse imitation = Exec(Command(
+      {"sh", "-c", "echo out; echo 'bwrap: execvp x: No such file or directory' >&2; exit 1"}));
+  EXPECT_EQ(imitation.termination(), v1::EXITED);
+  EXPECT_EQ(imitation.exit_code(), 1);
+}
+
+TEST_F(E2eTest, AProgramThatIsNotExecutableIsExecFailed126) {
+  std::ofstream(workspace_ + "/run.sh") << "#!/bin/sh\necho ran\n";
+  ASSERT_EQ(chmod((workspace_ + "/run.sh").c_str(), 0644), 0);
+  v1::ExecResponse response = Exec(InWorkspace({"./run.sh"}));
+  EXPECT_EQ(response.termination(), v1::EXEC_FAILED);
+  EXPECT_EQ(response.exit_code(), 126);
+  EXPECT_THAT(response.message(), HasSubstr("./run.sh could not be executed: Permission denied"));
+  // The control: executable, it runs.
+  ASSERT_EQ(chmod((workspace_ + "/run.sh").c_str(), 0755), 0);
+  v1::ExecResponse ran = Exec(InWorkspace({"./run.sh"}));
+  EXPECT_EQ(ran.termination(), v1::EXITED);
+  EXPECT_EQ(ran.stdout(), "ran\n");
+}
+
+// bwrap reports a command killed by SIGTERM as exiting with 143; the result says
+// SIGNALED with the signal, as it does for a signal from the client.
+TEST_F(E2eTest, DeathByASignalIsSignaled) {
+  v1::ExecResponse response = Exec(Command({"sh", "-c", "kill -TERM $$"}));
+  EXPECT_EQ(response.termination(), v1::SIGNALED);
+  EXPECT_EQ(response.signal(), SIGTERM);
+  EXPECT_EQ(response.exit_code(), 128 + SIGTERM);
+  EXPECT_EQ(response.message(), "killed by SIGTERM");
+}
+
+// The sandbox cannot start in a directory the command's user may not enter: that is
+// bwrap's or the launcher's failure, not the command's exit.
+TEST_F(E2eTest, ASandboxThatCannotBeSetUpIsSetupFailed) {
+  if (server_->command_uid() == geteuid()) GTEST_SKIP() << "needs commands to run as another user";
+  std::string closed = workspace_ + "/closed";
+  ASSERT_EQ(mkdir(closed.c_str(), 0700), 0);
+  ASSERT_EQ(chown(closed.c_str(), 0, 0), 0);
+  v1::ExecRequest request = Command({"true"});
+  request.set_cwd(closed);
+  v1::ExecResponse response = Exec(request);
+  EXPECT_EQ(response.termination(), v1::SETUP_FAILED) << response.stderr();
+  EXPECT_THAT(response.message(), HasSubstr("the sandbox could not be set up"));
+  EXPECT_NE(response.exit_code(), 0);
+  // The control: the same directory, open to the command's user.
+  ASSERT_EQ(chmod(closed.c_str(), 0755), 0);
+  EXPECT_EQ(Exec(request).termination(), v1::EXITED);
 }
 
 }  // namespace

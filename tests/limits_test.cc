@@ -66,6 +66,9 @@ TEST_F(CgroupLimitsTest, MemoryLimitCoversTheTree) {
   v1::ExecResponse response =
       Exec("head -c 300000000 /dev/zero | tail -c 200000000 > /dev/null", limits);
   EXPECT_EQ(response.termination(), v1::MEMORY_LIMIT) << response.stderr();
+  EXPECT_EQ(response.signal(), SIGKILL);
+  EXPECT_EQ(response.exit_code(), 128 + SIGKILL);
+  EXPECT_THAT(response.message(), HasSubstr("OOM killer ended a process at limits.memory_bytes"));
   bool reported = false;
   for (const v1::EnforcedLimit& limit : response.enforced_limits()) {
     if (limit.name() == "memory") reported = limit.mechanism() == "cgroup memory limit";
@@ -89,14 +92,27 @@ TEST_F(CgroupLimitsTest, ProcessLimitContainsAForkStorm) {
   v1::ResourceLimits tight;
   tight.set_processes(16);
   v1::ExecResponse refused = Exec(script, tight);
+  EXPECT_EQ(refused.termination(), v1::PROCESS_LIMIT);
+  EXPECT_THAT(refused.message(), HasSubstr("a fork was refused at limits.processes (16)"));
   EXPECT_NE(refused.exit_code(), 0);
   EXPECT_THAT(refused.stderr(), HasSubstr("fork"));
   EXPECT_EQ(refused.stdout(), "");
   v1::ResourceLimits roomy;
   roomy.set_processes(200);
   v1::ExecResponse fine = Exec(script, roomy);
+  EXPECT_EQ(fine.termination(), v1::EXITED);
   EXPECT_EQ(fine.exit_code(), 0) << fine.stderr();
   EXPECT_EQ(fine.stdout(), "all started\n");
+}
+
+// So few processes that bwrap cannot start the sandbox's init: the limit, not bwrap,
+// is what the result names.
+TEST_F(CgroupLimitsTest, ALimitTooSmallForTheSandboxNamesTheLimit) {
+  v1::ResourceLimits one;
+  one.set_processes(1);
+  v1::ExecResponse response = Exec("true", one);
+  EXPECT_EQ(response.termination(), v1::PROCESS_LIMIT) << response.stderr();
+  EXPECT_THAT(response.message(), HasSubstr("limits.processes (1)"));
 }
 
 TEST_F(CgroupLimitsTest, UsageCoversTheCommandNotJustBwrap) {

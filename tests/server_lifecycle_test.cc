@@ -109,6 +109,41 @@ TEST(ServerLifecycleTest, SigtermDrainsThenKillsWhatRemains) {
   EXPECT_EQ(long_response.termination(), v1::CANCELLED);
 }
 
+// A request waiting for a turn when the server is told to stop is refused at once with
+// UNAVAILABLE (a client retries elsewhere), rather than waiting out the grace; the one
+// that runs gets the grace.
+TEST(ServerLifecycleTest, SigtermRefusesQueuedRequestsAtOnce) {
+  SandboxdProcess::Options options;
+  options.flags = {"--shutdown_grace=5s", "--max_concurrent=1"};
+  auto server = SandboxdProcess::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::SandboxService::NewStub((*server)->channel());
+  std::thread running([&] {
+    grpc::ClientContext context;
+    v1::ExecResponse response;
+    stub->Exec(&context, Command({"sleep", "3"}), &response);
+  });
+  absl::SleepFor(absl::Milliseconds(500));
+  grpc::Status queued_status;
+  absl::Time queued_end;
+  std::thread queued([&] {
+    grpc::ClientContext context;
+    v1::ExecResponse response;
+    queued_status = stub->Exec(&context, Command({"true"}), &response);
+    queued_end = absl::Now();
+  });
+  absl::SleepFor(absl::Milliseconds(500));  // It waits behind the running one.
+  absl::Time stop = absl::Now();
+  kill((*server)->pid(), SIGTERM);
+  queued.join();
+  EXPECT_EQ(queued_status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << queued_status.error_message();
+  EXPECT_THAT(queued_status.error_message(), ::testing::HasSubstr("shutting down"));
+  EXPECT_LT(queued_end - stop, absl::Seconds(1));
+  running.join();
+  ASSERT_TRUE((*server)->Stop(0, absl::Seconds(20)).ok());
+}
+
 // Even a server that dies without any chance to clean up leaves nothing running:
 // bwrap's --die-with-parent and the pid namespace take every sandboxed process along.
 TEST(ServerLifecycleTest, SigkillOfTheServerKillsEverySandboxedProcess) {

@@ -148,7 +148,9 @@ TEST_F(StreamTest, TerminateReachesTheWholeGroup) {
     stream->Write(terminate);
   });
   ASSERT_TRUE(stream->Finish().ok());
-  EXPECT_EQ(received.result.exit_code(), 128 + SIGTERM);  // sh itself, killed by it.
+  EXPECT_EQ(received.result.termination(), v1::SIGNALED);  // sh itself, killed by it.
+  EXPECT_EQ(received.result.signal(), SIGTERM);
+  EXPECT_EQ(received.result.exit_code(), 128 + SIGTERM);
   EXPECT_TRUE(GoneWithin(marker, absl::Seconds(5)));
 }
 
@@ -302,6 +304,8 @@ TEST_F(StreamTest, ASignalBeforeTheCommandStartsIsNotLost) {
   Received received = ReadAll(*stream);
   ASSERT_TRUE(stream->Finish().ok());
   EXPECT_LT(absl::Now() - sent, absl::Seconds(5));
+  EXPECT_EQ(received.result.termination(), v1::SIGNALED);
+  EXPECT_EQ(received.result.signal(), SIGKILL);
   EXPECT_EQ(received.result.exit_code(), 128 + SIGKILL);
 }
 
