@@ -37,8 +37,8 @@ absl::Status ReadOption(const std::string& path, const std::string& what, std::s
 const std::vector<OptionSpec>& Connection::Options() {
   static const auto* options = new std::vector<OptionSpec>{
       {"server", "ADDR",
-       "sandboxd's address: unix:/path or HOST:PORT (default: $SANDBOXD_ADDRESS, else the "
-       "server's default socket)"},
+       "sandboxd's address: unix:/path (or just /path) or HOST:PORT (default: "
+       "$SANDBOXD_ADDRESS, else the server's default socket)"},
       {"token-file", "FILE", "file holding the bearer token (default: $SANDBOXD_TOKEN)"},
       {"tls-ca", "FILE", "PEM CA that signed the server's certificate: turns on TLS "
                          "($SANDBOXD_TLS_CA)"},
@@ -54,6 +54,8 @@ absl::StatusOr<Connection> Connection::FromArgs(const ParsedArgs& global) {
   Connection connection;
   connection.address_ = OptionOrEnv(global, "server", "SANDBOXD_ADDRESS");
   if (connection.address_.empty()) connection.address_ = DefaultListenAddress();
+  // A socket's path alone, as people paste it: gRPC would look it up as a host name.
+  if (connection.address_[0] == '/') connection.address_ = "unix:" + connection.address_;
   if (global.Has("token-file")) {
     absl::Status s = ReadOption(global.Get("token-file"), "--token-file", connection.token_);
     if (!s.ok()) return s;

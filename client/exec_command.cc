@@ -6,6 +6,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/byte_size.h"
+#include "server/utf8.h"
 
 namespace sandboxd {
 namespace {
@@ -53,10 +55,13 @@ std::string ShellQuote(const std::string& word) {
   return out + "'";
 }
 
-absl::StatusOr<uint64_t> Number(const ParsedArgs& args, const std::string& name) {
+absl::StatusOr<uint64_t> Number(const ParsedArgs& args, const std::string& name, bool bytes) {
   uint64_t value = 0;
-  if (!absl::SimpleAtoi(args.Get(name), &value)) {
-    return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a whole number"));
+  if (bytes ? !ParseByteSize(args.Get(name), &value) : !absl::SimpleAtoi(args.Get(name), &value)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", name, bytes ? " needs a size in bytes, e.g. 1048576, 512K, 2G (powers of 1024) "
+                            "or 1GB (of 1000)"
+                          : " needs a whole number"));
   }
   return value;
 }
@@ -65,16 +70,17 @@ absl::Status SetLimits(const ParsedArgs& args, v1::ExecRequest& request) {
   v1::ResourceLimits& limits = *request.mutable_policy()->mutable_limits();
   struct Field {
     const char* option;
+    bool bytes;
     std::function<void(uint64_t)> set;
   };
   for (const Field& field : {
-           Field{"output-limit", [&](uint64_t v) { request.set_output_limit_bytes(v); }},
-           Field{"memory", [&](uint64_t v) { limits.set_memory_bytes(v); }},
-           Field{"file-size", [&](uint64_t v) { limits.set_file_size_bytes(v); }},
-           Field{"open-files", [&](uint64_t v) { limits.set_open_files(v); }},
+           Field{"output-limit", true, [&](uint64_t v) { request.set_output_limit_bytes(v); }},
+           Field{"memory", true, [&](uint64_t v) { limits.set_memory_bytes(v); }},
+           Field{"file-size", true, [&](uint64_t v) { limits.set_file_size_bytes(v); }},
+           Field{"open-files", false, [&](uint64_t v) { limits.set_open_files(v); }},
        }) {
     if (!args.Has(field.option)) continue;
-    absl::StatusOr<uint64_t> value = Number(args, field.option);
+    absl::StatusOr<uint64_t> value = Number(args, field.option, field.bytes);
     if (!value.ok()) return value.status();
     field.set(*value);
   }
@@ -102,7 +108,7 @@ const std::vector<OptionSpec>& ExecOptions() {
       {"network", "", "let the command use the network"},
       {"env", "NAME=VALUE", "set an environment variable", true},
       {"timeout", "DURATION", "kill the command after this long, e.g. 30s (default: the server's)"},
-      {"output-limit", "BYTES", "bytes kept of stdout and of stderr"},
+      {"output-limit", "BYTES", "bytes kept of stdout and of stderr (sizes: 4096, 512K, 2G, 1GB)"},
       {"cpu-time", "DURATION", "CPU time of each process, e.g. 30s"},
       {"memory", "BYTES", "address space of each process"},
       {"file-size", "BYTES", "largest file the command may write"},
@@ -189,6 +195,17 @@ int ExitCodeFor(const v1::ExecResponse& response) {
       // The command's own status: 128 + the signal that ended it, 127 or 126 when its
       // program could not be executed.
       return response.exit_code();
+  }
+}
+
+void PreferText(v1::ExecResponse& response) {
+  if (!response.stdout().empty() && SanitizeUtf8(response.stdout()) == response.stdout()) {
+    response.set_stdout_text(std::move(*response.mutable_stdout()));
+    response.clear_stdout();
+  }
+  if (!response.stderr().empty() && SanitizeUtf8(response.stderr()) == response.stderr()) {
+    response.set_stderr_text(std::move(*response.mutable_stderr()));
+    response.clear_stderr();
   }
 }
 

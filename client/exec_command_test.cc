@@ -21,7 +21,7 @@ TEST(BuildExecRequestTest, MapsEveryOption) {
       Parse({"--mode=workspace-write", "--writable=/a", "--writable=/b", "--exclude-cwd",
              "--protect=.env", "--allow-git-writes", "--readable=/data", "--deny-read=/k",
              "--network", "--env=A=1=2", "--timeout=1m30s",
-             "--output-limit=100", "--cpu-time=2s", "--memory=1000", "--file-size=10",
+             "--output-limit=100", "--cpu-time=2s", "--memory=2G", "--file-size=10",
              "--open-files=7", "--", "make", "-j2"}),
       "/home/me");
   ASSERT_TRUE(request.ok()) << request.status();
@@ -39,7 +39,7 @@ TEST(BuildExecRequestTest, MapsEveryOption) {
   EXPECT_EQ(request->timeout().seconds(), 90);
   EXPECT_EQ(request->output_limit_bytes(), 100u);
   EXPECT_EQ(request->policy().limits().cpu_time().seconds(), 2);
-  EXPECT_EQ(request->policy().limits().memory_bytes(), 1000u);
+  EXPECT_EQ(request->policy().limits().memory_bytes(), uint64_t{2} << 30);
   EXPECT_EQ(request->policy().limits().file_size_bytes(), 10u);
   EXPECT_EQ(request->policy().limits().open_files(), 7u);
 }

@@ -99,6 +99,7 @@ int Exec(const Connection& connection, const v1::ExecRequest& request, bool pass
                       std::string(response.status().message()));
   }
   if (json) {
+    PreferText(*response);
     PrintJson(*response);
     return ExitCodeFor(*response);
   }

@@ -279,6 +279,12 @@ absl::Status Policy::SetWritableRoots(const v1::SandboxPolicy& proto, const std:
     AddRoot(writable_roots_, *std::move(root));
   }
   if (!proto.exclude_cwd()) {
+    if (cwd == "/") {
+      return absl::InvalidArgumentError(
+          "WORKSPACE_WRITE makes the cwd writable, and the cwd is / (what a request that sets "
+          "none gets); set cwd to the workspace, or set policy.exclude_cwd and name "
+          "policy.writable_roots");
+    }
     absl::StatusOr<OpenPath> root = OpenWritable("cwd", cwd, config, grant);
     if (!root.ok()) return root.status();
     AddRoot(writable_roots_, *std::move(root));

@@ -98,6 +98,17 @@ struct BadPolicyCase {
 class BadPolicyTest : public PolicyTest,
                       public ::testing::WithParamInterface<BadPolicyCase> {};
 
+// A request without a cwd runs in /, which workspace-write would make writable: the
+// message says to set the cwd, not that / cannot be a writable root.
+TEST_F(PolicyTest, WorkspaceWriteWithoutACwdSaysToSetOne) {
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  absl::StatusOr<Policy> policy = Policy::Create(proto, "/", config_);
+  ASSERT_FALSE(policy.ok());
+  EXPECT_EQ(policy.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(policy.status().message(), HasSubstr("set cwd to the workspace"));
+}
+
 TEST_P(BadPolicyTest, IsRefusedWithAClearMessage) {
   Mkdir("work");
   v1::SandboxPolicy proto;

@@ -36,6 +36,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "base/byte_size.h"
 #include "base/malloc_tuning.h"
 #include "base/read_file.h"
 #include "sandbox/host_features.h"
@@ -85,15 +86,16 @@ ABSL_FLAG(bool, private_tmp, true,
 ABSL_FLAG(absl::Duration, default_timeout, absl::Seconds(60),
           "Timeout of requests that set none.");
 ABSL_FLAG(absl::Duration, max_timeout, absl::Hours(1), "Largest timeout a request may ask for.");
-ABSL_FLAG(int64_t, default_output_limit, 1 << 20,
-          "Bytes kept of stdout and of stderr when a request sets no limit.");
-ABSL_FLAG(int64_t, max_output_limit, 64 << 20,
+ABSL_FLAG(sandboxd::ByteSize, default_output_limit, {1 << 20},
+          "Bytes kept of stdout and of stderr when a request sets no limit (sizes take "
+          "units: 512K, 4MiB, 2G are powers of 1024, 1GB of 1000).");
+ABSL_FLAG(sandboxd::ByteSize, max_output_limit, {64 << 20},
           "Largest output_limit_bytes a request may ask for.");
 ABSL_FLAG(absl::Duration, max_cpu_time, absl::ZeroDuration(),
           "Ceiling (and default) of each process's CPU time; 0: none.");
-ABSL_FLAG(int64_t, max_memory_bytes, 0,
+ABSL_FLAG(sandboxd::ByteSize, max_memory_bytes, {0},
           "Ceiling (and default) of each process's address space; 0: none.");
-ABSL_FLAG(int64_t, max_file_size_bytes, 0,
+ABSL_FLAG(sandboxd::ByteSize, max_file_size_bytes, {0},
           "Ceiling (and default) of the largest file a command may write; 0: none.");
 ABSL_FLAG(int64_t, max_open_files, 0,
           "Ceiling (and default) of each process's open files; 0: none.");
@@ -137,7 +139,7 @@ ABSL_FLAG(std::string, metrics_auth_file, "",
           "File holding USER:PASSWORD: /metrics then answers only HTTP basic "
           "authentication with them. Without it, requests cannot have NETWORK_ENABLED "
           "while metrics are served (a command could read them).");
-ABSL_FLAG(int64_t, max_request_bytes, 4 << 20,
+ABSL_FLAG(sandboxd::ByteSize, max_request_bytes, {4 << 20},
           "Largest request (Exec's, ExecStream's start message) in bytes; larger ones get "
           "INVALID_ARGUMENT. Stdin beyond it goes through ExecStream in chunks.");
 ABSL_FLAG(absl::Duration, stream_start_timeout, absl::Seconds(5),
@@ -424,26 +426,25 @@ Config ConfigFromFlags() {
   if (config.state_dir[0] != '/') Die("--state_dir must be absolute");
   config.command_user = CommandUserFromFlags();
   config.max_limits.cpu_time = absl::GetFlag(FLAGS_max_cpu_time);
+  config.max_limits.memory_bytes = absl::GetFlag(FLAGS_max_memory_bytes).bytes;
+  config.max_limits.file_size_bytes = absl::GetFlag(FLAGS_max_file_size_bytes).bytes;
   for (auto [flag, out] :
-       {std::pair{absl::GetFlag(FLAGS_max_memory_bytes), &config.max_limits.memory_bytes},
-        std::pair{absl::GetFlag(FLAGS_max_file_size_bytes), &config.max_limits.file_size_bytes},
-        std::pair{absl::GetFlag(FLAGS_max_open_files), &config.max_limits.open_files},
+       {std::pair{absl::GetFlag(FLAGS_max_open_files), &config.max_limits.open_files},
         std::pair{absl::GetFlag(FLAGS_max_processes), &config.max_limits.processes}}) {
-    if (flag < 0) Die("--max_memory_bytes, --max_file_size_bytes, --max_open_files and --max_processes must be >= 0");
+    if (flag < 0) Die("--max_open_files and --max_processes must be >= 0");
     *out = static_cast<uint64_t>(flag);
   }
   if (config.max_limits.cpu_time < absl::ZeroDuration()) Die("--max_cpu_time must be >= 0");
   config.default_timeout = absl::GetFlag(FLAGS_default_timeout);
   config.max_timeout = absl::GetFlag(FLAGS_max_timeout);
-  config.default_output_limit = static_cast<size_t>(absl::GetFlag(FLAGS_default_output_limit));
-  config.max_output_limit = static_cast<size_t>(absl::GetFlag(FLAGS_max_output_limit));
+  config.default_output_limit = absl::GetFlag(FLAGS_default_output_limit).bytes;
+  config.max_output_limit = absl::GetFlag(FLAGS_max_output_limit).bytes;
   if (config.default_timeout <= absl::ZeroDuration() ||
       config.default_timeout > config.max_timeout) {
     Die("--default_timeout must be positive and at most --max_timeout");
   }
-  if (absl::GetFlag(FLAGS_default_output_limit) < 0 ||
-      config.default_output_limit > config.max_output_limit) {
-    Die("--default_output_limit must be at least 0 and at most --max_output_limit");
+  if (config.default_output_limit > config.max_output_limit) {
+    Die("--default_output_limit must be at most --max_output_limit");
   }
   return config;
 }
@@ -529,8 +530,10 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
   if (bounds.max_concurrent < 1 || bounds.max_queued < 0) {
     Die("--max_concurrent must be at least 1 and --max_queued at least 0");
   }
-  if (absl::GetFlag(FLAGS_max_request_bytes) < 4096) Die("--max_request_bytes must be at least 4096");
-  bounds.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
+  bounds.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes).bytes;
+  if (bounds.max_request_bytes < 4096 || bounds.max_request_bytes > (size_t{1} << 30)) {
+    Die("--max_request_bytes must be at least 4096 and at most 1GiB");
+  }
   bounds.start_wait = absl::GetFlag(FLAGS_stream_start_timeout);
   if (bounds.start_wait <= absl::ZeroDuration()) Die("--stream_start_timeout must be positive");
   absl::StatusOr<Authenticator> auth = Authenticator::Create(
@@ -594,7 +597,7 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
   // Requests a little over --max_request_bytes still reach the service, which says
   // what to do instead; gRPC refuses anything larger with RESOURCE_EXHAUSTED.
   builder.SetMaxReceiveMessageSize(static_cast<int>(
-      std::min<int64_t>(INT32_MAX, absl::GetFlag(FLAGS_max_request_bytes) + (1 << 20))));
+      std::min<size_t>(INT32_MAX, bounds.max_request_bytes + (1 << 20))));
   // gRPC's sync server keeps at most MAX_POLLERS (default 2) threads idle: under
   // concurrent requests, each handler thread that finished exited and a new one was
   // made for a later request (80 of each in 4 s at 8 concurrent Execs). Every request

@@ -155,9 +155,23 @@ TEST_F(SandboxctlTest, JsonOutput) {
   std::string json = exec.stdout_data.Contents();
   EXPECT_THAT(json, HasSubstr("\"termination\":\"EXITED\""));
   EXPECT_THAT(json, HasSubstr("\"exit_code\":4"));
-  EXPECT_THAT(json, HasSubstr("\"stdout\":\"aGkK\""));  // base64 of "hi\n".
+  EXPECT_THAT(json, HasSubstr("\"stdout_text\":\"hi\\n\""));  // Text, where it is UTF-8.
+  RunResult binary = Sandboxctl({"--json", "exec", "--", "printf", "\\377"}, server_->address());
+  EXPECT_THAT(binary.stdout_data.Contents(), HasSubstr("\"stdout\":\"/w==\""));  // Else base64.
   RunResult caps = Sandboxctl({"--json", "capabilities"}, server_->address());
   EXPECT_THAT(caps.stdout_data.Contents(), HasSubstr("\"backend\":\"BACKEND_BWRAP\""));
+}
+
+// As people paste them: a socket's bare path, and sizes with units.
+TEST_F(SandboxctlTest, TakesABareSocketPathAndSizesWithUnits) {
+  std::string path = server_->address().substr(std::string("unix:").size());
+  RunResult result = Sandboxctl({"exec", "--memory=2G", "--output-limit=1MiB", "--", "echo", "ok"},
+                                path);
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_data.Contents();
+  EXPECT_EQ(result.stdout_data.Contents(), "ok\n");
+  RunResult bad = Sandboxctl({"exec", "--memory=2X", "--", "true"}, server_->address());
+  EXPECT_EQ(bad.exit_code, 125);
+  EXPECT_THAT(bad.stderr_data.Contents(), HasSubstr("--memory needs a size in bytes"));
 }
 
 TEST_F(SandboxctlTest, HelpListsTheOptions) {
