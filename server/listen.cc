@@ -1,6 +1,7 @@
 #include "server/listen.h"
 
 #include <arpa/inet.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,7 +61,22 @@ std::string DefaultListenAddress() {
   return absl::StrCat("unix:/tmp/sandboxd-", geteuid(), "/sandboxd.sock");
 }
 
-absl::Status PrepareUnixSocket(const std::string& path) {
+absl::StatusOr<SocketAccess> ParseSocketAccess(const std::string& group) {
+  SocketAccess access;
+  if (group.empty()) return access;
+  gid_t gid = 0;
+  if (absl::SimpleAtoi(group, &gid)) {
+    access.group = gid;
+  } else if (const struct group* entry = getgrnam(group.c_str()); entry != nullptr) {
+    access.group = entry->gr_gid;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--socket_group=", group, " names no group (see getent group)"));
+  }
+  return access;
+}
+
+absl::Status PrepareUnixSocket(const std::string& path, const SocketAccess& access) {
   std::string dir = path.substr(0, path.rfind('/'));
   if (dir.empty()) dir = "/";
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
@@ -71,11 +87,21 @@ absl::Status PrepareUnixSocket(const std::string& path) {
   if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(dir, " is not a directory"));
   }
-  if (st.st_uid != geteuid() || (st.st_mode & 0077) != 0) {
+  bool group_ok = (st.st_mode & 0070) == 0 ||
+                  (access.group.has_value() && st.st_gid == *access.group &&
+                   (st.st_mode & 0020) == 0);
+  if (st.st_uid != geteuid() || (st.st_mode & 0007) != 0 || !group_ok) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "socket directory ", dir, " must belong to this user with mode 0700, so that only ",
-        "this user can reach the socket; choose another --listen path or fix it with "
-        "chmod 700 ", dir));
+        "socket directory ", dir, " must belong to this user with mode 0700 (or 0710 and "
+        "the group of --socket_group), so that only this user (and that group) can reach "
+        "the socket; choose another --listen path or fix it with chmod 700 ", dir));
+  }
+  // The group may pass through to the socket, and do nothing else there.
+  if (access.group.has_value() &&
+      (chown(dir.c_str(), -1, *access.group) != 0 || chmod(dir.c_str(), 0710) != 0)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot give socket directory ", dir, " to group ", *access.group, ": ",
+        std::strerror(errno), " (the server must be a member of --socket_group, or root)"));
   }
   if (lstat(path.c_str(), &st) != 0) return absl::OkStatus();
   if (!S_ISSOCK(st.st_mode)) {
@@ -85,6 +111,15 @@ absl::Status PrepareUnixSocket(const std::string& path) {
   if (unlink(path.c_str()) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot remove stale socket ", path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ShareUnixSocket(const std::string& path, const SocketAccess& access) {
+  if (!access.group.has_value()) return absl::OkStatus();
+  if (chown(path.c_str(), -1, *access.group) != 0 || chmod(path.c_str(), 0660) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot give socket ", path, " to group ", *access.group, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,9 @@
 #ifndef SANDBOXD_SERVER_LISTEN_H_
 #define SANDBOXD_SERVER_LISTEN_H_
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -26,10 +29,22 @@ absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& flag, bool t
 // else /tmp/sandboxd-UID/sandboxd.sock.
 std::string DefaultListenAddress();
 
-// Creates the socket's directory with mode 0700 when missing, removes a stale socket
-// (never anything else), and refuses a directory that is not the server's own or that
-// others may enter.
-absl::Status PrepareUnixSocket(const std::string& path);
+// Who besides the server's user may connect to its Unix socket: nobody, or the members
+// of one group (the socket then has mode 0660, its directory 0710, both of that group).
+struct SocketAccess {
+  std::optional<gid_t> group;
+};
+
+// Parses --socket_group: a group name or number; "" for none.
+absl::StatusOr<SocketAccess> ParseSocketAccess(const std::string& group);
+
+// Creates the socket's directory when missing (mode 0700, or 0710 with the group's
+// search right), removes a stale socket (never anything else), and refuses a directory
+// that is not the server's own or that others (other groups) may enter.
+absl::Status PrepareUnixSocket(const std::string& path, const SocketAccess& access = {});
+
+// Once the server listens: gives the group its read and write right on the socket.
+absl::Status ShareUnixSocket(const std::string& path, const SocketAccess& access);
 
 }  // namespace sandboxd
 

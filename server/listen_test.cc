@@ -84,5 +84,28 @@ TEST_F(PrepareUnixSocketTest, RemovesAStaleSocket) {
   EXPECT_NE(access(path.c_str(), F_OK), 0);
 }
 
+TEST_F(PrepareUnixSocketTest, AGroupGetsOnlyTheSearchRightOfTheDirectory) {
+  SocketAccess access;
+  access.group = getegid();
+  ASSERT_TRUE(PrepareUnixSocket(dir_ + "/run/s.sock", access).ok());
+  struct stat st;
+  ASSERT_EQ(stat((dir_ + "/run").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0710u);
+  EXPECT_EQ(st.st_gid, getegid());
+  // The same directory is refused to a server without the group, and one the group
+  // may write to is refused with it.
+  EXPECT_FALSE(PrepareUnixSocket(dir_ + "/run/s.sock").ok());
+  chmod((dir_ + "/run").c_str(), 0730);
+  EXPECT_FALSE(PrepareUnixSocket(dir_ + "/run/s.sock", access).ok());
+}
+
+TEST(ParseSocketAccessTest, TakesNamesAndNumbers) {
+  EXPECT_FALSE(ParseSocketAccess("").value().group.has_value());
+  EXPECT_EQ(ParseSocketAccess("4242").value().group, 4242u);
+  EXPECT_EQ(ParseSocketAccess("root").value().group, 0u);
+  EXPECT_EQ(ParseSocketAccess("no-such-group-x").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace sandboxd

@@ -43,6 +43,7 @@
 #include "sandbox/runner.h"
 #include "server/auth.h"
 #include "server/listen.h"
+#include "server/probe_health.h"
 #include "server/request_log.h"
 #include "server/service.h"
 
@@ -50,6 +51,24 @@ ABSL_FLAG(std::string, listen, "",
           "Where to listen: unix:/abs/path or a loopback HOST:PORT. Default: a Unix socket "
           "in an owner-only directory, $XDG_RUNTIME_DIR/sandboxd/sandboxd.sock, "
           "/run/sandboxd/sandboxd.sock for root, else /tmp/sandboxd-UID/sandboxd.sock.");
+ABSL_FLAG(std::string, socket_group, "",
+          "With a Unix socket: a group (name or number) whose members may connect too; the "
+          "socket gets mode 0660 and its directory 0710, both of that group. The server "
+          "must be a member (or root). Default: only the server's user.");
+ABSL_FLAG(std::string, health_listen, "",
+          "Also serve grpc.health.v1 alone, in plaintext and without credentials, at "
+          "HOST:PORT (e.g. 0.0.0.0:8081): for probes that speak neither TLS nor tokens, "
+          "such as the kubelet's. Service \"\" answers SERVING while the process runs "
+          "(liveness); \"sandbox.v1.SandboxService\" NOT_SERVING once it drains "
+          "(readiness).");
+ABSL_FLAG(absl::Duration, keepalive_time, absl::Minutes(1),
+          "Ping a connection that has been silent this long (a stream waiting on a quiet "
+          "command, through load balancers and NAT that drop idle connections); 0: never.");
+ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
+          "Close a connection whose ping is not answered within this.");
+ABSL_FLAG(absl::Duration, keepalive_min_client_interval, absl::Seconds(10),
+          "Clients may ping this often, also while no call is open; more often and they "
+          "are told to back off (GOAWAY too_many_pings). gRPC's own default is 5 minutes.");
 ABSL_FLAG(std::string, bwrap, "/usr/bin/bwrap", "Path of the bubblewrap binary.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server; with --tls_key, "
           "turns on TLS (and allows listening beyond loopback).");
@@ -500,6 +519,40 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
   line.Write();
 }
 
+// Keepalive both ways: the server pings connections that go quiet (an ExecStream of a
+// command that prints nothing for minutes), and lets clients ping as often as
+// --keepalive_min_client_interval, also between calls.
+void AddKeepalive(grpc::ServerBuilder& builder) {
+  auto millis = [](absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); };
+  absl::Duration time = absl::GetFlag(FLAGS_keepalive_time);
+  if (time > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, millis(time));
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                               millis(absl::GetFlag(FLAGS_keepalive_timeout)));
+  }
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             millis(absl::GetFlag(FLAGS_keepalive_min_client_interval)));
+}
+
+// The plaintext listener of --health_listen, serving `health` alone; null without
+// the flag, or when it cannot listen.
+std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
+  std::string listen = absl::GetFlag(FLAGS_health_listen);
+  if (listen.empty()) return nullptr;
+  // Any HOST:PORT: it serves nothing but health, to anyone.
+  absl::StatusOr<ListenAddress> address = ParseListenAddress(listen, /*tls=*/true);
+  if (!address.ok() || !address->unix_path.empty()) {
+    Die(absl::StrCat("--health_listen=", listen, " must be HOST:PORT, e.g. 0.0.0.0:8081"));
+  }
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address->uri, grpc::InsecureServerCredentials());
+  builder.RegisterService(&health);
+  builder.SetMaxReceiveMessageSize(4096);
+  return builder.BuildAndStart();
+}
+
 [[noreturn]] void Serve() {
   // Block the shutdown signals in every thread (gRPC's threads inherit this mask);
   // the main thread takes them with sigwait.
@@ -520,10 +573,15 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
   absl::StatusOr<ListenAddress> address =
       ParseListenAddress(listen.empty() ? DefaultListenAddress() : listen, transport.tls);
   if (!address.ok()) Die(std::string(address.status().message()));
+  absl::StatusOr<SocketAccess> socket_access =
+      ParseSocketAccess(absl::GetFlag(FLAGS_socket_group));
+  if (!socket_access.ok()) Die(std::string(socket_access.status().message()));
   if (!address->unix_path.empty()) {
-    if (absl::Status s = PrepareUnixSocket(address->unix_path); !s.ok()) {
+    if (absl::Status s = PrepareUnixSocket(address->unix_path, *socket_access); !s.ok()) {
       Die(std::string(s.message()));
     }
+  } else if (socket_access->group.has_value()) {
+    Die("--socket_group needs a Unix socket (--listen=unix:/path)");
   }
 
   CallBounds bounds{absl::GetFlag(FLAGS_max_concurrent), absl::GetFlag(FLAGS_max_queued)};
@@ -604,14 +662,26 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
   // blocks a thread for its command's run anyway, so keep that many.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               absl::GetFlag(FLAGS_max_concurrent) + 2);
+  AddKeepalive(builder);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     runner.reset();
     Die(absl::StrCat("cannot listen on ", address->uri));
   }
+  if (absl::Status s = ShareUnixSocket(address->unix_path, *socket_access); !s.ok()) {
+    runner.reset();
+    Die(std::string(s.message()));
+  }
+  ProbeHealth probe_health;
+  std::unique_ptr<grpc::Server> health_server = StartProbeHealth(probe_health);
+  if (health_server == nullptr && !absl::GetFlag(FLAGS_health_listen).empty()) {
+    runner.reset();
+    Die(absl::StrCat("cannot listen on --health_listen=", absl::GetFlag(FLAGS_health_listen)));
+  }
 
   LogLine line("listening");
   line.Add("address", address->uri)
+      .Add("health", absl::GetFlag(FLAGS_health_listen))
       .Add("metrics", absl::GetFlag(FLAGS_metrics_listen))
       .Add("default_mode", absl::GetFlag(FLAGS_default_mode))
       .Add("protected_names", absl::StrJoin(config.protected_names, ","));
@@ -631,6 +701,7 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
   // Drain while still answering: health says NOT_SERVING (load balancers and probes
   // move on), new commands are refused with UNAVAILABLE, running ones get the grace.
   server->GetHealthCheckService()->SetServingStatus(false);
+  probe_health.StartDraining();
   service.StartDraining();
   // What is left after the grace is killed, so its calls return with a CANCELLED
   // result; gRPC cancels only calls that still hang after that. gRPC also waits for
@@ -639,6 +710,7 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
   if (!service.WaitIdle(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace))) service.CancelAll();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   server->Wait();
+  if (health_server != nullptr) health_server->Shutdown(std::chrono::system_clock::now());
   // The pre-started launchers and every command cgroup go with the runner.
   runner.reset();
   LogLine("stopped").Write();

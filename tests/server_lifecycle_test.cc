@@ -16,6 +16,7 @@
 
 #include <gmock/gmock.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
@@ -390,6 +391,114 @@ TEST(ServerLifecycleTest, RefusesToListenBeyondLoopback) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->exit_code, 1);
   EXPECT_THAT(result->stderr_data.Contents(), ::testing::HasSubstr("not a loopback address"));
+}
+
+using grpc::health::v1::HealthCheckResponse;
+
+// A health check as the kubelet's gRPC probe makes it: plaintext, no credentials, the
+// probe's service name.
+grpc::Status Probe(const std::string& address, const std::string& service,
+                   HealthCheckResponse* response) {
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  return stub->Check(&context, request, response);
+}
+
+// --health_listen serves probes in plaintext, and nothing but health: liveness stays
+// SERVING while the server drains, readiness turns NOT_SERVING.
+TEST(ServerLifecycleTest, TheHealthListenerServesProbesAndNothingElse) {
+  std::string health = absl::StrCat("127.0.0.1:", FreeLoopbackPort());
+  SandboxdProcess::Options options;
+  options.flags = {"--health_listen=" + health, "--shutdown_grace=5s"};
+  auto server = SandboxdProcess::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  HealthCheckResponse live, ready;
+  ASSERT_TRUE(Probe(health, "", &live).ok());
+  ASSERT_TRUE(Probe(health, "sandbox.v1.SandboxService", &ready).ok());
+  EXPECT_EQ(live.status(), HealthCheckResponse::SERVING);
+  EXPECT_EQ(ready.status(), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Probe(health, "other", &ready).error_code(), grpc::StatusCode::NOT_FOUND);
+  // The control: the service itself is not there, to anyone.
+  auto stub = v1::SandboxService::NewStub(
+      grpc::CreateChannel(health, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::ExecResponse response;
+  EXPECT_EQ(stub->Exec(&context, Command({"true"}), &response).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+
+  std::thread running([&] {
+    auto main = v1::SandboxService::NewStub((*server)->channel());
+    grpc::ClientContext context;
+    v1::ExecResponse response;
+    main->Exec(&context, Command({"sleep", "2"}), &response);
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  kill((*server)->pid(), SIGTERM);
+  absl::SleepFor(absl::Milliseconds(300));
+  ASSERT_TRUE(Probe(health, "", &live).ok());
+  ASSERT_TRUE(Probe(health, "sandbox.v1.SandboxService", &ready).ok());
+  EXPECT_EQ(live.status(), HealthCheckResponse::SERVING);
+  EXPECT_EQ(ready.status(), HealthCheckResponse::NOT_SERVING);
+  running.join();
+  ASSERT_TRUE((*server)->Stop(0, absl::Seconds(20)).ok());
+}
+
+// A stream whose command is silent for seconds, from a client that pings its
+// connection every second: the server lets it (--keepalive_min_client_interval), where
+// gRPC's default would answer GOAWAY too_many_pings and end the call.
+TEST(ServerLifecycleTest, ClientKeepalivesOnASilentStreamAreAllowed) {
+  for (bool allowed : {true, false}) {
+    SandboxdProcess::Options options;
+    options.flags = {allowed ? "--keepalive_min_client_interval=1s"
+                             : "--keepalive_min_client_interval=5m"};
+    auto server = SandboxdProcess::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 1000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    auto stub = v1::SandboxService::NewStub(grpc::CreateCustomChannel(
+        (*server)->address(), grpc::InsecureChannelCredentials(), args));
+    grpc::ClientContext context;
+    auto stream = stub->ExecStream(&context);
+    v1::ExecStreamRequest start;
+    *start.mutable_start() = Command({"sleep", "6"});
+    ASSERT_TRUE(stream->Write(start));
+    v1::ExecStreamResponse message;
+    bool result = false;
+    while (stream->Read(&message)) result = result || message.has_result();
+    grpc::Status status = stream->Finish();
+    if (allowed) {
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      EXPECT_TRUE(result);
+    } else {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+    }
+  }
+}
+
+// --socket_group lets that group's members connect, and only them.
+TEST(ServerLifecycleTest, TheSocketGroupMayConnect) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, to connect as other users";
+  constexpr gid_t kGroup = 54321;
+  SandboxdProcess::Options options;
+  options.flags = {absl::StrCat("--socket_group=", kGroup)};
+  auto server = SandboxdProcess::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::string path = (*server)->address().substr(std::string("unix:").size());
+  const std::vector<std::string> connect = {
+      "/usr/bin/python3", "-c",
+      "import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])", path};
+  uid_t other = (*server)->command_uid() + 1000;
+  RunResult member = RunOnHostAs(other, kGroup, connect);
+  EXPECT_EQ(member.exit_code, 0) << member.stderr_data.Contents();
+  RunResult stranger = RunOnHostAs(other, other, connect);  // The control.
+  EXPECT_NE(stranger.exit_code, 0);
+  EXPECT_THAT(stranger.stderr_data.Contents(), ::testing::HasSubstr("Permission denied"));
 }
 
 }  // namespace
