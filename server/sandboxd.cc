@@ -546,6 +546,8 @@ std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
   if (!address.ok() || !address->unix_path.empty()) {
     Die(absl::StrCat("--health_listen=", listen, " must be HOST:PORT, e.g. 0.0.0.0:8081"));
   }
+  // gRPC's own health service would be registered here too, beside ours.
+  grpc::EnableDefaultHealthCheckService(false);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address->uri, grpc::InsecureServerCredentials());
   builder.RegisterService(&health);

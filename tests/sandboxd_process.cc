@@ -115,6 +115,7 @@ absl::Status SandboxdProcess::Spawn(const Options& options) {
   if (options.without_sys_admin) {
     args = {"/usr/bin/setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--"};
   }
+  args.insert(args.end(), options.wrapper.begin(), options.wrapper.end());
   args.push_back(server);
   args.push_back(absl::StrCat("--listen=", address_));
   args.push_back(absl::StrCat("--state_dir=",

@@ -52,6 +52,10 @@ class SandboxdProcess {
     // Run the server as root without CAP_SYS_ADMIN, as a container's root often is
     // (setpriv drops it from the bounding and inheritable sets).
     bool without_sys_admin = false;
+    // Put before the server's argv (after setpriv's): a program that sets something up
+    // and execs the rest, e.g. tests/docker_seccomp_exec. Its files must be reachable
+    // by the server's user.
+    std::vector<std::string> wrapper;
   };
 
   // Starts the server and waits until it accepts calls.
