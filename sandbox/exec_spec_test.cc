@@ -101,7 +101,7 @@ INSTANTIATE_TEST_SUITE_P(
                        [](v1::ExecRequest& r) {
                          r.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
                        },
-                       absl::StatusCode::kInvalidArgument, "writable root of /"}),
+                       absl::StatusCode::kInvalidArgument, "set cwd to the workspace"}),
     [](const ::testing::TestParamInfo<BadRequestCase>& info) { return info.param.name; });
 
 // Each bound of RequestBounds: a request at it passes, one past it is refused before

@@ -43,9 +43,9 @@ unshare --mount --propagation private bash -c '
   mount -t tmpfs tmpfs /run
   # As deploy/docker/README.md says, on the host.
   install -d -o 10001 -g 10002 -m 0710 /run/sandboxd
-  eval "setpriv --reuid=10001 --regid=10001 --init-groups --inh-caps=-all --bounding-set=-all \
+  eval "exec setpriv --reuid=10001 --regid=10001 --init-groups --inh-caps=-all --bounding-set=-all \
     -- $scratch/docker_seccomp_exec $scratch/seccomp.json -- $entrypoint $cmd" \
-    2> "$scratch/server.log" &
+    > "$scratch/server.log" 2>&1 &
   server=$!
   for _ in $(seq 200); do [ -S /run/sandboxd/sandboxd.sock ] && break; sleep 0.05; done
   client() {  # client GID ARGS...: sandboxctl as uid 20001 with group GID only
