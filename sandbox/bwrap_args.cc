@@ -16,7 +16,7 @@ void Add(std::vector<std::string>& args, std::initializer_list<std::string> more
 
 // Binds `path` from the descriptor it holds, which becomes the next passed fd, as
 // `options` says, and notes what the verifier is to find there.
-void AddFdBind(bool writable, const OpenPath& path, const BindOptions& options,
+void AddFdBind(bool writable, const OpenPath& path, const BwrapOptions& options,
                SandboxCommand& out, std::vector<std::string>* expected = nullptr) {
   size_t index = out.fds.size();
   if (options.exposed_at.empty()) {
@@ -27,6 +27,7 @@ void AddFdBind(bool writable, const OpenPath& path, const BindOptions& options,
                    options.exposed_at + "/" + std::to_string(index), path.path});
   }
   out.fds.push_back(path.fd);
+  out.fd_paths.push_back(path.path);
   if (expected == nullptr) return;
   expected->insert(expected->end(), {writable ? "--rw" : "--ro", std::to_string(path.dev),
                                      std::to_string(path.ino), path.path});
@@ -36,10 +37,13 @@ void AddFdBind(bool writable, const OpenPath& path, const BindOptions& options,
 // root would otherwise leave the command every capability, enough to remount / rw.
 // --disable-userns stops the command from making a nested user namespace, where it
 // would regain capabilities over new mounts and namespaces.
-void AddIsolation(const Policy& policy, std::vector<std::string>& args) {
+void AddIsolation(const Policy& policy, const BwrapOptions& options,
+                  std::vector<std::string>& args) {
   Add(args, {"--new-session", "--die-with-parent", "--unshare-user", "--unshare-pid",
              "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"});
-  if (policy.network() == NetworkMode::kDisabled) Add(args, {"--unshare-net"});
+  if (policy.network() == NetworkMode::kDisabled && options.unshare_net) {
+    Add(args, {"--unshare-net"});
+  }
   Add(args, {"--disable-userns", "--cap-drop", "ALL"});
 }
 
@@ -79,7 +83,7 @@ struct FdBind {
 // bind, since the verifier checks what each bind's path shows. What is hidden (the
 // request's deny_read, the server's own files) comes last, so that no root of the
 // request can bring it back, and no bind is made that it would cover.
-void AddLayers(const Policy& policy, const Protection& protection, const BindOptions& options,
+void AddLayers(const Policy& policy, const Protection& protection, const BwrapOptions& options,
                SandboxCommand& out, std::vector<std::string>& expected) {
   std::vector<FdBind> binds;
   for (const OpenPath& root : policy.readable_roots()) binds.push_back({false, &root});
@@ -117,10 +121,10 @@ void AddLayers(const Policy& policy, const Protection& protection, const BindOpt
 // roots, then the protected and hidden paths on top of everything.
 SandboxCommand BwrapArgs(const std::string& bwrap_path, const Policy& policy,
                          const Protection& protection, const std::string& cwd,
-                         const std::vector<std::string>& command, const BindOptions& options) {
+                         const std::vector<std::string>& command, const BwrapOptions& options) {
   SandboxCommand out;
   out.argv = {bwrap_path};
-  AddIsolation(policy, out.argv);
+  AddIsolation(policy, options, out.argv);
   AddReadableBase(policy, out.argv);
   AddKernelFilesystems(policy, out.argv);
   if (policy.private_tmp()) Add(out.argv, {"--tmpfs", "/tmp"});

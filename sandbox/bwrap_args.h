@@ -16,11 +16,13 @@ namespace sandboxd {
 struct SandboxCommand {
   std::vector<std::string> argv;
   std::vector<SharedFd> fds;
+  // What each of `fds` is: the path it was opened at (or is bound at, in the sandbox).
+  std::vector<std::string> fd_paths;
 };
 
 // How a sandbox gets what a request names (its roots, its protected paths), each held
-// open since it was checked.
-struct BindOptions {
+// open since it was checked, and where its network namespace comes from.
+struct BwrapOptions {
   // Where sandboxd-launch exposes the descriptors before bwrap starts (--expose, see
   // launch_main.cc): bwrap binds DIR/i. Empty: bwrap binds the descriptors itself
   // (--bind-fd), which a concurrent command can race (see launch_main.cc).
@@ -29,16 +31,20 @@ struct BindOptions {
   // run first, it checks that each bind is in place before it execs the command
   // ("--verify"). Null: no check.
   const OpenPath* verifier = nullptr;
+  // Whether bwrap makes the network namespace of a policy without network
+  // (--unshare-net); false when the command starts in a launcher's instead.
+  bool unshare_net = true;
 };
 
 // The full argv that runs `command` in `cwd` under `policy` with bubblewrap at
 // `bwrap_path`, loading the seccomp filter from kSeccompFd, with the roots of `policy`
-// and the covers of `protection` bound as `options` says. Pure: touches no system
+// and the covers of `protection` bound as `options` says, and its network namespace
+// made as they say. Pure: touches no system
 // state, so equal inputs give equal vectors. `policy` must not be DANGER_FULL_ACCESS.
 SandboxCommand BwrapArgs(const std::string& bwrap_path, const Policy& policy,
                          const Protection& protection, const std::string& cwd,
                          const std::vector<std::string>& command,
-                         const BindOptions& options = {});
+                         const BwrapOptions& options = {});
 
 }  // namespace sandboxd
 

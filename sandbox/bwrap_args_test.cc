@@ -188,7 +188,7 @@ TEST_F(WorkspaceTest, ExposedBindsAndTheVerifier) {
   protection.read_only[0].dev = 7;
   protection.read_only[0].ino = 8;
   OpenPath verifier{"/usr/local/bin/sandboxd-launch", Share(UniqueFd()), 1, 2};
-  BindOptions options{"/var/lib/sandboxd/binds", &verifier};
+  BwrapOptions options{"/var/lib/sandboxd/binds", &verifier};
   SandboxCommand command = BwrapArgs("bwrap", policy, protection, work, {"make"}, options);
   const OpenPath& root = policy.writable_roots()[0];
   EXPECT_EQ(command.argv,
@@ -246,7 +246,7 @@ TEST_F(WorkspaceTest, HiddenPathsAreVerified) {
   Policy policy = MustCreate(proto, "/", config);
   OpenPath verifier{"/usr/local/bin/sandboxd-launch", Share(UniqueFd()), 1, 2};
   std::vector<std::string> argv =
-      BwrapArgs("bwrap", policy, {}, "/", {"ls"}, BindOptions{"", &verifier}).argv;
+      BwrapArgs("bwrap", policy, {}, "/", {"ls"}, BwrapOptions{"", &verifier}).argv;
   std::vector<std::string> tail = {"/dev/.sandboxd-verify", "--verify", "--hidden-dir",
                                    dir_ + "/cache", "--", "ls"};
   EXPECT_EQ(std::vector<std::string>(argv.end() - 6, argv.end()), tail);

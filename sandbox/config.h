@@ -105,11 +105,11 @@ struct Config {
   std::string state_dir;
   // An empty directory the commands' user may enter (below the state directory), on
   // which sandboxd-launch exposes a sandbox's descriptors in a mount namespace of its
-  // own (BindOptions::exposed_at); empty: bwrap binds them itself.
+  // own (BwrapOptions::exposed_at); empty: bwrap binds them itself.
   std::string bind_dir;
   // A copy of sandboxd-launch that the commands' user can reach (in the state
   // directory), which checks each bwrap sandbox's binds from inside it
-  // (BindOptions::verifier); empty: no check.
+  // (BwrapOptions::verifier); empty: no check.
   std::string verifier_path;
   // With cgroups: how many launchers to keep started ahead of demand, each already in
   // a fresh cgroup (launcher_pool.h); 0 starts each with its request.

@@ -39,6 +39,7 @@ void AddFd(const char* option, const OpenPath& path, SandboxCommand& out) {
   out.argv.insert(out.argv.end(),
                   {option, std::to_string(kFirstPassedFd + out.fds.size())});
   out.fds.push_back(path.fd);
+  out.fd_paths.push_back(path.path);
 }
 
 }  // namespace
@@ -46,10 +47,12 @@ void AddFd(const char* option, const OpenPath& path, SandboxCommand& out) {
 absl::StatusOr<SandboxCommand> LandlockArgs(const std::string& helper_path,
                                             const Policy& policy, const std::string& cwd,
                                             bool allow_unprotected, const LandlockBase& base,
-                                            const std::vector<std::string>& command) {
+                                            const std::vector<std::string>& command,
+                                            const std::string& temp_dir) {
   if (absl::Status s = CheckEnforceable(policy, allow_unprotected, base); !s.ok()) return s;
   SandboxCommand out;
   out.argv = {helper_path};
+  if (!temp_dir.empty()) out.argv.insert(out.argv.end(), {"--write", temp_dir});
   for (const std::string& path : policy.restrict_reads() ? base.system : base.readable) {
     out.argv.insert(out.argv.end(), {"--read", path});
   }

@@ -30,11 +30,13 @@ struct LandlockBase {
 // request (Landlock grants rights to whole hierarchies, so only what `base` left out
 // at start-up stays hidden), and protected paths inside writable roots unless
 // `allow_unprotected` (there is no way to carve a read-only hole into a writable
-// hierarchy).
+// hierarchy). With `temp_dir`, the command may write that directory too (its own
+// TMPDIR).
 absl::StatusOr<SandboxCommand> LandlockArgs(const std::string& helper_path,
                                             const Policy& policy, const std::string& cwd,
                                             bool allow_unprotected, const LandlockBase& base,
-                                            const std::vector<std::string>& command);
+                                            const std::vector<std::string>& command,
+                                            const std::string& temp_dir = "");
 
 }  // namespace sandboxd
 

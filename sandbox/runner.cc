@@ -23,24 +23,6 @@
 namespace sandboxd {
 namespace {
 
-// posix_spawnp would search the server's PATH; an unsandboxed command must be found
-// in its own.
-absl::StatusOr<std::string> FindProgram(const std::string& name,
-                                        const std::vector<std::string>& env) {
-  if (absl::StrContains(name, '/')) return name;
-  absl::string_view path;
-  for (const std::string& entry : env) {
-    if (absl::StartsWith(entry, "PATH=")) path = absl::string_view(entry).substr(5);
-  }
-  for (absl::string_view dir : absl::StrSplit(path, ':')) {
-    if (!absl::StartsWith(dir, "/")) continue;
-    std::string candidate = absl::StrCat(dir, "/", name);
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("argv[0] \"", name, "\" was not found in PATH ", path));
-}
-
 // `roots`, with each that holds a path of `hidden` replaced by its own entries, down to
 // the hidden path itself, which is left out: what the landlock backend lets commands
 // read. Landlock grants whole hierarchies, so leaving a directory out of the grants
@@ -119,25 +101,6 @@ class TempDir {
   std::string path_;
 };
 
-// `launch` with `dir` writable for the landlock launcher at `launcher`, and TMPDIR
-// (and HOME, where the request left it at the default) pointing at it.
-Launch WithTempDir(const Launch& launch, const std::string& launcher, const std::string& dir) {
-  Launch with = launch;
-  // Right after the launcher's name, wherever sandboxd-launch put it.
-  auto at = std::find(with.argv.begin(), with.argv.end(), launcher);
-  with.argv.insert(at + 1, {"--write", dir});
-  for (std::string& entry : with.env) {
-    if (absl::StartsWith(entry, "TMPDIR=") || entry == "HOME=/tmp") {
-      entry = entry.substr(0, entry.find('=') + 1) + dir;
-    }
-  }
-  return with;
-}
-
-// A process that an rlimit stopped dies of its signal; bwrap reports that as exit
-// 128 + the signal. SIGXCPU comes from RLIMIT_CPU alone; SIGKILL (the hard limit, a
-// second later, for a process that caught SIGXCPU) counts only when the reported CPU
-// time shows it was spent.
 // Cgroups are named sandboxd-PID-N after the server that made them. A server that was
 // SIGKILLed could not remove its own; its launchers and commands died with it, so
 // those are empty.
@@ -146,20 +109,6 @@ bool MadeByAGoneServer(const std::string& name) {
   int pid = 0;
   return parts.size() == 3 && parts[0] == "sandboxd" && absl::SimpleAtoi(parts[1], &pid) &&
          pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
-}
-
-// Has `launcher` start `launch`. One with a network namespace of its own only serves
-// commands that bwrap would give one: they run in the launcher's instead, which saves
-// bwrap making one and the kernel tearing it down (about 1.3 ms of the 10 ms bwrap
-// takes, see the README). bwrap's options lie between the launcher's "--" and bwrap's
-// own; none of their values (absolute paths, numbers, ALL) can read --unshare-net.
-void HandTo(PrestartedLauncher& launcher, Launch& launch) {
-  launch.prestarted = &launcher;
-  if (!launcher.private_netns()) return;
-  auto bwrap = std::find(launch.argv.begin(), launch.argv.end(), "--") + 1;
-  auto end = std::find(bwrap, launch.argv.end(), "--");
-  auto unshare_net = std::find(bwrap, end, "--unshare-net");
-  if (unshare_net != end) launch.argv.erase(unshare_net);
 }
 
 absl::StatusOr<std::unique_ptr<Cgroup>> NewCgroup(const CgroupParent& parent) {
@@ -176,21 +125,26 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
       Placeholders::Open(config.state_dir);
   if (!placeholders.ok()) return placeholders.status();
   Runner runner(std::move(config), *std::move(filters), *std::move(placeholders));
+  HostFacts& facts = runner.facts_;
+  facts.backend = runner.config_.backend;
+  facts.command_user = runner.config_.command_user;
+  facts.is_executable = [](const std::string& path) { return access(path.c_str(), X_OK) == 0; };
   if (runner.config_.use_cgroups) {
     absl::StatusOr<std::unique_ptr<CgroupParent>> cgroups = CgroupParent::Detect();
     if (cgroups.ok()) {
       runner.cgroups_ = *std::move(cgroups);
-      runner.cgroup_note_ = runner.cgroups_->Describe();
+      facts.cgroup_note = runner.cgroups_->Describe();
       runner.cgroups_->RemoveStale(MadeByAGoneServer);
     } else {
-      runner.cgroup_note_ = std::string(cgroups.status().message());
+      facts.cgroup_note = std::string(cgroups.status().message());
     }
   } else {
-    runner.cgroup_note_ = "cgroups turned off (--cgroup=none)";
+    facts.cgroup_note = "cgroups turned off (--cgroup=none)";
   }
+  facts.cgroups = runner.cgroups_ != nullptr;
   // A process ceiling is only a default where it can be enforced.
-  if (runner.cgroups_ == nullptr) runner.config_.max_limits.processes = 0;
-  if (runner.cgroups_ != nullptr) runner.reaper_ = std::make_unique<CgroupReaper>();
+  if (!facts.cgroups) runner.config_.max_limits.processes = 0;
+  if (facts.cgroups) runner.reaper_ = std::make_unique<CgroupReaper>();
   runner.netns_note_ = runner.config_.backend == Backend::kBwrap
                           ? "bwrap makes one per command"
                           : "none: Landlock and seccomp cut the network";
@@ -201,14 +155,25 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
     runner.verifier_ = *std::move(verifier);
   }
   if (runner.config_.prestarted_launchers > 0) runner.StartPools();
+  facts.pooled_cgroups = runner.pool_ != nullptr;
+  facts.launcher_netns = runner.netns_pool_ != nullptr;
   if (runner.config_.backend == Backend::kLandlock) {
     runner.landlock_base_ = LandlockBaseFor(runner.config_);
   }
   return runner;
 }
 
-BindOptions Runner::Binds() const {
-  return BindOptions{config_.bind_dir, verifier_.fd != nullptr ? &verifier_ : nullptr};
+Toolbox Runner::Tools() const {
+  Toolbox tools;
+  tools.bwrap_path = config_.bwrap_path;
+  tools.launcher_path = config_.launcher_path;
+  tools.landlock_exec_path = config_.landlock_exec_path;
+  tools.bind_dir = config_.bind_dir;
+  tools.verifier = verifier_.fd != nullptr ? &verifier_ : nullptr;
+  tools.landlock_base = &landlock_base_;
+  tools.danger_landlock_unprotected_paths = config_.danger_landlock_unprotected_paths;
+  tools.filters = filters_.get();
+  return tools;
 }
 
 std::string Runner::command_user_note() const {
@@ -219,177 +184,92 @@ std::string Runner::command_user_note() const {
   return absl::StrCat("the server's own user (uid ", geteuid(), ")");
 }
 
-std::vector<std::string> Runner::LauncherCommand() const {
-  std::vector<std::string> command = {config_.launcher_path};
-  if (const std::optional<HostUser>& user = config_.command_user) {
-    command.insert(command.end(), {"--user", absl::StrCat(user->uid, ":", user->gid)});
-  }
-  return command;
-}
-
 void Runner::StartPools() {
+  std::vector<std::string> launcher = {config_.launcher_path};
+  if (const std::optional<HostUser>& user = config_.command_user) {
+    launcher.insert(launcher.end(), {"--user", absl::StrCat(user->uid, ":", user->gid)});
+  }
   LauncherPool::MakeCgroup make_cgroup;
   if (cgroups_ != nullptr) {
     make_cgroup = [parent = cgroups_.get()] { return NewCgroup(*parent); };
-    pool_ = std::make_unique<LauncherPool>(make_cgroup, LauncherCommand(),
-                                           config_.prestarted_launchers);
+    pool_ = std::make_unique<LauncherPool>(make_cgroup, launcher, config_.prestarted_launchers);
   }
   if (config_.backend != Backend::kBwrap) return;
-  absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherCommand());
+  absl::Status can = PrestartedLauncher::CanMakeNetns(launcher);
   if (!can.ok()) {
     netns_note_ = absl::StrCat("bwrap makes one per command (", can.message(), ")");
     return;
   }
   netns_note_ = "one per pre-started launcher, reused while no socket is left in it";
-  netns_pool_ = std::make_unique<LauncherPool>(make_cgroup, LauncherCommand(),
+  netns_pool_ = std::make_unique<LauncherPool>(make_cgroup, launcher,
                                                config_.prestarted_launchers,
                                                /*private_netns=*/true);
 }
 
-bool Runner::InLauncherNetns(const Plan& plan) const {
-  return plan.own_netns && netns_pool_ != nullptr;
+LauncherPool& Runner::PoolFor(const Plan& plan) const {
+  return plan.netns == NetnsSource::kLauncher ? *netns_pool_ : *pool_;
 }
 
 LauncherPool& Runner::PoolOf(const ReadyLauncher& launcher) const {
   return launcher.launcher->private_netns() ? *netns_pool_ : *pool_;
 }
 
-absl::Status Runner::PrepareLandlock(const ExecSpec& spec, Plan& plan) const {
-  absl::StatusOr<SandboxCommand> sandbox = LandlockArgs(
-      config_.landlock_exec_path, spec.policy(), spec.cwd(),
-      config_.danger_landlock_unprotected_paths, landlock_base_, spec.argv());
-  if (!sandbox.ok()) return sandbox.status();
-  plan.launch = Render(plan, *std::move(sandbox));
-  plan.private_tmp_dir = spec.policy().private_tmp();
-  return absl::OkStatus();
-}
-
 absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
-  Plan plan;
-  const Policy& policy = spec.policy();
-  plan.mode = policy.mode();
-  plan.seccomp_mode = policy.seccomp_mode();
-  Launch& launch = plan.launch;
-  launch.cwd = spec.cwd();
-  launch.env = spec.env();
-  launch.stdin_data = spec.stdin_data();
-  launch.timeout = spec.timeout();
-  launch.output_limit = spec.output_limit();
-  plan.backend = policy.mode() == SandboxMode::kDangerFullAccess ? Backend::kNone
-                                                                  : config_.backend;
-  plan.own_netns = plan.backend == Backend::kBwrap && policy.network() == NetworkMode::kDisabled;
-  // Under bwrap, roots are bound from descriptors that sandboxd-launch exposes.
-  bool binds = plan.backend == Backend::kBwrap &&
-               (!policy.writable_roots().empty() || !policy.readable_roots().empty());
-  if (absl::Status s = AddLauncher(spec.limits(), binds, plan); !s.ok()) return s;
-  if (plan.backend == Backend::kNone) {
-    absl::StatusOr<std::string> program = FindProgram(spec.argv()[0], spec.env());
-    if (!program.ok()) return program.status();
-    SandboxCommand command{spec.argv(), {}};
-    command.argv[0] = *std::move(program);
-    launch = Render(plan, std::move(command));
-    return plan;
+  absl::StatusOr<Plan> plan = MakePlan(spec, facts_);
+  if (!plan.ok()) return plan;
+  // What the landlock backend cannot enforce is refused now, before a turn is taken.
+  if (plan->backend == Backend::kLandlock) {
+    absl::StatusOr<LaunchCommand> launch = RenderLaunch(*plan, Tools());
+    if (!launch.ok()) return launch.status();
   }
-  launch.seccomp_bpf = filters_.Get(plan.seccomp_mode);
-  if (plan.backend == Backend::kLandlock) {
-    if (absl::Status s = PrepareLandlock(spec, plan); !s.ok()) return s;
-    return plan;
-  }
-  launch.bwrap_pid_namespace = true;
-  plan.policy = policy;
-  plan.command = spec.argv();
   return plan;
 }
 
-absl::StatusOr<Plan> Runner::Explain(const ExecSpec& spec) const {
-  absl::StatusOr<Plan> plan = Prepare(spec);
-  if (!plan.ok() || !plan->policy.has_value()) return plan;
-  // As it would run: the protected paths as they are now, placeholders not made.
-  absl::StatusOr<Protection> protection = placeholders_->Protect(*plan->policy, /*create=*/false);
-  if (!protection.ok()) return protection.status();
-  absl::StatusOr<Launch> launch = RenderBwrap(*plan, *protection);
-  if (!launch.ok()) return launch.status();
-  plan->launch = *std::move(launch);
-  return plan;
+absl::StatusOr<LaunchCommand> Runner::Explain(const Plan& plan) const {
+  Plan shown = plan;
+  if (plan.backend == Backend::kBwrap) {
+    absl::StatusOr<Protection> protection = placeholders_->Protect(*plan.policy, /*create=*/false);
+    if (!protection.ok()) return protection.status();
+    shown.protection = *std::move(protection);
+  }
+  if (shown.cgroup == CgroupSource::kFresh && cgroups_ != nullptr) {
+    shown.joins = {"(the cgroup.procs of a cgroup made for the run)"};
+  }
+  if (shown.temp_dir_needed) shown.temp_dir = "/tmp/sandboxd-tmp.XXXXXX";
+  return RenderLaunch(shown, Tools());
 }
 
-absl::StatusOr<Launch> Runner::RenderBwrap(const Plan& plan, const Protection& protection) const {
-  Launch launch = Render(plan, BwrapArgs(config_.bwrap_path, *plan.policy, protection,
-                                         plan.launch.cwd, plan.command, Binds()));
-  if (launch.passed_fds.size() > kMaxPassedFds) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the request needs ", launch.passed_fds.size(), " binds for its roots and protected "
-        "paths, over the server's limit of ", kMaxPassedFds, "; name fewer writable roots "
-        "or protected names"));
-  }
-  return launch;
-}
-
-absl::Status Runner::AddLauncher(const Limits& limits, bool binds, Plan& plan) const {
-  plan.limits = limits;
-  plan.use_cgroup = cgroups_ != nullptr;
-  if (limits.processes != 0 && !plan.use_cgroup) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "limits.processes needs a cgroup, and this server has none: ", cgroup_note_));
-  }
-  std::vector<std::string> options = RlimitOptions(limits, plan.use_cgroup);
-  if (options.empty() && !plan.use_cgroup && !InLauncherNetns(plan) &&
-      !config_.command_user.has_value() && !binds) {
-    return absl::OkStatus();
-  }
-  plan.launcher = LauncherCommand();
-  plan.launcher.insert(plan.launcher.end(), options.begin(), options.end());
-  return absl::OkStatus();
-}
-
-Launch Runner::Render(const Plan& plan, SandboxCommand sandbox) const {
-  Launch launch = plan.launch;
-  launch.argv = plan.launcher;
-  if (!launch.argv.empty()) {
-    // bwrap binds what sandboxd-launch exposes of the descriptors (see BindOptions).
-    if (plan.backend == Backend::kBwrap && !sandbox.fds.empty() && !config_.bind_dir.empty()) {
-      launch.argv.insert(launch.argv.end(), {"--fds", std::to_string(sandbox.fds.size()),
-                                             "--expose", config_.bind_dir});
-    }
-    launch.argv.push_back("--");
-  }
-  launch.argv.insert(launch.argv.end(), sandbox.argv.begin(), sandbox.argv.end());
-  launch.passed_fds = std::move(sandbox.fds);
-  return launch;
-}
-
-absl::StatusOr<RunResult> Runner::Run(const Plan& plan) const {
+absl::StatusOr<RunResult> Runner::Run(const Plan& plan, const RunIo& io) const {
+  Plan run = plan;
   // Under bwrap, the protected paths are found now, with placeholders made for the
   // absent ones; both are held until the run is over.
-  std::optional<Protection> protection;
-  Launch rendered;
-  const Launch* launch = &plan.launch;
-  if (plan.policy.has_value()) {
-    absl::StatusOr<Protection> held = placeholders_->Protect(*plan.policy, /*create=*/true);
-    if (!held.ok()) return held.status();
-    protection = *std::move(held);
-    absl::StatusOr<Launch> bwrap = RenderBwrap(plan, *protection);
-    if (!bwrap.ok()) return bwrap.status();
-    rendered = *std::move(bwrap);
-    launch = &rendered;
+  if (run.backend == Backend::kBwrap) {
+    absl::StatusOr<Protection> protection = placeholders_->Protect(*run.policy, /*create=*/true);
+    if (!protection.ok()) return protection.status();
+    run.protection = *std::move(protection);
   }
   std::optional<TempDir> tmp;
-  if (plan.private_tmp_dir) {
+  if (run.temp_dir_needed) {
     tmp.emplace(config_.command_user);
     if (tmp->path().empty()) return absl::InternalError("cannot create a temporary directory");
-    rendered = WithTempDir(*launch, config_.landlock_exec_path, tmp->path());
-    launch = &rendered;
+    run.temp_dir = tmp->path();
   }
   absl::StatusOr<RunResult> result =
-      plan.use_cgroup         ? RunInCgroup(plan, *launch, /*use_pool=*/true)
-      : InLauncherNetns(plan) ? RunInLaunchersNetns(*launch)
-                              : RunWorker(*launch);
+      run.cgroup != CgroupSource::kNone    ? RunInCgroup(run, io, /*use_pool=*/true)
+      : run.netns == NetnsSource::kLauncher ? RunInLaunchersNetns(run, io)
+                                            : Start(run, io);
   if (result.ok()) {
-    ConcludeRun(RunBounds{plan.limits, plan.launch.timeout, plan.launch.output_limit,
-                          plan.backend == Backend::kBwrap},
+    ConcludeRun(RunBounds{run.limits, io.timeout, io.output_limit,
+                          run.backend == Backend::kBwrap},
                 *result);
   }
   return result;
+}
+
+absl::StatusOr<RunResult> Runner::Start(const Plan& plan, const RunIo& io) const {
+  absl::StatusOr<LaunchCommand> launch = RenderLaunch(plan, Tools());
+  if (!launch.ok()) return launch.status();
+  return RunWorker(*launch, io);
 }
 
 std::optional<ReadyLauncher> Runner::TakeFrom(LauncherPool& pool) {
@@ -399,28 +279,29 @@ std::optional<ReadyLauncher> Runner::TakeFrom(LauncherPool& pool) {
   return *std::move(made);
 }
 
-absl::StatusOr<RunResult> Runner::RunInLaunchersNetns(Launch launch) const {
+absl::StatusOr<RunResult> Runner::RunInLaunchersNetns(Plan plan, const RunIo& io) const {
   std::optional<ReadyLauncher> ready = TakeFrom(*netns_pool_);
   // Without one, sandboxd-launch is spawned as usual, and bwrap makes the namespace.
-  if (!ready.has_value()) return RunWorker(launch);
-  const Launch original = launch;
-  HandTo(*ready->launcher, launch);
-  absl::StatusOr<RunResult> result = RunWorker(launch);
+  Plan own_netns = plan;
+  own_netns.netns = NetnsSource::kBwrap;
+  if (!ready.has_value()) return Start(own_netns, io);
+  plan.prestarted = ready->launcher.get();
+  absl::StatusOr<RunResult> result = Start(plan, io);
   // Likewise when the launcher died before it could start the command.
   bool lost = !result.ok() && !ready->launcher->Alive();
   netns_pool_->Return(*std::move(ready));
-  return lost ? RunWorker(original) : result;
+  return lost ? Start(own_netns, io) : result;
 }
 
-std::optional<ReadyLauncher> Runner::PooledCgroupFor(const Plan& plan, Launch& launch) const {
+std::optional<ReadyLauncher> Runner::PooledCgroupFor(Plan& plan) const {
   const Limits& limits = plan.limits;
-  LauncherPool& pool = InLauncherNetns(plan) ? *netns_pool_ : *pool_;
+  LauncherPool& pool = PoolFor(plan);
   std::optional<ReadyLauncher> ready = TakeFrom(pool);
   if (!ready.has_value()) return std::nullopt;
   // The launcher stays in the cgroup, as one of its processes.
   uint64_t processes = limits.processes == 0 ? 0 : limits.processes + 1;
   if (ready->cgroup->SetLimits(limits.memory_bytes, processes).ok()) {
-    HandTo(*ready->launcher, launch);
+    plan.prestarted = ready->launcher.get();
     return ready;
   }
   // A memory limit below what the waiting launcher already uses cannot be set (the
@@ -430,38 +311,37 @@ std::optional<ReadyLauncher> Runner::PooledCgroupFor(const Plan& plan, Launch& l
   return std::nullopt;
 }
 
-absl::StatusOr<ReadyLauncher> Runner::CgroupFor(const Plan& plan, Launch& launch,
-                                                bool use_pool) const {
-  const Limits& limits = plan.limits;
-  if (pool_ != nullptr && use_pool) {
-    if (std::optional<ReadyLauncher> ready = PooledCgroupFor(plan, launch)) return *std::move(ready);
+absl::StatusOr<ReadyLauncher> Runner::CgroupFor(Plan& plan, bool use_pool) const {
+  if (plan.cgroup == CgroupSource::kPooled && use_pool) {
+    if (std::optional<ReadyLauncher> ready = PooledCgroupFor(plan)) return *std::move(ready);
   }
+  // A fresh cgroup, which sandboxd-launch joins before anything else runs; bwrap then
+  // makes the network namespace, as no launcher has one for it.
+  plan.cgroup = CgroupSource::kFresh;
+  if (plan.netns == NetnsSource::kLauncher) plan.netns = NetnsSource::kBwrap;
   absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = NewCgroup(*cgroups_);
   if (!cgroup.ok()) return cgroup.status();
+  const Limits& limits = plan.limits;
   if (absl::Status s = (*cgroup)->SetLimits(limits.memory_bytes, limits.processes); !s.ok()) {
     reaper_->Retire(*std::move(cgroup));
     return s;
   }
-  // The launcher is argv[0]; it joins before anything else runs.
-  for (const std::string& procs : (*cgroup)->ProcsFiles()) {
-    launch.argv.insert(launch.argv.begin() + 1, {"--join", procs});
-  }
+  plan.joins = (*cgroup)->ProcsFiles();
   return ReadyLauncher{*std::move(cgroup), nullptr};
 }
 
-absl::StatusOr<RunResult> Runner::RunInCgroup(const Plan& plan, Launch launch,
-                                              bool use_pool) const {
-  const Launch original = launch;
-  absl::StatusOr<ReadyLauncher> ready = CgroupFor(plan, launch, use_pool);
+absl::StatusOr<RunResult> Runner::RunInCgroup(Plan plan, const RunIo& io, bool use_pool) const {
+  const Plan original = plan;
+  absl::StatusOr<ReadyLauncher> ready = CgroupFor(plan, use_pool);
   if (!ready.ok()) return ready.status();
   Cgroup& cgroup = *ready->cgroup;
-  absl::StatusOr<RunResult> result = RunWorker(launch);
+  absl::StatusOr<RunResult> result = Start(plan, io);
   if (!result.ok() && ready->launcher != nullptr && !ready->launcher->Alive()) {
     // The launcher died before it could start the command: under a limit too small
     // for it to fork in, the kernel's OOM killer picks it. As with a limit it already
     // exceeded, the command gets a fresh cgroup and meets the limit itself.
     PoolOf(*ready).Return(*std::move(ready));
-    return RunInCgroup(plan, original, /*use_pool=*/false);
+    return RunInCgroup(original, io, /*use_pool=*/false);
   }
   // Whatever the command left behind (a daemon outside bwrap's pid namespace, under the
   // landlock backend) dies with the cgroup; the response need not wait for the

@@ -78,25 +78,25 @@ absl::StatusOr<UniqueFd> SeccompPipe(const std::string& bpf) {
   return std::move(pipe->read);
 }
 
-// Starts the launch's process: a fresh spawn, or the pre-started launcher's exec.
-absl::StatusOr<pid_t> Start(const Launch& launch, const ChildFds& fds) {
-  if (launch.prestarted != nullptr) {
-    return launch.prestarted->Exec(launch.argv, launch.env, launch.cwd, fds);
+// Starts the command: a fresh spawn, or the pre-started launcher's exec.
+absl::StatusOr<pid_t> Start(const LaunchCommand& command, const ChildFds& fds) {
+  if (command.prestarted != nullptr) {
+    return command.prestarted->Exec(command.argv, command.env, command.cwd, fds);
   }
-  return SpawnChild(launch.argv, launch.env, launch.cwd, fds);
+  return SpawnChild(command.argv, command.env, command.cwd, fds);
 }
 
 // Feeds stdin, drains stdout and stderr, and reaps the process; kills it at the
 // deadline.
 class Supervisor {
  public:
-  Supervisor(const Launch& launch, pid_t pid, UniqueFd pidfd, UniqueFd in, UniqueFd out,
-             UniqueFd err, RunResult& result)
-      : launch_(launch), pid_(pid), pidfd_(std::move(pidfd)), in_(std::move(in)),
+  Supervisor(const RunIo& io, bool bwrap_pid_namespace, pid_t pid, UniqueFd pidfd,
+             UniqueFd in, UniqueFd out, UniqueFd err, RunResult& result)
+      : io_(io), bwrap_pid_namespace_(bwrap_pid_namespace), pid_(pid), pidfd_(std::move(pidfd)), in_(std::move(in)),
         out_(std::move(out)), err_(std::move(err)), result_(result) {}
 
   absl::Status Run(absl::Time start) {
-    deadline_ = start + launch_.timeout;
+    deadline_ = start + io_.timeout;
     while (!reaped_ || out_.valid() || err_.valid()) {
       pollfd fds[6];
       int n = 0;
@@ -104,7 +104,7 @@ class Supervisor {
         if (!fd->valid()) continue;
         fds[n++] = {fd->get(), static_cast<short>(fd == &in_ ? POLLOUT : POLLIN), 0};
       }
-      for (int fd : {launch_.cancel_fd, launch_.signal_fd}) {
+      for (int fd : {io_.cancel_fd, io_.signal_fd}) {
         if (fd >= 0 && !reaped_ && !killed_) fds[n++] = {fd, POLLIN, 0};
       }
       int rc = poll(fds, n, PollTimeoutMillis());
@@ -114,7 +114,7 @@ class Supervisor {
         Reap();
         return error;
       }
-      if (!reaped_ && !killed_ && launch_.is_cancelled && launch_.is_cancelled()) {
+      if (!reaped_ && !killed_ && io_.is_cancelled && io_.is_cancelled()) {
         Kill(Termination::kCancelled);
         continue;
       }
@@ -142,16 +142,16 @@ class Supervisor {
   // Until the deadline, or the next cancellation check when someone may cancel.
   int PollTimeoutMillis() const {
     absl::Duration left = deadline_ - absl::Now();
-    if (launch_.is_cancelled) left = std::min(left, kCancelCheckInterval);
+    if (io_.is_cancelled) left = std::min(left, kCancelCheckInterval);
     if (!pending_signals_.empty() && !reaped_) left = std::min(left, kPendingSignalInterval);
     if (left <= absl::ZeroDuration()) return 0;
     return static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))));
   }
 
   void Handle(int fd) {
-    if (fd == launch_.cancel_fd) {
+    if (fd == io_.cancel_fd) {
       Kill(Termination::kCancelled);
-    } else if (fd == launch_.signal_fd) {
+    } else if (fd == io_.signal_fd) {
       DeliverSignals();
     } else if (fd == in_.get()) {
       WriteStdin();
@@ -166,12 +166,12 @@ class Supervisor {
       Reap();
       in_.Reset();
       deadline_ = std::min(deadline_, absl::Now() + kDrainGrace);
-      if (launch_.bwrap_pid_namespace) DrainAndClose();
+      if (bwrap_pid_namespace_) DrainAndClose();
     }
   }
 
   void WriteStdin() {
-    const std::string& data = launch_.stdin_data;
+    const std::string& data = io_.stdin_data;
     ssize_t n = write(in_.get(), data.data() + stdin_offset_, data.size() - stdin_offset_);
     if (n > 0) stdin_offset_ += static_cast<size_t>(n);
     if (stdin_offset_ == data.size() || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -213,14 +213,14 @@ class Supervisor {
       absl::string_view start = data.substr(0, kStderrHeadBytes - head.size());
       head.append(start.data(), start.size());
     }
-    if (!launch_.on_output) {
+    if (!io_.on_output) {
       buffer.Append(data);
       return;
     }
     uint64_t sent = buffer.total_bytes();
-    if (sent < launch_.output_limit) {
-      size_t room = static_cast<size_t>(launch_.output_limit - sent);
-      launch_.on_output(stream, sent, data.substr(0, room));
+    if (sent < io_.output_limit) {
+      size_t room = static_cast<size_t>(io_.output_limit - sent);
+      io_.on_output(stream, sent, data.substr(0, room));
     }
     buffer.Count(data.size());
   }
@@ -232,11 +232,11 @@ class Supervisor {
   // the command exists wait for it (PollTimeoutMillis polls for it meanwhile).
   void DeliverSignals() {
     unsigned char signals[64];
-    ssize_t n = read(launch_.signal_fd, signals, sizeof signals);
+    ssize_t n = read(io_.signal_fd, signals, sizeof signals);
     if (n > 0) pending_signals_.append(reinterpret_cast<char*>(signals), static_cast<size_t>(n));
     if (pending_signals_.empty()) return;
     pid_t target = pid_;
-    if (launch_.bwrap_pid_namespace) target = FirstChild(FirstChild(target));
+    if (bwrap_pid_namespace_) target = FirstChild(FirstChild(target));
     if (target <= 0) return;  // The command has not started yet.
     for (char signal : pending_signals_) {
       int number = static_cast<unsigned char>(signal);
@@ -288,7 +288,8 @@ class Supervisor {
     result_.max_rss_bytes = static_cast<uint64_t>(usage.ru_maxrss) * 1024;
   }
 
-  const Launch& launch_;
+  const RunIo& io_;
+  const bool bwrap_pid_namespace_;
   pid_t pid_;
   UniqueFd pidfd_;
   UniqueFd in_;
@@ -308,15 +309,15 @@ class Supervisor {
 
 }  // namespace
 
-absl::StatusOr<RunResult> RunWorker(const Launch& launch) {
+absl::StatusOr<RunResult> RunWorker(const LaunchCommand& command, const RunIo& io) {
   // Child stdin: the caller's pipe, a pipe we feed, or /dev/null when there is nothing
   // to feed.
   UniqueFd child_in, parent_in;
-  if (launch.stdin_fd >= 0) {
-    int fd = fcntl(launch.stdin_fd, F_DUPFD_CLOEXEC, kFirstParentFd);
+  if (io.stdin_fd >= 0) {
+    int fd = fcntl(io.stdin_fd, F_DUPFD_CLOEXEC, kFirstParentFd);
     if (fd < 0) return ErrnoError("fcntl(F_DUPFD_CLOEXEC)");
     child_in.Reset(fd);
-  } else if (launch.stdin_data.empty()) {
+  } else if (io.stdin_data.empty()) {
     int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoError("open /dev/null");
     absl::StatusOr<UniqueFd> high = MoveHigh(fd, false);
@@ -337,16 +338,16 @@ absl::StatusOr<RunResult> RunWorker(const Launch& launch) {
   fcntl(out->read.get(), F_SETPIPE_SZ, 1 << 20);
   fcntl(err->read.get(), F_SETPIPE_SZ, 1 << 20);
   UniqueFd seccomp;
-  if (!launch.seccomp_bpf.empty()) {
-    absl::StatusOr<UniqueFd> fd = SeccompPipe(launch.seccomp_bpf);
+  if (!command.seccomp_bpf.empty()) {
+    absl::StatusOr<UniqueFd> fd = SeccompPipe(command.seccomp_bpf);
     if (!fd.ok()) return fd.status();
     seccomp = *std::move(fd);
   }
 
   ChildFds fds{child_in.get(), out->write.get(), err->write.get(), seccomp.get()};
-  for (const SharedFd& fd : launch.passed_fds) fds.passed.push_back(fd->get());
+  for (const SharedFd& fd : command.passed_fds) fds.passed.push_back(fd->get());
   absl::Time start = absl::Now();
-  absl::StatusOr<pid_t> pid = Start(launch, fds);
+  absl::StatusOr<pid_t> pid = Start(command, fds);
   if (!pid.ok()) return pid.status();
   // Only the child may hold the write ends, so EOF means every process holding them
   // is gone.
@@ -356,15 +357,16 @@ absl::StatusOr<RunResult> RunWorker(const Launch& launch) {
   seccomp.Reset();
 
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, *pid, 0)));
-  RunResult result(launch.output_limit);
+  RunResult result(io.output_limit);
   if (!pidfd.valid()) {
     absl::Status error = ErrnoError("pidfd_open");
     kill(*pid, SIGKILL);
     waitpid(*pid, nullptr, 0);
     return error;
   }
-  Supervisor supervisor(launch, *pid, std::move(pidfd), std::move(parent_in),
-                        std::move(out->read), std::move(err->read), result);
+  Supervisor supervisor(io, command.bwrap_pid_namespace, *pid, std::move(pidfd),
+                        std::move(parent_in), std::move(out->read), std::move(err->read),
+                        result);
   if (absl::Status s = supervisor.Run(start); !s.ok()) return s;
   return result;
 }

@@ -16,8 +16,8 @@
 
 namespace sandboxd {
 
-// Everything needed to start one worker process, decided before it starts.
-struct Launch {
+// The process to start, as a plan renders it (plan.h).
+struct LaunchCommand {
   // argv[0] is the absolute path of the program to execute (bwrap, or the command
   // itself with no sandbox).
   std::vector<std::string> argv;
@@ -25,23 +25,35 @@ struct Launch {
   std::string cwd = "/";
   // The complete environment, "NAME=value" entries.
   std::vector<std::string> env;
-  std::string stdin_data;
   // A BPF program handed to the process on fd kSeccompFd; empty for none.
   std::string seccomp_bpf;
   // Descriptors handed to the process from kFirstPassedFd on (the directories bwrap
   // binds); they need a seccomp filter before them.
   std::vector<SharedFd> passed_fds;
+  // What each of them is (a path), for Explain.
+  std::vector<std::string> passed_fd_paths;
   // Optional: a sandboxd-launch already started (argv[0] then names it), which execs
   // the rest of argv instead of a fresh spawn. Not owned.
   PrestartedLauncher* prestarted = nullptr;
+  // The process is bwrap with a pid namespace of its own. Signals then go two
+  // generations down (bwrap, its init, the command). And once bwrap has exited, the
+  // namespace is being torn down with everything in it, so the output is what the
+  // pipes hold then (its init can keep them open a fraction of a millisecond longer
+  // while it exits; waiting for that EOF cost every request about 0.2 ms).
+  bool bwrap_pid_namespace = false;
+};
+
+// The run's input, output and bounds: what the caller (the gRPC edge) owns.
+struct RunIo {
+  std::string stdin_data;
   absl::Duration timeout;
   // Bytes kept of each of stdout and stderr.
   size_t output_limit = 0;
   // Optional: when this fd becomes readable or hangs up, the process tree is killed
-  // and the result says kCancelled. Not owned.
+  // and the result says CANCELLED. Not owned.
   int cancel_fd = -1;
   // Optional: polled a few times a second; when it says true, the tree is killed and
-  // the result says kCancelled (a gRPC client that went away).
+  // the result says CANCELLED (a gRPC client that went away).
   std::function<bool()> is_cancelled;
 
   // Streaming. The command's stdin when set, instead of stdin_data: the caller writes
@@ -50,16 +62,13 @@ struct Launch {
   // Streaming. Each byte read from it is a signal number to deliver to the command's
   // process group. Not owned.
   int signal_fd = -1;
-  // The process is bwrap with a pid namespace of its own. Signals then go two
-  // generations down (bwrap, its init, the command). And once bwrap has exited, the
-  // namespace is being torn down with everything in it, so the output is what the
-  // pipes hold then (its init can keep them open a fraction of a millisecond longer
-  // while it exits; waiting for that EOF cost every request about 0.2 ms).
-  bool bwrap_pid_namespace = false;
   // Streaming. Receives output as it arrives, up to output_limit bytes per stream, on
   // the calling thread; RunResult's buffers then only count.
   std::function<void(int fd, uint64_t offset, absl::string_view data)> on_output;
 };
+
+// Both, for callers that make a process and its run together (tests, host probes).
+struct Launch : LaunchCommand, RunIo {};
 
 enum class Termination {
   kExited,
@@ -102,7 +111,7 @@ struct RunResult {
 
 inline constexpr size_t kStderrHeadBytes = 1024;
 
-// Starts `launch` as a new process in its own session, feeds its stdin, collects stdout
+// Starts `command` as a new process in its own session, feeds its stdin, collects stdout
 // and stderr concurrently (a command that fills one pipe cannot stall on the other), and
 // waits for it. Past the timeout, or when cancelled, it kills the process with SIGKILL;
 // bwrap's --die-with-parent and its pid namespace take the rest of the tree with it.
@@ -113,7 +122,8 @@ inline constexpr size_t kStderrHeadBytes = 1024;
 // process must ignore SIGPIPE (a command may close its stdin early). Returns
 // FAILED_PRECONDITION when the program cannot be started, INTERNAL when the kernel
 // refuses pipes or process handles.
-absl::StatusOr<RunResult> RunWorker(const Launch& launch);
+absl::StatusOr<RunResult> RunWorker(const LaunchCommand& command, const RunIo& io);
+inline absl::StatusOr<RunResult> RunWorker(const Launch& launch) { return RunWorker(launch, launch); }
 
 }  // namespace sandboxd
 

@@ -258,15 +258,16 @@ void ExecStreamCall::RunCommand() {
 absl::Status ExecStreamCall::AdmitAndRun() {
   absl::StatusOr<Admitted> admitted = hooks_.admit(start_, [this] { return Stopped(); });
   if (!admitted.ok()) return admitted.status();
-  Plan& plan = admitted->plan;
-  plan.launch.stdin_fd = stdin_read_.get();
-  plan.launch.signal_fd = signal_read_.get();
-  plan.launch.on_output = [this](int fd, uint64_t offset, absl::string_view data) {
+  const Plan& plan = admitted->plan;
+  RunIo& io = admitted->io;
+  io.stdin_fd = stdin_read_.get();
+  io.signal_fd = signal_read_.get();
+  io.on_output = [this](int fd, uint64_t offset, absl::string_view data) {
     SendOutput(fd, offset, data);
   };
   // A client that does not read holds the command back only until its timeout.
-  give_up_at_ = absl::Now() + plan.launch.timeout;
-  absl::StatusOr<RunResult> result = runner_->Run(plan);
+  give_up_at_ = absl::Now() + io.timeout;
+  absl::StatusOr<RunResult> result = runner_->Run(plan, io);
   if (!result.ok()) return result.status();
   if (aborted_) return absl::OkStatus();  // RunCommand ends the call with why.
   FlushHeldBack();

@@ -27,6 +27,7 @@ namespace sandboxd {
 // server shutdown), and the run slot it holds.
 struct Admitted {
   Plan plan;
+  RunIo io;
   RunQueue::Ticket ticket;
 };
 

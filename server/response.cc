@@ -48,9 +48,9 @@ void AddLimit(const char* name, uint64_t value, const char* mechanism,
 }
 
 void AddEnforcedLimits(const Plan& plan, v1::ExecResponse& response) {
-  AddLimit("wall_time", static_cast<uint64_t>(absl::ToInt64Seconds(plan.launch.timeout)),
-           "timer", response);
-  AddLimit("output", plan.launch.output_limit, "truncation", response);
+  AddLimit("wall_time", static_cast<uint64_t>(absl::ToInt64Seconds(plan.timeout)), "timer",
+           response);
+  AddLimit("output", plan.output_limit, "truncation", response);
   const Limits& limits = plan.limits;
   if (limits.cpu_time > absl::ZeroDuration()) {
     AddLimit("cpu_time",
@@ -58,7 +58,7 @@ void AddEnforcedLimits(const Plan& plan, v1::ExecResponse& response) {
              "RLIMIT_CPU", response);
   }
   if (limits.memory_bytes) {
-    AddLimit("memory", limits.memory_bytes, plan.use_cgroup ? "cgroup memory limit" : "RLIMIT_AS",
+    AddLimit("memory", limits.memory_bytes, plan.cgroup != CgroupSource::kNone ? "cgroup memory limit" : "RLIMIT_AS",
              response);
   }
   if (limits.processes) AddLimit("processes", limits.processes, "cgroup pids.max", response);
@@ -121,14 +121,27 @@ void FillResponse(const Plan& plan, const RunResult& result, v1::OutputEncoding 
   AddEnforcedLimits(plan, response);
 }
 
-void FillExplanation(const Plan& plan, v1::ExplainResponse& response) {
+void FillExplanation(const Plan& plan, const LaunchCommand& launch,
+                     v1::ExplainResponse& response) {
   response.set_backend(ToProto(plan.backend));
   response.set_seccomp_mode(ToProto(plan.seccomp_mode));
-  for (const std::string& arg : plan.launch.argv) response.add_argv(arg);
-  for (const std::string& entry : plan.launch.env) response.add_env(entry);
-  response.set_cwd(plan.launch.cwd);
-  SetDuration(plan.launch.timeout, *response.mutable_timeout());
-  response.set_output_limit_bytes(plan.launch.output_limit);
+  for (const std::string& arg : launch.argv) response.add_argv(arg);
+  for (const std::string& entry : launch.env) response.add_env(entry);
+  response.set_cwd(launch.cwd);
+  SetDuration(plan.timeout, *response.mutable_timeout());
+  response.set_output_limit_bytes(plan.output_limit);
+  if (!launch.seccomp_bpf.empty()) {
+    v1::PassedDescriptor& seccomp = *response.add_descriptors();
+    seccomp.set_fd(kSeccompFd);
+    seccomp.set_what("seccomp filter");
+  }
+  for (size_t i = 0; i < launch.passed_fd_paths.size(); ++i) {
+    v1::PassedDescriptor& passed = *response.add_descriptors();
+    passed.set_fd(kFirstPassedFd + static_cast<int>(i));
+    passed.set_what(launch.passed_fd_paths[i]);
+  }
+  response.set_network_namespace(Describe(plan.netns));
+  response.set_cgroup(Describe(plan.cgroup));
 }
 
 }  // namespace sandboxd

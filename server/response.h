@@ -1,7 +1,7 @@
 #ifndef SANDBOXD_SERVER_RESPONSE_H_
 #define SANDBOXD_SERVER_RESPONSE_H_
 
-#include "sandbox/runner.h"
+#include "sandbox/plan.h"
 #include "sandbox/v1/sandbox.pb.h"
 #include "sandbox/worker.h"
 
@@ -12,8 +12,9 @@ namespace sandboxd {
 void FillResponse(const Plan& plan, const RunResult& result,
                   sandbox::v1::OutputEncoding encoding, sandbox::v1::ExecResponse& response);
 
-// Fills `response` with how `plan` would run.
-void FillExplanation(const Plan& plan, sandbox::v1::ExplainResponse& response);
+// Fills `response` with how `plan` would run, started as `launch`.
+void FillExplanation(const Plan& plan, const LaunchCommand& launch,
+                     sandbox::v1::ExplainResponse& response);
 
 sandbox::v1::Backend ToProto(Backend backend);
 sandbox::v1::SeccompMode ToProto(SeccompMode mode);

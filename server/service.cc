@@ -78,9 +78,9 @@ absl::Status CheckEncoding(v1::OutputEncoding encoding) {
 
 // A client deadline shorter than the command's timeout wins: nobody would be left to
 // receive the result.
-void ClampToDeadline(const grpc::ServerContextBase& context, Launch& launch) {
+void ClampToDeadline(const grpc::ServerContextBase& context, Plan& plan) {
   absl::Time deadline = absl::FromChrono(context.deadline());
-  launch.timeout = std::min(launch.timeout, std::max(deadline - absl::Now(), absl::ZeroDuration()));
+  plan.timeout = std::min(plan.timeout, std::max(deadline - absl::Now(), absl::ZeroDuration()));
 }
 
 }  // namespace
@@ -105,8 +105,7 @@ SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, HostFeatures host,
 }
 
 absl::StatusOr<Plan> SandboxServiceImpl::PlanFor(const v1::ExecRequest& request,
-                                                 const std::string& client,
-                                                 bool explain) const {
+                                                 const std::string& client) const {
   // The size first, then the rest of the bounds (in ExecSpec::Create): before any
   // work on the filesystem.
   if (size_t size = request.ByteSizeLong(); size > bounds_.max_request_bytes) {
@@ -121,7 +120,7 @@ absl::StatusOr<Plan> SandboxServiceImpl::PlanFor(const v1::ExecRequest& request,
   absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, runner_.config(), *grant);
   if (!spec.ok()) return spec.status();
   if (absl::Status s = operator_policy_.Check(client, *spec); !s.ok()) return s;
-  return explain ? runner_.Explain(*spec) : runner_.Prepare(*spec);
+  return runner_.Prepare(*spec);
 }
 
 grpc::Status SandboxServiceImpl::Explain(grpc::ServerContext* context,
@@ -129,9 +128,11 @@ grpc::Status SandboxServiceImpl::Explain(grpc::ServerContext* context,
                                          v1::ExplainResponse* response) {
   absl::StatusOr<std::string> client = auth_.Authenticate(*context);
   if (!client.ok()) return ToGrpcStatus(client.status());
-  absl::StatusOr<Plan> plan = PlanFor(*request, *client, /*explain=*/true);
+  absl::StatusOr<Plan> plan = PlanFor(*request, *client);
   if (!plan.ok()) return ToGrpcStatus(plan.status());
-  FillExplanation(*plan, *response);
+  absl::StatusOr<LaunchCommand> launch = runner_.Explain(*plan);
+  if (!launch.ok()) return ToGrpcStatus(launch.status());
+  FillExplanation(*plan, *launch, *response);
   return grpc::Status::OK;
 }
 
@@ -197,10 +198,14 @@ absl::StatusOr<Admitted> SandboxServiceImpl::Admit(
   absl::StatusOr<RunQueue::Ticket> ticket =
       queue_.Acquire(absl::FromChrono(context.deadline()), stop);
   if (!ticket.ok()) return ticket.status();
-  ClampToDeadline(context, plan->launch);
-  plan->launch.cancel_fd = cancel_read_.get();
-  plan->launch.is_cancelled = std::move(stop);
-  return Admitted{*std::move(plan), *std::move(ticket)};
+  ClampToDeadline(context, *plan);
+  RunIo io;
+  io.stdin_data = request.stdin();
+  io.timeout = plan->timeout;
+  io.output_limit = plan->output_limit;
+  io.cancel_fd = cancel_read_.get();
+  io.is_cancelled = std::move(stop);
+  return Admitted{*std::move(plan), std::move(io), *std::move(ticket)};
 }
 
 grpc::Status SandboxServiceImpl::Refuse(const absl::Status& status, CallRecord& call) const {
@@ -235,7 +240,7 @@ grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
   auto cancelled = [context] { return context->IsCancelled(); };
   absl::StatusOr<Admitted> admitted = Admit(*request, *client, *context, cancelled, call.log);
   if (!admitted.ok()) return Refuse(admitted.status(), call);
-  absl::StatusOr<RunResult> result = runner_.Run(admitted->plan);
+  absl::StatusOr<RunResult> result = runner_.Run(admitted->plan, admitted->io);
   if (!result.ok()) return Refuse(result.status(), call);
   FillResponse(admitted->plan, *result, request->output_encoding(), *response);
   Record(*result, call);

@@ -68,9 +68,9 @@ class SandboxServiceImpl final
 
  private:
   // Validates `request`, checks it against the rules for `client`, and decides how it
-  // would run (in full, as Explain shows it, with `explain`).
+  // would run.
   absl::StatusOr<Plan> PlanFor(const sandbox::v1::ExecRequest& request,
-                               const std::string& client, bool explain = false) const;
+                               const std::string& client) const;
   // One call's log line, with what the metrics need. The last one of a burst to go
   // has the memory the burst freed given back to the system soon after.
   struct CallRecord {
