@@ -41,6 +41,41 @@ def protoc_cc_library(name, src, import_root, out_prefix, services = False, **kw
         # Generated code trips -Wextra in ways that are not ours to fix.
         copts = ["-w"],
         strip_include_prefix = "/" + native.package_name(),
-        deps = ["@system//:grpc", "@system//:protobuf"],
+        deps = (["@system//:grpc"] if services else []) + ["@system//:protobuf"],
+        **kwargs
+    )
+
+def grpc_cc_library(name, src, import_root, out_prefix, messages, **kwargs):
+    """Generates the gRPC stubs of one .proto file whose messages `messages` holds.
+
+    Args:
+      name: the cc_library's name.
+      src: the .proto file, a label or a path under import_root.
+      import_root: the directory that import statements are relative to.
+      out_prefix: src's path below import_root, without ".proto"; the stubs are
+        included as "<out_prefix>.grpc.pb.h".
+      messages: the protoc_cc_library of the same file.
+      **kwargs: passed to cc_library (visibility, ...).
+    """
+    outs = [out_prefix + ext for ext in [".grpc.pb.h", ".grpc.pb.cc"]]
+    native.genrule(
+        name = name + "_gen",
+        srcs = [src],
+        outs = outs,
+        tools = ["@system//:bin/protoc", "@system//:bin/grpc_cpp_plugin"],
+        cmd = ("$(location @system//:bin/protoc) -I{root} -I/usr/include " +
+               "--plugin=protoc-gen-grpc=$(location @system//:bin/grpc_cpp_plugin) " +
+               "--grpc_out=$(RULEDIR) {root}/{prefix}.proto").format(
+            root = import_root,
+            prefix = out_prefix,
+        ),
+    )
+    cc_library(
+        name = name,
+        srcs = [outs[1]],
+        hdrs = [outs[0]],
+        copts = ["-w"],
+        strip_include_prefix = "/" + native.package_name(),
+        deps = [messages, "@system//:grpc", "@system//:protobuf"],
         **kwargs
     )

@@ -16,7 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "sandbox/seccomp.h"
+#include "sandbox/plan/seccomp.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "tests/sandboxd_process.h"
 

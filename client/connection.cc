@@ -9,7 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/read_file.h"
-#include "server/listen.h"
+#include "base/listen.h"
 
 namespace sandboxd {
 namespace {

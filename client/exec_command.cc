@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/byte_size.h"
-#include "server/utf8.h"
+#include "base/utf8.h"
 
 namespace sandboxd {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "sandbox/worker.h"
+#include "sandbox/exec/worker.h"
 
 namespace sandboxd {
 namespace {

@@ -16,9 +16,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "sandbox/landlock_args.h"
-#include "sandbox/open_path.h"
-#include "sandbox/outcome.h"
+#include "sandbox/plan/landlock_args.h"
+#include "sandbox/policy/open_path.h"
+#include "sandbox/exec/outcome.h"
 
 namespace sandboxd {
 namespace {
@@ -285,7 +285,7 @@ absl::StatusOr<RunResult> Runner::RunInLaunchersNetns(Plan plan, const RunIo& io
   Plan own_netns = plan;
   own_netns.netns = NetnsSource::kBwrap;
   if (!ready.has_value()) return Start(own_netns, io);
-  plan.prestarted = ready->launcher.get();
+  plan.starter = ready->launcher.get();
   absl::StatusOr<RunResult> result = Start(plan, io);
   // Likewise when the launcher died before it could start the command.
   bool lost = !result.ok() && !ready->launcher->Alive();
@@ -301,7 +301,7 @@ std::optional<ReadyLauncher> Runner::PooledCgroupFor(Plan& plan) const {
   // The launcher stays in the cgroup, as one of its processes.
   uint64_t processes = limits.processes == 0 ? 0 : limits.processes + 1;
   if (ready->cgroup->SetLimits(limits.memory_bytes, processes).ok()) {
-    plan.prestarted = ready->launcher.get();
+    plan.starter = ready->launcher.get();
     return ready;
   }
   // A memory limit below what the waiting launcher already uses cannot be set (the

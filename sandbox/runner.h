@@ -6,16 +6,16 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "sandbox/cgroup.h"
-#include "sandbox/cgroup_reaper.h"
-#include "sandbox/config.h"
-#include "sandbox/exec_spec.h"
-#include "sandbox/landlock_args.h"
-#include "sandbox/launcher_pool.h"
-#include "sandbox/plan.h"
-#include "sandbox/protection.h"
-#include "sandbox/seccomp.h"
-#include "sandbox/worker.h"
+#include "sandbox/launcher/cgroup.h"
+#include "sandbox/launcher/cgroup_reaper.h"
+#include "sandbox/policy/config.h"
+#include "sandbox/policy/exec_spec.h"
+#include "sandbox/plan/landlock_args.h"
+#include "sandbox/launcher/launcher_pool.h"
+#include "sandbox/plan/plan.h"
+#include "sandbox/plan/protection.h"
+#include "sandbox/plan/seccomp.h"
+#include "sandbox/exec/worker.h"
 
 namespace sandboxd {
 

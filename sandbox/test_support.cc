@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "sandbox/prestarted_launcher.h"
+#include "sandbox/launcher/prestarted_launcher.h"
 
 namespace sandboxd {
 
@@ -30,7 +30,7 @@ int OpenFdCount() {
 
 std::string LauncherPath() {
   const char* root = std::getenv("TEST_SRCDIR");
-  return absl::StrCat(root != nullptr ? root : ".", "/sandboxd/server/sandboxd-launch");
+  return absl::StrCat(root != nullptr ? root : ".", "/sandboxd/sandbox/launcher/sandboxd-launch");
 }
 
 std::string WhyNoPrivateNetns() {
@@ -47,7 +47,7 @@ Launch Through(PrestartedLauncher* launcher, const std::vector<std::string>& opt
   launch.argv.insert(launch.argv.end(), command.begin(), command.end());
   launch.timeout = absl::Seconds(20);
   launch.output_limit = 1 << 20;
-  launch.prestarted = launcher;
+  launch.starter = launcher;
   return launch;
 }
 

@@ -9,10 +9,10 @@
 #include <gtest/gtest.h>
 
 #include "absl/time/time.h"
-#include "sandbox/cgroup.h"
-#include "sandbox/open_path.h"
-#include "sandbox/prestarted_launcher.h"
-#include "sandbox/worker.h"
+#include "sandbox/launcher/cgroup.h"
+#include "sandbox/policy/open_path.h"
+#include "sandbox/launcher/prestarted_launcher.h"
+#include "sandbox/exec/worker.h"
 
 // What the sandbox/ unit tests share.
 

@@ -13,7 +13,7 @@
 #include "absl/time/clock.h"
 #include "server/response.h"
 #include "server/status.h"
-#include "server/utf8.h"
+#include "base/utf8.h"
 
 namespace sandboxd {
 namespace {

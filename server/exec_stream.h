@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "sandbox/runner.h"
-#include "sandbox/unique_fd.h"
+#include "base/unique_fd.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 #include "server/alarms.h"
 #include "server/run_queue.h"

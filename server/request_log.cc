@@ -6,7 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "server/utf8.h"
+#include "base/utf8.h"
 
 namespace sandboxd {
 

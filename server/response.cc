@@ -1,6 +1,6 @@
 #include "server/response.h"
 
-#include "server/utf8.h"
+#include "base/utf8.h"
 
 namespace sandboxd {
 namespace {

@@ -1,9 +1,9 @@
 #ifndef SANDBOXD_SERVER_RESPONSE_H_
 #define SANDBOXD_SERVER_RESPONSE_H_
 
-#include "sandbox/plan.h"
+#include "sandbox/plan/plan.h"
 #include "sandbox/v1/sandbox.pb.h"
-#include "sandbox/worker.h"
+#include "sandbox/exec/worker.h"
 
 namespace sandboxd {
 

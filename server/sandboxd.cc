@@ -42,7 +42,7 @@
 #include "sandbox/host_features.h"
 #include "sandbox/runner.h"
 #include "server/auth.h"
-#include "server/listen.h"
+#include "base/listen.h"
 #include "server/probe_health.h"
 #include "server/request_log.h"
 #include "server/service.h"

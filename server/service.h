@@ -10,7 +10,7 @@
 
 #include "sandbox/host_features.h"
 #include "sandbox/runner.h"
-#include "sandbox/unique_fd.h"
+#include "base/unique_fd.h"
 #include "server/auth.h"
 #include "server/alarms.h"
 #include "server/exec_stream.h"

@@ -12,7 +12,7 @@
 #include "base/read_file.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
-#include "sandbox/worker.h"
+#include "sandbox/exec/worker.h"
 #include "tests/sandboxd_process.h"
 #include "tests/test_util.h"
 

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
-#include "sandbox/worker.h"
+#include "sandbox/exec/worker.h"
 #include "tests/sandboxd_process.h"
 #include "tests/test_util.h"
 

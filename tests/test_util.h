@@ -9,7 +9,7 @@
 
 #include "absl/time/time.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
-#include "sandbox/worker.h"
+#include "sandbox/exec/worker.h"
 #include "tests/sandboxd_process.h"
 
 namespace sandboxd::testing {

@@ -1,0 +1,628 @@
+// sandboxd-launch: puts itself into the command's cgroups and under its rlimits, takes
+// on the command's user, then execs the sandbox (bwrap, the landlock launcher, or the
+// command itself):
+//
+//   sandboxd-launch [--join CGROUP_PROCS_FILE]... [--cpu SOFT:HARD] [--as BYTES]
+//                   [--fsize BYTES] [--nofile N] [--user UID:GID]
+//                   [--fds N --expose DIR] [--chdir DIR] [--env NAME=VALUE]...
+//                   -- PROGRAM [ARGS...]
+//   sandboxd-launch [--join CGROUP_PROCS_FILE]... [--user UID:GID] [--netns private]
+//                   --orders FD
+//
+// Joining before the exec means every process of the command starts inside the cgroup:
+// nothing can fork before the server moves it. --user drops every group and becomes
+// UID and GID (a server running as root hands its commands to an unprivileged user,
+// so that root-only files stay closed to them). --fds N --expose DIR makes the N
+// descriptors passed from fd 4 on (the directories the sandbox binds) appear as
+// DIR/0, DIR/1, ... in a mount namespace of the command's own, and closes them: bwrap
+// then binds those paths, which nothing else can reach, instead of paths that a
+// command elsewhere could swap for a symlink (see ExposePassedFds). PROGRAM is an
+// absolute path; without --env it inherits the environment. On failure it prints
+// "sandboxd-launch: ..." and exits 126.
+//
+// The third form runs inside the sandbox, as the command's first program, after bwrap
+// has made every mount: it checks that what bwrap bound from a descriptor (a writable
+// root, a protected path...) is at its place, the mount's own root, read-only or not
+// as planned, and only then execs the command (searching PATH, as bwrap does):
+//
+//   sandboxd-launch --verify [--rw|--ro DEV INO PATH]...
+//                   [--hidden-dir PATH | --hidden-file PATH]... -- PROGRAM [ARGS...]
+//
+// bwrap resolves what it binds, and where, by path, and checks only that what is at
+// the destination afterwards is what the descriptor names: a command swapping a
+// directory for a symlink at the right moments could have a bind land elsewhere, with
+// another source, and the check look at a place the swap restored. Each planned bind
+// at its place, from its own object, leaves no bind unaccounted for. What is hidden is
+// checked too: an empty read-only tmpfs on each directory, /dev/null on each file.
+//
+// The second form is a launcher started ahead of demand that stays: once joined, with
+// --user become that user, and with --netns private in a network namespace of its own
+// with loopback up, it writes "R" on FD, then serves orders from FD until EOF,
+// starting one command per order inside its cgroups and network namespace (the
+// protocol is in prestarted_launcher.h). An order takes the first form's options (an
+// order's --user is the launcher's own already). It reports its own failures on FD.
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/fd_layout.h"
+
+namespace {
+
+using sandboxd::kFirstPassedFd;
+
+// Where failures are reported: stderr, or the server in the second form.
+int report_fd = 2;
+
+// The most fds an order may bring: SCM_MAX_FD, what one message can carry.
+constexpr size_t kMaxOrderFds = 253;
+
+// Writes "sandboxd-launch: WHAT DETAIL: REASON" to `fd`. Only write(2) and
+// strerrordesc_np, which allocate nothing: a command's process runs this in the
+// launcher's memory (see StartCommand).
+void Report(int fd, const char* what, const char* detail) {
+  const char* reason = strerrordesc_np(errno);
+  for (const char* part : {"sandboxd-launch: ", what, detail, ": ",
+                           reason != nullptr ? reason : "unknown error", "\n"}) {
+    ssize_t ignored = write(fd, part, strlen(part));
+    (void)ignored;
+  }
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  Report(report_fd, what.c_str(), "");
+  _exit(126);
+}
+
+// Writes `text` into the kernel's file at `path`, or dies saying what it was `doing`.
+void WriteOrDie(const std::string& path, const std::string& text, const std::string& doing) {
+  std::ofstream out(path);
+  out << text;
+  out.flush();
+  if (!out) Die(doing);
+}
+
+// The rlimit options.
+struct RlimitOption {
+  const char* flag;
+  int resource;
+  const char* name;
+};
+constexpr RlimitOption kRlimitOptions[] = {
+    {"--cpu", RLIMIT_CPU, "setrlimit RLIMIT_CPU"},
+    {"--as", RLIMIT_AS, "setrlimit RLIMIT_AS"},
+    {"--fsize", RLIMIT_FSIZE, "setrlimit RLIMIT_FSIZE"},
+    {"--nofile", RLIMIT_NOFILE, "setrlimit RLIMIT_NOFILE"},
+};
+
+const RlimitOption* FindRlimitOption(const std::string& flag) {
+  for (const RlimitOption& option : kRlimitOptions) {
+    if (flag == option.flag) return &option;
+  }
+  return nullptr;
+}
+
+// SOFT or SOFT:HARD.
+rlimit ParseLimit(const std::string& value) {
+  rlimit limit{};
+  size_t colon = value.find(':');
+  limit.rlim_cur = std::strtoull(value.substr(0, colon).c_str(), nullptr, 10);
+  limit.rlim_max = colon == std::string::npos ? limit.rlim_cur
+                                              : std::strtoull(value.substr(colon + 1).c_str(), nullptr, 10);
+  return limit;
+}
+
+// A user to become, from "UID:GID".
+struct User {
+  bool set = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+User ParseUser(const std::string& value) {
+  User user;
+  size_t colon = value.find(':');
+  char* end = nullptr;
+  user.uid = static_cast<uid_t>(std::strtoul(value.c_str(), &end, 10));
+  user.set = colon != std::string::npos && end == value.c_str() + colon;
+  user.gid = static_cast<gid_t>(std::strtoul(value.c_str() + colon + 1, &end, 10));
+  user.set = user.set && *end == '\0';
+  return user;
+}
+
+struct Command {
+  std::vector<std::string> joins;
+  User user;
+  // --fds and --expose.
+  int passed_fds = 0;
+  std::string expose;
+  std::vector<std::pair<const RlimitOption*, rlimit>> limits;
+  std::string chdir;
+  bool set_env = false;
+  std::vector<std::string> env;
+  int orders_fd = -1;
+  // A launcher's --netns private.
+  bool private_netns = false;
+  // PROGRAM and ARGS.
+  std::vector<std::string> argv;
+  // What was wrong with the options; empty when nothing.
+  std::string error;
+};
+
+// Adds the options in `args` to `command`: a launcher's or the first form's, or an
+// order's (`order`).
+void Parse(const std::vector<std::string>& args, bool order, Command& command) {
+  size_t i = 0;
+  for (; i + 1 < args.size() && args[i] != "--"; i += 2) {
+    const std::string &flag = args[i], &value = args[i + 1];
+    if (flag == "--join" && !order) {
+      command.joins.push_back(value);
+    } else if (const RlimitOption* option = FindRlimitOption(flag)) {
+      command.limits.emplace_back(option, ParseLimit(value));
+    } else if (flag == "--user") {
+      command.user = ParseUser(value);
+      if (!command.user.set) {
+        command.error = "--user takes UID:GID, not " + value;
+        return;
+      }
+    } else if (flag == "--fds") {
+      command.passed_fds = std::atoi(value.c_str());
+    } else if (flag == "--expose") {
+      command.expose = value;
+    } else if (flag == "--chdir") {
+      command.chdir = value;
+    } else if (flag == "--env") {
+      command.set_env = true;
+      command.env.push_back(value);
+    } else if (flag == "--orders" && !order && command.orders_fd < 0) {
+      command.orders_fd = std::atoi(value.c_str());
+    } else if (flag == "--netns" && value == "private" && !order) {
+      command.private_netns = true;
+    } else {
+      command.error = "unknown option " + flag + " " + value;
+      return;
+    }
+  }
+  if (i < args.size() && args[i] == "--") command.argv.assign(args.begin() + i + 1, args.end());
+  if (command.argv.empty() && command.orders_fd < 0) {
+    command.error = "usage: [--join F]... [--cpu S:H] [--as N] [--fsize N] [--nofile N] "
+                    "[--user U:G] [--fds N --expose D] [--chdir D] [--env N=V]... -- "
+                    "PROGRAM ARGS, or [--join F]... [--user U:G] [--netns private] "
+                    "--orders FD";
+  }
+}
+
+void JoinAll(Command& command) {
+  for (const std::string& procs_file : command.joins) {
+    WriteOrDie(procs_file, "0", "joining " + procs_file);  // "0": this process.
+  }
+  command.joins.clear();
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// A command ready to exec, everything in place before the process that execs it exists.
+struct Exec {
+  explicit Exec(Command& command)
+      : command(command), argv(CStrings(command.argv)), env(CStrings(command.env)) {}
+  const Command& command;
+  std::vector<char*> argv;
+  std::vector<char*> env;
+  // The fds an order brought, to become 0, 1, 2 and onwards; none in the first form.
+  std::vector<int> fds;
+};
+
+// Reports `what` (and `detail`) on stderr, and exits 126.
+[[noreturn]] void Fail(const char* what, const char* detail = "") {
+  Report(2, what, detail);
+  _exit(126);
+}
+
+// Becomes `user` with no supplementary group, for good: real, effective and saved ids
+// all change, and a process leaving uid 0 this way loses every capability; its
+// bounding set goes first, so that no exec can bring one back either. Nothing to do
+// for a launcher's order, whose launcher became the user already. System calls only
+// (see BecomeCommand).
+bool BecomeUser(const User& user) {
+  if (!user.set) return true;
+  uid_t ruid, euid, suid;
+  if (getresuid(&ruid, &euid, &suid) == 0 && ruid == user.uid && euid == user.uid &&
+      suid == user.uid && getgid() == user.gid && getgroups(0, nullptr) == 0) {
+    return true;
+  }
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; ++cap) {
+    if (prctl(PR_CAPBSET_DROP, cap) != 0) return false;
+  }
+  return syscall(SYS_setgroups, 0, nullptr) == 0 &&
+         syscall(SYS_setresgid, user.gid, user.gid, user.gid) == 0 &&
+         syscall(SYS_setresuid, user.uid, user.uid, user.uid) == 0 && getuid() == user.uid &&
+         geteuid() == user.uid;
+}
+
+// Makes `fds` this process's 0, 1, 2 and onwards. They arrived in one message, at
+// the lowest free numbers in increasing order, all at 3 or above (0-2 are taken): the
+// k-th sits at k + 3 or higher, so no dup2 writes a number whose fd is still to be read.
+void InstallStdio(const std::vector<int>& fds) {
+  for (size_t target = 0; target < fds.size(); ++target) {
+    int fd = fds[target], to = static_cast<int>(target);
+    int rc = fd == to ? fcntl(fd, F_SETFD, 0) : dup2(fd, to);
+    if (rc < 0) Fail("installing the command's fds");
+  }
+  for (int fd : fds) {
+    if (fd >= static_cast<int>(fds.size())) close(fd);
+  }
+}
+
+// Writes `text` into /proc/self's file `path`, or fails.
+void WriteProcFile(const char* path, const char* text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  size_t size = strlen(text);
+  if (fd < 0 || write(fd, text, size) != static_cast<ssize_t>(size)) Fail("writing ", path);
+  close(fd);
+}
+
+// Moves into a mount namespace of its own: directly with CAP_SYS_ADMIN, else inside a
+// user namespace of its own that maps only its uid and gid to themselves, in which it
+// holds every capability until it execs (bwrap, as that user, then gets none).
+void EnterOwnMountNamespace() {
+  if (unshare(CLONE_NEWNS) == 0) return;
+  uid_t uid = getuid();
+  gid_t gid = getgid();
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) Fail("making a mount namespace");
+  char map[64];
+  // Not dumpable since it left root: its maps would stay root's to write.
+  if (prctl(PR_SET_DUMPABLE, 1) != 0) Fail("making the maps writable");
+  snprintf(map, sizeof map, "%u %u 1", uid, uid);
+  WriteProcFile("/proc/self/uid_map", map);
+  WriteProcFile("/proc/self/setgroups", "deny");
+  snprintf(map, sizeof map, "%u %u 1", gid, gid);
+  WriteProcFile("/proc/self/gid_map", map);
+  if (prctl(PR_SET_DUMPABLE, 0) != 0) Fail("making the process undumpable again");
+}
+
+// --fds N --expose DIR. bwrap binds by path: it resolves even --bind-fd's descriptor to
+// the path the directory has, and walks that path again. A command that may write the
+// directory's parent (its own writable root holds it) can swap it for a symlink at that
+// moment and have the sandbox get any directory it names, writable, where its own check
+// looks at the right place again a microsecond later (measured: 3 wins in 800 runs).
+// Here each descriptor is bound, by itself, at DIR/i in a tmpfs that lives only in this
+// process's own mount namespace, which nothing else can change: a bind there is what
+// the descriptor names, because this namespace's copy of the directory is reopened and
+// found to be the same object. System calls and the stack only.
+void ExposePassedFds(const Command& command) {
+  if (command.expose.empty()) return;
+  const char* dir = command.expose.c_str();
+  EnterOwnMountNamespace();
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    Fail("making the mounts private");
+  }
+  if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0) {
+    Fail("mounting a tmpfs on ", dir);
+  }
+  for (int i = 0; i < command.passed_fds; ++i) {
+    int fd = kFirstPassedFd + i;
+    char link[64], path[PATH_MAX], target[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    if (n <= 0) Fail("reading ", link);
+    path[n] = '\0';
+    open_how how{};
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    int here = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how));
+    if (here < 0 && errno != ELOOP) Fail("the command's user cannot reach ", path);
+    struct stat want {}, got {};
+    if (here < 0 || fstat(fd, &want) != 0 || fstat(here, &got) != 0 ||
+        want.st_dev != got.st_dev || want.st_ino != got.st_ino) {
+      errno = EXDEV;
+      Fail("a directory changed while the command was starting, so it does not run: ", path);
+    }
+    snprintf(target, sizeof target, "%s/%d", dir, i);
+    bool made = S_ISDIR(got.st_mode) ? mkdir(target, 0700) == 0
+                                     : close(open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)) == 0;
+    snprintf(link, sizeof link, "/proc/self/fd/%d", here);
+    if (!made || mount(link, target, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      Fail("binding ", path);
+    }
+    close(here);
+    close(fd);  // bwrap and the command get the path, never the descriptor.
+  }
+}
+
+// Becomes the command. System calls only, no allocation: for an order this runs in a
+// process that shares the launcher's memory.
+[[noreturn]] void BecomeCommand(const Exec& exec) {
+  const Command& command = exec.command;
+  if (!exec.fds.empty()) {
+    InstallStdio(exec.fds);
+    setsid();  // A process group of its own, as the first form gets from its spawn.
+  }
+  if (!command.error.empty()) {
+    errno = EINVAL;
+    Fail(command.error.c_str());
+  }
+  for (const auto& [option, limit] : command.limits) {
+    if (setrlimit(option->resource, &limit) != 0) Fail(option->name);
+  }
+  if (!BecomeUser(command.user)) Fail("becoming the command's user");
+  ExposePassedFds(command);
+  if (!command.chdir.empty() && chdir(command.chdir.c_str()) != 0) {
+    Fail("chdir ", command.chdir.c_str());
+  }
+  if (command.set_env) {
+    execve(exec.argv[0], exec.argv.data(), exec.env.data());
+  } else {
+    execv(exec.argv[0], exec.argv.data());
+  }
+  Fail("exec ", exec.argv[0]);
+}
+
+// Reads exactly `size` bytes from `control` into `data`, adding the fds attached to
+// `fds`. False at EOF before the first byte; EOF within is a failure.
+bool ReceiveExactly(int control, char* data, size_t size, std::vector<int>& fds) {
+  for (size_t got = 0; got < size;) {
+    iovec iov{data + got, size - got};
+    alignas(cmsghdr) char space[CMSG_SPACE(kMaxOrderFds * sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = space;
+    msg.msg_controllen = sizeof space;
+    ssize_t n = recvmsg(control, &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) Die("reading orders");
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      const int* received = reinterpret_cast<const int*>(CMSG_DATA(c));
+      fds.insert(fds.end(), received, received + count);
+    }
+    if (n == 0 && got == 0) return false;
+    if (n == 0) {
+      errno = EPIPE;
+      Die("reading orders");
+    }
+    got += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Reads one order: its options, and the fds attached. False at EOF.
+bool ReceiveOrder(int control, Command& order, std::vector<int>& fds) {
+  uint32_t size = 0;
+  if (!ReceiveExactly(control, reinterpret_cast<char*>(&size), sizeof size, fds)) return false;
+  std::string text(size, '\0');
+  if (size > 0 && !ReceiveExactly(control, text.data(), size, fds)) {
+    errno = EPIPE;
+    Die("reading orders");
+  }
+  if (fds.size() < 3 || fds.size() > kMaxOrderFds) {
+    errno = EINVAL;
+    Die("orders must carry the command's 0, 1 and 2, and at most 253 fds");
+  }
+  std::vector<std::string> args;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\0', start);
+    if (end == std::string::npos) end = text.size();
+    args.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  Parse(args, /*order=*/true, order);
+  return true;
+}
+
+void BringLoopbackUp() {
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", sizeof request.ifr_name - 1);
+  if (sock < 0 || ioctl(sock, SIOCGIFFLAGS, &request) != 0) Die("reading loopback's flags");
+  request.ifr_flags |= IFF_UP;
+  if (ioctl(sock, SIOCSIFFLAGS, &request) != 0) Die("bringing loopback up");
+  close(sock);
+}
+
+// Gives up every capability, the bounding set included, so that no exec (even as uid
+// 0) brings one back.
+void DropCapabilities() {
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; ++cap) {
+    if (prctl(PR_CAPBSET_DROP, cap) != 0) Die("dropping capabilities");
+  }
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capset, &header, none) != 0) Die("dropping capabilities");
+}
+
+// Moves this process into a network namespace of its own with loopback up, as bwrap's
+// --unshare-net makes one. That takes CAP_SYS_ADMIN. Without it, an ordinary user
+// makes the namespace inside a user namespace of its own, in which it keeps its uid and
+// gid, mapped to themselves, and has every capability until loopback is up; then it
+// drops them all. The commands it starts live in that user namespace too, without
+// capabilities, and bwrap makes its own, nested, as it would anywhere. Not so uid 0
+// without CAP_SYS_ADMIN (a container's root whose commands stay root, which takes
+// --danger_commands_as_root): bwrap, run as uid 0 without capabilities, cannot write
+// its user namespace's uid map (EPERM, checked with bwrap 0.8), so bwrap makes the
+// network namespace per command there.
+void MakePrivateNetns() {
+  if (unshare(CLONE_NEWNET) == 0) {
+    BringLoopbackUp();
+    return;
+  }
+  if (errno != EPERM || getuid() == 0) Die("making a network namespace");
+  std::string uid = std::to_string(getuid()), gid = std::to_string(getgid());
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) Die("making a user and a network namespace");
+  // A process that became its user by leaving root is not dumpable, and its /proc
+  // files, the maps among them, stay root's: dumpable just while it writes them.
+  if (prctl(PR_SET_DUMPABLE, 1) != 0) Die("making the maps writable");
+  WriteOrDie("/proc/self/uid_map", uid + " " + uid + " 1", "mapping uid " + uid);
+  WriteOrDie("/proc/self/setgroups", "deny", "denying setgroups");
+  WriteOrDie("/proc/self/gid_map", gid + " " + gid + " 1", "mapping gid " + gid);
+  if (prctl(PR_SET_DUMPABLE, 0) != 0) Die("making the launcher undumpable again");
+  BringLoopbackUp();
+  DropCapabilities();
+}
+
+// The process an order becomes runs on this stack, in the launcher's memory.
+alignas(64) char command_stack[64 * 1024];
+
+int RunCommand(void* exec) { BecomeCommand(*static_cast<const Exec*>(exec)); }
+
+// Starts the command an order asked for. With CLONE_VM and CLONE_VFORK it is a
+// posix_spawn-style start: no page tables copied, and the launcher waits until the
+// exec has replaced its memory, which is why BecomeCommand allocates nothing. One that
+// exposes descriptors makes a user namespace, which a process sharing its memory may
+// not: it gets a copy (a fork). With CLONE_PARENT the command is the server's child,
+// which reaps it as it would a command it spawned; it starts in our cgroups (and
+// network namespace) without being moved.
+pid_t StartCommand(Exec& exec) {
+  int shared = exec.command.expose.empty() ? CLONE_VM | CLONE_VFORK : 0;
+  return clone(RunCommand, command_stack + sizeof command_stack,
+               shared | CLONE_PARENT | SIGCHLD, &exec);
+}
+
+// The second form: joins, says so, then serves orders from `orders_fd` (moved out of
+// the way of fd 3, which a command may get) until EOF.
+[[noreturn]] void Serve(Command& launcher) {
+  int control = fcntl(launcher.orders_fd, F_DUPFD_CLOEXEC, 10);
+  if (control < 0) Die("moving the orders fd");
+  close(launcher.orders_fd);
+  report_fd = control;
+  JoinAll(launcher);
+  // Before the network namespace: one made by the command's user is in a user
+  // namespace of its own (see MakePrivateNetns), which root without CAP_SYS_ADMIN
+  // needs, and in which nothing holds any right over the host.
+  if (!BecomeUser(launcher.user)) Die("becoming the command's user");
+  if (launcher.private_netns) MakePrivateNetns();
+  if (write(control, "R", 1) != 1) Die("reporting ready");
+  for (;;) {
+    Command order;
+    std::vector<int> fds;
+    if (!ReceiveOrder(control, order, fds)) _exit(0);  // Let go.
+    Exec exec(order);
+    exec.fds = std::move(fds);
+    pid_t pid = StartCommand(exec);
+    int32_t reply = pid > 0 ? static_cast<int32_t>(pid) : -errno;
+    for (int fd : exec.fds) close(fd);
+    if (write(control, &reply, sizeof reply) != sizeof reply) _exit(0);
+  }
+}
+
+// Whether `path`, resolved without any symlink, is the root of a mount of the object
+// `dev`/`ino` (or, with `fs_type`, of a file system of that type), writable or not as
+// `writable` says.
+bool MountedAsPlanned(const char* path, dev_t dev, ino_t ino, bool writable,
+                      long fs_type = 0) {
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  int fd = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how));
+  if (fd < 0) return false;
+  struct statx stx {};
+  struct statvfs vfs {};
+  struct statfs fs {};
+  bool ok = statx(fd, "", AT_EMPTY_PATH, STATX_INO, &stx) == 0 && fstatvfs(fd, &vfs) == 0 &&
+            fstatfs(fd, &fs) == 0;
+  close(fd);
+  if (!ok) return false;
+  if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) == 0) {
+    errno = ENOSYS;
+    Fail("checking the sandbox's mounts needs Linux 5.8 or newer: ", path);
+  }
+  bool object = fs_type != 0 ? fs.f_type == fs_type
+                             : makedev(stx.stx_dev_major, stx.stx_dev_minor) == dev &&
+                                   stx.stx_ino == ino;
+  return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0 && object &&
+         ((vfs.f_flag & ST_RDONLY) == 0) == writable;
+}
+
+// Whether `path`, resolved without any symlink, is hidden as planned: the root of a
+// read-only tmpfs (`directory`), or of a bind of /dev/null.
+bool HiddenAsPlanned(const char* path, bool directory) {
+  struct stat null {};
+  if (stat("/dev/null", &null) != 0) return false;
+  if (directory) {
+    return MountedAsPlanned(path, 0, 0, false, TMPFS_MAGIC);
+  }
+  return MountedAsPlanned(path, null.st_dev, null.st_ino, false);
+}
+
+[[noreturn]] void NotAsPlanned(const char* path) {
+  errno = EXDEV;
+  Fail("the sandbox is not as planned (was a directory swapped while it was set up?), "
+       "so the command does not run: ", path);
+}
+
+// The third form (see the top of this file).
+[[noreturn]] void VerifyAndExec(int argc, char** argv) {
+  int i = 2;
+  for (; i + 3 < argc && (std::strcmp(argv[i], "--rw") == 0 || std::strcmp(argv[i], "--ro") == 0);
+       i += 4) {
+    bool writable = argv[i][3] == 'w';
+    dev_t dev = std::strtoull(argv[i + 1], nullptr, 10);
+    ino_t ino = std::strtoull(argv[i + 2], nullptr, 10);
+    if (!MountedAsPlanned(argv[i + 3], dev, ino, writable)) NotAsPlanned(argv[i + 3]);
+  }
+  for (; i + 1 < argc && (std::strcmp(argv[i], "--hidden-dir") == 0 ||
+                          std::strcmp(argv[i], "--hidden-file") == 0);
+       i += 2) {
+    if (!HiddenAsPlanned(argv[i + 1], argv[i][9] == 'd')) NotAsPlanned(argv[i + 1]);
+  }
+  if (i + 1 >= argc || std::strcmp(argv[i], "--") != 0) {
+    errno = EINVAL;
+    Fail("usage: --verify [--rw|--ro DEV INO PATH]... [--hidden-dir|--hidden-file PATH]... "
+         "-- PROGRAM ARGS");
+  }
+  execvp(argv[i + 1], argv + i + 1);
+  Fail("exec ", argv[i + 1]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--verify") == 0) VerifyAndExec(argc, argv);
+  Command command;
+  Parse(std::vector<std::string>(argv + 1, argv + argc), /*order=*/false, command);
+  if (!command.error.empty()) {
+    errno = EINVAL;
+    Die(command.error);
+  }
+  if (command.orders_fd >= 0) Serve(command);
+  if (command.private_netns) {
+    errno = EINVAL;
+    Die("--netns private needs --orders");
+  }
+  JoinAll(command);
+  BecomeCommand(Exec(command));
+}

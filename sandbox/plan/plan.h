@@ -1,0 +1,143 @@
+#ifndef SANDBOXD_SANDBOX_PLAN_PLAN_H_
+#define SANDBOXD_SANDBOX_PLAN_PLAN_H_
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "sandbox/plan/bwrap_args.h"
+#include "sandbox/policy/config.h"
+#include "sandbox/policy/exec_spec.h"
+#include "sandbox/plan/landlock_args.h"
+#include "sandbox/policy/limits.h"
+#include "sandbox/policy/open_path.h"
+#include "sandbox/policy/policy.h"
+#include "sandbox/plan/protection.h"
+#include "sandbox/plan/seccomp.h"
+#include "sandbox/exec/worker.h"
+
+namespace sandboxd {
+
+// Where a command's network namespace comes from.
+enum class NetnsSource {
+  // The host's: NETWORK_ENABLED, DANGER_FULL_ACCESS, and the landlock backend (whose
+  // seccomp filter cuts the network instead).
+  kHost,
+  // bwrap makes one for the command (--unshare-net).
+  kBwrap,
+  // A pre-started launcher's, made once and reused while no socket is left in it; the
+  // command starts in it, and bwrap makes none.
+  kLauncher,
+};
+
+// Where a command's cgroup comes from.
+enum class CgroupSource {
+  kNone,
+  // A pre-started launcher's, which already joined it.
+  kPooled,
+  // One made for the run, which sandboxd-launch joins (--join).
+  kFresh,
+};
+
+// What the host offers requests, decided when the server starts: the facts a plan
+// is made from besides the request.
+struct HostFacts {
+  Backend backend = Backend::kBwrap;
+  // Commands can get cgroups; and pre-started launchers already in one wait for them.
+  bool cgroups = false;
+  bool pooled_cgroups = false;
+  // Pre-started launchers with a network namespace of their own wait for commands
+  // that have no network.
+  bool launcher_netns = false;
+  // Where cgroups come from, or why there are none, for messages.
+  std::string cgroup_note;
+  // The user commands run as, when not the server's own (sandboxd-launch --user).
+  std::optional<HostUser> command_user;
+  // Whether `path` names a program the server could execute (for commands without a
+  // sandbox, found in their own PATH).
+  std::function<bool(const std::string& path)> is_executable;
+};
+
+// Everything about how one request runs: a typed value, made by MakePlan, completed
+// by the runner with what only the run itself finds (the protected paths' covers, a
+// launcher from a pool, a fresh cgroup, a temporary directory), and turned into the
+// process to start by RenderLaunch alone. Nothing edits what RenderLaunch returns.
+struct Plan {
+  Backend backend = Backend::kBwrap;
+  SandboxMode mode = SandboxMode::kReadOnly;
+  SeccompMode seccomp_mode = SeccompMode::kRestricted;
+  // The program and its arguments (argv[0] found in PATH, without a sandbox), where
+  // it starts, and its whole environment.
+  std::vector<std::string> command;
+  std::string cwd;
+  std::vector<std::string> env;
+  Limits limits;
+  // The wall-clock bound, and the bytes kept of each of stdout and stderr.
+  absl::Duration timeout;
+  size_t output_limit = 0;
+  // The host user the command becomes (sandboxd-launch --user); none: the server's.
+  std::optional<HostUser> user;
+  NetnsSource netns = NetnsSource::kHost;
+  CgroupSource cgroup = CgroupSource::kNone;
+  // Whether sandboxd-launch goes in front of the sandbox: to set rlimits, join a
+  // cgroup, start the command in its network namespace, become the command's user,
+  // or expose descriptors.
+  bool launcher = false;
+  // The validated policy (a sandboxed backend): the roots it binds, what it hides.
+  std::optional<Policy> policy;
+  // bwrap: what keeps the protected paths read-only, found when the plan runs (or,
+  // for Explain, as it would be found now).
+  Protection protection;
+  // With CgroupSource::kFresh: the cgroup.procs files sandboxd-launch joins.
+  std::vector<std::string> joins;
+  // Landlock with a private /tmp: the command's own directory, made when it runs,
+  // writable for it and its TMPDIR (and HOME, where the request left it at /tmp).
+  bool temp_dir_needed = false;
+  std::string temp_dir;
+  // Optional: the pre-started launcher that starts the command (CgroupSource::kPooled,
+  // or NetnsSource::kLauncher), a test's fake. Not owned.
+  ProcessStarter* starter = nullptr;
+};
+
+// Decides how `spec` runs on a host with `facts`. Pure but for facts.is_executable.
+// INVALID_ARGUMENT when an unsandboxed program is not in the request's PATH;
+// FAILED_PRECONDITION for a process limit without cgroups.
+absl::StatusOr<Plan> MakePlan(const ExecSpec& spec, const HostFacts& facts);
+
+// The programs and parts a plan is rendered with, fixed when the server starts.
+struct Toolbox {
+  std::string bwrap_path;
+  std::string launcher_path;
+  std::string landlock_exec_path;
+  // Config::bind_dir: where sandboxd-launch exposes descriptors; empty: bwrap binds
+  // them itself.
+  std::string bind_dir;
+  // sandboxd-launch held open, which checks each bwrap sandbox from inside; null:
+  // no check.
+  const OpenPath* verifier = nullptr;
+  // Landlock: what every command may read, and whether protected paths inside
+  // writable roots may go unprotected.
+  const LandlockBase* landlock_base = nullptr;
+  bool danger_landlock_unprotected_paths = false;
+  // The compiled filter of each seccomp mode.
+  const SeccompFilters* filters = nullptr;
+};
+
+// The process that runs `plan`: sandboxd-launch with its options (when the plan has
+// it), then bwrap, the landlock launcher or the program itself, with the descriptors
+// they are passed. The only place a plan becomes argv. INVALID_ARGUMENT when it would
+// pass more descriptors than kMaxPassedFds; FAILED_PRECONDITION for what the landlock
+// backend cannot enforce.
+absl::StatusOr<LaunchCommand> RenderLaunch(const Plan& plan, const Toolbox& tools);
+
+// How `source` is described to a client ("bwrap's own (--unshare-net)", ...).
+const char* Describe(NetnsSource source);
+const char* Describe(CgroupSource source);
+
+}  // namespace sandboxd
+
+#endif  // SANDBOXD_SANDBOX_PLAN_PLAN_H_

@@ -1,0 +1,146 @@
+#include "sandbox/plan/plan.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace sandboxd {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
+using ::testing::Not;
+using ::testing::Contains;
+namespace v1 = ::sandbox::v1;
+
+class PlanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<SeccompFilters> filters = SeccompFilters::Compile();
+    ASSERT_TRUE(filters.ok()) << filters.status();
+    filters_ = *std::move(filters);
+    tools_.bwrap_path = "/usr/bin/bwrap";
+    tools_.launcher_path = "/usr/libexec/sandboxd-launch";
+    tools_.filters = &filters_;
+    config_.allow_danger_full_access = true;
+  }
+
+  ExecSpec Spec(std::initializer_list<std::string> argv,
+                v1::SandboxMode mode = v1::READ_ONLY) {
+    v1::ExecRequest request;
+    for (const std::string& arg : argv) request.add_argv(arg);
+    request.mutable_policy()->set_mode(mode);
+    absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, config_);
+    EXPECT_TRUE(spec.ok()) << spec.status();
+    return *std::move(spec);
+  }
+
+  Plan PlanOf(const ExecSpec& spec) {
+    absl::StatusOr<Plan> plan = MakePlan(spec, facts_);
+    EXPECT_TRUE(plan.ok()) << plan.status();
+    return plan.ok() ? *std::move(plan) : Plan();
+  }
+
+  std::vector<std::string> Argv(const Plan& plan) {
+    absl::StatusOr<LaunchCommand> launch = RenderLaunch(plan, tools_);
+    EXPECT_TRUE(launch.ok()) << launch.status();
+    return launch.ok() ? launch->argv : std::vector<std::string>();
+  }
+
+  Config config_;
+  HostFacts facts_;
+  Toolbox tools_;
+  SeccompFilters filters_;
+};
+
+TEST_F(PlanTest, NothingForALauncherToDoStartsBwrapDirectly) {
+  Plan plan = PlanOf(Spec({"true"}));
+  EXPECT_FALSE(plan.launcher);
+  EXPECT_EQ(plan.netns, NetnsSource::kBwrap);
+  EXPECT_EQ(plan.cgroup, CgroupSource::kNone);
+  std::vector<std::string> argv = Argv(plan);
+  ASSERT_FALSE(argv.empty());
+  EXPECT_EQ(argv.front(), "/usr/bin/bwrap");
+  EXPECT_THAT(argv, Contains("--unshare-net"));
+  EXPECT_EQ(argv.back(), "true");
+}
+
+TEST_F(PlanTest, ALaunchersNetworkNamespaceReplacesBwraps) {
+  facts_.launcher_netns = true;
+  Plan plan = PlanOf(Spec({"true"}));
+  EXPECT_TRUE(plan.launcher);
+  EXPECT_EQ(plan.netns, NetnsSource::kLauncher);
+  std::vector<std::string> argv = Argv(plan);
+  ASSERT_GE(argv.size(), 3u);
+  EXPECT_THAT(std::vector<std::string>(argv.begin(), argv.begin() + 3),
+              ElementsAre("/usr/libexec/sandboxd-launch", "--", "/usr/bin/bwrap"));
+  EXPECT_THAT(argv, Not(Contains("--unshare-net")));
+  // The control: the same request where no launcher has one.
+  plan.netns = NetnsSource::kBwrap;
+  EXPECT_THAT(Argv(plan), Contains("--unshare-net"));
+}
+
+TEST_F(PlanTest, AFreshCgroupIsJoinedByTheLauncher) {
+  facts_.cgroups = true;
+  Plan plan = PlanOf(Spec({"true"}));
+  EXPECT_EQ(plan.cgroup, CgroupSource::kFresh);
+  EXPECT_TRUE(plan.launcher);
+  plan.joins = {"/sys/fs/cgroup/x/cgroup.procs"};
+  std::vector<std::string> argv = Argv(plan);
+  ASSERT_GE(argv.size(), 3u);
+  EXPECT_THAT(std::vector<std::string>(argv.begin(), argv.begin() + 3),
+              ElementsAre("/usr/libexec/sandboxd-launch", "--join",
+                          "/sys/fs/cgroup/x/cgroup.procs"));
+  facts_.pooled_cgroups = true;
+  EXPECT_EQ(PlanOf(Spec({"true"})).cgroup, CgroupSource::kPooled);
+}
+
+TEST_F(PlanTest, TheCommandsUserAndRlimitsGoToTheLauncher) {
+  facts_.command_user = HostUser{"sandboxd-cmd", 999, 995};
+  config_.max_limits.open_files = 64;
+  Plan plan = PlanOf(Spec({"true"}));
+  EXPECT_TRUE(plan.launcher);
+  EXPECT_THAT(Argv(plan), IsSupersetOf({"--user", "999:995", "--nofile", "64"}));
+}
+
+TEST_F(PlanTest, AProcessLimitNeedsACgroup) {
+  config_.max_limits.processes = 16;
+  ExecSpec spec = Spec({"true"});
+  absl::StatusOr<Plan> plan = MakePlan(spec, facts_);
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(plan.status().message(), HasSubstr("limits.processes needs a cgroup"));
+  facts_.cgroups = true;
+  EXPECT_TRUE(MakePlan(spec, facts_).ok());
+}
+
+TEST_F(PlanTest, WithoutASandboxTheProgramIsFoundInTheRequestsPath) {
+  std::vector<std::string> asked;
+  facts_.is_executable = [&asked](const std::string& path) {
+    asked.push_back(path);
+    return path == "/usr/bin/make";
+  };
+  Plan plan = PlanOf(Spec({"make", "all"}, v1::DANGER_FULL_ACCESS));
+  EXPECT_EQ(plan.backend, Backend::kNone);
+  EXPECT_THAT(asked, Contains("/usr/local/bin/make"));
+  absl::StatusOr<LaunchCommand> launch = RenderLaunch(plan, tools_);
+  ASSERT_TRUE(launch.ok()) << launch.status();
+  EXPECT_THAT(launch->argv, ElementsAre("/usr/bin/make", "all"));
+  EXPECT_TRUE(launch->seccomp_bpf.empty());
+  absl::StatusOr<Plan> missing = MakePlan(Spec({"nmake"}, v1::DANGER_FULL_ACCESS), facts_);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(missing.status().message(), HasSubstr("\"nmake\" was not found in PATH"));
+}
+
+TEST_F(PlanTest, RenderingIsPure) {
+  facts_.launcher_netns = true;
+  facts_.command_user = HostUser{"sandboxd-cmd", 999, 995};
+  Plan plan = PlanOf(Spec({"ls", "-l"}));
+  EXPECT_EQ(Argv(plan), Argv(plan));
+  absl::StatusOr<LaunchCommand> launch = RenderLaunch(plan, tools_);
+  ASSERT_TRUE(launch.ok());
+  EXPECT_EQ(launch->seccomp_bpf, filters_.Get(SeccompMode::kRestricted));
+  EXPECT_TRUE(launch->bwrap_pid_namespace);
+}
+
+}  // namespace
+}  // namespace sandboxd
