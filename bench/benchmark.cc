@@ -320,7 +320,7 @@ absl::StatusOr<Report> Run(const Options& options) {
   if (!bare.ok()) return bare.status();
   report.bare_argv = *bare;
   if (absl::Status s = DescribeServer(*stub, report); !s.ok()) return s;
-  absl::StatusOr<std::string> bpf = CompileSeccompFilter(SeccompMode::kRestricted);
+  absl::StatusOr<std::string> bpf = CompileSeccompFilter(SeccompMode::SECCOMP_RESTRICTED);
   if (!bpf.ok()) return bpf.status();
 
   // Warm both paths up: page cache, gRPC connection, the server's thread pool.

@@ -26,7 +26,7 @@ bool BwrapRuns(const std::vector<std::string>& run_as, const std::string& bwrap_
   absl::StatusOr<RunResult> result = RunWorker(launch);
   if (!result.ok()) return false;
   if (output != nullptr) *output = result->stdout_data.Contents();
-  return result->termination == Termination::kExited && result->exit_code == 0;
+  return result->termination == Termination::EXITED && result->exit_code == 0;
 }
 
 }  // namespace

@@ -145,10 +145,10 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
   // A process ceiling is only a default where it can be enforced.
   if (!facts.cgroups) runner.config_.max_limits.processes = 0;
   if (facts.cgroups) runner.reaper_ = std::make_unique<CgroupReaper>();
-  runner.netns_note_ = runner.config_.backend == Backend::kBwrap
+  runner.netns_note_ = runner.config_.backend == Backend::BACKEND_BWRAP
                           ? "bwrap makes one per command"
                           : "none: Landlock and seccomp cut the network";
-  if (runner.config_.backend == Backend::kBwrap && !runner.config_.verifier_path.empty()) {
+  if (runner.config_.backend == Backend::BACKEND_BWRAP && !runner.config_.verifier_path.empty()) {
     absl::StatusOr<OpenPath> verifier =
         OpenCanonical(runner.config_.verifier_path, "the sandboxes' verifier", false);
     if (!verifier.ok()) return verifier.status();
@@ -157,7 +157,7 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
   if (runner.config_.prestarted_launchers > 0) runner.StartPools();
   facts.pooled_cgroups = runner.pool_ != nullptr;
   facts.launcher_netns = runner.netns_pool_ != nullptr;
-  if (runner.config_.backend == Backend::kLandlock) {
+  if (runner.config_.backend == Backend::BACKEND_LANDLOCK) {
     runner.landlock_base_ = LandlockBaseFor(runner.config_);
   }
   return runner;
@@ -194,7 +194,7 @@ void Runner::StartPools() {
     make_cgroup = [parent = cgroups_.get()] { return NewCgroup(*parent); };
     pool_ = std::make_unique<LauncherPool>(make_cgroup, launcher, config_.prestarted_launchers);
   }
-  if (config_.backend != Backend::kBwrap) return;
+  if (config_.backend != Backend::BACKEND_BWRAP) return;
   absl::Status can = PrestartedLauncher::CanMakeNetns(launcher);
   if (!can.ok()) {
     netns_note_ = absl::StrCat("bwrap makes one per command (", can.message(), ")");
@@ -218,7 +218,7 @@ absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
   absl::StatusOr<Plan> plan = MakePlan(spec, facts_);
   if (!plan.ok()) return plan;
   // What the landlock backend cannot enforce is refused now, before a turn is taken.
-  if (plan->backend == Backend::kLandlock) {
+  if (plan->backend == Backend::BACKEND_LANDLOCK) {
     absl::StatusOr<LaunchCommand> launch = RenderLaunch(*plan, Tools());
     if (!launch.ok()) return launch.status();
   }
@@ -227,7 +227,7 @@ absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
 
 absl::StatusOr<LaunchCommand> Runner::Explain(const Plan& plan) const {
   Plan shown = plan;
-  if (plan.backend == Backend::kBwrap) {
+  if (plan.backend == Backend::BACKEND_BWRAP) {
     absl::StatusOr<Protection> protection = placeholders_->Protect(*plan.policy, /*create=*/false);
     if (!protection.ok()) return protection.status();
     shown.protection = *std::move(protection);
@@ -243,7 +243,7 @@ absl::StatusOr<RunResult> Runner::Run(const Plan& plan, const RunIo& io) const {
   Plan run = plan;
   // Under bwrap, the protected paths are found now, with placeholders made for the
   // absent ones; both are held until the run is over.
-  if (run.backend == Backend::kBwrap) {
+  if (run.backend == Backend::BACKEND_BWRAP) {
     absl::StatusOr<Protection> protection = placeholders_->Protect(*run.policy, /*create=*/true);
     if (!protection.ok()) return protection.status();
     run.protection = *std::move(protection);
@@ -260,7 +260,7 @@ absl::StatusOr<RunResult> Runner::Run(const Plan& plan, const RunIo& io) const {
                                             : Start(run, io);
   if (result.ok()) {
     ConcludeRun(RunBounds{run.limits, io.timeout, io.output_limit,
-                          run.backend == Backend::kBwrap},
+                          run.backend == Backend::BACKEND_BWRAP},
                 *result);
   }
   return result;

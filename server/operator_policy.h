@@ -11,6 +11,11 @@ namespace sandboxd {
 
 // Per-client rules from the operator's policy file (see policy.proto). Without a file,
 // every client may ask for whatever the server's flags allow.
+// OK when `rule` lets a request run in `mode` with `network`; else PERMISSION_DENIED
+// naming `who` (the rule) and what it forbids. A value it does not know is refused.
+absl::Status CheckRuleAllows(const sandboxd::policy::v1::ClientRule& rule, SandboxMode mode,
+                             NetworkMode network, const std::string& who);
+
 class OperatorPolicy {
  public:
   // No file: no per-client rules.

@@ -154,6 +154,32 @@ TEST_F(OperatorPolicyTest, CeilingsPerClientAreAlsoItsDefaults) {
   EXPECT_EQ(ExecSpec::Create(minimal, Config(), *grant)->limits().processes, 0u);
 }
 
+// A rule answers for the values it knows; any other (a network mode added to the proto
+// later, say) is refused rather than let through unchecked.
+TEST(CheckRuleAllowsTest, RefusesWhatItDoesNotKnow) {
+  sandboxd::policy::v1::ClientRule rule;
+  rule.set_allow_network(true);
+  rule.set_allow_danger_full_access(true);
+  // The controls: what the rule allows goes.
+  EXPECT_TRUE(CheckRuleAllows(rule, SandboxMode::WORKSPACE_WRITE, NetworkMode::NETWORK_ENABLED,
+                              "the rule")
+                  .ok());
+  EXPECT_TRUE(CheckRuleAllows(rule, SandboxMode::DANGER_FULL_ACCESS,
+                              NetworkMode::NETWORK_DISABLED, "the rule")
+                  .ok());
+  absl::Status proxy = CheckRuleAllows(rule, SandboxMode::READ_ONLY,
+                                       NetworkMode::NETWORK_PROXY_ROUTED, "the rule");
+  EXPECT_EQ(proxy.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(proxy.message(), HasSubstr("no answer for policy.network NETWORK_PROXY_ROUTED"));
+  absl::Status mode = CheckRuleAllows(rule, static_cast<SandboxMode>(7),
+                                      NetworkMode::NETWORK_DISABLED, "the rule");
+  EXPECT_EQ(mode.code(), absl::StatusCode::kPermissionDenied);
+  rule.set_allow_network(false);
+  EXPECT_EQ(CheckRuleAllows(rule, SandboxMode::READ_ONLY, NetworkMode::NETWORK_ENABLED, "the rule")
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 TEST_F(OperatorPolicyTest, BadFilesSayWhere) {
   std::ofstream(dir_ + "/bad") << "client { identity: \"x\" bogus_field: 1 }";
   absl::StatusOr<OperatorPolicy> bad = OperatorPolicy::Load(dir_ + "/bad");

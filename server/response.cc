@@ -13,32 +13,6 @@ void SetDuration(absl::Duration d, google::protobuf::Duration& out) {
   out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
 }
 
-v1::Termination ToProto(Termination termination) {
-  switch (termination) {
-    case Termination::kExited:
-      return v1::EXITED;
-    case Termination::kSignaled:
-      return v1::SIGNALED;
-    case Termination::kTimedOut:
-      return v1::TIMED_OUT;
-    case Termination::kCancelled:
-      return v1::CANCELLED;
-    case Termination::kCpuLimit:
-      return v1::CPU_LIMIT;
-    case Termination::kFileSizeLimit:
-      return v1::FILE_SIZE_LIMIT;
-    case Termination::kMemoryLimit:
-      return v1::MEMORY_LIMIT;
-    case Termination::kProcessLimit:
-      return v1::PROCESS_LIMIT;
-    case Termination::kExecFailed:
-      return v1::EXEC_FAILED;
-    case Termination::kSetupFailed:
-      return v1::SETUP_FAILED;
-  }
-  return v1::TERMINATION_UNSPECIFIED;
-}
-
 void AddLimit(const char* name, uint64_t value, const char* mechanism,
               v1::ExecResponse& response) {
   v1::EnforcedLimit& limit = *response.add_enforced_limits();
@@ -68,38 +42,12 @@ void AddEnforcedLimits(const Plan& plan, v1::ExecResponse& response) {
 
 }  // namespace
 
-v1::Backend ToProto(Backend backend) {
-  switch (backend) {
-    case Backend::kNone:
-      return v1::BACKEND_NONE;
-    case Backend::kBwrap:
-      return v1::BACKEND_BWRAP;
-    case Backend::kLandlock:
-      return v1::BACKEND_LANDLOCK;
-  }
-  return v1::BACKEND_UNSPECIFIED;
-}
-
-v1::SeccompMode ToProto(SeccompMode mode) {
-  switch (mode) {
-    case SeccompMode::kNone:
-      return v1::SECCOMP_NONE;
-    case SeccompMode::kBaseline:
-      return v1::SECCOMP_BASELINE;
-    case SeccompMode::kRestricted:
-      return v1::SECCOMP_RESTRICTED;
-    case SeccompMode::kProxyRouted:
-      return v1::SECCOMP_PROXY_ROUTED;
-  }
-  return v1::SECCOMP_MODE_UNSPECIFIED;
-}
-
 void FillResponse(const Plan& plan, const RunResult& result, v1::OutputEncoding encoding,
                   v1::ExecResponse& response) {
-  response.set_termination(ToProto(result.termination));
+  response.set_termination(result.termination);
   response.set_exit_code(result.exit_code);
   response.set_signal(result.signal);
-  response.set_timed_out(result.termination == Termination::kTimedOut);
+  response.set_timed_out(result.termination == Termination::TIMED_OUT);
   response.set_message(result.message);
   if (encoding == v1::OUTPUT_TEXT) {
     response.set_stdout_text(SanitizeUtf8(result.stdout_data.Contents()));
@@ -116,15 +64,15 @@ void FillResponse(const Plan& plan, const RunResult& result, v1::OutputEncoding 
   SetDuration(result.user_cpu, *response.mutable_usage()->mutable_user_cpu());
   SetDuration(result.system_cpu, *response.mutable_usage()->mutable_system_cpu());
   response.mutable_usage()->set_max_rss_bytes(result.max_rss_bytes);
-  response.set_backend(ToProto(plan.backend));
-  response.set_seccomp_mode(ToProto(plan.seccomp_mode));
+  response.set_backend(plan.backend);
+  response.set_seccomp_mode(plan.seccomp_mode);
   AddEnforcedLimits(plan, response);
 }
 
 void FillExplanation(const Plan& plan, const LaunchCommand& launch,
                      v1::ExplainResponse& response) {
-  response.set_backend(ToProto(plan.backend));
-  response.set_seccomp_mode(ToProto(plan.seccomp_mode));
+  response.set_backend(plan.backend);
+  response.set_seccomp_mode(plan.seccomp_mode);
   for (const std::string& arg : launch.argv) response.add_argv(arg);
   for (const std::string& entry : launch.env) response.add_env(entry);
   response.set_cwd(launch.cwd);

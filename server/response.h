@@ -16,9 +16,6 @@ void FillResponse(const Plan& plan, const RunResult& result,
 void FillExplanation(const Plan& plan, const LaunchCommand& launch,
                      sandbox::v1::ExplainResponse& response);
 
-sandbox::v1::Backend ToProto(Backend backend);
-sandbox::v1::SeccompMode ToProto(SeccompMode mode);
-
 }  // namespace sandboxd
 
 #endif  // SANDBOXD_SERVER_RESPONSE_H_

@@ -37,6 +37,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "base/byte_size.h"
+#include "base/enum_name.h"
 #include "base/malloc_tuning.h"
 #include "base/read_file.h"
 #include "sandbox/host_features.h"
@@ -359,7 +360,7 @@ std::string HostNetworkRisk(const ListenAddress& address, const Config& config) 
                         " answers whoever reaches it, a command on the host's network "
                         "too; protect it with --metrics_auth_file");
   }
-  if (config.backend == Backend::kLandlock && !config.command_user.has_value() &&
+  if (config.backend == Backend::BACKEND_LANDLOCK && !config.command_user.has_value() &&
       !address.unix_path.empty()) {
     return absl::StrCat(
         "under the landlock backend its commands run as its own user, and Landlock cannot "
@@ -384,9 +385,9 @@ void ApplyHostFeatures(const HostFeatures& host, Config& config) {
     backend = host.user_namespaces ? "bwrap" : host.landlock_abi > 0 ? "landlock" : "none";
   }
   if (backend == "bwrap" && host.user_namespaces) {
-    config.backend = Backend::kBwrap;
+    config.backend = Backend::BACKEND_BWRAP;
   } else if (backend == "landlock" && host.landlock_abi > 0) {
-    config.backend = Backend::kLandlock;
+    config.backend = Backend::BACKEND_LANDLOCK;
   } else {
     Die(absl::StrCat("no sandbox backend works with --backend=", absl::GetFlag(FLAGS_backend),
                      " on this host: ", absl::StrJoin(host.notes, "; ")));
@@ -417,9 +418,9 @@ Config ConfigFromFlags() {
       absl::GetFlag(FLAGS_danger_landlock_unprotected_paths);
   std::string mode = absl::GetFlag(FLAGS_default_mode);
   if (mode == "read-only") {
-    config.default_mode = SandboxMode::kReadOnly;
+    config.default_mode = SandboxMode::READ_ONLY;
   } else if (mode == "workspace-write") {
-    config.default_mode = SandboxMode::kWorkspaceWrite;
+    config.default_mode = SandboxMode::WORKSPACE_WRITE;
   } else {
     Die(absl::StrCat("--default_mode=", mode, " is not read-only or workspace-write"));
   }
@@ -504,7 +505,7 @@ Transport TransportFromFlags() {
 
 void LogHost(const HostFeatures& host, const Config& config, const Runner& runner) {
   LogLine line("host");
-  line.Add("backend", config.backend == Backend::kBwrap ? "bwrap" : "landlock")
+  line.Add("backend", LogName(config.backend))
       .Add("bwrap_version", host.bwrap_version)
       .Add("user_namespaces", host.user_namespaces ? "yes" : "no")
       .Add("proc", config.mount_proc ? "fresh" : "empty")
@@ -513,7 +514,7 @@ void LogHost(const HostFeatures& host, const Config& config, const Runner& runne
       .Add("cgroups", runner.cgroup_note())
       .Add("network_namespaces", runner.netns_note());
   if (!host.notes.empty()) line.Add("notes", absl::StrJoin(host.notes, "; "));
-  if (config.danger_landlock_unprotected_paths && config.backend == Backend::kLandlock) {
+  if (config.danger_landlock_unprotected_paths && config.backend == Backend::BACKEND_LANDLOCK) {
     line.Add("danger", "protected paths inside writable roots stay writable");
   }
   line.Write();

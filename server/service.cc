@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/enum_name.h"
 #include "server/request_log.h"
 #include "server/response.h"
 #include "server/status.h"
@@ -19,56 +20,6 @@ namespace v1 = ::sandbox::v1;
 
 // How long the server must have had no call before it trims its heaps.
 constexpr absl::Duration kTrimAfterIdle = absl::Seconds(1);
-
-const char* ModeName(SandboxMode mode) {
-  switch (mode) {
-    case SandboxMode::kReadOnly:
-      return "read-only";
-    case SandboxMode::kWorkspaceWrite:
-      return "workspace-write";
-    case SandboxMode::kDangerFullAccess:
-      return "danger-full-access";
-  }
-  return "unknown";
-}
-
-const char* BackendName(Backend backend) {
-  switch (backend) {
-    case Backend::kNone:
-      return "none";
-    case Backend::kBwrap:
-      return "bwrap";
-    case Backend::kLandlock:
-      return "landlock";
-  }
-  return "unknown";
-}
-
-const char* TerminationName(Termination termination) {
-  switch (termination) {
-    case Termination::kExited:
-      return "exited";
-    case Termination::kSignaled:
-      return "signaled";
-    case Termination::kTimedOut:
-      return "timed_out";
-    case Termination::kCancelled:
-      return "cancelled";
-    case Termination::kCpuLimit:
-      return "cpu_limit";
-    case Termination::kFileSizeLimit:
-      return "file_size_limit";
-    case Termination::kMemoryLimit:
-      return "memory_limit";
-    case Termination::kProcessLimit:
-      return "process_limit";
-    case Termination::kExecFailed:
-      return "exec_failed";
-    case Termination::kSetupFailed:
-      return "setup_failed";
-  }
-  return "unknown";
-}
 
 absl::Status CheckEncoding(v1::OutputEncoding encoding) {
   if (v1::OutputEncoding_IsValid(encoding)) return absl::OkStatus();
@@ -142,7 +93,7 @@ grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext* context,
   if (absl::StatusOr<std::string> client = auth_.Authenticate(*context); !client.ok()) {
     return ToGrpcStatus(client.status());
   }
-  response->set_backend(ToProto(runner_.config().backend));
+  response->set_backend(runner_.config().backend);
   response->set_user_namespaces(host_.user_namespaces);
   response->set_proc_mount(runner_.config().mount_proc);
   response->set_landlock_abi(host_.landlock_abi);
@@ -194,7 +145,7 @@ absl::StatusOr<Admitted> SandboxServiceImpl::Admit(
   }
   absl::StatusOr<Plan> plan = PlanFor(request, client);
   if (!plan.ok()) return plan.status();
-  log.Add("mode", ModeName(plan->mode)).Add("backend", BackendName(plan->backend));
+  log.Add("mode", LogName(plan->mode)).Add("backend", LogName(plan->backend));
   absl::StatusOr<RunQueue::Ticket> ticket =
       queue_.Acquire(absl::FromChrono(context.deadline()), stop);
   if (!ticket.ok()) return ticket.status();
@@ -218,7 +169,7 @@ grpc::Status SandboxServiceImpl::Refuse(const absl::Status& status, CallRecord& 
 
 void SandboxServiceImpl::Record(const RunResult& result, CallRecord& call) const {
   call.log.Add("status", "OK")
-      .Add("termination", TerminationName(result.termination))
+      .Add("termination", LogName(result.termination))
       .Add("exit_code", result.exit_code)
       .Add("signal", result.signal)
       .Add("wall_ms", absl::ToInt64Milliseconds(result.wall_time))
@@ -226,7 +177,7 @@ void SandboxServiceImpl::Record(const RunResult& result, CallRecord& call) const
       .Add("stderr_bytes", static_cast<int64_t>(result.stderr_data.total_bytes()))
       .Write();
   if (metrics_ != nullptr) {
-    metrics_->RequestDone(call.method, TerminationName(result.termination),
+    metrics_->RequestDone(call.method, LogName(result.termination),
                           absl::Now() - call.start);
   }
 }

@@ -111,7 +111,7 @@ TEST_F(SandboxctlTest, KilledClientKillsTheTree) {
       {"exec", "--", "sh", "-c", marker + " & setsid " + marker + " & echo ready; wait"},
       server_->address(), SIGKILL);
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->termination, Termination::kSignaled);
+  EXPECT_EQ(result->termination, Termination::SIGNALED);
   EXPECT_TRUE(GoneWithin(marker, absl::Seconds(5)));
 }
 

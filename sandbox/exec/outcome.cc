@@ -25,12 +25,12 @@ std::string SignalName(int number) {
 
 // One rule for signals: the number, and 128 + it as the exit code.
 void NormalizeSignal(bool under_bwrap, RunResult& result) {
-  bool killed_by_us = result.termination == Termination::kTimedOut ||
-                      result.termination == Termination::kCancelled;
+  bool killed_by_us = result.termination == Termination::TIMED_OUT ||
+                      result.termination == Termination::CANCELLED;
   if (result.signal == 0 && result.exit_code > 128 && result.exit_code <= 128 + kHighestSignal &&
       (under_bwrap || killed_by_us)) {
     result.signal = result.exit_code - 128;
-    if (result.termination == Termination::kExited) result.termination = Termination::kSignaled;
+    if (result.termination == Termination::EXITED) result.termination = Termination::SIGNALED;
   }
   if (result.signal != 0) result.exit_code = 128 + result.signal;
 }
@@ -66,12 +66,12 @@ bool ParseExecFailure(absl::string_view line, std::string& program, std::string&
 void NoteSetupFailure(const std::string& line, RunResult& result) {
   std::string program, reason;
   if (!ParseExecFailure(line, program, reason)) {
-    result.termination = Termination::kSetupFailed;
+    result.termination = Termination::SETUP_FAILED;
     result.message = absl::StrCat("the sandbox could not be set up, so the command did not run: ",
                                   line);
     return;
   }
-  result.termination = Termination::kExecFailed;
+  result.termination = Termination::EXEC_FAILED;
   bool missing = reason == strerrordesc_np(ENOENT);
   result.exit_code = missing ? 127 : 126;
   result.message = missing ? absl::StrCat("the program ", program,
@@ -87,15 +87,15 @@ void NoteLimit(const RunBounds& bounds, RunResult& result) {
   bool cpu_spent = result.user_cpu + result.system_cpu >= limits.cpu_time;
   bool failed = result.exit_code != 0;
   if (result.oom_killed && failed) {
-    result.termination = Termination::kMemoryLimit;
+    result.termination = Termination::MEMORY_LIMIT;
   } else if (limits.cpu_time > absl::ZeroDuration() &&
              (result.signal == SIGXCPU || (result.signal == SIGKILL && cpu_spent))) {
-    result.termination = Termination::kCpuLimit;
+    result.termination = Termination::CPU_LIMIT;
   } else if (limits.file_size_bytes != 0 && result.signal == SIGXFSZ) {
-    result.termination = Termination::kFileSizeLimit;
+    result.termination = Termination::FILE_SIZE_LIMIT;
   } else if (result.forks_refused && failed) {
-    result.termination = Termination::kProcessLimit;
-  } else if (result.termination == Termination::kExited && failed) {
+    result.termination = Termination::PROCESS_LIMIT;
+  } else if (result.termination == Termination::EXITED && failed) {
     if (std::optional<std::string> line = SetupLine(result)) NoteSetupFailure(*line, result);
   }
 }
@@ -104,45 +104,43 @@ std::string Describe(const RunBounds& bounds, const RunResult& result) {
   const Limits& limits = bounds.limits;
   std::string by = absl::StrCat("killed by ", SignalName(result.signal));
   switch (result.termination) {
-    case Termination::kExited:
+    case Termination::EXITED:
       return result.exit_code == 0 ? "" : absl::StrCat("exited with status ", result.exit_code);
-    case Termination::kSignaled:
+    case Termination::SIGNALED:
       return by;
-    case Termination::kTimedOut:
+    case Termination::TIMED_OUT:
       return absl::StrCat("timed out: it ran past its timeout of ",
                           absl::FormatDuration(bounds.timeout), ", and its process tree was ", by);
-    case Termination::kCancelled:
+    case Termination::CANCELLED:
       return absl::StrCat("the call was cancelled or the server shut down; its process tree "
                           "was ", by);
-    case Termination::kCpuLimit:
+    case Termination::CPU_LIMIT:
       return absl::StrCat(by, ": a process used up limits.cpu_time (",
                           absl::FormatDuration(limits.cpu_time), ")");
-    case Termination::kFileSizeLimit:
+    case Termination::FILE_SIZE_LIMIT:
       return absl::StrCat(by, ": a process wrote past limits.file_size_bytes (",
                           limits.file_size_bytes, " bytes)");
-    case Termination::kMemoryLimit:
+    case Termination::MEMORY_LIMIT:
       return absl::StrCat(by, ": the kernel's OOM killer ended a process at "
                           "limits.memory_bytes (", limits.memory_bytes, " bytes)");
-    case Termination::kProcessLimit: {
+    case Termination::PROCESS_LIMIT: {
       std::string ended = result.signal != 0 ? by : absl::StrCat("exited with status ",
                                                                   result.exit_code);
       std::string line = SetupLine(result).value_or("");
       return absl::StrCat(ended, " after a fork was refused at limits.processes (",
                           limits.processes, ")", line.empty() ? "" : ": ", line);
     }
-    case Termination::kExecFailed:
-    case Termination::kSetupFailed:
+    default:  // EXEC_FAILED and SETUP_FAILED: their message is set already.
       return result.message;
   }
-  return "";
 }
 
 }  // namespace
 
 void ConcludeRun(const RunBounds& bounds, RunResult& result) {
   NormalizeSignal(bounds.under_bwrap, result);
-  if (result.termination == Termination::kExited ||
-      result.termination == Termination::kSignaled) {
+  if (result.termination == Termination::EXITED ||
+      result.termination == Termination::SIGNALED) {
     NoteLimit(bounds, result);
   }
   result.message = Describe(bounds, result);

@@ -115,14 +115,14 @@ class Supervisor {
         return error;
       }
       if (!reaped_ && !killed_ && io_.is_cancelled && io_.is_cancelled()) {
-        Kill(Termination::kCancelled);
+        Kill(Termination::CANCELLED);
         continue;
       }
       // Checked on every round, not only when poll times out: a command that never
       // stops writing keeps poll from ever timing out.
       if (absl::Now() >= deadline_) {
         if (reaped_ || killed_) break;  // Output held open past the grace: stop reading.
-        Kill(Termination::kTimedOut);
+        Kill(Termination::TIMED_OUT);
         continue;
       }
       if (rc <= 0) {  // A cancellation check, a signal waiting for the command, or EINTR.
@@ -150,7 +150,7 @@ class Supervisor {
 
   void Handle(int fd) {
     if (fd == io_.cancel_fd) {
-      Kill(Termination::kCancelled);
+      Kill(Termination::CANCELLED);
     } else if (fd == io_.signal_fd) {
       DeliverSignals();
     } else if (fd == in_.get()) {
@@ -277,10 +277,10 @@ class Supervisor {
     pidfd_.Reset();
     // After our own kill, the termination already says why.
     if (WIFEXITED(status)) {
-      if (!killed_) result_.termination = Termination::kExited;
+      if (!killed_) result_.termination = Termination::EXITED;
       result_.exit_code = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {
-      if (!killed_) result_.termination = Termination::kSignaled;
+      if (!killed_) result_.termination = Termination::SIGNALED;
       result_.signal = WTERMSIG(status);
     }
     result_.user_cpu = absl::DurationFromTimeval(usage.ru_utime);

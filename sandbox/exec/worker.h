@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "sandbox/v1/sandbox.pb.h"
 #include "sandbox/exec/output_buffer.h"
 #include "sandbox/exec/spawn.h"
 #include "base/unique_fd.h"
@@ -70,26 +71,14 @@ struct RunIo {
 // Both, for callers that make a process and its run together (tests, host probes).
 struct Launch : LaunchCommand, RunIo {};
 
-enum class Termination {
-  kExited,
-  kSignaled,
-  kTimedOut,
-  kCancelled,
-  kCpuLimit,
-  kFileSizeLimit,
-  kMemoryLimit,
-  kProcessLimit,
-  // The program could not be executed (exit_code 127: not found, 126: not executable).
-  kExecFailed,
-  // bwrap or a launcher failed before the command ran.
-  kSetupFailed,
-};
+// How a run ended: the wire API's enum (sandbox.proto).
+using ::sandbox::v1::Termination;
 
 // What happened to a worker that ran.
 struct RunResult {
   explicit RunResult(size_t output_limit) : stdout_data(output_limit), stderr_data(output_limit) {}
 
-  Termination termination = Termination::kExited;
+  Termination termination = Termination::EXITED;
   int exit_code = 0;
   // The signal that ended the worker (kSignaled, kTimedOut, kCancelled).
   int signal = 0;

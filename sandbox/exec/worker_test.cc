@@ -39,7 +39,7 @@ class WorkerTest : public ::testing::Test {
 TEST_F(WorkerTest, CapturesBothStreamsAndExitCode) {
   absl::StatusOr<RunResult> result = RunWorker(Shell("echo out; echo err >&2; exit 7"));
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->termination, Termination::kExited);
+  EXPECT_EQ(result->termination, Termination::EXITED);
   EXPECT_EQ(result->exit_code, 7);
   EXPECT_EQ(result->stdout_data.Contents(), "out\n");
   EXPECT_EQ(result->stderr_data.Contents(), "err\n");
@@ -80,7 +80,7 @@ TEST_F(WorkerTest, TimeoutKillsTheProcessGroup) {
   absl::StatusOr<RunResult> result = RunWorker(launch);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
-  EXPECT_EQ(result->termination, Termination::kTimedOut);
+  EXPECT_EQ(result->termination, Termination::TIMED_OUT);
   EXPECT_EQ(result->signal, SIGKILL);
   EXPECT_EQ(result->stdout_data.Contents(), "started\n");
 }
@@ -116,7 +116,7 @@ TEST_F(WorkerTest, TimeoutHoldsAgainstEndlessOutput) {
     }
     absl::StatusOr<RunResult> result = RunWorker(launch);
     ASSERT_TRUE(result.ok()) << result.status();
-    EXPECT_EQ(result->termination, Termination::kTimedOut) << streamed;
+    EXPECT_EQ(result->termination, Termination::TIMED_OUT) << streamed;
     EXPECT_LT(result->wall_time, absl::Seconds(5)) << streamed;
     EXPECT_GT(result->stdout_data.total_bytes(), 0u) << streamed;
     if (streamed) {
@@ -233,7 +233,7 @@ TEST_F(WorkerTest, SignalsReachTheCommandsProcessGroup) {
   close(fds[0]);
   close(fds[1]);
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->termination, Termination::kExited);
+  EXPECT_EQ(result->termination, Termination::EXITED);
   EXPECT_EQ(result->exit_code, 3);
 }
 
@@ -243,7 +243,7 @@ TEST_F(WorkerTest, CancellationKillsTheCommand) {
   launch.is_cancelled = [&] { return absl::Now() > cancel_at; };
   absl::StatusOr<RunResult> result = RunWorker(launch);
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->termination, Termination::kCancelled);
+  EXPECT_EQ(result->termination, Termination::CANCELLED);
   EXPECT_LT(result->wall_time, absl::Seconds(5));
 }
 

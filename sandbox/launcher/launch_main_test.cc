@@ -35,7 +35,7 @@ RunResult RunLauncher(std::vector<std::string> argv, std::vector<SharedFd> passe
   launch.passed_fds = std::move(passed);
   // Passed descriptors start after a seccomp filter's, which sandboxd-launch leaves to
   // what it execs.
-  if (!launch.passed_fds.empty()) launch.seccomp_bpf = *CompileSeccompFilter(SeccompMode::kBaseline);
+  if (!launch.passed_fds.empty()) launch.seccomp_bpf = *CompileSeccompFilter(SeccompMode::SECCOMP_BASELINE);
   absl::StatusOr<RunResult> result = RunWorker(launch);
   EXPECT_TRUE(result.ok()) << result.status();
   return result.ok() ? *std::move(result) : RunResult(0);

@@ -77,7 +77,7 @@ TEST_F(PrestartedLauncherTest, BecomesTheCommandWithItsStdioEnvCwdAndLimits) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->stdout_data.Contents(), "hello there\n/usr\n77\nfrom stdin");
   EXPECT_EQ(result->stderr_data.Contents(), "err\n");
-  EXPECT_EQ(result->termination, Termination::kExited);
+  EXPECT_EQ(result->termination, Termination::EXITED);
   EXPECT_EQ(result->exit_code, 3);
 }
 

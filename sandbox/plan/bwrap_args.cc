@@ -41,7 +41,7 @@ void AddIsolation(const Policy& policy, const BwrapOptions& options,
                   std::vector<std::string>& args) {
   Add(args, {"--new-session", "--die-with-parent", "--unshare-user", "--unshare-pid",
              "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"});
-  if (policy.network() == NetworkMode::kDisabled && options.unshare_net) {
+  if (policy.network() == NetworkMode::NETWORK_DISABLED && options.unshare_net) {
     Add(args, {"--unshare-net"});
   }
   Add(args, {"--disable-userns", "--cap-drop", "ALL"});

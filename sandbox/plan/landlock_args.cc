@@ -60,7 +60,7 @@ absl::StatusOr<SandboxCommand> LandlockArgs(const std::string& helper_path,
   for (const OpenPath& root : policy.readable_roots()) AddFd("--read-fd", root, out);
   for (const char* device : kWritableDevices) out.argv.insert(out.argv.end(), {"--write", device});
   for (const OpenPath& root : policy.writable_roots()) AddFd("--write-fd", root, out);
-  if (policy.network() == NetworkMode::kDisabled) out.argv.push_back("--no-network");
+  if (policy.network() == NetworkMode::NETWORK_DISABLED) out.argv.push_back("--no-network");
   out.argv.insert(out.argv.end(),
                   {"--chdir", cwd, "--seccomp-fd", std::to_string(kSeccompFd), "--"});
   out.argv.insert(out.argv.end(), command.begin(), command.end());

@@ -53,13 +53,13 @@ std::vector<std::string> LauncherArgs(const Plan& plan, const Toolbox& tools,
 // program itself, with the descriptors it is passed.
 absl::StatusOr<SandboxCommand> SandboxFor(const Plan& plan, const Toolbox& tools) {
   switch (plan.backend) {
-    case Backend::kNone:
+    case Backend::BACKEND_NONE:
       return SandboxCommand{plan.command, {}};
-    case Backend::kLandlock:
+    case Backend::BACKEND_LANDLOCK:
       return LandlockArgs(tools.landlock_exec_path, *plan.policy, plan.cwd,
                           tools.danger_landlock_unprotected_paths, *tools.landlock_base,
                           plan.command, plan.temp_dir);
-    case Backend::kBwrap: {
+    case Backend::BACKEND_BWRAP: {
       BwrapOptions binds;
       binds.exposed_at = plan.launcher ? tools.bind_dir : "";
       binds.verifier = tools.verifier;
@@ -67,8 +67,9 @@ absl::StatusOr<SandboxCommand> SandboxFor(const Plan& plan, const Toolbox& tools
       return BwrapArgs(tools.bwrap_path, *plan.policy, plan.protection, plan.cwd,
                        plan.command, binds);
     }
+    default:
+      return absl::InternalError(absl::StrCat("a plan for backend ", Backend_Name(plan.backend)));
   }
-  return absl::InternalError("a plan with an unknown backend");
 }
 
 // The environment, with TMPDIR (and HOME, where the request left it at /tmp) in the
@@ -91,7 +92,7 @@ absl::StatusOr<Plan> MakePlan(const ExecSpec& spec, const HostFacts& facts) {
   const Policy& policy = spec.policy();
   plan.mode = policy.mode();
   plan.seccomp_mode = policy.seccomp_mode();
-  plan.backend = policy.mode() == SandboxMode::kDangerFullAccess ? Backend::kNone
+  plan.backend = policy.mode() == SandboxMode::DANGER_FULL_ACCESS ? Backend::BACKEND_NONE
                                                                  : facts.backend;
   plan.command = spec.argv();
   plan.cwd = spec.cwd();
@@ -107,19 +108,19 @@ absl::StatusOr<Plan> MakePlan(const ExecSpec& spec, const HostFacts& facts) {
   if (facts.cgroups) {
     plan.cgroup = facts.pooled_cgroups ? CgroupSource::kPooled : CgroupSource::kFresh;
   }
-  if (plan.backend == Backend::kBwrap && policy.network() == NetworkMode::kDisabled) {
+  if (plan.backend == Backend::BACKEND_BWRAP && policy.network() == NetworkMode::NETWORK_DISABLED) {
     plan.netns = facts.launcher_netns ? NetnsSource::kLauncher : NetnsSource::kBwrap;
   }
-  if (plan.backend == Backend::kNone) {
+  if (plan.backend == Backend::BACKEND_NONE) {
     absl::StatusOr<std::string> program = FindProgram(spec.argv()[0], spec.env(), facts);
     if (!program.ok()) return program.status();
     plan.command[0] = *std::move(program);
   } else {
     plan.policy = policy;
   }
-  plan.temp_dir_needed = plan.backend == Backend::kLandlock && policy.private_tmp();
+  plan.temp_dir_needed = plan.backend == Backend::BACKEND_LANDLOCK && policy.private_tmp();
   // Under bwrap, roots are bound from descriptors that sandboxd-launch exposes.
-  bool binds = plan.backend == Backend::kBwrap &&
+  bool binds = plan.backend == Backend::BACKEND_BWRAP &&
                (!policy.writable_roots().empty() || !policy.readable_roots().empty());
   plan.launcher = !RlimitOptions(plan.limits, facts.cgroups).empty() ||
                   plan.cgroup != CgroupSource::kNone || plan.netns == NetnsSource::kLauncher ||
@@ -138,7 +139,7 @@ absl::StatusOr<LaunchCommand> RenderLaunch(const Plan& plan, const Toolbox& tool
   }
   LaunchCommand launch;
   if (plan.launcher) {
-    bool exposes = plan.backend == Backend::kBwrap && !tools.bind_dir.empty();
+    bool exposes = plan.backend == Backend::BACKEND_BWRAP && !tools.bind_dir.empty();
     launch.argv = LauncherArgs(plan, tools, exposes ? sandbox->fds.size() : 0);
   }
   launch.argv.insert(launch.argv.end(), sandbox->argv.begin(), sandbox->argv.end());
@@ -146,9 +147,9 @@ absl::StatusOr<LaunchCommand> RenderLaunch(const Plan& plan, const Toolbox& tool
   launch.passed_fd_paths = std::move(sandbox->fd_paths);
   launch.cwd = plan.cwd;
   launch.env = EnvFor(plan);
-  if (plan.backend != Backend::kNone) launch.seccomp_bpf = tools.filters->Get(plan.seccomp_mode);
+  if (plan.backend != Backend::BACKEND_NONE) launch.seccomp_bpf = tools.filters->Get(plan.seccomp_mode);
   launch.starter = plan.starter;
-  launch.bwrap_pid_namespace = plan.backend == Backend::kBwrap;
+  launch.bwrap_pid_namespace = plan.backend == Backend::BACKEND_BWRAP;
   return launch;
 }
 

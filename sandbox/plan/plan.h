@@ -46,7 +46,7 @@ enum class CgroupSource {
 // What the host offers requests, decided when the server starts: the facts a plan
 // is made from besides the request.
 struct HostFacts {
-  Backend backend = Backend::kBwrap;
+  Backend backend = Backend::BACKEND_BWRAP;
   // Commands can get cgroups; and pre-started launchers already in one wait for them.
   bool cgroups = false;
   bool pooled_cgroups = false;
@@ -67,9 +67,9 @@ struct HostFacts {
 // launcher from a pool, a fresh cgroup, a temporary directory), and turned into the
 // process to start by RenderLaunch alone. Nothing edits what RenderLaunch returns.
 struct Plan {
-  Backend backend = Backend::kBwrap;
-  SandboxMode mode = SandboxMode::kReadOnly;
-  SeccompMode seccomp_mode = SeccompMode::kRestricted;
+  Backend backend = Backend::BACKEND_BWRAP;
+  SandboxMode mode = SandboxMode::READ_ONLY;
+  SeccompMode seccomp_mode = SeccompMode::SECCOMP_RESTRICTED;
   // The program and its arguments (argv[0] found in PATH, without a sandbox), where
   // it starts, and its whole environment.
   std::vector<std::string> command;

@@ -120,7 +120,7 @@ TEST_F(PlanTest, WithoutASandboxTheProgramIsFoundInTheRequestsPath) {
     return path == "/usr/bin/make";
   };
   Plan plan = PlanOf(Spec({"make", "all"}, v1::DANGER_FULL_ACCESS));
-  EXPECT_EQ(plan.backend, Backend::kNone);
+  EXPECT_EQ(plan.backend, Backend::BACKEND_NONE);
   EXPECT_THAT(asked, Contains("/usr/local/bin/make"));
   absl::StatusOr<LaunchCommand> launch = RenderLaunch(plan, tools_);
   ASSERT_TRUE(launch.ok()) << launch.status();
@@ -138,7 +138,7 @@ TEST_F(PlanTest, RenderingIsPure) {
   EXPECT_EQ(Argv(plan), Argv(plan));
   absl::StatusOr<LaunchCommand> launch = RenderLaunch(plan, tools_);
   ASSERT_TRUE(launch.ok());
-  EXPECT_EQ(launch->seccomp_bpf, filters_.Get(SeccompMode::kRestricted));
+  EXPECT_EQ(launch->seccomp_bpf, filters_.Get(SeccompMode::SECCOMP_RESTRICTED));
   EXPECT_TRUE(launch->bwrap_pid_namespace);
 }
 

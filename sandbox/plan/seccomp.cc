@@ -127,8 +127,8 @@ absl::StatusOr<std::string> ExportBpf(scmp_filter_ctx ctx) {
 }  // namespace
 
 absl::StatusOr<std::string> CompileSeccompFilter(SeccompMode mode) {
-  if (mode == SeccompMode::kNone) {
-    return absl::InvalidArgumentError("SeccompMode::kNone has no filter to compile");
+  if (mode == SeccompMode::SECCOMP_NONE) {
+    return absl::InvalidArgumentError("SeccompMode::SECCOMP_NONE has no filter to compile");
   }
   FilterPtr ctx(seccomp_init(SCMP_ACT_ALLOW), &seccomp_release);
   if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
@@ -139,10 +139,10 @@ absl::StatusOr<std::string> CompileSeccompFilter(SeccompMode mode) {
     if (absl::Status s = DenyAll(ctx.get(), call); !s.ok()) return s;
   }
   if (absl::Status s = AddUserNamespaceRules(ctx.get()); !s.ok()) return s;
-  if (mode == SeccompMode::kRestricted) {
+  if (mode == SeccompMode::SECCOMP_RESTRICTED) {
     if (absl::Status s = AddNetworkRules(ctx.get()); !s.ok()) return s;
   }
-  if (mode == SeccompMode::kProxyRouted) {
+  if (mode == SeccompMode::SECCOMP_PROXY_ROUTED) {
     if (absl::Status s = AddProxyRules(ctx.get()); !s.ok()) return s;
   }
   return ExportBpf(ctx.get());
@@ -150,11 +150,11 @@ absl::StatusOr<std::string> CompileSeccompFilter(SeccompMode mode) {
 
 absl::StatusOr<SeccompFilters> SeccompFilters::Compile() {
   SeccompFilters filters;
-  absl::StatusOr<std::string> baseline = CompileSeccompFilter(SeccompMode::kBaseline);
+  absl::StatusOr<std::string> baseline = CompileSeccompFilter(SeccompMode::SECCOMP_BASELINE);
   if (!baseline.ok()) return baseline.status();
-  absl::StatusOr<std::string> restricted = CompileSeccompFilter(SeccompMode::kRestricted);
+  absl::StatusOr<std::string> restricted = CompileSeccompFilter(SeccompMode::SECCOMP_RESTRICTED);
   if (!restricted.ok()) return restricted.status();
-  absl::StatusOr<std::string> proxy = CompileSeccompFilter(SeccompMode::kProxyRouted);
+  absl::StatusOr<std::string> proxy = CompileSeccompFilter(SeccompMode::SECCOMP_PROXY_ROUTED);
   if (!proxy.ok()) return proxy.status();
   filters.baseline_ = *std::move(baseline);
   filters.restricted_ = *std::move(restricted);
@@ -164,16 +164,15 @@ absl::StatusOr<SeccompFilters> SeccompFilters::Compile() {
 
 const std::string& SeccompFilters::Get(SeccompMode mode) const {
   switch (mode) {
-    case SeccompMode::kBaseline:
+    case SeccompMode::SECCOMP_BASELINE:
       return baseline_;
-    case SeccompMode::kRestricted:
+    case SeccompMode::SECCOMP_RESTRICTED:
       return restricted_;
-    case SeccompMode::kProxyRouted:
+    case SeccompMode::SECCOMP_PROXY_ROUTED:
       return proxy_routed_;
-    case SeccompMode::kNone:
-      break;
+    default:  // SECCOMP_NONE, and nothing else: Policy makes no other mode.
+      return none_;
   }
-  return none_;
 }
 
 }  // namespace sandboxd

@@ -61,23 +61,23 @@ int Ptrace() { return static_cast<int>(ptrace(PTRACE_TRACEME, 0, nullptr, nullpt
 constexpr int kAllowed = 0, kRefused = 1;
 
 TEST(SeccompTest, NoneHasNoFilter) {
-  EXPECT_FALSE(CompileSeccompFilter(SeccompMode::kNone).ok());
+  EXPECT_FALSE(CompileSeccompFilter(SeccompMode::SECCOMP_NONE).ok());
 }
 
 TEST(SeccompTest, BaselineRefusesPtraceOnly) {
-  EXPECT_EQ(TryUnder(SeccompMode::kBaseline, Ptrace), kRefused);
-  EXPECT_EQ(TryUnder(SeccompMode::kBaseline, [] { return Socket(AF_INET); }), kAllowed);
-  EXPECT_EQ(TryUnder(SeccompMode::kBaseline, [] { return Socket(AF_UNIX); }), kAllowed);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_BASELINE, Ptrace), kRefused);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_BASELINE, [] { return Socket(AF_INET); }), kAllowed);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_BASELINE, [] { return Socket(AF_UNIX); }), kAllowed);
 }
 
 TEST(SeccompTest, RestrictedAllowsOnlyUnixSockets) {
-  EXPECT_EQ(TryUnder(SeccompMode::kRestricted, Ptrace), kRefused);
-  EXPECT_EQ(TryUnder(SeccompMode::kRestricted, [] { return Socket(AF_INET); }), kRefused);
-  EXPECT_EQ(TryUnder(SeccompMode::kRestricted, [] { return Socket(AF_INET6); }), kRefused);
-  EXPECT_EQ(TryUnder(SeccompMode::kRestricted, [] { return Socket(AF_NETLINK); }), kRefused);
-  EXPECT_EQ(TryUnder(SeccompMode::kRestricted, [] { return Socket(AF_UNIX); }), kAllowed);
-  EXPECT_EQ(TryUnder(SeccompMode::kRestricted, Socketpair), kAllowed);
-  EXPECT_EQ(TryUnder(SeccompMode::kRestricted, SendOnSocketpair), kAllowed);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_RESTRICTED, Ptrace), kRefused);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_RESTRICTED, [] { return Socket(AF_INET); }), kRefused);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_RESTRICTED, [] { return Socket(AF_INET6); }), kRefused);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_RESTRICTED, [] { return Socket(AF_NETLINK); }), kRefused);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_RESTRICTED, [] { return Socket(AF_UNIX); }), kAllowed);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_RESTRICTED, Socketpair), kAllowed);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_RESTRICTED, SendOnSocketpair), kAllowed);
 }
 
 // A datagram socket carries its destination in sendmsg's msghdr, which a filter cannot
@@ -85,32 +85,32 @@ TEST(SeccompTest, RestrictedAllowsOnlyUnixSockets) {
 // send elsewhere). Stream and seqpacket sockets stay, for programs' own children.
 TEST(SeccompTest, RestrictedRefusesUnixDatagramSockets) {
   for (int type : {SOCK_DGRAM, SOCK_RAW}) {
-    EXPECT_EQ(TryUnder(SeccompMode::kRestricted, [type] { return UnixSocket(type); }), kRefused);
-    EXPECT_EQ(TryUnder(SeccompMode::kRestricted, [type] { return UnixSocketpair(type); }),
+    EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_RESTRICTED, [type] { return UnixSocket(type); }), kRefused);
+    EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_RESTRICTED, [type] { return UnixSocketpair(type); }),
               kRefused);
-    EXPECT_EQ(TryUnder(SeccompMode::kBaseline, [type] { return UnixSocket(type); }), kAllowed);
+    EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_BASELINE, [type] { return UnixSocket(type); }), kAllowed);
   }
   for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {
-    EXPECT_EQ(TryUnder(SeccompMode::kRestricted, [type] { return UnixSocket(type); }), kAllowed);
-    EXPECT_EQ(TryUnder(SeccompMode::kRestricted, [type] { return UnixSocketpair(type); }),
+    EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_RESTRICTED, [type] { return UnixSocket(type); }), kAllowed);
+    EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_RESTRICTED, [type] { return UnixSocketpair(type); }),
               kAllowed);
   }
 }
 
 TEST(SeccompTest, ProxyRoutedAllowsOnlyInetSockets) {
-  EXPECT_EQ(TryUnder(SeccompMode::kProxyRouted, Ptrace), kRefused);
-  EXPECT_EQ(TryUnder(SeccompMode::kProxyRouted, [] { return Socket(AF_INET); }), kAllowed);
-  EXPECT_EQ(TryUnder(SeccompMode::kProxyRouted, [] { return Socket(AF_INET6); }), kAllowed);
-  EXPECT_EQ(TryUnder(SeccompMode::kProxyRouted, [] { return Socket(AF_UNIX); }), kRefused);
-  EXPECT_EQ(TryUnder(SeccompMode::kProxyRouted, [] { return Socket(AF_NETLINK); }), kRefused);
-  EXPECT_EQ(TryUnder(SeccompMode::kProxyRouted, [] { return Socket(AF_PACKET); }), kRefused);
-  EXPECT_EQ(TryUnder(SeccompMode::kProxyRouted, [] { return Socket(AF_MAX + 3); }), kRefused);
-  EXPECT_EQ(TryUnder(SeccompMode::kProxyRouted, Socketpair), kRefused);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_PROXY_ROUTED, Ptrace), kRefused);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_PROXY_ROUTED, [] { return Socket(AF_INET); }), kAllowed);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_PROXY_ROUTED, [] { return Socket(AF_INET6); }), kAllowed);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_PROXY_ROUTED, [] { return Socket(AF_UNIX); }), kRefused);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_PROXY_ROUTED, [] { return Socket(AF_NETLINK); }), kRefused);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_PROXY_ROUTED, [] { return Socket(AF_PACKET); }), kRefused);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_PROXY_ROUTED, [] { return Socket(AF_MAX + 3); }), kRefused);
+  EXPECT_EQ(TryUnder(SeccompMode::SECCOMP_PROXY_ROUTED, Socketpair), kRefused);
 }
 
 TEST(SeccompTest, EveryModeRefusesNewUserNamespaces) {
   for (SeccompMode mode :
-       {SeccompMode::kBaseline, SeccompMode::kRestricted, SeccompMode::kProxyRouted}) {
+       {SeccompMode::SECCOMP_BASELINE, SeccompMode::SECCOMP_RESTRICTED, SeccompMode::SECCOMP_PROXY_ROUTED}) {
     EXPECT_EQ(TryUnder(mode, [] { return unshare(CLONE_NEWUSER); }), kRefused);
   }
 }

@@ -10,13 +10,17 @@
 
 #include "absl/time/time.h"
 #include "sandbox/policy/limits.h"
+#include "sandbox/v1/sandbox.pb.h"
 
 namespace sandboxd {
 
-enum class SandboxMode { kReadOnly, kWorkspaceWrite, kDangerFullAccess };
-enum class NetworkMode { kDisabled, kEnabled };
-enum class SeccompMode { kNone, kBaseline, kRestricted, kProxyRouted };
-enum class Backend { kNone, kBwrap, kLandlock };
+// The wire API's enums (sandbox.proto) are the ones the code uses: each exists once.
+// What a request names is checked where it is validated (policy.h), so that a value
+// this server does not know is refused there and nowhere else needs to expect one.
+using ::sandbox::v1::Backend;
+using ::sandbox::v1::NetworkMode;
+using ::sandbox::v1::SandboxMode;
+using ::sandbox::v1::SeccompMode;
 
 // A host user that commands run as.
 struct HostUser {
@@ -51,7 +55,7 @@ struct ClientGrant {
 struct Config {
   // What enforces sandboxed policies: kBwrap where user namespaces work, else
   // kLandlock (see host_features.h).
-  Backend backend = Backend::kBwrap;
+  Backend backend = Backend::BACKEND_BWRAP;
   std::string bwrap_path = "/usr/bin/bwrap";
   std::string landlock_exec_path;
   // Whether sandboxes get a fresh /proc; hosts that refuse to mount one get an empty
@@ -61,7 +65,7 @@ struct Config {
   // this, such requests are refused under the landlock backend.
   bool danger_landlock_unprotected_paths = false;
   // Mode of a request that names none.
-  SandboxMode default_mode = SandboxMode::kReadOnly;
+  SandboxMode default_mode = SandboxMode::READ_ONLY;
   // Whether a request may ask for no sandbox at all.
   bool allow_danger_full_access = false;
   // Names kept read-only under every writable root, besides those a request adds.

@@ -18,14 +18,14 @@ namespace {
 
 namespace v1 = ::sandbox::v1;
 
-absl::StatusOr<SandboxMode> ToMode(v1::SandboxMode mode, const Config& config) {
+absl::StatusOr<SandboxMode> ValidMode(v1::SandboxMode mode, const Config& config) {
   switch (mode) {
     case v1::SANDBOX_MODE_UNSPECIFIED:
       return config.default_mode;
     case v1::READ_ONLY:
-      return SandboxMode::kReadOnly;
+      return SandboxMode::READ_ONLY;
     case v1::WORKSPACE_WRITE:
-      return SandboxMode::kWorkspaceWrite;
+      return SandboxMode::WORKSPACE_WRITE;
     case v1::DANGER_FULL_ACCESS:
       if (!config.allow_danger_full_access) {
         return absl::PermissionDeniedError(
@@ -33,7 +33,7 @@ absl::StatusOr<SandboxMode> ToMode(v1::SandboxMode mode, const Config& config) {
             "refused by this server; use WORKSPACE_WRITE, or start the server with "
             "--allow_danger_full_access");
       }
-      return SandboxMode::kDangerFullAccess;
+      return SandboxMode::DANGER_FULL_ACCESS;
     default:
       return absl::InvalidArgumentError(absl::StrCat(
           "policy.mode ", static_cast<int>(mode),
@@ -41,18 +41,18 @@ absl::StatusOr<SandboxMode> ToMode(v1::SandboxMode mode, const Config& config) {
   }
 }
 
-absl::StatusOr<NetworkMode> ToNetwork(v1::NetworkMode network, const Config& config) {
+absl::StatusOr<NetworkMode> ValidNetwork(v1::NetworkMode network, const Config& config) {
   switch (network) {
     case v1::NETWORK_MODE_UNSPECIFIED:
     case v1::NETWORK_DISABLED:
-      return NetworkMode::kDisabled;
+      return NetworkMode::NETWORK_DISABLED;
     case v1::NETWORK_ENABLED:
       if (!config.host_network_risk.empty()) {
         return absl::FailedPreconditionError(absl::StrCat(
             "policy.network NETWORK_ENABLED is refused by this server: ",
             config.host_network_risk));
       }
-      return NetworkMode::kEnabled;
+      return NetworkMode::NETWORK_ENABLED;
     case v1::NETWORK_PROXY_ROUTED:
       return absl::FailedPreconditionError(
           "policy.network NETWORK_PROXY_ROUTED is not supported by this server; use "
@@ -249,10 +249,10 @@ absl::StatusOr<Policy> Policy::Create(const v1::SandboxPolicy& proto,
                                       const std::string& cwd, const Config& config,
                                       const ClientGrant& grant) {
   Policy policy;
-  absl::StatusOr<SandboxMode> mode = ToMode(proto.mode(), config);
+  absl::StatusOr<SandboxMode> mode = ValidMode(proto.mode(), config);
   if (!mode.ok()) return mode.status();
   policy.mode_ = *mode;
-  absl::StatusOr<NetworkMode> network = ToNetwork(proto.network(), config);
+  absl::StatusOr<NetworkMode> network = ValidNetwork(proto.network(), config);
   if (!network.ok()) return network.status();
   policy.network_ = *network;
   policy.private_tmp_ = config.private_tmp;
@@ -264,7 +264,7 @@ absl::StatusOr<Policy> Policy::Create(const v1::SandboxPolicy& proto,
 
 absl::Status Policy::SetWritableRoots(const v1::SandboxPolicy& proto, const std::string& cwd,
                                       const Config& config, const ClientGrant& grant) {
-  if (mode_ != SandboxMode::kWorkspaceWrite) {
+  if (mode_ != SandboxMode::WORKSPACE_WRITE) {
     if (!proto.writable_roots().empty() || proto.allow_git_writes()) {
       return absl::InvalidArgumentError(
           "policy.writable_roots and policy.allow_git_writes only apply to mode "
@@ -371,9 +371,9 @@ bool Policy::Visible(const std::string& path) const {
 }
 
 SeccompMode Policy::seccomp_mode() const {
-  if (mode_ == SandboxMode::kDangerFullAccess) return SeccompMode::kNone;
-  return network_ == NetworkMode::kDisabled ? SeccompMode::kRestricted
-                                            : SeccompMode::kBaseline;
+  if (mode_ == SandboxMode::DANGER_FULL_ACCESS) return SeccompMode::SECCOMP_NONE;
+  return network_ == NetworkMode::NETWORK_DISABLED ? SeccompMode::SECCOMP_RESTRICTED
+                                            : SeccompMode::SECCOMP_BASELINE;
 }
 
 }  // namespace sandboxd

@@ -84,8 +84,8 @@ class Policy {
   // Whether the command can see `path` (canonical) in its sandbox, given the roots.
   bool Visible(const std::string& path) const;
 
-  SandboxMode mode_ = SandboxMode::kReadOnly;
-  NetworkMode network_ = NetworkMode::kDisabled;
+  SandboxMode mode_ = SandboxMode::READ_ONLY;
+  NetworkMode network_ = NetworkMode::NETWORK_DISABLED;
   bool private_tmp_ = true;
   bool mount_proc_ = true;
   bool restrict_reads_ = false;

@@ -43,9 +43,9 @@ class PolicyTest : public ::testing::Test {
 TEST_F(PolicyTest, DefaultsToReadOnlyWithNetworkDisabled) {
   absl::StatusOr<Policy> policy = Policy::Create(v1::SandboxPolicy(), "/", config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_EQ(policy->mode(), SandboxMode::kReadOnly);
-  EXPECT_EQ(policy->network(), NetworkMode::kDisabled);
-  EXPECT_EQ(policy->seccomp_mode(), SeccompMode::kRestricted);
+  EXPECT_EQ(policy->mode(), SandboxMode::READ_ONLY);
+  EXPECT_EQ(policy->network(), NetworkMode::NETWORK_DISABLED);
+  EXPECT_EQ(policy->seccomp_mode(), SeccompMode::SECCOMP_RESTRICTED);
   EXPECT_TRUE(policy->writable_roots().empty());
 }
 
@@ -227,7 +227,7 @@ TEST_F(PolicyTest, DangerAllowedByOperatorHasNoFilter) {
   proto.set_mode(v1::DANGER_FULL_ACCESS);
   absl::StatusOr<Policy> policy = Policy::Create(proto, "/", config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_EQ(policy->seccomp_mode(), SeccompMode::kNone);
+  EXPECT_EQ(policy->seccomp_mode(), SeccompMode::SECCOMP_NONE);
 }
 
 TEST_F(PolicyTest, NetworkEnabledKeepsTheBaselineFilter) {
@@ -235,7 +235,7 @@ TEST_F(PolicyTest, NetworkEnabledKeepsTheBaselineFilter) {
   proto.set_network(v1::NETWORK_ENABLED);
   absl::StatusOr<Policy> policy = Policy::Create(proto, "/", config_);
   ASSERT_TRUE(policy.ok()) << policy.status();
-  EXPECT_EQ(policy->seccomp_mode(), SeccompMode::kBaseline);
+  EXPECT_EQ(policy->seccomp_mode(), SeccompMode::SECCOMP_BASELINE);
 }
 
 // Never writable, however they are reached: the system directories, the kernel's
