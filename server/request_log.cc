@@ -2,65 +2,59 @@
 
 #include <unistd.h>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include <google/protobuf/util/json_util.h>
+
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/utf8.h"
 
 namespace sandboxd {
+namespace {
 
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : SanitizeUtf8(s)) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out += c;
-        }
+using google::protobuf::FieldDescriptor;
+
+// `line` with each string made valid UTF-8, which the JSON printer needs.
+LogLine Sanitized(const LogLine& line) {
+  LogLine out = line;
+  const google::protobuf::Reflection& reflection = *out.GetReflection();
+  const google::protobuf::Descriptor& type = *out.GetDescriptor();
+  for (int i = 0; i < type.field_count(); ++i) {
+    const FieldDescriptor* field = type.field(i);
+    if (field->type() != FieldDescriptor::TYPE_STRING) continue;
+    if (field->is_repeated()) {
+      for (int j = 0; j < reflection.FieldSize(out, field); ++j) {
+        reflection.SetRepeatedString(&out, field, j,
+                                     SanitizeUtf8(reflection.GetRepeatedString(out, field, j)));
+      }
+    } else if (reflection.HasField(out, field)) {
+      reflection.SetString(&out, field, SanitizeUtf8(reflection.GetString(out, field)));
     }
   }
-  return out + "\"";
+  return out;
 }
 
-LogLine::LogLine(absl::string_view event) {
-  Add("time", absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()));
-  Add("event", event);
+}  // namespace
+
+LogLine NewLogLine(absl::string_view event) {
+  LogLine line;
+  line.set_time(absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()));
+  line.set_event(std::string(event));
+  return line;
 }
 
-LogLine& LogLine::Add(absl::string_view key, absl::string_view value) {
-  fields_.emplace_back(std::string(key), JsonString(value));
-  return *this;
-}
-
-LogLine& LogLine::Add(absl::string_view key, int64_t value) {
-  fields_.emplace_back(std::string(key), absl::StrCat(value));
-  return *this;
-}
-
-std::string LogLine::ToJson() const {
-  std::string out = "{";
-  for (const auto& [key, value] : fields_) {
-    if (out.size() > 1) out += ",";
-    absl::StrAppend(&out, JsonString(key), ":", value);
+std::string ToJson(const LogLine& line) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(Sanitized(line), &json, options).ok()) {
+    return "{\"event\":\"log_error\"}";
   }
-  return out + "}";
+  return json;
 }
 
-void LogLine::Write() const {
-  std::string line = ToJson() + "\n";
-  ssize_t unused = write(STDERR_FILENO, line.data(), line.size());
+void WriteLog(const LogLine& line) {
+  std::string text = ToJson(line) + "\n";
+  ssize_t unused = write(STDERR_FILENO, text.data(), text.size());
   (void)unused;
 }
 

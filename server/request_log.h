@@ -1,35 +1,25 @@
 #ifndef SANDBOXD_SERVER_REQUEST_LOG_H_
 #define SANDBOXD_SERVER_REQUEST_LOG_H_
 
-#include <cstdint>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "absl/strings/string_view.h"
+#include "sandboxd/log/v1/log.pb.h"
 
 namespace sandboxd {
 
-// One structured log line: a JSON object written whole to stderr. Values are
-// strings or integers; keys come out in the order they were added.
-class LogLine {
- public:
-  explicit LogLine(absl::string_view event);
-  LogLine& Add(absl::string_view key, absl::string_view value);
-  LogLine& Add(absl::string_view key, const char* value) {
-    return Add(key, absl::string_view(value));
-  }
-  LogLine& Add(absl::string_view key, int64_t value);
-  // Writes the line with a single write(2), so lines from threads never interleave.
-  void Write() const;
-  std::string ToJson() const;
+// One structured log line (log.proto): a JSON object written whole to stderr.
+using LogLine = ::sandboxd::log::v1::LogLine;
 
- private:
-  std::vector<std::pair<std::string, std::string>> fields_;  // Values already encoded.
-};
+// A line for `event`, stamped with the time now.
+LogLine NewLogLine(absl::string_view event);
 
-// `s` as a JSON string literal, quotes included.
-std::string JsonString(absl::string_view s);
+// `line` as one line of JSON, field names as in log.proto; bytes that are not UTF-8
+// (an argv0 as a client sent it) become U+FFFD.
+std::string ToJson(const LogLine& line);
+
+// Writes `line` with a single write(2), so that lines from threads never interleave.
+void WriteLog(const LogLine& line);
 
 }  // namespace sandboxd
 

@@ -173,7 +173,9 @@ namespace sandboxd {
 namespace {
 
 [[noreturn]] void Die(const std::string& message) {
-  LogLine("fatal").Add("message", message).Write();
+  LogLine line = NewLogLine("fatal");
+  line.set_message(message);
+  WriteLog(line);
   std::exit(1);
 }
 
@@ -504,20 +506,20 @@ Transport TransportFromFlags() {
 }
 
 void LogHost(const HostFeatures& host, const Config& config, const Runner& runner) {
-  LogLine line("host");
-  line.Add("backend", LogName(config.backend))
-      .Add("bwrap_version", host.bwrap_version)
-      .Add("user_namespaces", host.user_namespaces ? "yes" : "no")
-      .Add("proc", config.mount_proc ? "fresh" : "empty")
-      .Add("landlock_abi", host.landlock_abi)
-      .Add("seccomp", host.seccomp ? "yes" : "no")
-      .Add("cgroups", runner.cgroup_note())
-      .Add("network_namespaces", runner.netns_note());
-  if (!host.notes.empty()) line.Add("notes", absl::StrJoin(host.notes, "; "));
+  LogLine line = NewLogLine("host");
+  line.set_backend(LogName(config.backend));
+  line.set_bwrap_version(host.bwrap_version);
+  line.set_user_namespaces(host.user_namespaces);
+  line.set_proc(config.mount_proc ? "fresh" : "empty");
+  line.set_landlock_abi(host.landlock_abi);
+  line.set_seccomp(host.seccomp);
+  line.set_cgroups(runner.cgroup_note());
+  line.set_network_namespaces(runner.netns_note());
+  for (const std::string& note : host.notes) line.add_notes(note);
   if (config.danger_landlock_unprotected_paths && config.backend == Backend::BACKEND_LANDLOCK) {
-    line.Add("danger", "protected paths inside writable roots stay writable");
+    line.add_dangers("protected paths inside writable roots stay writable");
   }
-  line.Write();
+  WriteLog(line);
 }
 
 // Keepalive both ways: the server pings connections that go quiet (an ExecStream of a
@@ -682,25 +684,27 @@ std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
     Die(absl::StrCat("cannot listen on --health_listen=", absl::GetFlag(FLAGS_health_listen)));
   }
 
-  LogLine line("listening");
-  line.Add("address", address->uri)
-      .Add("health", absl::GetFlag(FLAGS_health_listen))
-      .Add("metrics", absl::GetFlag(FLAGS_metrics_listen))
-      .Add("default_mode", absl::GetFlag(FLAGS_default_mode))
-      .Add("protected_names", absl::StrJoin(config.protected_names, ","));
-  line.Add("commands_run_as", runner->command_user_note());
+  LogLine line = NewLogLine("listening");
+  line.set_address(address->uri);
+  line.set_health(absl::GetFlag(FLAGS_health_listen));
+  line.set_metrics(absl::GetFlag(FLAGS_metrics_listen));
+  line.set_default_mode(absl::GetFlag(FLAGS_default_mode));
+  for (const std::string& name : config.protected_names) line.add_protected_names(name);
+  line.set_commands_run_as(runner->command_user_note());
   if (!config.host_network_risk.empty()) {
-    line.Add("network_enabled", absl::StrCat("refused: ", config.host_network_risk));
+    line.set_network_enabled(absl::StrCat("refused: ", config.host_network_risk));
   }
-  if (config.allow_danger_full_access) line.Add("danger", "requests may disable the sandbox");
+  if (config.allow_danger_full_access) line.add_dangers("requests may disable the sandbox");
   if (geteuid() == 0 && !config.command_user.has_value()) {
-    line.Add("danger", "commands run as root (--danger_commands_as_root)");
+    line.add_dangers("commands run as root (--danger_commands_as_root)");
   }
-  line.Write();
+  WriteLog(line);
 
   int signal_number = 0;
   sigwait(&shutdown_signals, &signal_number);
-  LogLine("shutting_down").Add("signal", signal_number).Write();
+  LogLine stopping = NewLogLine("shutting_down");
+  stopping.set_signal(signal_number);
+  WriteLog(stopping);
   // Drain while still answering: health says NOT_SERVING (load balancers and probes
   // move on), new commands are refused with UNAVAILABLE, running ones get the grace.
   server->GetHealthCheckService()->SetServingStatus(false);
@@ -716,7 +720,7 @@ std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
   if (health_server != nullptr) health_server->Shutdown(std::chrono::system_clock::now());
   // The pre-started launchers and every command cgroup go with the runner.
   runner.reset();
-  LogLine("stopped").Write();
+  WriteLog(NewLogLine("stopped"));
   // Nothing of ours is left to clean up. gRPC's own teardown, which runs when its last
   // object goes, can wait for seconds on an executor thread that still polls a
   // connection a client left open (seen with gRPC 1.51): the process ends here instead.

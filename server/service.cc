@@ -110,7 +110,7 @@ grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext* context,
 
 SandboxServiceImpl::CallRecord::CallRecord(SandboxServiceImpl& service, const char* event,
                                            const char* method)
-    : service(service), log(event), method(method) {
+    : service(service), log(NewLogLine(event)), method(method) {
   service.live_calls_.fetch_add(1);
 }
 
@@ -130,22 +130,24 @@ void SandboxServiceImpl::CallEnded() {
 
 absl::StatusOr<std::string> SandboxServiceImpl::Identify(grpc::ServerContextBase& context,
                                                          LogLine& log) {
-  log.Add("request_id", next_request_id_.fetch_add(1)).Add("peer", context.peer());
+  log.set_request_id(static_cast<double>(next_request_id_.fetch_add(1)));
+  log.set_peer(context.peer());
   absl::StatusOr<std::string> client = auth_.Authenticate(context);
-  if (client.ok()) log.Add("client", *client);
+  if (client.ok()) log.set_client(*client);
   return client;
 }
 
 absl::StatusOr<Admitted> SandboxServiceImpl::Admit(
     const v1::ExecRequest& request, const std::string& client,
     const grpc::ServerContextBase& context, std::function<bool()> stop, LogLine& log) {
-  if (!request.argv().empty()) log.Add("argv0", request.argv(0));
+  if (!request.argv().empty()) log.set_argv0(request.argv(0));
   if (draining_) {
     return absl::UnavailableError("the server is shutting down; retry elsewhere or later");
   }
   absl::StatusOr<Plan> plan = PlanFor(request, client);
   if (!plan.ok()) return plan.status();
-  log.Add("mode", LogName(plan->mode)).Add("backend", LogName(plan->backend));
+  log.set_mode(LogName(plan->mode));
+  log.set_backend(LogName(plan->backend));
   absl::StatusOr<RunQueue::Ticket> ticket =
       queue_.Acquire(absl::FromChrono(context.deadline()), stop);
   if (!ticket.ok()) return ticket.status();
@@ -160,22 +162,23 @@ absl::StatusOr<Admitted> SandboxServiceImpl::Admit(
 }
 
 grpc::Status SandboxServiceImpl::Refuse(const absl::Status& status, CallRecord& call) const {
-  call.log.Add("status", absl::StatusCodeToString(status.code()))
-      .Add("message", status.message())
-      .Write();
+  call.log.set_status(absl::StatusCodeToString(status.code()));
+  call.log.set_message(std::string(status.message()));
+  WriteLog(call.log);
   if (metrics_ != nullptr) metrics_->Rejected(call.method, absl::StatusCodeToString(status.code()));
   return ToGrpcStatus(status);
 }
 
 void SandboxServiceImpl::Record(const RunResult& result, CallRecord& call) const {
-  call.log.Add("status", "OK")
-      .Add("termination", LogName(result.termination))
-      .Add("exit_code", result.exit_code)
-      .Add("signal", result.signal)
-      .Add("wall_ms", absl::ToInt64Milliseconds(result.wall_time))
-      .Add("stdout_bytes", static_cast<int64_t>(result.stdout_data.total_bytes()))
-      .Add("stderr_bytes", static_cast<int64_t>(result.stderr_data.total_bytes()))
-      .Write();
+  LogLine& log = call.log;
+  log.set_status("OK");
+  log.set_termination(LogName(result.termination));
+  log.set_exit_code(result.exit_code);
+  log.set_signal(result.signal);
+  log.set_wall_ms(static_cast<double>(absl::ToInt64Milliseconds(result.wall_time)));
+  log.set_stdout_bytes(static_cast<double>(result.stdout_data.total_bytes()));
+  log.set_stderr_bytes(static_cast<double>(result.stderr_data.total_bytes()));
+  WriteLog(log);
   if (metrics_ != nullptr) {
     metrics_->RequestDone(call.method, LogName(result.termination),
                           absl::Now() - call.start);
