@@ -2,7 +2,8 @@
 
 load("@rules_cc//cc:defs.bzl", "cc_library")
 
-def protoc_cc_library(name, src, import_root, out_prefix, services = False, **kwargs):
+def protoc_cc_library(name, src, import_root, out_prefix, services = False,
+                      runtime = "@system//:protobuf", **kwargs):
     """Generates C++ for one .proto file and wraps it in a cc_library.
 
     Args:
@@ -12,6 +13,8 @@ def protoc_cc_library(name, src, import_root, out_prefix, services = False, **kw
       out_prefix: src's path below import_root, without ".proto"; generated headers are
         included as "<out_prefix>.pb.h" (and ".grpc.pb.h" with services).
       services: whether to generate gRPC service stubs too.
+      runtime: the protobuf library it links; None for a LITE_RUNTIME file whose
+        binaries each choose theirs (-lprotobuf-lite for a static launcher).
       **kwargs: passed to cc_library (visibility, ...).
     """
     exts = [".pb.h", ".pb.cc"]
@@ -41,7 +44,7 @@ def protoc_cc_library(name, src, import_root, out_prefix, services = False, **kw
         # Generated code trips -Wextra in ways that are not ours to fix.
         copts = ["-w"],
         strip_include_prefix = "/" + native.package_name(),
-        deps = (["@system//:grpc"] if services else []) + ["@system//:protobuf"],
+        deps = (["@system//:grpc"] if services else []) + ([runtime] if runtime else []),
         **kwargs
     )
 

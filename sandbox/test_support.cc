@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "sandbox/launcher/launch_order.h"
 #include "sandbox/launcher/prestarted_launcher.h"
 
 namespace sandboxd {
@@ -38,13 +39,14 @@ std::string WhyNoPrivateNetns() {
   return can.ok() ? "" : absl::StrCat("launchers cannot make network namespaces here: ", can.ToString());
 }
 
-Launch Through(PrestartedLauncher* launcher, const std::vector<std::string>& options,
+Launch Through(PrestartedLauncher* launcher, LaunchOrder order,
                const std::vector<std::string>& command) {
   Launch launch;
+  *order.mutable_argv() = {command.begin(), command.end()};
   launch.argv = {LauncherPath()};
-  launch.argv.insert(launch.argv.end(), options.begin(), options.end());
-  launch.argv.push_back("--");
-  launch.argv.insert(launch.argv.end(), command.begin(), command.end());
+  std::vector<std::string> args = LauncherArgs(order);
+  launch.argv.insert(launch.argv.end(), args.begin(), args.end());
+  launch.order = std::move(order);
   launch.timeout = absl::Seconds(20);
   launch.output_limit = 1 << 20;
   launch.starter = launcher;

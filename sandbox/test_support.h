@@ -31,9 +31,9 @@ std::string LauncherPath();
 // when one can (as on CI, which runs as root).
 std::string WhyNoPrivateNetns();
 
-// A launch of `command` through `launcher`, with sandboxd-launch's `options`, 20 s
-// and 1 MiB of output per stream.
-Launch Through(PrestartedLauncher* launcher, const std::vector<std::string>& options,
+// A launch of `command` through `launcher`, with what `order` asks besides, 20 s and
+// 1 MiB of output per stream.
+Launch Through(PrestartedLauncher* launcher, LaunchOrder order,
                const std::vector<std::string>& command);
 
 // A command that leaves a TCP connection in TIME_WAIT in its network namespace (for

@@ -31,17 +31,6 @@ absl::StatusOr<pid_t> SpawnChild(const std::vector<std::string>& argv,
                                  const std::vector<std::string>& env, const std::string& cwd,
                                  const ChildFds& fds);
 
-// What starts a process instead of SpawnChild: a launcher already running
-// (launcher/prestarted_launcher.h), or a test's fake.
-class ProcessStarter {
- public:
-  virtual ~ProcessStarter() = default;
-  // Starts `argv` as SpawnChild would, and returns its pid, a child of the caller.
-  virtual absl::StatusOr<pid_t> Exec(const std::vector<std::string>& argv,
-                                     const std::vector<std::string>& env,
-                                     const std::string& cwd, const ChildFds& fds) = 0;
-};
-
 }  // namespace sandboxd
 
 #endif  // SANDBOXD_SANDBOX_EXEC_SPAWN_H_

@@ -81,7 +81,7 @@ absl::StatusOr<UniqueFd> SeccompPipe(const std::string& bpf) {
 // Starts the command: a fresh spawn, or the pre-started launcher's exec.
 absl::StatusOr<pid_t> Start(const LaunchCommand& command, const ChildFds& fds) {
   if (command.starter != nullptr) {
-    return command.starter->Exec(command.argv, command.env, command.cwd, fds);
+    return command.starter->Exec(command, fds);
   }
   return SpawnChild(command.argv, command.env, command.cwd, fds);
 }

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,13 @@
 #include "sandbox/v1/sandbox.pb.h"
 #include "sandbox/exec/output_buffer.h"
 #include "sandbox/exec/spawn.h"
+#include "sandboxd/launch/v1/launch.pb.h"
 #include "base/unique_fd.h"
 
 namespace sandboxd {
+
+class ProcessStarter;
+using ::sandboxd::launch::v1::LaunchOrder;
 
 // The process to start, as a plan renders it (plan.h).
 struct LaunchCommand {
@@ -32,6 +37,9 @@ struct LaunchCommand {
   std::vector<SharedFd> passed_fds;
   // What each of them is (a path), for Explain.
   std::vector<std::string> passed_fd_paths;
+  // With sandboxd-launch in front: what it is asked, of which argv (from argv[1]) is
+  // the command line. A pre-started launcher gets the order itself.
+  std::optional<LaunchOrder> order;
   // Optional: what starts the process instead of a fresh spawn, such as a
   // sandboxd-launch already started (argv[0] then names it, and it execs the rest of
   // argv). Not owned.
@@ -70,6 +78,16 @@ struct RunIo {
 
 // Both, for callers that make a process and its run together (tests, host probes).
 struct Launch : LaunchCommand, RunIo {};
+
+// What starts a process instead of SpawnChild: a launcher already running
+// (launcher/prestarted_launcher.h), or a test's fake.
+class ProcessStarter {
+ public:
+  virtual ~ProcessStarter() = default;
+  // Starts `command` as SpawnChild would, with `fds` as its 0, 1, 2 and onwards, and
+  // returns its pid, a child of the caller.
+  virtual absl::StatusOr<pid_t> Exec(const LaunchCommand& command, const ChildFds& fds) = 0;
+};
 
 // How a run ended: the wire API's enum (sandbox.proto).
 using ::sandbox::v1::Termination;

@@ -39,8 +39,9 @@
 // --user become that user, and with --netns private in a network namespace of its own
 // with loopback up, it writes "R" on FD, then serves orders from FD until EOF,
 // starting one command per order inside its cgroups and network namespace (the
-// protocol is in prestarted_launcher.h). An order takes the first form's options (an
-// order's --user is the launcher's own already). It reports its own failures on FD.
+// protocol is in prestarted_launcher.h). An order is a LaunchOrder (launch.proto), the
+// message the first form's options are read into; it joins no cgroup, and its user is
+// the launcher's own already. It reports its own failures on FD.
 
 #include <fcntl.h>
 #include <grp.h>
@@ -74,6 +75,8 @@
 #include <vector>
 
 #include "base/fd_layout.h"
+#include "sandbox/launcher/rlimit_flags.h"
+#include "sandboxd/launch/v1/launch.pb.h"
 
 namespace {
 
@@ -110,137 +113,175 @@ void WriteOrDie(const std::string& path, const std::string& text, const std::str
   if (!out) Die(doing);
 }
 
-// The rlimit options.
-struct RlimitOption {
-  const char* flag;
-  int resource;
-  const char* name;
-};
-constexpr RlimitOption kRlimitOptions[] = {
-    {"--cpu", RLIMIT_CPU, "setrlimit RLIMIT_CPU"},
-    {"--as", RLIMIT_AS, "setrlimit RLIMIT_AS"},
-    {"--fsize", RLIMIT_FSIZE, "setrlimit RLIMIT_FSIZE"},
-    {"--nofile", RLIMIT_NOFILE, "setrlimit RLIMIT_NOFILE"},
-};
+using sandboxd::launch::v1::LaunchOrder;
+using sandboxd::launch::v1::Resource;
 
-const RlimitOption* FindRlimitOption(const std::string& flag) {
-  for (const RlimitOption& option : kRlimitOptions) {
-    if (flag == option.flag) return &option;
-  }
-  return nullptr;
-}
-
-// SOFT or SOFT:HARD.
-rlimit ParseLimit(const std::string& value) {
-  rlimit limit{};
-  size_t colon = value.find(':');
-  limit.rlim_cur = std::strtoull(value.substr(0, colon).c_str(), nullptr, 10);
-  limit.rlim_max = colon == std::string::npos ? limit.rlim_cur
-                                              : std::strtoull(value.substr(colon + 1).c_str(), nullptr, 10);
-  return limit;
-}
-
-// A user to become, from "UID:GID".
+// A user to become.
 struct User {
   bool set = false;
   uid_t uid = 0;
   gid_t gid = 0;
 };
 
-User ParseUser(const std::string& value) {
-  User user;
-  size_t colon = value.find(':');
-  char* end = nullptr;
-  user.uid = static_cast<uid_t>(std::strtoul(value.c_str(), &end, 10));
-  user.set = colon != std::string::npos && end == value.c_str() + colon;
-  user.gid = static_cast<gid_t>(std::strtoul(value.c_str() + colon + 1, &end, 10));
-  user.set = user.set && *end == '\0';
-  return user;
+// The rlimit each resource of an order sets (its option is in rlimit_flags.h).
+struct RlimitOption {
+  Resource resource;
+  int which;
+  const char* name;
+};
+constexpr RlimitOption kRlimitOptions[] = {
+    {sandboxd::launch::v1::CPU, RLIMIT_CPU, "setrlimit RLIMIT_CPU"},
+    {sandboxd::launch::v1::AS, RLIMIT_AS, "setrlimit RLIMIT_AS"},
+    {sandboxd::launch::v1::FSIZE, RLIMIT_FSIZE, "setrlimit RLIMIT_FSIZE"},
+    {sandboxd::launch::v1::NOFILE, RLIMIT_NOFILE, "setrlimit RLIMIT_NOFILE"},
+};
+
+const RlimitOption* RlimitByResource(Resource resource) {
+  for (const RlimitOption& option : kRlimitOptions) {
+    if (resource == option.resource) return &option;
+  }
+  return nullptr;
 }
 
-struct Command {
-  std::vector<std::string> joins;
-  User user;
-  // --fds and --expose.
-  int passed_fds = 0;
-  std::string expose;
-  std::vector<std::pair<const RlimitOption*, rlimit>> limits;
-  std::string chdir;
-  bool set_env = false;
-  std::vector<std::string> env;
+const RlimitOption* RlimitByFlag(const std::string& flag) {
+  for (const sandboxd::RlimitFlag& known : sandboxd::kRlimitFlags) {
+    if (flag == known.flag) return RlimitByResource(known.resource);
+  }
+  return nullptr;
+}
+
+// A number, all of `text`; false for anything else.
+bool ParseNumber(const std::string& text, uint64_t& out) {
+  if (text.empty() || text[0] < '0' || text[0] > '9') return false;
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtoull(text.c_str(), &end, 10);
+  return errno == 0 && *end == '\0';
+}
+
+// SOFT or SOFT:HARD into `limit`.
+bool ParseLimit(const std::string& value, sandboxd::launch::v1::Rlimit& limit) {
+  size_t colon = value.find(':');
+  uint64_t soft = 0, hard = 0;
+  if (!ParseNumber(value.substr(0, colon), soft)) return false;
+  hard = soft;
+  if (colon != std::string::npos && !ParseNumber(value.substr(colon + 1), hard)) return false;
+  limit.set_soft(soft);
+  limit.set_hard(hard);
+  return true;
+}
+
+// UID:GID into `order`'s user.
+bool ParseUser(const std::string& value, LaunchOrder& order) {
+  size_t colon = value.find(':');
+  uint64_t uid = 0, gid = 0;
+  if (colon == std::string::npos || !ParseNumber(value.substr(0, colon), uid) ||
+      !ParseNumber(value.substr(colon + 1), gid) || uid > UINT32_MAX || gid > UINT32_MAX) {
+    return false;
+  }
+  order.mutable_user()->set_uid(static_cast<uint32_t>(uid));
+  order.mutable_user()->set_gid(static_cast<uint32_t>(gid));
+  return true;
+}
+
+// The command line: the order it gives (the first form), or the launcher's own
+// settings (the second).
+struct Options {
+  LaunchOrder order;
   int orders_fd = -1;
   // A launcher's --netns private.
   bool private_netns = false;
-  // PROGRAM and ARGS.
-  std::vector<std::string> argv;
-  // What was wrong with the options; empty when nothing.
+  // What was wrong with them; empty when nothing.
   std::string error;
 };
 
-// Adds the options in `args` to `command`: a launcher's or the first form's, or an
-// order's (`order`).
-void Parse(const std::vector<std::string>& args, bool order, Command& command) {
+// Reads the options in `args` into `options`.
+void Parse(const std::vector<std::string>& args, Options& options) {
+  LaunchOrder& order = options.order;
   size_t i = 0;
   for (; i + 1 < args.size() && args[i] != "--"; i += 2) {
     const std::string &flag = args[i], &value = args[i + 1];
-    if (flag == "--join" && !order) {
-      command.joins.push_back(value);
-    } else if (const RlimitOption* option = FindRlimitOption(flag)) {
-      command.limits.emplace_back(option, ParseLimit(value));
+    uint64_t number = 0;
+    bool ok = true;
+    if (flag == "--join") {
+      order.add_joins(value);
+    } else if (const RlimitOption* option = RlimitByFlag(flag)) {
+      sandboxd::launch::v1::Rlimit& limit = *order.add_rlimits();
+      limit.set_resource(option->resource);
+      ok = ParseLimit(value, limit);
     } else if (flag == "--user") {
-      command.user = ParseUser(value);
-      if (!command.user.set) {
-        command.error = "--user takes UID:GID, not " + value;
-        return;
-      }
+      ok = ParseUser(value, order);
     } else if (flag == "--fds") {
-      command.passed_fds = std::atoi(value.c_str());
+      ok = ParseNumber(value, number) && number <= kMaxOrderFds;
+      order.set_exposed_fds(static_cast<uint32_t>(number));
     } else if (flag == "--expose") {
-      command.expose = value;
+      order.set_expose_dir(value);
     } else if (flag == "--chdir") {
-      command.chdir = value;
+      order.set_cwd(value);
     } else if (flag == "--env") {
-      command.set_env = true;
-      command.env.push_back(value);
-    } else if (flag == "--orders" && !order && command.orders_fd < 0) {
-      command.orders_fd = std::atoi(value.c_str());
-    } else if (flag == "--netns" && value == "private" && !order) {
-      command.private_netns = true;
+      order.set_set_env(true);
+      order.add_env(value);
+    } else if (flag == "--orders" && options.orders_fd < 0) {
+      ok = ParseNumber(value, number) && number < 1024;
+      options.orders_fd = static_cast<int>(number);
+    } else if (flag == "--netns" && value == "private") {
+      options.private_netns = true;
     } else {
-      command.error = "unknown option " + flag + " " + value;
+      ok = false;
+    }
+    if (!ok) {
+      options.error = "bad option " + flag + " " + value;
       return;
     }
   }
-  if (i < args.size() && args[i] == "--") command.argv.assign(args.begin() + i + 1, args.end());
-  if (command.argv.empty() && command.orders_fd < 0) {
-    command.error = "usage: [--join F]... [--cpu S:H] [--as N] [--fsize N] [--nofile N] "
+  if (i < args.size() && args[i] == "--") {
+    for (size_t j = i + 1; j < args.size(); ++j) order.add_argv(args[j]);
+  }
+  if (order.argv().empty() && options.orders_fd < 0) {
+    options.error = "usage: [--join F]... [--cpu S:H] [--as N] [--fsize N] [--nofile N] "
                     "[--user U:G] [--fds N --expose D] [--chdir D] [--env N=V]... -- "
                     "PROGRAM ARGS, or [--join F]... [--user U:G] [--netns private] "
                     "--orders FD";
   }
 }
 
-void JoinAll(Command& command) {
-  for (const std::string& procs_file : command.joins) {
+void JoinAll(const LaunchOrder& order) {
+  for (const std::string& procs_file : order.joins()) {
     WriteOrDie(procs_file, "0", "joining " + procs_file);  // "0": this process.
   }
-  command.joins.clear();
 }
 
-std::vector<char*> CStrings(std::vector<std::string>& strings) {
+template <typename Strings>
+std::vector<char*> CStrings(Strings& strings) {
   std::vector<char*> out;
   for (std::string& s : strings) out.push_back(s.data());
   out.push_back(nullptr);
   return out;
 }
 
-// A command ready to exec, everything in place before the process that execs it exists.
+// A command ready to exec, everything in place before the process that execs it
+// exists: BecomeCommand only reads it.
 struct Exec {
-  explicit Exec(Command& command)
-      : command(command), argv(CStrings(command.argv)), env(CStrings(command.env)) {}
-  const Command& command;
+  explicit Exec(LaunchOrder& order)
+      : order(order), argv(CStrings(*order.mutable_argv())), env(CStrings(*order.mutable_env())) {
+    for (const sandboxd::launch::v1::Rlimit& limit : order.rlimits()) {
+      const RlimitOption* option = RlimitByResource(limit.resource());
+      if (option == nullptr) {
+        error = "an order with an unknown rlimit";
+        continue;
+      }
+      limits.push_back({option, rlimit{limit.soft(), limit.hard()}});
+    }
+    if (order.argv().empty()) error = "an order without a program";
+    if (order.has_user()) user = {true, order.user().uid(), order.user().gid()};
+  }
+  const LaunchOrder& order;
   std::vector<char*> argv;
   std::vector<char*> env;
+  std::vector<std::pair<const RlimitOption*, rlimit>> limits;
+  User user;
+  // What is wrong with the order; empty when nothing. The command reports it.
+  std::string error;
   // The fds an order brought, to become 0, 1, 2 and onwards; none in the first form.
   std::vector<int> fds;
 };
@@ -322,9 +363,9 @@ void EnterOwnMountNamespace() {
 // process's own mount namespace, which nothing else can change: a bind there is what
 // the descriptor names, because this namespace's copy of the directory is reopened and
 // found to be the same object. System calls and the stack only.
-void ExposePassedFds(const Command& command) {
-  if (command.expose.empty()) return;
-  const char* dir = command.expose.c_str();
+void ExposePassedFds(const LaunchOrder& order) {
+  if (order.expose_dir().empty()) return;
+  const char* dir = order.expose_dir().c_str();
   EnterOwnMountNamespace();
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     Fail("making the mounts private");
@@ -332,7 +373,7 @@ void ExposePassedFds(const Command& command) {
   if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0) {
     Fail("mounting a tmpfs on ", dir);
   }
-  for (int i = 0; i < command.passed_fds; ++i) {
+  for (int i = 0; i < static_cast<int>(order.exposed_fds()); ++i) {
     int fd = kFirstPassedFd + i;
     char link[64], path[PATH_MAX], target[PATH_MAX];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
@@ -365,24 +406,24 @@ void ExposePassedFds(const Command& command) {
 // Becomes the command. System calls only, no allocation: for an order this runs in a
 // process that shares the launcher's memory.
 [[noreturn]] void BecomeCommand(const Exec& exec) {
-  const Command& command = exec.command;
+  const LaunchOrder& order = exec.order;
   if (!exec.fds.empty()) {
     InstallStdio(exec.fds);
     setsid();  // A process group of its own, as the first form gets from its spawn.
   }
-  if (!command.error.empty()) {
+  if (!exec.error.empty()) {
     errno = EINVAL;
-    Fail(command.error.c_str());
+    Fail(exec.error.c_str());
   }
-  for (const auto& [option, limit] : command.limits) {
-    if (setrlimit(option->resource, &limit) != 0) Fail(option->name);
+  for (const auto& [option, limit] : exec.limits) {
+    if (setrlimit(option->which, &limit) != 0) Fail(option->name);
   }
-  if (!BecomeUser(command.user)) Fail("becoming the command's user");
-  ExposePassedFds(command);
-  if (!command.chdir.empty() && chdir(command.chdir.c_str()) != 0) {
-    Fail("chdir ", command.chdir.c_str());
+  if (!BecomeUser(exec.user)) Fail("becoming the command's user");
+  ExposePassedFds(order);
+  if (!order.cwd().empty() && chdir(order.cwd().c_str()) != 0) {
+    Fail("chdir ", order.cwd().c_str());
   }
-  if (command.set_env) {
+  if (order.set_env()) {
     execve(exec.argv[0], exec.argv.data(), exec.env.data());
   } else {
     execv(exec.argv[0], exec.argv.data());
@@ -420,12 +461,14 @@ bool ReceiveExactly(int control, char* data, size_t size, std::vector<int>& fds)
   return true;
 }
 
-// Reads one order: its options, and the fds attached. False at EOF.
-bool ReceiveOrder(int control, Command& order, std::vector<int>& fds) {
+// Reads one order and the fds attached. False at EOF. What is wrong with the order
+// itself is the command's to report (Exec::error), as a spawned launcher reports its
+// options.
+bool ReceiveOrder(int control, LaunchOrder& order, std::vector<int>& fds) {
   uint32_t size = 0;
   if (!ReceiveExactly(control, reinterpret_cast<char*>(&size), sizeof size, fds)) return false;
-  std::string text(size, '\0');
-  if (size > 0 && !ReceiveExactly(control, text.data(), size, fds)) {
+  std::string bytes(size, '\0');
+  if (size > 0 && !ReceiveExactly(control, bytes.data(), size, fds)) {
     errno = EPIPE;
     Die("reading orders");
   }
@@ -433,14 +476,7 @@ bool ReceiveOrder(int control, Command& order, std::vector<int>& fds) {
     errno = EINVAL;
     Die("orders must carry the command's 0, 1 and 2, and at most 253 fds");
   }
-  std::vector<std::string> args;
-  for (size_t start = 0; start < text.size();) {
-    size_t end = text.find('\0', start);
-    if (end == std::string::npos) end = text.size();
-    args.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  Parse(args, /*order=*/true, order);
+  if (!order.ParseFromString(bytes)) order.Clear();  // No program: Exec says so.
   return true;
 }
 
@@ -507,30 +543,32 @@ int RunCommand(void* exec) { BecomeCommand(*static_cast<const Exec*>(exec)); }
 // which reaps it as it would a command it spawned; it starts in our cgroups (and
 // network namespace) without being moved.
 pid_t StartCommand(Exec& exec) {
-  int shared = exec.command.expose.empty() ? CLONE_VM | CLONE_VFORK : 0;
+  int shared = exec.order.expose_dir().empty() ? CLONE_VM | CLONE_VFORK : 0;
   return clone(RunCommand, command_stack + sizeof command_stack,
                shared | CLONE_PARENT | SIGCHLD, &exec);
 }
 
 // The second form: joins, says so, then serves orders from `orders_fd` (moved out of
 // the way of fd 3, which a command may get) until EOF.
-[[noreturn]] void Serve(Command& launcher) {
+[[noreturn]] void Serve(Options& launcher) {
   int control = fcntl(launcher.orders_fd, F_DUPFD_CLOEXEC, 10);
   if (control < 0) Die("moving the orders fd");
   close(launcher.orders_fd);
   report_fd = control;
-  JoinAll(launcher);
+  JoinAll(launcher.order);
   // Before the network namespace: one made by the command's user is in a user
   // namespace of its own (see MakePrivateNetns), which root without CAP_SYS_ADMIN
   // needs, and in which nothing holds any right over the host.
-  if (!BecomeUser(launcher.user)) Die("becoming the command's user");
+  if (!BecomeUser(Exec(launcher.order).user)) Die("becoming the command's user");
   if (launcher.private_netns) MakePrivateNetns();
   if (write(control, "R", 1) != 1) Die("reporting ready");
   for (;;) {
-    Command order;
+    LaunchOrder order;
     std::vector<int> fds;
     if (!ReceiveOrder(control, order, fds)) _exit(0);  // Let go.
     Exec exec(order);
+    // Its cgroups are the launcher's; no order may name others.
+    if (order.joins_size() > 0) exec.error = "an order cannot join cgroups";
     exec.fds = std::move(fds);
     pid_t pid = StartCommand(exec);
     int32_t reply = pid > 0 ? static_cast<int32_t>(pid) : -errno;
@@ -612,17 +650,17 @@ bool HiddenAsPlanned(const char* path, bool directory) {
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--verify") == 0) VerifyAndExec(argc, argv);
-  Command command;
-  Parse(std::vector<std::string>(argv + 1, argv + argc), /*order=*/false, command);
-  if (!command.error.empty()) {
+  Options options;
+  Parse(std::vector<std::string>(argv + 1, argv + argc), options);
+  if (!options.error.empty()) {
     errno = EINVAL;
-    Die(command.error);
+    Die(options.error);
   }
-  if (command.orders_fd >= 0) Serve(command);
-  if (command.private_netns) {
+  if (options.orders_fd >= 0) Serve(options);
+  if (options.private_netns) {
     errno = EINVAL;
     Die("--netns private needs --orders");
   }
-  JoinAll(command);
-  BecomeCommand(Exec(command));
+  JoinAll(options.order);
+  BecomeCommand(Exec(options.order));
 }

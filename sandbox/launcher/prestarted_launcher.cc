@@ -84,20 +84,10 @@ bool SendAll(int fd, const std::string& data, size_t from) {
 }
 
 // One order, its length first: see the header.
-std::string Order(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                  const std::string& cwd) {
-  std::string order(sizeof(uint32_t), '\0');  // The length, filled in below.
-  auto add = [&order](const std::string& s) { order.append(s.c_str(), s.size() + 1); };
-  add("--chdir");
-  add(cwd);
-  for (const std::string& entry : env) {
-    add("--env");
-    add(entry);
-  }
-  for (size_t i = 1; i < argv.size(); ++i) add(argv[i]);
-  uint32_t size = static_cast<uint32_t>(order.size() - sizeof size);
-  std::memcpy(order.data(), &size, sizeof size);
-  return order;
+std::string Framed(const LaunchOrder& order) {
+  std::string bytes = order.SerializeAsString();
+  uint32_t size = static_cast<uint32_t>(bytes.size());
+  return std::string(reinterpret_cast<const char*>(&size), sizeof size) + bytes;
 }
 
 // Sends `text` with `fds` attached to its first bytes.
@@ -214,11 +204,17 @@ absl::Status PrestartedLauncher::WaitReady(absl::Duration timeout) {
                                              absl::StripTrailingAsciiWhitespace(message)));
 }
 
-absl::StatusOr<pid_t> PrestartedLauncher::Exec(const std::vector<std::string>& argv,
-                                               const std::vector<std::string>& env,
-                                               const std::string& cwd, const ChildFds& fds) {
+absl::StatusOr<pid_t> PrestartedLauncher::Exec(const LaunchCommand& command,
+                                               const ChildFds& fds) {
+  if (!command.order.has_value()) {
+    return absl::InvalidArgumentError("a pre-started launcher takes commands with an order");
+  }
   if (lost_) return absl::UnavailableError("the pre-started launcher is gone");
-  if (!SendWithFds(control_.get(), Order(argv, env, cwd), fds.InOrder())) {
+  LaunchOrder order = *command.order;
+  order.set_cwd(command.cwd);
+  order.set_set_env(true);
+  *order.mutable_env() = {command.env.begin(), command.env.end()};
+  if (!SendWithFds(control_.get(), Framed(order), fds.InOrder())) {
     return Lose(absl::UnavailableError(
         absl::StrCat("cannot hand the command to a pre-started launcher: ", std::strerror(errno))));
   }

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "sandbox/exec/spawn.h"
+#include "sandbox/exec/worker.h"
 #include "base/unique_fd.h"
 
 namespace sandboxd {
@@ -23,10 +24,8 @@ namespace sandboxd {
 // The orders, on a Unix stream socket that is the launcher's fd 3 when it starts: each
 // is a 32-bit length in host byte order, with the fds that become the command's 0, 1,
 // 2 (and kSeccompFd and the passed ones, in order) attached, then that many bytes of
-// NUL-terminated strings:
-// "--chdir" DIR, "--env" NAME=VALUE..., the rlimit options of sandboxd-launch, "--",
-// PROGRAM, ARGS. The launcher answers each with a 32-bit pid:
-// the command's process, which is the server's child (clone with CLONE_PARENT), or
+// a serialized LaunchOrder (launch.proto), its cwd and environment set. The launcher
+// answers each with a 32-bit pid: the command's process, which is the server's child (clone with CLONE_PARENT), or
 // -errno when it could not start it. As when sandboxd-launch is spawned with its
 // options, a failure from then on is a message on the command's stderr and exit
 // status 126. EOF lets the launcher go (exit 0).
@@ -53,15 +52,14 @@ class PrestartedLauncher : public ProcessStarter {
   // namespace). UNAVAILABLE with its message when it could not join (or make it).
   absl::Status WaitReady(absl::Duration timeout);
 
-  // Has the launcher start a command: a process of its own that execs `argv` (argv[0]
-  // is ignored: it names sandboxd-launch, and the rest is what sandboxd-launch would
-  // take on its command line) with `fds` as its 0, 1, 2 (and onwards), in `cwd`,
-  // with `env`. Returns the command's pid, a child of the caller's process, which
-  // the caller reaps; does not wait for the exec. UNAVAILABLE when the launcher is
-  // gone or cannot fork; it is then killed, and Alive() says false. One at a time.
-  absl::StatusOr<pid_t> Exec(const std::vector<std::string>& argv,
-                             const std::vector<std::string>& env, const std::string& cwd,
-                             const ChildFds& fds) override;
+  // Has the launcher start a command: a process of its own that does what
+  // `command.order` says (argv is not read: it is the same order as a command line)
+  // with `fds` as its 0, 1, 2 (and onwards), in `command.cwd`, with `command.env`.
+  // Returns the command's pid, a child of the caller's process, which the caller
+  // reaps; does not wait for the exec. INVALID_ARGUMENT without an order; UNAVAILABLE
+  // when the launcher is gone or cannot fork, and it is then killed, and Alive() says
+  // false. One at a time.
+  absl::StatusOr<pid_t> Exec(const LaunchCommand& command, const ChildFds& fds) override;
 
   // False once the launcher has exited (it is reaped then).
   bool Alive();

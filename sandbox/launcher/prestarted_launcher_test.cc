@@ -35,9 +35,18 @@ std::unique_ptr<PrestartedLauncher> StartJoined(const std::vector<std::string>& 
   return *std::move(launcher);
 }
 
-Launch Shell(PrestartedLauncher* launcher, const std::vector<std::string>& options,
-             const std::string& script) {
-  Launch launch = Through(launcher, options, {"/bin/sh", "-c", script});
+// An order that sets RLIMIT_NOFILE to `limit`.
+LaunchOrder OpenFiles(uint64_t limit) {
+  LaunchOrder order;
+  launch::v1::Rlimit& nofile = *order.add_rlimits();
+  nofile.set_resource(launch::v1::NOFILE);
+  nofile.set_soft(limit);
+  nofile.set_hard(limit);
+  return order;
+}
+
+Launch Shell(PrestartedLauncher* launcher, LaunchOrder order, const std::string& script) {
+  Launch launch = Through(launcher, std::move(order), {"/bin/sh", "-c", script});
   launch.env = {"PATH=/usr/bin:/bin", "GREETING=hello there"};
   return launch;
 }
@@ -69,7 +78,7 @@ std::string OurNetns() {
 TEST_F(PrestartedLauncherTest, BecomesTheCommandWithItsStdioEnvCwdAndLimits) {
   std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
   ASSERT_NE(launcher, nullptr);
-  Launch launch = Shell(launcher.get(), {"--nofile", "77"},
+  Launch launch = Shell(launcher.get(), OpenFiles(77),
                         "echo \"$GREETING\"; pwd; ulimit -n; cat; echo err >&2; exit 3");
   launch.cwd = "/usr";
   launch.stdin_data = "from stdin";
@@ -103,7 +112,8 @@ TEST_F(PrestartedLauncherTest, ReportsWhatKeptItFromStarting) {
   std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
   ASSERT_NE(launcher, nullptr);
   Launch launch = Shell(launcher.get(), {}, "true");
-  launch.argv = {LauncherPath(), "--", "/no/such/program"};
+  launch.order->mutable_argv()->Clear();
+  launch.order->add_argv("/no/such/program");
   absl::StatusOr<RunResult> result = RunWorker(launch);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->exit_code, 126);
@@ -117,6 +127,31 @@ TEST_F(PrestartedLauncherTest, ReportsWhatKeptItFromStarting) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->exit_code, 126);
   EXPECT_THAT(result->stderr_data.Contents(), HasSubstr("chdir /no/such/dir"));
+}
+
+// An order is checked as a command line is: what a pre-started launcher may not do, or
+// does not know, ends the command with 126 and says why, and the launcher serves on.
+TEST_F(PrestartedLauncherTest, RefusesOrdersItCannotCarryOut) {
+  std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
+  ASSERT_NE(launcher, nullptr);
+  LaunchOrder join;
+  join.add_joins("/sys/fs/cgroup/cgroup.procs");
+  absl::StatusOr<RunResult> result = RunWorker(Shell(launcher.get(), join, "echo ran"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 126);
+  EXPECT_THAT(result->stderr_data.Contents(), HasSubstr("an order cannot join cgroups"));
+  EXPECT_EQ(result->stdout_data.Contents(), "");
+  LaunchOrder unknown = OpenFiles(10);
+  unknown.mutable_rlimits(0)->set_resource(static_cast<launch::v1::Resource>(42));
+  result = RunWorker(Shell(launcher.get(), unknown, "echo ran"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 126);
+  EXPECT_THAT(result->stderr_data.Contents(), HasSubstr("unknown rlimit"));
+  // The control: the same launcher runs an order it can carry out.
+  result = RunWorker(Shell(launcher.get(), OpenFiles(10), "echo ran"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stdout_data.Contents(), "ran\n");
+  EXPECT_TRUE(launcher->Alive());
 }
 
 TEST_F(PrestartedLauncherTest, SaysWhenItCannotJoin) {
@@ -149,7 +184,7 @@ TEST_F(PrestartedLauncherTest, StartsOneCommandAfterAnother) {
   ASSERT_NE(launcher, nullptr);
   std::set<std::string> pids;
   for (int i = 0; i < 3; ++i) {
-    Launch launch = Shell(launcher.get(), {"--nofile", std::to_string(50 + i)},
+    Launch launch = Shell(launcher.get(), OpenFiles(50 + i),
                           "echo $$ $PPID $(ulimit -n)");
     absl::StatusOr<RunResult> result = RunWorker(launch);
     ASSERT_TRUE(result.ok()) << result.status();

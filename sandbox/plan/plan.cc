@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/fd_layout.h"
+#include "sandbox/launcher/launch_order.h"
 
 namespace sandboxd {
 namespace {
@@ -28,25 +29,6 @@ absl::StatusOr<std::string> FindProgram(const std::string& name,
   }
   return absl::InvalidArgumentError(
       absl::StrCat("argv[0] \"", name, "\" was not found in PATH ", path));
-}
-
-// sandboxd-launch and the options the plan gives it, up to its "--".
-std::vector<std::string> LauncherArgs(const Plan& plan, const Toolbox& tools,
-                                      size_t exposed_fds) {
-  std::vector<std::string> args = {tools.launcher_path};
-  for (const std::string& procs : plan.joins) args.insert(args.end(), {"--join", procs});
-  if (plan.user.has_value()) {
-    args.insert(args.end(), {"--user", absl::StrCat(plan.user->uid, ":", plan.user->gid)});
-  }
-  std::vector<std::string> rlimits =
-      RlimitOptions(plan.limits, plan.cgroup != CgroupSource::kNone);
-  args.insert(args.end(), rlimits.begin(), rlimits.end());
-  if (exposed_fds > 0) {
-    args.insert(args.end(),
-                {"--fds", std::to_string(exposed_fds), "--expose", tools.bind_dir});
-  }
-  args.push_back("--");
-  return args;
 }
 
 // What runs after sandboxd-launch (or alone): bwrap, the landlock launcher, or the
@@ -87,6 +69,30 @@ std::vector<std::string> EnvFor(const Plan& plan) {
 
 }  // namespace
 
+std::vector<launch::v1::Rlimit> RlimitsFor(const Limits& limits, bool memory_in_cgroup) {
+  std::vector<launch::v1::Rlimit> out;
+  auto add = [&out](launch::v1::Resource resource, uint64_t soft, uint64_t hard) {
+    launch::v1::Rlimit& limit = out.emplace_back();
+    limit.set_resource(resource);
+    limit.set_soft(soft);
+    limit.set_hard(hard);
+  };
+  if (limits.cpu_time > absl::ZeroDuration()) {
+    // SIGXCPU at the limit, which a process may catch; SIGKILL a second later.
+    auto seconds = static_cast<uint64_t>(
+        absl::ToInt64Seconds(absl::Ceil(limits.cpu_time, absl::Seconds(1))));
+    add(launch::v1::CPU, seconds, seconds + 1);
+  }
+  if (limits.memory_bytes && !memory_in_cgroup) {
+    add(launch::v1::AS, limits.memory_bytes, limits.memory_bytes);
+  }
+  if (limits.file_size_bytes) {
+    add(launch::v1::FSIZE, limits.file_size_bytes, limits.file_size_bytes);
+  }
+  if (limits.open_files) add(launch::v1::NOFILE, limits.open_files, limits.open_files);
+  return out;
+}
+
 absl::StatusOr<Plan> MakePlan(const ExecSpec& spec, const HostFacts& facts) {
   Plan plan;
   const Policy& policy = spec.policy();
@@ -122,7 +128,7 @@ absl::StatusOr<Plan> MakePlan(const ExecSpec& spec, const HostFacts& facts) {
   // Under bwrap, roots are bound from descriptors that sandboxd-launch exposes.
   bool binds = plan.backend == Backend::BACKEND_BWRAP &&
                (!policy.writable_roots().empty() || !policy.readable_roots().empty());
-  plan.launcher = !RlimitOptions(plan.limits, facts.cgroups).empty() ||
+  plan.launcher = !RlimitsFor(plan.limits, facts.cgroups).empty() ||
                   plan.cgroup != CgroupSource::kNone || plan.netns == NetnsSource::kLauncher ||
                   plan.user.has_value() || binds;
   return plan;
@@ -139,10 +145,28 @@ absl::StatusOr<LaunchCommand> RenderLaunch(const Plan& plan, const Toolbox& tool
   }
   LaunchCommand launch;
   if (plan.launcher) {
-    bool exposes = plan.backend == Backend::BACKEND_BWRAP && !tools.bind_dir.empty();
-    launch.argv = LauncherArgs(plan, tools, exposes ? sandbox->fds.size() : 0);
+    LaunchOrder& order = launch.order.emplace();
+    for (const std::string& procs : plan.joins) order.add_joins(procs);
+    if (plan.user.has_value()) {
+      order.mutable_user()->set_uid(plan.user->uid);
+      order.mutable_user()->set_gid(plan.user->gid);
+    }
+    for (const launch::v1::Rlimit& limit :
+         RlimitsFor(plan.limits, plan.cgroup != CgroupSource::kNone)) {
+      *order.add_rlimits() = limit;
+    }
+    if (plan.backend == Backend::BACKEND_BWRAP && !tools.bind_dir.empty() &&
+        !sandbox->fds.empty()) {
+      order.set_exposed_fds(static_cast<uint32_t>(sandbox->fds.size()));
+      order.set_expose_dir(tools.bind_dir);
+    }
+    *order.mutable_argv() = {sandbox->argv.begin(), sandbox->argv.end()};
+    launch.argv = {tools.launcher_path};
+    std::vector<std::string> args = LauncherArgs(order);
+    launch.argv.insert(launch.argv.end(), args.begin(), args.end());
+  } else {
+    launch.argv = std::move(sandbox->argv);
   }
-  launch.argv.insert(launch.argv.end(), sandbox->argv.begin(), sandbox->argv.end());
   launch.passed_fds = std::move(sandbox->fds);
   launch.passed_fd_paths = std::move(sandbox->fd_paths);
   launch.cwd = plan.cwd;

@@ -19,6 +19,7 @@
 #include "sandbox/plan/protection.h"
 #include "sandbox/plan/seccomp.h"
 #include "sandbox/exec/worker.h"
+#include "sandboxd/launch/v1/launch.pb.h"
 
 namespace sandboxd {
 
@@ -102,6 +103,10 @@ struct Plan {
   // or NetnsSource::kLauncher), a test's fake. Not owned.
   ProcessStarter* starter = nullptr;
 };
+
+// The rlimits sandboxd-launch sets for `limits` (memory as RLIMIT_AS unless
+// `memory_in_cgroup`). Pure.
+std::vector<launch::v1::Rlimit> RlimitsFor(const Limits& limits, bool memory_in_cgroup);
 
 // Decides how `spec` runs on a host with `facts`. Pure but for facts.is_executable.
 // INVALID_ARGUMENT when an unsandboxed program is not in the request's PATH;

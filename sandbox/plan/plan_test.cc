@@ -1,5 +1,7 @@
 #include "sandbox/plan/plan.h"
 
+#include "sandbox/launcher/launch_order.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -140,6 +142,60 @@ TEST_F(PlanTest, RenderingIsPure) {
   ASSERT_TRUE(launch.ok());
   EXPECT_EQ(launch->seccomp_bpf, filters_.Get(SeccompMode::SECCOMP_RESTRICTED));
   EXPECT_TRUE(launch->bwrap_pid_namespace);
+}
+
+// What a spawned sandboxd-launch is told, as its command line (the rlimits' strings
+// the launcher parses back into the same order).
+std::vector<std::string> CommandLineOf(const std::vector<launch::v1::Rlimit>& rlimits) {
+  LaunchOrder order;
+  for (const launch::v1::Rlimit& limit : rlimits) *order.add_rlimits() = limit;
+  return LauncherArgs(order);
+}
+
+TEST(RlimitsTest, OnlyWhatIsSet) {
+  EXPECT_TRUE(RlimitsFor(Limits(), false).empty());
+  Limits limits;
+  limits.cpu_time = absl::Milliseconds(1500);
+  limits.memory_bytes = 1 << 20;
+  limits.file_size_bytes = 4096;
+  limits.open_files = 64;
+  limits.processes = 10;  // A cgroup's business, not an rlimit.
+  EXPECT_EQ(CommandLineOf(RlimitsFor(limits, false)),
+            (std::vector<std::string>{"--cpu", "2:3", "--as", "1048576", "--fsize", "4096",
+                                      "--nofile", "64", "--"}));
+  EXPECT_EQ(CommandLineOf(RlimitsFor(limits, true)),
+            (std::vector<std::string>{"--cpu", "2:3", "--fsize", "4096", "--nofile", "64", "--"}));
+}
+
+TEST(LauncherArgsTest, EveryFieldAsAnOption) {
+  LaunchOrder order;
+  order.add_joins("/sys/fs/cgroup/a/cgroup.procs");
+  order.mutable_user()->set_uid(999);
+  order.mutable_user()->set_gid(995);
+  order.set_exposed_fds(2);
+  order.set_expose_dir("/var/lib/sandboxd/binds");
+  order.add_argv("/usr/bin/bwrap");
+  order.add_argv("--");
+  order.set_cwd("/work");  // Left to the spawn.
+  EXPECT_THAT(LauncherArgs(order),
+              ElementsAre("--join", "/sys/fs/cgroup/a/cgroup.procs", "--user", "999:995", "--fds",
+                          "2", "--expose", "/var/lib/sandboxd/binds", "--", "/usr/bin/bwrap",
+                          "--"));
+}
+
+TEST_F(PlanTest, TheLaunchersOrderIsWhatItsCommandLineSays) {
+  facts_.command_user = HostUser{"sandboxd-cmd", 999, 995};
+  Plan plan = PlanOf(Spec({"ls"}));
+  absl::StatusOr<LaunchCommand> launch = RenderLaunch(plan, tools_);
+  ASSERT_TRUE(launch.ok()) << launch.status();
+  ASSERT_TRUE(launch->order.has_value());
+  std::vector<std::string> args = LauncherArgs(*launch->order);
+  EXPECT_EQ(std::vector<std::string>(launch->argv.begin() + 1, launch->argv.end()), args);
+  EXPECT_EQ(launch->order->argv(0), "/usr/bin/bwrap");
+  plan.launcher = false;
+  launch = RenderLaunch(plan, tools_);
+  ASSERT_TRUE(launch.ok()) << launch.status();
+  EXPECT_FALSE(launch->order.has_value());
 }
 
 }  // namespace

@@ -57,21 +57,4 @@ absl::StatusOr<Limits> ValidLimits(const v1::ResourceLimits& proto, const Limits
   return limits;
 }
 
-std::vector<std::string> RlimitOptions(const Limits& limits, bool memory_in_cgroup) {
-  std::vector<std::string> options;
-  if (limits.cpu_time > absl::ZeroDuration()) {
-    // SIGXCPU at the limit, which a process may catch; SIGKILL a second later.
-    int64_t seconds = absl::ToInt64Seconds(absl::Ceil(limits.cpu_time, absl::Seconds(1)));
-    options.insert(options.end(), {"--cpu", absl::StrCat(seconds, ":", seconds + 1)});
-  }
-  if (limits.memory_bytes && !memory_in_cgroup) {
-    options.insert(options.end(), {"--as", absl::StrCat(limits.memory_bytes)});
-  }
-  if (limits.file_size_bytes) {
-    options.insert(options.end(), {"--fsize", absl::StrCat(limits.file_size_bytes)});
-  }
-  if (limits.open_files) options.insert(options.end(), {"--nofile", absl::StrCat(limits.open_files)});
-  return options;
-}
-
 }  // namespace sandboxd

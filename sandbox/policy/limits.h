@@ -28,9 +28,6 @@ struct Limits {
 absl::StatusOr<Limits> ValidLimits(const sandbox::v1::ResourceLimits& proto,
                                    const Limits& ceilings);
 
-// The sandboxd-launch options that set the rlimits of `limits` (memory as RLIMIT_AS
-// unless `memory_in_cgroup`). Pure.
-std::vector<std::string> RlimitOptions(const Limits& limits, bool memory_in_cgroup);
 
 }  // namespace sandboxd
 

@@ -37,20 +37,5 @@ TEST(ValidLimitsTest, OverACeilingIsPermissionDenied) {
   EXPECT_THAT(ValidLimits(cpu, ceilings).status().message(), HasSubstr("--max_cpu_time"));
 }
 
-TEST(RlimitOptionsTest, OnlyWhatIsSet) {
-  EXPECT_TRUE(RlimitOptions(Limits(), false).empty());
-  Limits limits;
-  limits.cpu_time = absl::Milliseconds(1500);
-  limits.memory_bytes = 1 << 20;
-  limits.file_size_bytes = 4096;
-  limits.open_files = 64;
-  limits.processes = 10;  // A cgroup's business, not an rlimit.
-  EXPECT_EQ(RlimitOptions(limits, false),
-            (std::vector<std::string>{"--cpu", "2:3", "--as", "1048576", "--fsize", "4096",
-                                      "--nofile", "64"}));
-  EXPECT_EQ(RlimitOptions(limits, true),
-            (std::vector<std::string>{"--cpu", "2:3", "--fsize", "4096", "--nofile", "64"}));
-}
-
 }  // namespace
 }  // namespace sandboxd
