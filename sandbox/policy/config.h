@@ -44,6 +44,10 @@ struct ClientGrant {
   // host (other tenants' workspaces among it) is absent from the sandbox.
   bool confine_reads = false;
   std::vector<std::string> readable_prefixes;
+  // Whether the rule lets requests have the host's network, and no sandbox at all
+  // (both still need the server's flags to allow them).
+  bool allow_network = true;
+  bool allow_danger_full_access = true;
   // The rule's ceilings (zero: the server's alone), which are also the defaults of what
   // a request leaves unset.
   absl::Duration max_timeout = absl::ZeroDuration();

@@ -18,7 +18,8 @@ namespace {
 
 namespace v1 = ::sandbox::v1;
 
-absl::StatusOr<SandboxMode> ValidMode(v1::SandboxMode mode, const Config& config) {
+absl::StatusOr<SandboxMode> ValidMode(v1::SandboxMode mode, const Config& config,
+                                      const ClientGrant& grant) {
   switch (mode) {
     case v1::SANDBOX_MODE_UNSPECIFIED:
       return config.default_mode;
@@ -33,6 +34,10 @@ absl::StatusOr<SandboxMode> ValidMode(v1::SandboxMode mode, const Config& config
             "refused by this server; use WORKSPACE_WRITE, or start the server with "
             "--allow_danger_full_access");
       }
+      if (!grant.allow_danger_full_access) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(grant.rule, " does not allow DANGER_FULL_ACCESS"));
+      }
       return SandboxMode::DANGER_FULL_ACCESS;
     default:
       return absl::InvalidArgumentError(absl::StrCat(
@@ -41,7 +46,8 @@ absl::StatusOr<SandboxMode> ValidMode(v1::SandboxMode mode, const Config& config
   }
 }
 
-absl::StatusOr<NetworkMode> ValidNetwork(v1::NetworkMode network, const Config& config) {
+absl::StatusOr<NetworkMode> ValidNetwork(v1::NetworkMode network, const Config& config,
+                                         const ClientGrant& grant) {
   switch (network) {
     case v1::NETWORK_MODE_UNSPECIFIED:
     case v1::NETWORK_DISABLED:
@@ -51,6 +57,10 @@ absl::StatusOr<NetworkMode> ValidNetwork(v1::NetworkMode network, const Config& 
         return absl::FailedPreconditionError(absl::StrCat(
             "policy.network NETWORK_ENABLED is refused by this server: ",
             config.host_network_risk));
+      }
+      if (!grant.allow_network) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(grant.rule, " does not allow NETWORK_ENABLED"));
       }
       return NetworkMode::NETWORK_ENABLED;
     case v1::NETWORK_PROXY_ROUTED:
@@ -249,10 +259,10 @@ absl::StatusOr<Policy> Policy::Create(const v1::SandboxPolicy& proto,
                                       const std::string& cwd, const Config& config,
                                       const ClientGrant& grant) {
   Policy policy;
-  absl::StatusOr<SandboxMode> mode = ValidMode(proto.mode(), config);
+  absl::StatusOr<SandboxMode> mode = ValidMode(proto.mode(), config, grant);
   if (!mode.ok()) return mode.status();
   policy.mode_ = *mode;
-  absl::StatusOr<NetworkMode> network = ValidNetwork(proto.network(), config);
+  absl::StatusOr<NetworkMode> network = ValidNetwork(proto.network(), config, grant);
   if (!network.ok()) return network.status();
   policy.network_ = *network;
   policy.private_tmp_ = config.private_tmp;
