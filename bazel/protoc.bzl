@@ -2,6 +2,34 @@
 
 load("@rules_cc//cc:defs.bzl", "cc_library")
 
+_GRPC_PLUGIN = "--plugin=protoc-gen-grpc=$(location @system//:bin/grpc_cpp_plugin) "
+
+def _generated_cc_library(name, src, import_root, out_prefix, exts, out_flags, deps, **kwargs):
+    """Runs protoc on `src` with `out_flags`, and wraps the files it writes in a cc_library."""
+    outs = [out_prefix + ext for ext in exts]
+    native.genrule(
+        name = name + "_gen",
+        srcs = [src],
+        outs = outs,
+        tools = ["@system//:bin/protoc", "@system//:bin/grpc_cpp_plugin"],
+        cmd = ("$(location @system//:bin/protoc) -I{root} -I/usr/include {flags}" +
+               "{root}/{prefix}.proto").format(
+            root = import_root,
+            flags = out_flags,
+            prefix = out_prefix,
+        ),
+    )
+    cc_library(
+        name = name,
+        srcs = [o for o in outs if o.endswith(".cc")],
+        hdrs = [o for o in outs if o.endswith(".h")],
+        # Generated code trips -Wextra in ways that are not ours to fix.
+        copts = ["-w"],
+        strip_include_prefix = "/" + native.package_name(),
+        deps = deps,
+        **kwargs
+    )
+
 def protoc_cc_library(name, src, import_root, out_prefix, services = False,
                       runtime = "@system//:protobuf", **kwargs):
     """Generates C++ for one .proto file and wraps it in a cc_library.
@@ -18,35 +46,12 @@ def protoc_cc_library(name, src, import_root, out_prefix, services = False,
       **kwargs: passed to cc_library (visibility, ...).
     """
     exts = [".pb.h", ".pb.cc"]
+    flags = "--cpp_out=$(RULEDIR) "
     if services:
         exts += [".grpc.pb.h", ".grpc.pb.cc"]
-    outs = [out_prefix + ext for ext in exts]
-    grpc_flags = ""
-    if services:
-        grpc_flags = ("--plugin=protoc-gen-grpc=$(location @system//:bin/grpc_cpp_plugin) " +
-                      "--grpc_out=$(RULEDIR) ")
-    native.genrule(
-        name = name + "_gen",
-        srcs = [src],
-        outs = outs,
-        tools = ["@system//:bin/protoc", "@system//:bin/grpc_cpp_plugin"],
-        cmd = ("$(location @system//:bin/protoc) -I{root} -I/usr/include " +
-               "--cpp_out=$(RULEDIR) {grpc} {root}/{prefix}.proto").format(
-            root = import_root,
-            grpc = grpc_flags,
-            prefix = out_prefix,
-        ),
-    )
-    cc_library(
-        name = name,
-        srcs = [o for o in outs if o.endswith(".cc")],
-        hdrs = [o for o in outs if o.endswith(".h")],
-        # Generated code trips -Wextra in ways that are not ours to fix.
-        copts = ["-w"],
-        strip_include_prefix = "/" + native.package_name(),
-        deps = (["@system//:grpc"] if services else []) + ([runtime] if runtime else []),
-        **kwargs
-    )
+        flags += _GRPC_PLUGIN + "--grpc_out=$(RULEDIR) "
+    deps = (["@system//:grpc"] if services else []) + ([runtime] if runtime else [])
+    _generated_cc_library(name, src, import_root, out_prefix, exts, flags, deps, **kwargs)
 
 def grpc_cc_library(name, src, import_root, out_prefix, messages, **kwargs):
     """Generates the gRPC stubs of one .proto file whose messages `messages` holds.
@@ -60,25 +65,13 @@ def grpc_cc_library(name, src, import_root, out_prefix, messages, **kwargs):
       messages: the protoc_cc_library of the same file.
       **kwargs: passed to cc_library (visibility, ...).
     """
-    outs = [out_prefix + ext for ext in [".grpc.pb.h", ".grpc.pb.cc"]]
-    native.genrule(
-        name = name + "_gen",
-        srcs = [src],
-        outs = outs,
-        tools = ["@system//:bin/protoc", "@system//:bin/grpc_cpp_plugin"],
-        cmd = ("$(location @system//:bin/protoc) -I{root} -I/usr/include " +
-               "--plugin=protoc-gen-grpc=$(location @system//:bin/grpc_cpp_plugin) " +
-               "--grpc_out=$(RULEDIR) {root}/{prefix}.proto").format(
-            root = import_root,
-            prefix = out_prefix,
-        ),
-    )
-    cc_library(
-        name = name,
-        srcs = [outs[1]],
-        hdrs = [outs[0]],
-        copts = ["-w"],
-        strip_include_prefix = "/" + native.package_name(),
-        deps = [messages, "@system//:grpc", "@system//:protobuf"],
+    _generated_cc_library(
+        name,
+        src,
+        import_root,
+        out_prefix,
+        [".grpc.pb.h", ".grpc.pb.cc"],
+        _GRPC_PLUGIN + "--grpc_out=$(RULEDIR) ",
+        [messages, "@system//:grpc", "@system//:protobuf"],
         **kwargs
     )
