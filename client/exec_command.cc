@@ -159,6 +159,11 @@ std::string FormatExplanation(const v1::ExplainResponse& response) {
       "\ntimeout: ", response.timeout().seconds(), "s\noutput limit: ",
       response.output_limit_bytes(), " bytes per stream\nenv:\n");
   for (const std::string& entry : response.env()) absl::StrAppend(&out, "  ", entry, "\n");
+  absl::StrAppend(&out, "network namespace: ", response.network_namespace(), "\ncgroup: ",
+                  response.cgroup(), "\ndescriptors:\n");
+  for (const v1::PassedDescriptor& passed : response.descriptors()) {
+    absl::StrAppend(&out, "  ", passed.fd(), ": ", passed.what(), "\n");
+  }
   out += "argv:\n ";
   for (const std::string& arg : response.argv()) absl::StrAppend(&out, " ", ShellQuote(arg));
   return out + "\n";

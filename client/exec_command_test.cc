@@ -74,7 +74,14 @@ TEST(FormatExplanationTest, QuotesWhatAShellWouldSplit) {
   for (const char* arg : {"bwrap", "--chdir", "/src", "--", "sh", "-c", "echo 'hi' there"}) {
     response.add_argv(arg);
   }
+  response.set_network_namespace("the host's");
+  response.set_cgroup("none");
+  v1::PassedDescriptor& seccomp = *response.add_descriptors();
+  seccomp.set_fd(3);
+  seccomp.set_what("seccomp filter");
   std::string text = FormatExplanation(response);
+  EXPECT_THAT(text, HasSubstr("network namespace: the host's\ncgroup: none\n"));
+  EXPECT_THAT(text, HasSubstr("descriptors:\n  3: seccomp filter\n"));
   EXPECT_THAT(text, HasSubstr("backend: BACKEND_BWRAP\n"));
   EXPECT_THAT(text, HasSubstr("seccomp: SECCOMP_RESTRICTED\n"));
   EXPECT_THAT(text, HasSubstr("  PATH=/bin\n"));
