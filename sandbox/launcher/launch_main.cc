@@ -45,12 +45,9 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/capability.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
-#include <net/if.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -76,6 +73,7 @@
 
 #include "base/fd_layout.h"
 #include "sandbox/launcher/rlimit_flags.h"
+#include "sandbox/net/private_netns.h"
 #include "sandboxd/launch/v1/launch.pb.h"
 
 namespace {
@@ -480,56 +478,6 @@ bool ReceiveOrder(int control, LaunchOrder& order, std::vector<int>& fds) {
   return true;
 }
 
-void BringLoopbackUp() {
-  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ifreq request{};
-  std::strncpy(request.ifr_name, "lo", sizeof request.ifr_name - 1);
-  if (sock < 0 || ioctl(sock, SIOCGIFFLAGS, &request) != 0) Die("reading loopback's flags");
-  request.ifr_flags |= IFF_UP;
-  if (ioctl(sock, SIOCSIFFLAGS, &request) != 0) Die("bringing loopback up");
-  close(sock);
-}
-
-// Gives up every capability, the bounding set included, so that no exec (even as uid
-// 0) brings one back.
-void DropCapabilities() {
-  for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; ++cap) {
-    if (prctl(PR_CAPBSET_DROP, cap) != 0) Die("dropping capabilities");
-  }
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
-  if (syscall(SYS_capset, &header, none) != 0) Die("dropping capabilities");
-}
-
-// Moves this process into a network namespace of its own with loopback up, as bwrap's
-// --unshare-net makes one. That takes CAP_SYS_ADMIN. Without it, an ordinary user
-// makes the namespace inside a user namespace of its own, in which it keeps its uid and
-// gid, mapped to themselves, and has every capability until loopback is up; then it
-// drops them all. The commands it starts live in that user namespace too, without
-// capabilities, and bwrap makes its own, nested, as it would anywhere. Not so uid 0
-// without CAP_SYS_ADMIN (a container's root whose commands stay root, which takes
-// --danger_commands_as_root): bwrap, run as uid 0 without capabilities, cannot write
-// its user namespace's uid map (EPERM, checked with bwrap 0.8), so bwrap makes the
-// network namespace per command there.
-void MakePrivateNetns() {
-  if (unshare(CLONE_NEWNET) == 0) {
-    BringLoopbackUp();
-    return;
-  }
-  if (errno != EPERM || getuid() == 0) Die("making a network namespace");
-  std::string uid = std::to_string(getuid()), gid = std::to_string(getgid());
-  if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) Die("making a user and a network namespace");
-  // A process that became its user by leaving root is not dumpable, and its /proc
-  // files, the maps among them, stay root's: dumpable just while it writes them.
-  if (prctl(PR_SET_DUMPABLE, 1) != 0) Die("making the maps writable");
-  WriteOrDie("/proc/self/uid_map", uid + " " + uid + " 1", "mapping uid " + uid);
-  WriteOrDie("/proc/self/setgroups", "deny", "denying setgroups");
-  WriteOrDie("/proc/self/gid_map", gid + " " + gid + " 1", "mapping gid " + gid);
-  if (prctl(PR_SET_DUMPABLE, 0) != 0) Die("making the launcher undumpable again");
-  BringLoopbackUp();
-  DropCapabilities();
-}
-
 // The process an order becomes runs on this stack, in the launcher's memory.
 alignas(64) char command_stack[64 * 1024];
 
@@ -557,10 +505,12 @@ pid_t StartCommand(Exec& exec) {
   report_fd = control;
   JoinAll(launcher.order);
   // Before the network namespace: one made by the command's user is in a user
-  // namespace of its own (see MakePrivateNetns), which root without CAP_SYS_ADMIN
+  // namespace of its own (see EnterPrivateNetns), which root without CAP_SYS_ADMIN
   // needs, and in which nothing holds any right over the host.
   if (!BecomeUser(Exec(launcher.order).user)) Die("becoming the command's user");
-  if (launcher.private_netns) MakePrivateNetns();
+  if (launcher.private_netns) {
+    if (const char* failed = sandboxd::EnterPrivateNetns()) Die(failed);
+  }
   if (write(control, "R", 1) != 1) Die("reporting ready");
   for (;;) {
     LaunchOrder order;

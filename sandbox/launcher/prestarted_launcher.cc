@@ -12,11 +12,9 @@
 #include <cstring>
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "base/read_file.h"
+#include "sandbox/net/netns.h"
 
 // Why pre-start: on cgroup v1 (and v2 without favordynmods) moving a process into a
 // cgroup takes the kernel's cgroup_threadgroup_rwsem for writing, and the first writer
@@ -60,17 +58,6 @@ std::string ReadAtMost(int fd, size_t limit, int timeout_ms) {
 // What the launcher says until EOF (its error message, when it fails).
 std::string ReadUntilEof(int fd, int timeout_ms) {
   return ReadAtMost(fd, std::string::npos, timeout_ms);
-}
-
-// Whether a sockstat file ("TCP: inuse 0 orphan 0 tw 0 ...") counts no socket.
-bool NoSocketCounted(const std::string& sockstat) {
-  for (absl::string_view line : absl::StrSplit(sockstat, '\n', absl::SkipEmpty())) {
-    std::vector<absl::string_view> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
-    for (size_t i = 1; i + 1 < words.size(); i += 2) {
-      if ((words[i] == "inuse" || words[i] == "tw") && words[i + 1] != "0") return false;
-    }
-  }
-  return true;
 }
 
 bool SendAll(int fd, const std::string& data, size_t from) {
@@ -166,21 +153,7 @@ bool PrestartedLauncher::Alive() {
 }
 
 bool PrestartedLauncher::NetnsIsClean() const {
-  if (!private_netns_) return true;
-  // Unix sockets are listed one per line under a header (the launcher's orders socket
-  // was made in the server's namespace). For the others, sockstat's "inuse" (and
-  // TCP's "tw") count this namespace's; its other figures are host-wide. Listing the
-  // TCP sockets instead would walk the host's whole table: 7 ms here.
-  std::string dir = absl::StrCat("/proc/", pid_, "/net/");
-  absl::StatusOr<std::string> unix_sockets = ReadFile(dir + "unix");
-  if (!unix_sockets.ok() ||
-      absl::StrContains(absl::StripTrailingAsciiWhitespace(*unix_sockets), '\n')) {
-    return false;
-  }
-  absl::StatusOr<std::string> v4 = ReadFile(dir + "sockstat");
-  if (!v4.ok() || !NoSocketCounted(*v4)) return false;
-  absl::StatusOr<std::string> v6 = ReadFile(dir + "sockstat6");
-  return !v6.ok() || NoSocketCounted(*v6);  // A host without IPv6 has no sockstat6.
+  return !private_netns_ || NetnsHoldsNoSocket(pid_);
 }
 
 absl::Status PrestartedLauncher::Lose(absl::Status why) {
