@@ -158,8 +158,10 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
   facts.pooled_cgroups = runner.pool_ != nullptr;
   facts.launcher_netns = runner.netns_pool_ != nullptr;
   if (runner.config_.backend == Backend::BACKEND_LANDLOCK) {
-    runner.landlock_base_ = LandlockBaseFor(runner.config_);
+    *runner.landlock_base_ = LandlockBaseFor(runner.config_);
   }
+  facts.landlock_base = runner.landlock_base_.get();
+  facts.danger_landlock_unprotected_paths = runner.config_.danger_landlock_unprotected_paths;
   return runner;
 }
 
@@ -170,7 +172,7 @@ Toolbox Runner::Tools() const {
   tools.landlock_exec_path = config_.landlock_exec_path;
   tools.bind_dir = config_.bind_dir;
   tools.verifier = verifier_.fd != nullptr ? &verifier_ : nullptr;
-  tools.landlock_base = &landlock_base_;
+  tools.landlock_base = landlock_base_.get();
   tools.danger_landlock_unprotected_paths = config_.danger_landlock_unprotected_paths;
   tools.filters = filters_.get();
   return tools;
@@ -215,14 +217,7 @@ LauncherPool& Runner::PoolOf(const ReadyLauncher& launcher) const {
 }
 
 absl::StatusOr<Plan> Runner::Prepare(const ExecSpec& spec) const {
-  absl::StatusOr<Plan> plan = MakePlan(spec, facts_);
-  if (!plan.ok()) return plan;
-  // What the landlock backend cannot enforce is refused now, before a turn is taken.
-  if (plan->backend == Backend::BACKEND_LANDLOCK) {
-    absl::StatusOr<LaunchCommand> launch = RenderLaunch(*plan, Tools());
-    if (!launch.ok()) return launch.status();
-  }
-  return plan;
+  return MakePlan(spec, facts_);
 }
 
 absl::StatusOr<LaunchCommand> Runner::Explain(const Plan& plan) const {

@@ -78,8 +78,9 @@ class Runner {
 
   Config config_;
   HostFacts facts_;
-  // Landlock backend: what every command may read.
-  LandlockBase landlock_base_;
+  // Landlock backend: what every command may read. On the heap, so that facts_ and the
+  // Toolbox can point at it however the Runner moves.
+  std::unique_ptr<LandlockBase> landlock_base_ = std::make_unique<LandlockBase>();
   OpenPath verifier_;
   // Pointers, so that Runner stays movable and the Toolbox's pointers stay valid.
   std::unique_ptr<SeccompFilters> filters_;

@@ -16,8 +16,10 @@ constexpr char kNoUserNamespaces[] =
     " needs the bwrap backend, and this host cannot create user namespaces (see "
     "GetCapabilities); run the server where it can";
 
-absl::Status CheckEnforceable(const Policy& policy, bool allow_unprotected,
-                              const LandlockBase& base) {
+}  // namespace
+
+absl::Status CheckLandlockEnforceable(const Policy& policy, bool allow_unprotected,
+                                      const LandlockBase& base) {
   for (const std::vector<std::string>* hidden : {&policy.hidden_dirs(), &policy.hidden_files()}) {
     for (const std::string& path : *hidden) {
       if (std::find(base.hidden.begin(), base.hidden.end(), path) == base.hidden.end()) {
@@ -35,6 +37,8 @@ absl::Status CheckEnforceable(const Policy& policy, bool allow_unprotected,
       ", or start it with --danger_landlock_unprotected_paths to accept the risk"));
 }
 
+namespace {
+
 void AddFd(const char* option, const OpenPath& path, SandboxCommand& out) {
   out.argv.insert(out.argv.end(),
                   {option, std::to_string(kFirstPassedFd + out.fds.size())});
@@ -49,7 +53,9 @@ absl::StatusOr<SandboxCommand> LandlockArgs(const std::string& helper_path,
                                             bool allow_unprotected, const LandlockBase& base,
                                             const std::vector<std::string>& command,
                                             const std::string& temp_dir) {
-  if (absl::Status s = CheckEnforceable(policy, allow_unprotected, base); !s.ok()) return s;
+  if (absl::Status s = CheckLandlockEnforceable(policy, allow_unprotected, base); !s.ok()) {
+    return s;
+  }
   SandboxCommand out;
   out.argv = {helper_path};
   if (!temp_dir.empty()) out.argv.insert(out.argv.end(), {"--write", temp_dir});

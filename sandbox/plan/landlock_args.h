@@ -23,14 +23,18 @@ struct LandlockBase {
   std::vector<std::string> hidden;
 };
 
+// OK when the landlock backend can enforce `policy`; else FAILED_PRECONDITION saying
+// what it cannot: paths hidden by the request (Landlock grants rights to whole
+// hierarchies, so only what `base` left out at start-up stays hidden), and protected
+// paths inside writable roots unless `allow_unprotected` (there is no way to carve a
+// read-only hole into a writable hierarchy).
+absl::Status CheckLandlockEnforceable(const Policy& policy, bool allow_unprotected,
+                                      const LandlockBase& base);
+
 // The argv that runs `command` in `cwd` under `policy` with the landlock backend's
 // launcher at `helper_path` (landlock_exec.cc), which reads the seccomp filter from
 // kSeccompFd, and the descriptors of the policy's roots that it grants rights on.
-// Pure. FAILED_PRECONDITION for what Landlock cannot enforce: paths hidden by the
-// request (Landlock grants rights to whole hierarchies, so only what `base` left out
-// at start-up stays hidden), and protected paths inside writable roots unless
-// `allow_unprotected` (there is no way to carve a read-only hole into a writable
-// hierarchy). With `temp_dir`, the command may write that directory too (its own
+// Pure. FAILED_PRECONDITION where CheckLandlockEnforceable says no. With `temp_dir`, the command may write that directory too (its own
 // TMPDIR).
 absl::StatusOr<SandboxCommand> LandlockArgs(const std::string& helper_path,
                                             const Policy& policy, const std::string& cwd,

@@ -117,6 +117,13 @@ absl::StatusOr<Plan> MakePlan(const ExecSpec& spec, const HostFacts& facts) {
   if (plan.backend == Backend::BACKEND_BWRAP && policy.network() == NetworkMode::NETWORK_DISABLED) {
     plan.netns = facts.launcher_netns ? NetnsSource::kLauncher : NetnsSource::kBwrap;
   }
+  if (plan.backend == Backend::BACKEND_LANDLOCK) {
+    if (absl::Status s = CheckLandlockEnforceable(policy, facts.danger_landlock_unprotected_paths,
+                                                  *facts.landlock_base);
+        !s.ok()) {
+      return s;
+    }
+  }
   if (plan.backend == Backend::BACKEND_NONE) {
     absl::StatusOr<std::string> program = FindProgram(spec.argv()[0], spec.env(), facts);
     if (!program.ok()) return program.status();

@@ -58,6 +58,10 @@ struct HostFacts {
   std::string cgroup_note;
   // The user commands run as, when not the server's own (sandboxd-launch --user).
   std::optional<HostUser> command_user;
+  // Landlock: what every command may read, and whether protected paths inside
+  // writable roots may go unprotected (what the backend can enforce).
+  const LandlockBase* landlock_base = nullptr;
+  bool danger_landlock_unprotected_paths = false;
   // Whether `path` names a program the server could execute (for commands without a
   // sandbox, found in their own PATH).
   std::function<bool(const std::string& path)> is_executable;
@@ -108,9 +112,11 @@ struct Plan {
 // `memory_in_cgroup`). Pure.
 std::vector<launch::v1::Rlimit> RlimitsFor(const Limits& limits, bool memory_in_cgroup);
 
-// Decides how `spec` runs on a host with `facts`. Pure but for facts.is_executable.
-// INVALID_ARGUMENT when an unsandboxed program is not in the request's PATH;
-// FAILED_PRECONDITION for a process limit without cgroups.
+// Decides how `spec` runs on a host with `facts`, and refuses what this host cannot
+// enforce (ExecSpec::Create has checked the request itself). Pure but for
+// facts.is_executable. INVALID_ARGUMENT when an unsandboxed program is not in the
+// request's PATH; FAILED_PRECONDITION for a process limit without cgroups, and for what
+// the landlock backend cannot enforce (CheckLandlockEnforceable).
 absl::StatusOr<Plan> MakePlan(const ExecSpec& spec, const HostFacts& facts);
 
 // The programs and parts a plan is rendered with, fixed when the server starts.

@@ -2,6 +2,10 @@
 
 #include "sandbox/launcher/launch_order.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -131,6 +135,29 @@ TEST_F(PlanTest, WithoutASandboxTheProgramIsFoundInTheRequestsPath) {
   absl::StatusOr<Plan> missing = MakePlan(Spec({"nmake"}, v1::DANGER_FULL_ACCESS), facts_);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(missing.status().message(), HasSubstr("\"nmake\" was not found in PATH"));
+}
+
+// What the landlock backend cannot enforce is refused when the plan is made, before
+// the request takes a turn.
+TEST_F(PlanTest, LandlockRefusesWhatItCannotEnforce) {
+  LandlockBase base{{"/"}, {}, {}};
+  facts_.backend = Backend::BACKEND_LANDLOCK;
+  facts_.landlock_base = &base;
+  char dir[] = "/tmp/plan_test.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  v1::ExecRequest request;
+  request.add_argv("true");
+  request.set_cwd(dir);
+  request.mutable_policy()->set_mode(v1::WORKSPACE_WRITE);
+  absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, config_);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  absl::StatusOr<Plan> plan = MakePlan(*spec, facts_);
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(plan.status().message(), HasSubstr("--danger_landlock_unprotected_paths"));
+  // The control: with the operator's consent the same request is planned.
+  facts_.danger_landlock_unprotected_paths = true;
+  EXPECT_TRUE(MakePlan(*spec, facts_).ok());
+  rmdir(dir);
 }
 
 TEST_F(PlanTest, RenderingIsPure) {
