@@ -173,7 +173,6 @@ Toolbox Runner::Tools() const {
   tools.bind_dir = config_.bind_dir;
   tools.verifier = verifier_.fd != nullptr ? &verifier_ : nullptr;
   tools.landlock_base = landlock_base_.get();
-  tools.danger_landlock_unprotected_paths = config_.danger_landlock_unprotected_paths;
   tools.filters = filters_.get();
   return tools;
 }

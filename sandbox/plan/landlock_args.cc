@@ -48,14 +48,10 @@ void AddFd(const char* option, const OpenPath& path, SandboxCommand& out) {
 
 }  // namespace
 
-absl::StatusOr<SandboxCommand> LandlockArgs(const std::string& helper_path,
-                                            const Policy& policy, const std::string& cwd,
-                                            bool allow_unprotected, const LandlockBase& base,
-                                            const std::vector<std::string>& command,
-                                            const std::string& temp_dir) {
-  if (absl::Status s = CheckLandlockEnforceable(policy, allow_unprotected, base); !s.ok()) {
-    return s;
-  }
+SandboxCommand LandlockArgs(const std::string& helper_path, const Policy& policy,
+                            const std::string& cwd, const LandlockBase& base,
+                            const std::vector<std::string>& command,
+                            const std::string& temp_dir) {
   SandboxCommand out;
   out.argv = {helper_path};
   if (!temp_dir.empty()) out.argv.insert(out.argv.end(), {"--write", temp_dir});

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
+#include "absl/status/status.h"
 #include "sandbox/plan/bwrap_args.h"
 #include "sandbox/policy/policy.h"
 
@@ -33,14 +33,13 @@ absl::Status CheckLandlockEnforceable(const Policy& policy, bool allow_unprotect
 
 // The argv that runs `command` in `cwd` under `policy` with the landlock backend's
 // launcher at `helper_path` (landlock_exec.cc), which reads the seccomp filter from
-// kSeccompFd, and the descriptors of the policy's roots that it grants rights on.
-// Pure. FAILED_PRECONDITION where CheckLandlockEnforceable says no. With `temp_dir`, the command may write that directory too (its own
-// TMPDIR).
-absl::StatusOr<SandboxCommand> LandlockArgs(const std::string& helper_path,
-                                            const Policy& policy, const std::string& cwd,
-                                            bool allow_unprotected, const LandlockBase& base,
-                                            const std::vector<std::string>& command,
-                                            const std::string& temp_dir = "");
+// kSeccompFd, and the descriptors of the policy's roots that it grants rights on. With
+// `temp_dir`, the command may write that directory too (its own TMPDIR). Pure;
+// `policy` is one CheckLandlockEnforceable accepted (MakePlan checks it).
+SandboxCommand LandlockArgs(const std::string& helper_path, const Policy& policy,
+                            const std::string& cwd, const LandlockBase& base,
+                            const std::vector<std::string>& command,
+                            const std::string& temp_dir = "");
 
 }  // namespace sandboxd
 

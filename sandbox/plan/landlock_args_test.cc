@@ -44,14 +44,13 @@ std::string Fd(int n) { return std::to_string(kFirstPassedFd + n); }
 
 TEST_F(LandlockArgsTest, ReadOnlyWithoutNetwork) {
   Policy policy = MustCreate(v1::SandboxPolicy(), "/");
-  absl::StatusOr<SandboxCommand> args =
-      LandlockArgs("helper", policy, "/", false, Base({"/usr", "/etc"}), {"ls", "-l"});
-  ASSERT_TRUE(args.ok()) << args.status();
-  EXPECT_EQ(args->argv, (Args{"helper", "--read", "/usr", "--read", "/etc", "--write",
+  SandboxCommand args =
+      LandlockArgs("helper", policy, "/", Base({"/usr", "/etc"}), {"ls", "-l"});
+  EXPECT_EQ(args.argv, (Args{"helper", "--read", "/usr", "--read", "/etc", "--write",
                               "/dev/null", "--write", "/dev/zero", "--write", "/dev/full",
                               "--no-network", "--chdir", "/", "--seccomp-fd", "3", "--", "ls",
                               "-l"}));
-  EXPECT_TRUE(args->fds.empty());
+  EXPECT_TRUE(args.fds.empty());
 }
 
 // The roots a request names are granted through the descriptors the policy holds.
@@ -61,26 +60,23 @@ TEST_F(LandlockArgsTest, WorkspaceWriteWithNetworkAndReadableRoots) {
   proto.set_network(v1::NETWORK_ENABLED);
   proto.add_readable_roots("/opt");
   Policy policy = MustCreate(proto, dir_);
-  absl::StatusOr<SandboxCommand> args =
-      LandlockArgs("helper", policy, dir_, false, Base({"/"}, {"/usr", "/etc"}), {"make"});
-  ASSERT_TRUE(args.ok()) << args.status();
-  EXPECT_EQ(args->argv,
+  SandboxCommand args =
+      LandlockArgs("helper", policy, dir_, Base({"/"}, {"/usr", "/etc"}), {"make"});
+  EXPECT_EQ(args.argv,
             (Args{"helper", "--read", "/usr", "--read", "/etc", "--read-fd", Fd(0),
                   "--write", "/dev/null", "--write", "/dev/zero", "--write", "/dev/full",
                   "--write-fd", Fd(1), "--chdir", dir_, "--seccomp-fd", "3", "--", "make"}));
-  ASSERT_EQ(args->fds.size(), 2u);
-  EXPECT_EQ(args->fds[0], policy.readable_roots()[0].fd);
-  EXPECT_EQ(args->fds[1], policy.writable_roots()[0].fd);
+  ASSERT_EQ(args.fds.size(), 2u);
+  EXPECT_EQ(args.fds[0], policy.readable_roots()[0].fd);
+  EXPECT_EQ(args.fds[1], policy.writable_roots()[0].fd);
 }
 
 TEST_F(LandlockArgsTest, CwdBelowTmpStaysReadable) {
   Policy policy = MustCreate(v1::SandboxPolicy(), dir_);
-  absl::StatusOr<SandboxCommand> args =
-      LandlockArgs("helper", policy, dir_, false, Base({"/usr"}), {"ls"});
-  ASSERT_TRUE(args.ok()) << args.status();
-  EXPECT_EQ(Args(args->argv.begin(), args->argv.begin() + 5),
+  SandboxCommand args = LandlockArgs("helper", policy, dir_, Base({"/usr"}), {"ls"});
+  EXPECT_EQ(Args(args.argv.begin(), args.argv.begin() + 5),
             (Args{"helper", "--read", "/usr", "--read-fd", Fd(0)}));
-  EXPECT_EQ(FdPath(args->fds[0]->get()), dir_);
+  EXPECT_EQ(FdPath(args.fds[0]->get()), dir_);
 }
 
 TEST_F(LandlockArgsTest, ProtectedPathsAreRefusedUnlessTheOperatorAcceptsIt) {
@@ -88,12 +84,11 @@ TEST_F(LandlockArgsTest, ProtectedPathsAreRefusedUnlessTheOperatorAcceptsIt) {
   v1::SandboxPolicy proto;
   proto.set_mode(v1::WORKSPACE_WRITE);
   Policy policy = MustCreate(proto, dir_);
-  absl::StatusOr<SandboxCommand> args =
-      LandlockArgs("helper", policy, dir_, false, Base({"/"}), {"true"});
-  ASSERT_FALSE(args.ok());
-  EXPECT_EQ(args.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(args.status().message(), HasSubstr("--danger_landlock_unprotected_paths"));
-  EXPECT_TRUE(LandlockArgs("helper", policy, dir_, true, Base({"/"}), {"true"}).ok());
+  absl::Status refused = CheckLandlockEnforceable(policy, false, Base({"/"}));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.message(), HasSubstr("--danger_landlock_unprotected_paths"));
+  EXPECT_TRUE(CheckLandlockEnforceable(policy, true, Base({"/"})).ok());
 }
 
 // Only what the base left out at start-up stays hidden: a request's own deny_read is
@@ -103,16 +98,15 @@ TEST_F(LandlockArgsTest, DenyReadIsRefusedButTheServersFilesStayHidden) {
   v1::SandboxPolicy proto;
   proto.add_deny_read(dir_);
   Policy policy = MustCreate(proto, "/");
-  absl::StatusOr<SandboxCommand> args =
-      LandlockArgs("helper", policy, "/", true, Base({"/"}), {"true"});
-  ASSERT_FALSE(args.ok());
-  EXPECT_EQ(args.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(args.status().message(), HasSubstr("deny_read needs the bwrap backend"));
+  absl::Status refused = CheckLandlockEnforceable(policy, true, Base({"/"}));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.message(), HasSubstr("deny_read needs the bwrap backend"));
 
   config_.server_paths = {dir_};
   config_.hidden_server_paths = {dir_};
   Policy server = MustCreate(v1::SandboxPolicy(), "/");
-  EXPECT_TRUE(LandlockArgs("helper", server, "/", true, Base({"/usr"}, {}, {dir_}), {"true"}).ok());
+  EXPECT_TRUE(CheckLandlockEnforceable(server, true, Base({"/usr"}, {}, {dir_})).ok());
 }
 
 }  // namespace

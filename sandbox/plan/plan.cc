@@ -39,8 +39,7 @@ absl::StatusOr<SandboxCommand> SandboxFor(const Plan& plan, const Toolbox& tools
       return SandboxCommand{plan.command, {}};
     case Backend::BACKEND_LANDLOCK:
       return LandlockArgs(tools.landlock_exec_path, *plan.policy, plan.cwd,
-                          tools.danger_landlock_unprotected_paths, *tools.landlock_base,
-                          plan.command, plan.temp_dir);
+                          *tools.landlock_base, plan.command, plan.temp_dir);
     case Backend::BACKEND_BWRAP: {
       BwrapOptions binds;
       binds.exposed_at = plan.launcher ? tools.bind_dir : "";

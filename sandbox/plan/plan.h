@@ -130,10 +130,8 @@ struct Toolbox {
   // sandboxd-launch held open, which checks each bwrap sandbox from inside; null:
   // no check.
   const OpenPath* verifier = nullptr;
-  // Landlock: what every command may read, and whether protected paths inside
-  // writable roots may go unprotected.
+  // Landlock: what every command may read.
   const LandlockBase* landlock_base = nullptr;
-  bool danger_landlock_unprotected_paths = false;
   // The compiled filter of each seccomp mode.
   const SeccompFilters* filters = nullptr;
 };
@@ -141,8 +139,7 @@ struct Toolbox {
 // The process that runs `plan`: sandboxd-launch with its options (when the plan has
 // it), then bwrap, the landlock launcher or the program itself, with the descriptors
 // they are passed. The only place a plan becomes argv. INVALID_ARGUMENT when it would
-// pass more descriptors than kMaxPassedFds; FAILED_PRECONDITION for what the landlock
-// backend cannot enforce.
+// pass more descriptors than kMaxPassedFds.
 absl::StatusOr<LaunchCommand> RenderLaunch(const Plan& plan, const Toolbox& tools);
 
 // How `source` is described to a client ("bwrap's own (--unshare-net)", ...).
