@@ -138,7 +138,7 @@ class ExecStreamCall final
   bool reported_ = false;
 
   StreamOutbox outbox_;
-  std::thread run_thread_, stdin_thread_;
+  std::thread run_thread_;
 };
 
 // The signal number of `signal`, 0 for none.

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "sandbox/policy/exec_spec.h"
+#include "sandbox/policy/config.h"
 #include "sandboxd/policy/v1/policy.pb.h"
 
 namespace sandboxd {

@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sandbox/policy/exec_spec.h"
+
 namespace sandboxd {
 namespace {
 

@@ -663,7 +663,7 @@ std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
       std::min<size_t>(INT32_MAX, bounds.max_request_bytes + (1 << 20))));
   // gRPC's sync server keeps at most MAX_POLLERS (default 2) threads idle: under
   // concurrent requests, each handler thread that finished exited and a new one was
-  // made for a later request (80 of each in 4 s at 8 concurrent Execs). Every request
+  // made for a later request (80 of each in 4 s at 8 concurrent Execs). Every Exec
   // blocks a thread for its command's run anyway, so keep that many.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               absl::GetFlag(FLAGS_max_concurrent) + 2);

@@ -40,7 +40,7 @@ class StreamOutbox {
 
   const std::function<void(const sandbox::v1::ExecStreamResponse&)> start_write_;
   const size_t max_bytes_;
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   struct Queued {
     sandbox::v1::ExecStreamResponse message;
     size_t bytes = 0;

@@ -29,8 +29,8 @@ struct RunBounds {
 //  - A limit that ended the command names the termination: MEMORY_LIMIT, CPU_LIMIT,
 //    FILE_SIZE_LIMIT, PROCESS_LIMIT (a fork refused, then a failure), TIMED_OUT.
 //  - When stderr holds nothing but one line from bwrap or a launcher, the sandbox or
-//    the program's exec failed: kExecFailed (127 when the program does not exist, 126
-//    otherwise) or kSetupFailed, with that line in the message.
+//    the program's exec failed: EXEC_FAILED (127 when the program does not exist, 126
+//    otherwise) or SETUP_FAILED, with that line in the message.
 void ConcludeRun(const RunBounds& bounds, RunResult& result);
 
 }  // namespace sandboxd

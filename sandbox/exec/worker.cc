@@ -32,7 +32,7 @@ constexpr absl::Duration kDrainGrace = absl::Seconds(2);
 // which becomes one streamed message. Streaming 1 GiB ran at about 600 MiB/s with
 // 256 KiB reads and 780 MiB/s with these.
 constexpr size_t kReadBufferSize = size_t{1} << 20;
-// How often Launch::is_cancelled is asked.
+// How often RunIo::is_cancelled is asked.
 constexpr absl::Duration kCancelCheckInterval = absl::Milliseconds(100);
 // How often a signal that came before its command looks for it.
 constexpr absl::Duration kPendingSignalInterval = absl::Milliseconds(5);

@@ -98,7 +98,7 @@ struct RunResult {
 
   Termination termination = Termination::EXITED;
   int exit_code = 0;
-  // The signal that ended the worker (kSignaled, kTimedOut, kCancelled).
+  // The signal that ended the worker (SIGNALED, TIMED_OUT, CANCELLED).
   int signal = 0;
   OutputBuffer stdout_data;
   OutputBuffer stderr_data;

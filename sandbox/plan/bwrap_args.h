@@ -11,7 +11,7 @@
 namespace sandboxd {
 
 // A sandbox program's argv and the descriptors it names: fds[i] is its fd
-// kFirstPassedFd + i (spawn.h). An entry is null only in an explanation, for a
+// kFirstPassedFd + i (base/fd_layout.h). An entry is null only in an explanation, for a
 // placeholder a run would make.
 struct SandboxCommand {
   std::vector<std::string> argv;

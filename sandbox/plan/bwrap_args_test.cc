@@ -9,7 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "sandbox/exec/spawn.h"
+#include "base/fd_layout.h"
 
 namespace sandboxd {
 namespace {

@@ -14,16 +14,16 @@ namespace sandboxd {
 // fail with EPERM;
 // everything else is allowed; a system call made through another ABI of the same
 // kernel (i386 via int 0x80, x32) kills the process, so it cannot get around the
-// filter. kNone has no filter and is an error here. kProxyRouted allows only inet
-// sockets (no AF_UNIX socket or socketpair), for commands whose only way out is a
-// proxy.
+// filter. SECCOMP_NONE has no filter and is an error here. SECCOMP_PROXY_ROUTED allows
+// only inet sockets (no AF_UNIX socket or socketpair), for commands whose only way out
+// is a proxy.
 absl::StatusOr<std::string> CompileSeccompFilter(SeccompMode mode);
 
 // The filters of every mode, compiled once at start-up.
 class SeccompFilters {
  public:
   static absl::StatusOr<SeccompFilters> Compile();
-  // The program for `mode`; empty for kNone.
+  // The program for `mode`; empty for SECCOMP_NONE.
   const std::string& Get(SeccompMode mode) const;
 
  private:

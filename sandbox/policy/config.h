@@ -57,8 +57,8 @@ struct ClientGrant {
 // The operator's settings that every request is validated against and completed with.
 // The server fills it from its flags; tests build it directly.
 struct Config {
-  // What enforces sandboxed policies: kBwrap where user namespaces work, else
-  // kLandlock (see host_features.h).
+  // What enforces sandboxed policies: BACKEND_BWRAP where user namespaces work, else
+  // BACKEND_LANDLOCK (see host_features.h).
   Backend backend = Backend::BACKEND_BWRAP;
   std::string bwrap_path = "/usr/bin/bwrap";
   std::string landlock_exec_path;

@@ -2,8 +2,6 @@
 #define SANDBOXD_SANDBOX_POLICY_LIMITS_H_
 
 #include <cstdint>
-#include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -27,7 +25,6 @@ struct Limits {
 // ceiling, INVALID_ARGUMENT a negative CPU time.
 absl::StatusOr<Limits> ValidLimits(const sandbox::v1::ResourceLimits& proto,
                                    const Limits& ceilings);
-
 
 }  // namespace sandboxd
 
