@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 
 namespace sandboxd {
 
@@ -15,27 +16,29 @@ namespace sandboxd {
 // without the prefix that all the enum's named values share ("BACKEND_BWRAP" is
 // "bwrap", "TIMED_OUT" is "timed_out"); "unknown" for a number the enum does not name.
 // One function for every enum, so that no list of names can fall behind the proto.
+// The prefix up to the first '_' of the first named value other than 0, where every
+// such value has it; "" otherwise.
+inline std::string SharedPrefix(const google::protobuf::EnumDescriptor& type) {
+  std::string prefix;
+  bool first = true;
+  for (int i = 0; i < type.value_count(); ++i) {
+    const std::string& name = type.value(i)->name();
+    if (type.value(i)->number() == 0) continue;
+    if (first) prefix = name.substr(0, name.find('_') + 1);  // "" without a '_'.
+    first = false;
+    if (!absl::StartsWith(name, prefix)) return "";
+  }
+  return prefix;
+}
+
 template <typename E>
 std::string LogName(E value) {
   const google::protobuf::EnumDescriptor* type = google::protobuf::GetEnumDescriptor<E>();
   const google::protobuf::EnumValueDescriptor* named = type->FindValueByNumber(value);
   if (named == nullptr) return "unknown";
-  // The prefix up to the first '_' of the first named value other than 0, where every
-  // such value has it.
-  std::string prefix;
-  bool first = true;
-  for (int i = 0; i < type->value_count(); ++i) {
-    const std::string& name = type->value(i)->name();
-    if (type->value(i)->number() == 0) continue;
-    if (first) prefix = name.substr(0, name.find('_') + 1);  // "" without a '_'.
-    first = false;
-    if (!absl::StartsWith(name, prefix)) {
-      prefix.clear();
-      break;
-    }
-  }
-  std::string name = named->name();
-  if (!prefix.empty() && absl::StartsWith(name, prefix)) name.erase(0, prefix.size());
+  static const std::string* prefix = new std::string(SharedPrefix(*type));  // Once a type.
+  absl::string_view name = named->name();
+  if (!prefix->empty()) absl::ConsumePrefix(&name, *prefix);
   return absl::AsciiStrToLower(name);
 }
 

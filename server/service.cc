@@ -152,7 +152,6 @@ absl::StatusOr<Admitted> SandboxServiceImpl::Admit(
   if (!ticket.ok()) return ticket.status();
   ClampToDeadline(context, *plan);
   RunIo io;
-  io.stdin_data = request.stdin();
   io.timeout = plan->timeout;
   io.output_limit = plan->output_limit;
   io.cancel_fd = cancel_read_.get();
@@ -179,7 +178,7 @@ void SandboxServiceImpl::Record(const RunResult& result, CallRecord& call) const
   log.set_stderr_bytes(static_cast<double>(result.stderr_data.total_bytes()));
   WriteLog(log);
   if (metrics_ != nullptr) {
-    metrics_->RequestDone(call.method, LogName(result.termination),
+    metrics_->RequestDone(call.method, log.termination(),
                           absl::Now() - call.start);
   }
 }
@@ -193,6 +192,7 @@ grpc::Status SandboxServiceImpl::Exec(grpc::ServerContext* context,
   auto cancelled = [context] { return context->IsCancelled(); };
   absl::StatusOr<Admitted> admitted = Admit(*request, *client, *context, cancelled, call.log);
   if (!admitted.ok()) return Refuse(admitted.status(), call);
+  admitted->io.stdin_data = request->stdin();  // A stream's stdin comes through a pipe.
   absl::StatusOr<RunResult> result = runner_.Run(admitted->plan, admitted->io);
   if (!result.ok()) return Refuse(result.status(), call);
   FillResponse(admitted->plan, *result, request->output_encoding(), *response);
