@@ -28,11 +28,12 @@ absl::StatusOr<RunQueue::Ticket> RunQueue::Acquire(absl::Time deadline,
   ++queued_;
   Changed();
   uint64_t number = next_number_++;
-  auto my_turn = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // Wakes on its turn, or when the queue closes, which ends every wait.
+  auto wake = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return closed_ || (running_ < max_running_ && serving_ == number);
   };
   absl::Time start = absl::Now();
-  while (!my_turn() || closed_) {
+  while (closed_ || !wake()) {
     absl::Status give_up;
     if (closed_) {
       give_up = Closed();
@@ -52,7 +53,7 @@ absl::StatusOr<RunQueue::Ticket> RunQueue::Acquire(absl::Time deadline,
       SkipAbandoned();
       return give_up;
     }
-    mu_.AwaitWithDeadline(absl::Condition(&my_turn),
+    mu_.AwaitWithDeadline(absl::Condition(&wake),
                           std::min(deadline, absl::Now() + kCancelCheckInterval));
   }
   --queued_;
@@ -66,6 +67,11 @@ absl::StatusOr<RunQueue::Ticket> RunQueue::Acquire(absl::Time deadline,
 void RunQueue::Close() {
   absl::MutexLock lock(&mu_);
   closed_ = true;
+}
+
+bool RunQueue::closed() const {
+  absl::MutexLock lock(&mu_);
+  return closed_;
 }
 
 absl::Status RunQueue::Closed() {

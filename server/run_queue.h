@@ -66,6 +66,9 @@ class RunQueue {
   // For shutdown: every request waiting for a slot, and every later one, is refused
   // with UNAVAILABLE at once; those running keep their slots.
   void Close();
+  // Whether Close was called; and the status requests then get.
+  bool closed() const;
+  static absl::Status Closed();
 
   int running() const;
   // Requests waiting for a turn, and places held.
@@ -77,7 +80,6 @@ class RunQueue {
   void Release();
   void Leave();
   absl::Status Full() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  static absl::Status Closed();
   void Changed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (on_change_) on_change_(running_, queued_ + held_);
   }

@@ -140,9 +140,7 @@ absl::StatusOr<Admitted> SandboxServiceImpl::Admit(
     const v1::ExecRequest& request, const std::string& client,
     const grpc::ServerContextBase& context, std::function<bool()> stop, LogLine& log) {
   if (!request.argv().empty()) log.set_argv0(request.argv(0));
-  if (draining_) {
-    return absl::UnavailableError("the server is shutting down; retry elsewhere or later");
-  }
+  if (queue_.closed()) return RunQueue::Closed();
   absl::StatusOr<Plan> plan = PlanFor(request, client);
   if (!plan.ok()) return plan.status();
   log.set_mode(LogName(plan->mode));

@@ -57,10 +57,7 @@ class SandboxServiceImpl final
 
   // From now on, refuses new commands with UNAVAILABLE, and those waiting for a turn
   // too; for shutdown.
-  void StartDraining() {
-    draining_ = true;
-    queue_.Close();
-  }
+  void StartDraining() { queue_.Close(); }
   // Waits up to `deadline` for no command to run or wait; true once none does.
   bool WaitIdle(absl::Time deadline) const { return queue_.WaitIdle(deadline); }
   // Kills every running command (their responses say CANCELLED); for shutdown.
@@ -111,7 +108,6 @@ class SandboxServiceImpl final
   std::atomic<int> live_calls_{0};
   absl::Mutex trim_mu_;
   std::optional<Alarms::Armed> trim_ ABSL_GUARDED_BY(trim_mu_);
-  std::atomic<bool> draining_{false};
   // Every running worker polls the read end; closing the write end hangs it up for all.
   UniqueFd cancel_read_;
   UniqueFd cancel_write_;
