@@ -142,6 +142,7 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
   }
   facts.cgroups = runner.cgroups_ != nullptr;
   // A process ceiling is only a default where it can be enforced.
+  runner.config_.enforces_processes = facts.cgroups;
   if (!facts.cgroups) runner.config_.max_limits.processes = 0;
   if (facts.cgroups) runner.reaper_ = std::make_unique<CgroupReaper>();
   runner.netns_note_ = runner.config_.backend == Backend::BACKEND_BWRAP

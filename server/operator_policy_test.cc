@@ -111,7 +111,8 @@ TEST_F(OperatorPolicyTest, CeilingsPerClientAreAlsoItsDefaults) {
   absl::StatusOr<ClientGrant> grant = policy.GrantFor("ci");
   ASSERT_TRUE(grant.ok());
   Config config;
-  config.max_limits.processes = 1024;  // The server enforces processes (cgroups).
+  config.max_limits.processes = 1024;
+  config.enforces_processes = true;  // The server has cgroups.
   v1::ExecRequest minimal;
   minimal.add_argv("true");
   absl::StatusOr<ExecSpec> spec = ExecSpec::Create(minimal, config, *grant);
@@ -142,6 +143,29 @@ TEST_F(OperatorPolicyTest, CeilingsPerClientAreAlsoItsDefaults) {
   // Without cgroups the server enforces no process ceiling, and a rule's is no
   // default: it would refuse every request.
   EXPECT_EQ(ExecSpec::Create(minimal, Config(), *grant)->limits().processes, 0u);
+}
+
+// A rule's process ceiling holds wherever processes are enforced, whether or not the
+// server's flags set a ceiling of their own.
+TEST_F(OperatorPolicyTest, ARulesProcessCeilingHoldsWithoutTheServers) {
+  OperatorPolicy policy = Load("client { identity: \"ci\" max_processes: 64 }");
+  absl::StatusOr<ClientGrant> grant = policy.GrantFor("ci");
+  ASSERT_TRUE(grant.ok());
+  Config config;
+  config.enforces_processes = true;  // Cgroups, and no --max_processes.
+  v1::ExecRequest request;
+  request.add_argv("true");
+  absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, config, *grant);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->limits().processes, 64u);
+  request.mutable_policy()->mutable_limits()->set_processes(100);
+  absl::Status beyond = ExecSpec::Create(request, config, *grant).status();
+  EXPECT_EQ(beyond.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(beyond.message(), HasSubstr("allows limits.processes of at most 64"));
+  // The control: where processes are not enforced, the same request is not refused
+  // for it here (planning refuses a process limit without cgroups).
+  config.enforces_processes = false;
+  EXPECT_TRUE(ExecSpec::Create(request, config, *grant).ok());
 }
 
 // A rule answers for the values it knows; any other (a network mode added to the proto

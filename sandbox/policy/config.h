@@ -108,6 +108,9 @@ struct Config {
   std::string launcher_path;
   // Whether to give each command a cgroup, where the host lets the server make them.
   bool use_cgroups = true;
+  // Whether process limits are enforced here: commands do get cgroups (Runner::Create
+  // says). Without, no process ceiling is a default, as it would refuse everything.
+  bool enforces_processes = false;
   // Where the server keeps what must outlive it (the journal of placeholders, see
   // protection.h); empty: nowhere.
   std::string state_dir;

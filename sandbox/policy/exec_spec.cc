@@ -201,7 +201,7 @@ absl::Status ApplyGrant(const v1::ExecRequest& request, const Config& config,
     uint64_t asked, most;
     uint64_t* value;
   };
-  uint64_t processes_most = config.max_limits.processes != 0 ? grant.max_limits.processes : 0;
+  uint64_t processes_most = config.enforces_processes ? grant.max_limits.processes : 0;
   for (const Field& field :
        {Field{"limits.memory_bytes", asked.memory_bytes(), grant.max_limits.memory_bytes,
               &limits.memory_bytes},
