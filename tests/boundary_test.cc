@@ -239,9 +239,13 @@ TEST_P(BoundaryTest, TheHostsProcIsNeverBound) {
 // --- No way back into the server ----------------------------------------------------
 
 // With the host's network, a command still cannot reach the server's Unix socket: its
-// directory is hidden. The control: the server's user, outside any sandbox, calls it.
+// directory is hidden. The socket is open to the commands' user on the host (a root
+// server gives their group access, as --socket_group does for clients), so that only
+// the hiding keeps them out. The control: that user, outside any sandbox, calls it.
 TEST_P(BoundaryTest, TheUnixSocketIsOutOfReach) {
-  std::unique_ptr<SandboxdProcess> server = Start();
+  SandboxdProcess::Options options;
+  if (GetParam() == Kind::kRoot) options.flags = {absl::StrCat("--socket_group=", gid_)};
+  std::unique_ptr<SandboxdProcess> server = Start(options);
   ASSERT_NE(server, nullptr);
   std::string sandboxctl = Sandboxctl();
   std::string socket = server->address().substr(strlen("unix:"));
@@ -254,12 +258,9 @@ TEST_P(BoundaryTest, TheUnixSocketIsOutOfReach) {
   v1::ExecResponse attack = ExecChecked(*stub, from_inside);
   EXPECT_EQ(attack.exit_code(), 125) << attack.stderr();
   EXPECT_FALSE(Succeeded(ExecChecked(*stub, Probe(*server, {"unix-connect", socket}, true))));
-  // The server's user reaches it from outside (the command, in its sandbox, would be
-  // that user too for a server that is not root).
-  RunResult control = RunOnHostAs(GetParam() == Kind::kNobody ? kNobody : 0,
-                                  GetParam() == Kind::kNobody ? kNobody : 0,
-                                  {sandboxctl, "--server=" + server->address(), "exec", "--",
-                                   "true"});
+  // The commands' user reaches it from outside.
+  RunResult control =
+      RunOnHostAs(uid_, gid_, {sandboxctl, "--server=" + server->address(), "exec", "--", "true"});
   EXPECT_EQ(control.exit_code, 0) << control.stderr_data.Contents();
 }
 

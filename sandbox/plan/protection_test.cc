@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
@@ -81,6 +82,17 @@ TEST_F(ProtectionTest, ExistingPathsAreHeldOpen) {
   EXPECT_EQ(protection->lease, nullptr);
 }
 
+// What `git status` prints on stderr in `dir`.
+std::string GitSays(const std::string& dir) {
+  std::string said;
+  if (FILE* git = popen(("git -C " + dir + " status 2>&1 >/dev/null").c_str(), "r")) {
+    char buf[512];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, git)) > 0;) said.append(buf, n);
+    pclose(git);
+  }
+  return said;
+}
+
 // An absent .git gets an empty directory, mode 0555, for as long as a run holds it:
 // git outside takes that for no repository, where an empty file would break it.
 TEST_F(ProtectionTest, AbsentPathsGetAPlaceholderWhileHeld) {
@@ -93,7 +105,15 @@ TEST_F(ProtectionTest, AbsentPathsGetAPlaceholderWhileHeld) {
     EXPECT_EQ(std::system(("git -C " + work_ + " status >/dev/null 2>&1").c_str()) == 0,
               std::system(("git -C " + dir_ + " status >/dev/null 2>&1").c_str()) == 0)
         << "git in the workspace must behave as it does without the placeholder";
+    // The exit status is 128 either way; what git says tells the two apart.
+    EXPECT_EQ(GitSays(work_), GitSays(dir_));
+    EXPECT_THAT(GitSays(dir_), HasSubstr("not a git repository"));
   }
+  // The control: an empty file where .git is, what bwrap would need without a
+  // directory, breaks git in the workspace.
+  std::ofstream(git).close();
+  EXPECT_THAT(GitSays(work_), HasSubstr("invalid gitfile format"));
+  std::remove(git.c_str());
   EXPECT_FALSE(Exists(git));
 }
 
