@@ -39,6 +39,15 @@ size_t ValidSequenceLength(absl::string_view s) {
 
 }  // namespace
 
+bool IsValidUtf8(absl::string_view bytes) {
+  while (!bytes.empty()) {
+    size_t len = ValidSequenceLength(bytes);
+    if (len == 0) return false;
+    bytes.remove_prefix(len);
+  }
+  return true;
+}
+
 std::string SanitizeUtf8(absl::string_view bytes) {
   std::string out;
   out.reserve(bytes.size());

@@ -13,6 +13,9 @@ namespace sandboxd {
 // valid UTF-8, and commands print whatever they like.
 std::string SanitizeUtf8(absl::string_view bytes);
 
+// Whether `bytes` is valid UTF-8 as it is (SanitizeUtf8 would return it unchanged).
+bool IsValidUtf8(absl::string_view bytes);
+
 // How many bytes at the end of `bytes` begin a UTF-8 sequence that is cut off (0 to
 // 3), so that a stream split into chunks can hold them back for the next chunk.
 size_t CutOffUtf8Suffix(absl::string_view bytes);

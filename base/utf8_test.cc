@@ -27,6 +27,15 @@ TEST(SanitizeUtf8Test, CutOffSequenceAtTheEnd) {
   EXPECT_EQ(SanitizeUtf8("ok\xE2\x82"), std::string("ok") + kFffd);
 }
 
+TEST(IsValidUtf8Test, SaysWhatSanitizeWouldLeaveAlone) {
+  for (const char* text : {"", "plain", "caf\xC3\xA9", "\xF0\x9F\x98\x80", "a\xFFb", "\xC0\xAF",
+                           "\xED\xA0\x80", "ok\xE2\x82"}) {
+    EXPECT_EQ(IsValidUtf8(text), SanitizeUtf8(text) == text) << text;
+  }
+  EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9"));
+  EXPECT_FALSE(IsValidUtf8("a\xFFb"));
+}
+
 TEST(CutOffUtf8SuffixTest, FindsOnlyUnfinishedSequences) {
   EXPECT_EQ(CutOffUtf8Suffix("abc"), 0u);
   EXPECT_EQ(CutOffUtf8Suffix("caf\xC3\xA9"), 0u);     // Complete.

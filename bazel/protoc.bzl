@@ -2,7 +2,8 @@
 
 load("@rules_cc//cc:defs.bzl", "cc_library")
 
-_GRPC_PLUGIN = "--plugin=protoc-gen-grpc=$(location @system//:bin/grpc_cpp_plugin) "
+_GRPC_FLAGS = ("--plugin=protoc-gen-grpc=$(location @system//:bin/grpc_cpp_plugin) " +
+               "--grpc_out=$(RULEDIR) ")
 
 def _generated_cc_library(name, src, import_root, out_prefix, exts, out_flags, deps, **kwargs):
     """Runs protoc on `src` with `out_flags`, and wraps the files it writes in a cc_library."""
@@ -49,7 +50,7 @@ def protoc_cc_library(name, src, import_root, out_prefix, services = False,
     flags = "--cpp_out=$(RULEDIR) "
     if services:
         exts += [".grpc.pb.h", ".grpc.pb.cc"]
-        flags += _GRPC_PLUGIN + "--grpc_out=$(RULEDIR) "
+        flags += _GRPC_FLAGS
     deps = (["@system//:grpc"] if services else []) + ([runtime] if runtime else [])
     _generated_cc_library(name, src, import_root, out_prefix, exts, flags, deps, **kwargs)
 
@@ -71,7 +72,7 @@ def grpc_cc_library(name, src, import_root, out_prefix, messages, **kwargs):
         import_root,
         out_prefix,
         [".grpc.pb.h", ".grpc.pb.cc"],
-        _GRPC_PLUGIN + "--grpc_out=$(RULEDIR) ",
+        _GRPC_FLAGS,
         [messages, "@system//:grpc", "@system//:protobuf"],
         **kwargs
     )

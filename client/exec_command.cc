@@ -204,13 +204,11 @@ int ExitCodeFor(const v1::ExecResponse& response) {
 }
 
 void PreferText(v1::ExecResponse& response) {
-  if (!response.stdout().empty() && SanitizeUtf8(response.stdout()) == response.stdout()) {
-    response.set_stdout_text(std::move(*response.mutable_stdout()));
-    response.clear_stdout();
-  }
-  if (!response.stderr().empty() && SanitizeUtf8(response.stderr()) == response.stderr()) {
-    response.set_stderr_text(std::move(*response.mutable_stderr()));
-    response.clear_stderr();
+  for (auto [bytes, text] : {std::pair{response.mutable_stdout(), response.mutable_stdout_text()},
+                             std::pair{response.mutable_stderr(), response.mutable_stderr_text()}}) {
+    if (bytes->empty() || !IsValidUtf8(*bytes)) continue;
+    *text = std::move(*bytes);
+    bytes->clear();
   }
 }
 

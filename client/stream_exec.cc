@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "base/write_all.h"
 
 namespace sandboxd {
 namespace {
@@ -78,16 +79,6 @@ void PumpStdin(std::shared_ptr<Writer> writer) {
     v1::ExecStreamRequest message;
     message.set_signal(ToProto(signal));
     writer->Send(message);
-  }
-}
-
-void WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<size_t>(n);
   }
 }
 

@@ -11,9 +11,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/utf8.h"
+#include "base/write_all.h"
 #include "server/response.h"
 #include "server/status.h"
-#include "base/utf8.h"
 
 namespace sandboxd {
 namespace {
@@ -32,17 +33,6 @@ bool MakePipe(UniqueFd& read_end, UniqueFd& write_end, int flags) {
   if (pipe2(fds, O_CLOEXEC | flags) != 0) return false;
   read_end.Reset(fds[0]);
   write_end.Reset(fds[1]);
-  return true;
-}
-
-// Writes all of `data`; false when the command closed its stdin or is gone.
-bool WriteAll(int fd, absl::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
   return true;
 }
 
