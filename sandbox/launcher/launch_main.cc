@@ -72,6 +72,7 @@
 #include <vector>
 
 #include "base/fd_layout.h"
+#include "base/own_userns.h"
 #include "sandbox/launcher/rlimit_flags.h"
 #include "sandbox/net/private_netns.h"
 #include "sandboxd/launch/v1/launch.pb.h"
@@ -325,31 +326,13 @@ void InstallStdio(const std::vector<int>& fds) {
   }
 }
 
-// Writes `text` into /proc/self's file `path`, or fails.
-void WriteProcFile(const char* path, const char* text) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  size_t size = strlen(text);
-  if (fd < 0 || write(fd, text, size) != static_cast<ssize_t>(size)) Fail("writing ", path);
-  close(fd);
-}
-
 // Moves into a mount namespace of its own: directly with CAP_SYS_ADMIN, else inside a
 // user namespace of its own that maps only its uid and gid to themselves, in which it
 // holds every capability until it execs (bwrap, as that user, then gets none).
 void EnterOwnMountNamespace() {
   if (unshare(CLONE_NEWNS) == 0) return;
-  uid_t uid = getuid();
-  gid_t gid = getgid();
-  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) Fail("making a mount namespace");
-  char map[64];
-  // Not dumpable since it left root: its maps would stay root's to write.
-  if (prctl(PR_SET_DUMPABLE, 1) != 0) Fail("making the maps writable");
-  snprintf(map, sizeof map, "%u %u 1", uid, uid);
-  WriteProcFile("/proc/self/uid_map", map);
-  WriteProcFile("/proc/self/setgroups", "deny");
-  snprintf(map, sizeof map, "%u %u 1", gid, gid);
-  WriteProcFile("/proc/self/gid_map", map);
-  if (prctl(PR_SET_DUMPABLE, 0) != 0) Fail("making the process undumpable again");
+  const char* failed = sandboxd::EnterOwnUserNamespace(CLONE_NEWNS, "making a mount namespace");
+  if (failed != nullptr) Fail(failed);
 }
 
 // --fds N --expose DIR. bwrap binds by path: it resolves even --bind-fd's descriptor to

@@ -1,6 +1,5 @@
 #include "sandbox/net/private_netns.h"
 
-#include <fcntl.h>
 #include <linux/capability.h>
 #include <net/if.h>
 #include <sched.h>
@@ -11,8 +10,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
+
+#include "base/own_userns.h"
 
 namespace sandboxd {
 namespace {
@@ -39,21 +39,6 @@ const char* DropCapabilities() {
   return syscall(SYS_capset, &header, none) != 0 ? "dropping capabilities" : nullptr;
 }
 
-bool WriteProcFile(const char* path, const char* text) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  size_t size = strlen(text);
-  bool ok = fd >= 0 && write(fd, text, size) == static_cast<ssize_t>(size);
-  if (fd >= 0) close(fd);
-  return ok;
-}
-
-// A map of `id` to itself.
-const char* MapOntoItself(const char* path, unsigned id) {
-  char map[64];
-  snprintf(map, sizeof map, "%u %u 1", id, id);
-  return WriteProcFile(path, map) ? nullptr : path;
-}
-
 }  // namespace
 
 // CAP_SYS_ADMIN makes the namespace directly. Without it, an ordinary user makes it in
@@ -67,16 +52,10 @@ const char* MapOntoItself(const char* path, unsigned id) {
 const char* EnterPrivateNetns() {
   if (unshare(CLONE_NEWNET) == 0) return BringLoopbackUp();
   if (errno != EPERM || getuid() == 0) return "making a network namespace";
-  uid_t uid = getuid();
-  gid_t gid = getgid();
-  if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) return "making a user and a network namespace";
-  // A process that became its user by leaving root is not dumpable, and its /proc
-  // files, the maps among them, stay root's: dumpable just while it writes them.
-  if (prctl(PR_SET_DUMPABLE, 1) != 0) return "making the maps writable";
-  if (const char* failed = MapOntoItself("/proc/self/uid_map", uid)) return failed;
-  if (!WriteProcFile("/proc/self/setgroups", "deny")) return "denying setgroups";
-  if (const char* failed = MapOntoItself("/proc/self/gid_map", gid)) return failed;
-  if (prctl(PR_SET_DUMPABLE, 0) != 0) return "making the process undumpable again";
+  if (const char* failed =
+          EnterOwnUserNamespace(CLONE_NEWNET, "making a user and a network namespace")) {
+    return failed;
+  }
   if (const char* failed = BringLoopbackUp()) return failed;
   return DropCapabilities();
 }
