@@ -113,38 +113,12 @@ void WriteOrDie(const std::string& path, const std::string& text, const std::str
 }
 
 using sandboxd::launch::v1::LaunchOrder;
-using sandboxd::launch::v1::Resource;
 
-// A user to become.
-struct User {
-  bool set = false;
-  uid_t uid = 0;
-  gid_t gid = 0;
-};
+using sandboxd::RlimitFlag;
 
-// The rlimit each resource of an order sets (its option is in rlimit_flags.h).
-struct RlimitOption {
-  Resource resource;
-  int which;
-  const char* name;
-};
-constexpr RlimitOption kRlimitOptions[] = {
-    {sandboxd::launch::v1::CPU, RLIMIT_CPU, "setrlimit RLIMIT_CPU"},
-    {sandboxd::launch::v1::AS, RLIMIT_AS, "setrlimit RLIMIT_AS"},
-    {sandboxd::launch::v1::FSIZE, RLIMIT_FSIZE, "setrlimit RLIMIT_FSIZE"},
-    {sandboxd::launch::v1::NOFILE, RLIMIT_NOFILE, "setrlimit RLIMIT_NOFILE"},
-};
-
-const RlimitOption* RlimitByResource(Resource resource) {
-  for (const RlimitOption& option : kRlimitOptions) {
-    if (resource == option.resource) return &option;
-  }
-  return nullptr;
-}
-
-const RlimitOption* RlimitByFlag(const std::string& flag) {
-  for (const sandboxd::RlimitFlag& known : sandboxd::kRlimitFlags) {
-    if (flag == known.flag) return RlimitByResource(known.resource);
+const RlimitFlag* RlimitByFlag(const std::string& flag) {
+  for (const RlimitFlag& known : sandboxd::kRlimitFlags) {
+    if (flag == known.flag) return &known;
   }
   return nullptr;
 }
@@ -204,7 +178,7 @@ void Parse(const std::vector<std::string>& args, Options& options) {
     bool ok = true;
     if (flag == "--join") {
       order.add_joins(value);
-    } else if (const RlimitOption* option = RlimitByFlag(flag)) {
+    } else if (const RlimitFlag* option = RlimitByFlag(flag)) {
       sandboxd::launch::v1::Rlimit& limit = *order.add_rlimits();
       limit.set_resource(option->resource);
       ok = ParseLimit(value, limit);
@@ -264,7 +238,7 @@ struct Exec {
   explicit Exec(LaunchOrder& order)
       : order(order), argv(CStrings(*order.mutable_argv())), env(CStrings(*order.mutable_env())) {
     for (const sandboxd::launch::v1::Rlimit& limit : order.rlimits()) {
-      const RlimitOption* option = RlimitByResource(limit.resource());
+      const RlimitFlag* option = sandboxd::RlimitOf(limit.resource());
       if (option == nullptr) {
         error = "an order with an unknown rlimit";
         continue;
@@ -272,13 +246,11 @@ struct Exec {
       limits.push_back({option, rlimit{limit.soft(), limit.hard()}});
     }
     if (order.argv().empty()) error = "an order without a program";
-    if (order.has_user()) user = {true, order.user().uid(), order.user().gid()};
   }
   const LaunchOrder& order;
   std::vector<char*> argv;
   std::vector<char*> env;
-  std::vector<std::pair<const RlimitOption*, rlimit>> limits;
-  User user;
+  std::vector<std::pair<const RlimitFlag*, rlimit>> limits;
   // What is wrong with the order; empty when nothing. The command reports it.
   std::string error;
   // The fds an order brought, to become 0, 1, 2 and onwards; none in the first form.
@@ -291,25 +263,26 @@ struct Exec {
   _exit(126);
 }
 
-// Becomes `user` with no supplementary group, for good: real, effective and saved ids
+// Becomes the order's user with no supplementary group, for good: real, effective and saved ids
 // all change, and a process leaving uid 0 this way loses every capability; its
 // bounding set goes first, so that no exec can bring one back either. Nothing to do
 // for a launcher's order, whose launcher became the user already. System calls only
 // (see BecomeCommand).
-bool BecomeUser(const User& user) {
-  if (!user.set) return true;
+bool BecomeUser(const LaunchOrder& order) {
+  if (!order.has_user()) return true;
+  uid_t uid = order.user().uid();
+  gid_t gid = order.user().gid();
   uid_t ruid, euid, suid;
-  if (getresuid(&ruid, &euid, &suid) == 0 && ruid == user.uid && euid == user.uid &&
-      suid == user.uid && getgid() == user.gid && getgroups(0, nullptr) == 0) {
+  if (getresuid(&ruid, &euid, &suid) == 0 && ruid == uid && euid == uid && suid == uid &&
+      getgid() == gid && getgroups(0, nullptr) == 0) {
     return true;
   }
   for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; ++cap) {
     if (prctl(PR_CAPBSET_DROP, cap) != 0) return false;
   }
   return syscall(SYS_setgroups, 0, nullptr) == 0 &&
-         syscall(SYS_setresgid, user.gid, user.gid, user.gid) == 0 &&
-         syscall(SYS_setresuid, user.uid, user.uid, user.uid) == 0 && getuid() == user.uid &&
-         geteuid() == user.uid;
+         syscall(SYS_setresgid, gid, gid, gid) == 0 &&
+         syscall(SYS_setresuid, uid, uid, uid) == 0 && getuid() == uid && geteuid() == uid;
 }
 
 // Makes `fds` this process's 0, 1, 2 and onwards. They arrived in one message, at
@@ -399,7 +372,7 @@ void ExposePassedFds(const LaunchOrder& order) {
   for (const auto& [option, limit] : exec.limits) {
     if (setrlimit(option->which, &limit) != 0) Fail(option->name);
   }
-  if (!BecomeUser(exec.user)) Fail("becoming the command's user");
+  if (!BecomeUser(order)) Fail("becoming the command's user");
   ExposePassedFds(order);
   if (!order.cwd().empty() && chdir(order.cwd().c_str()) != 0) {
     Fail("chdir ", order.cwd().c_str());
@@ -490,7 +463,7 @@ pid_t StartCommand(Exec& exec) {
   // Before the network namespace: one made by the command's user is in a user
   // namespace of its own (see EnterPrivateNetns), which root without CAP_SYS_ADMIN
   // needs, and in which nothing holds any right over the host.
-  if (!BecomeUser(Exec(launcher.order).user)) Die("becoming the command's user");
+  if (!BecomeUser(launcher.order)) Die("becoming the command's user");
   if (launcher.private_netns) {
     if (const char* failed = sandboxd::EnterPrivateNetns()) Die(failed);
   }

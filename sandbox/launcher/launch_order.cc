@@ -13,8 +13,8 @@ std::vector<std::string> LauncherArgs(const LaunchOrder& order) {
   for (const launch::v1::Rlimit& limit : order.rlimits()) {
     std::string value = std::to_string(limit.soft());
     if (limit.hard() != limit.soft()) value += ":" + std::to_string(limit.hard());
-    const char* flag = FlagOf(limit.resource());
-    args.insert(args.end(), {flag != nullptr ? flag : "--unknown-rlimit", value});
+    const RlimitFlag* known = RlimitOf(limit.resource());
+    args.insert(args.end(), {known != nullptr ? known->flag : "--unknown-rlimit", value});
   }
   if (order.exposed_fds() > 0) {
     args.insert(args.end(), {"--fds", std::to_string(order.exposed_fds()), "--expose",
