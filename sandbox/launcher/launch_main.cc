@@ -263,11 +263,11 @@ struct Exec {
   _exit(126);
 }
 
-// Becomes the order's user with no supplementary group, for good: real, effective and saved ids
-// all change, and a process leaving uid 0 this way loses every capability; its
-// bounding set goes first, so that no exec can bring one back either. Nothing to do
-// for a launcher's order, whose launcher became the user already. System calls only
-// (see BecomeCommand).
+// Becomes the order's user with no supplementary group, for good: real, effective and
+// saved ids all change, and a process leaving uid 0 this way loses every capability;
+// its bounding set goes first, so that no exec can bring one back either. Nothing to
+// do for a launcher's order, whose launcher became the user already. System calls and
+// reads of the order only (see BecomeCommand).
 bool BecomeUser(const LaunchOrder& order) {
   if (!order.has_user()) return true;
   uid_t uid = order.user().uid();
