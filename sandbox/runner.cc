@@ -273,18 +273,21 @@ std::optional<ReadyLauncher> Runner::TakeFrom(LauncherPool& pool) {
   return *std::move(made);
 }
 
-absl::StatusOr<RunResult> Runner::RunInLaunchersNetns(Plan plan, const RunIo& io) const {
+absl::StatusOr<RunResult> Runner::RunInLaunchersNetns(Plan& plan, const RunIo& io) const {
+  // Without a launcher, sandboxd-launch is spawned as usual, and bwrap makes the
+  // namespace; likewise when the launcher died before it could start the command.
+  auto in_own_netns = [&] {
+    plan.starter = nullptr;
+    plan.netns = NetnsSource::kBwrap;
+    return Start(plan, io);
+  };
   std::optional<ReadyLauncher> ready = TakeFrom(*netns_pool_);
-  // Without one, sandboxd-launch is spawned as usual, and bwrap makes the namespace.
-  Plan own_netns = plan;
-  own_netns.netns = NetnsSource::kBwrap;
-  if (!ready.has_value()) return Start(own_netns, io);
+  if (!ready.has_value()) return in_own_netns();
   plan.starter = ready->launcher.get();
   absl::StatusOr<RunResult> result = Start(plan, io);
-  // Likewise when the launcher died before it could start the command.
   bool lost = !result.ok() && !ready->launcher->Alive();
   netns_pool_->Return(*std::move(ready));
-  return lost ? Start(own_netns, io) : result;
+  return lost ? in_own_netns() : result;
 }
 
 std::optional<ReadyLauncher> Runner::PooledCgroupFor(Plan& plan) const {
@@ -324,8 +327,7 @@ absl::StatusOr<ReadyLauncher> Runner::CgroupFor(Plan& plan, bool use_pool) const
   return ReadyLauncher{*std::move(cgroup), nullptr};
 }
 
-absl::StatusOr<RunResult> Runner::RunInCgroup(Plan plan, const RunIo& io, bool use_pool) const {
-  const Plan original = plan;
+absl::StatusOr<RunResult> Runner::RunInCgroup(Plan& plan, const RunIo& io, bool use_pool) const {
   absl::StatusOr<ReadyLauncher> ready = CgroupFor(plan, use_pool);
   if (!ready.ok()) return ready.status();
   Cgroup& cgroup = *ready->cgroup;
@@ -335,7 +337,8 @@ absl::StatusOr<RunResult> Runner::RunInCgroup(Plan plan, const RunIo& io, bool u
     // for it to fork in, the kernel's OOM killer picks it. As with a limit it already
     // exceeded, the command gets a fresh cgroup and meets the limit itself.
     PoolOf(*ready).Return(*std::move(ready));
-    return RunInCgroup(original, io, /*use_pool=*/false);
+    plan.starter = nullptr;  // CgroupFor without the pool sets the rest anew.
+    return RunInCgroup(plan, io, /*use_pool=*/false);
   }
   // Whatever the command left behind (a daemon outside bwrap's pid namespace, under the
   // landlock backend) dies with the cgroup; the response need not wait for the

@@ -57,8 +57,8 @@ class Runner {
   // Renders `plan` and runs it with `io`.
   absl::StatusOr<RunResult> Start(const Plan& plan, const RunIo& io) const;
   // Runs `plan` in a cgroup of its own, from the pool where it can (and `use_pool`),
-  // and reports the cgroup's usage.
-  absl::StatusOr<RunResult> RunInCgroup(Plan plan, const RunIo& io, bool use_pool) const;
+  // and reports the cgroup's usage. Fills in `plan` with where it ran (this run's copy).
+  absl::StatusOr<RunResult> RunInCgroup(Plan& plan, const RunIo& io, bool use_pool) const;
   // A cgroup under the plan's limits with, from the pool, a launcher already in it;
   // else a fresh one made here, which the plan's launcher then joins.
   absl::StatusOr<ReadyLauncher> CgroupFor(Plan& plan, bool use_pool) const;
@@ -70,8 +70,9 @@ class Runner {
   void StartPools();
   // A launcher from `pool`, made for the request if none is ready.
   static std::optional<ReadyLauncher> TakeFrom(LauncherPool& pool);
-  // Runs `plan` without a cgroup, in a pooled launcher's network namespace.
-  absl::StatusOr<RunResult> RunInLaunchersNetns(Plan plan, const RunIo& io) const;
+  // Runs `plan` without a cgroup, in a pooled launcher's network namespace (or, without
+  // one, bwrap's); fills in `plan` likewise.
+  absl::StatusOr<RunResult> RunInLaunchersNetns(Plan& plan, const RunIo& io) const;
   // The pool that serves `plan`, and the one that `launcher` came from.
   LauncherPool& PoolFor(const Plan& plan) const;
   LauncherPool& PoolOf(const ReadyLauncher& launcher) const;
