@@ -75,8 +75,7 @@ ExecStreamCall::ExecStreamCall(grpc::CallbackServerContext& context, const Runne
     absl::Status late = absl::DeadlineExceededError(absl::StrCat(
         "no start message came within ", absl::FormatDuration(start_wait),
         "; send {\"start\": ExecRequest} first, as soon as the stream opens"));
-    hooks_.refused(late);
-    FinishOnce(ToGrpcStatus(late));
+    Refuse(late);
   }));
   absl::MutexLock lock(&mu_);
   ReadMore();
@@ -104,8 +103,7 @@ void ExecStreamCall::OnReadDone(bool ok) {
         "the first ExecStream message must be `start`, holding the request");
   }
   if (!refused.ok()) {
-    hooks_.refused(refused);
-    FinishOnce(ToGrpcStatus(refused));
+    Refuse(refused);
     return;
   }
   if (started_) {
@@ -123,9 +121,7 @@ void ExecStreamCall::Begin() {
   encoding_ = start_.output_encoding();
   if (!MakePipe(stdin_read_, stdin_write_, 0) ||
       !MakePipe(signal_read_, signal_write_, O_NONBLOCK)) {
-    absl::Status error = absl::InternalError("cannot create the stream's pipes");
-    hooks_.refused(error);
-    FinishOnce(ToGrpcStatus(error));
+    Refuse(absl::InternalError("cannot create the stream's pipes"));
     return;
   }
   run_thread_ = std::thread([this] { RunCommand(); });
@@ -190,6 +186,11 @@ bool ExecStreamCall::TakeFinish() {
   if (finished_) return false;
   finished_ = true;
   return true;
+}
+
+void ExecStreamCall::Refuse(const absl::Status& status) {
+  hooks_.refused(status);
+  FinishOnce(ToGrpcStatus(status));
 }
 
 void ExecStreamCall::FinishOnce(const grpc::Status& status) {

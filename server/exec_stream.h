@@ -89,6 +89,8 @@ class ExecStreamCall final
   bool TakeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the call once; later calls do nothing.
   void FinishOnce(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends a call that never ran its command with `status`, which the service logs.
+  void Refuse(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The outbox's way to write; a write the finished call will not take fails.
   void StartWriteOf(const sandbox::v1::ExecStreamResponse& message);
   // Whether the command should die: the client went away or misused the protocol.
