@@ -189,6 +189,10 @@ TEST_P(BoundaryTest, TheServersFilesAreInvisible) {
   std::string journal = server->dir() + "/state/placeholders";
   ASSERT_TRUE(std::filesystem::exists(journal));
   EXPECT_FALSE(Succeeded(run(journal)));
+  // As nobody, the commands' user may read it on the host, so only the hiding keeps it
+  // out; as root it may not (there the user switch protects it, see RootOnlyFilesTest).
+  RunResult host = RunOnHostAs(uid_, gid_, {"cat", journal});
+  EXPECT_EQ(host.exit_code == 0, GetParam() == Kind::kNobody) << host.stderr_data.Contents();
 }
 
 // As root, commands run as an unprivileged user: root's own files stay closed to them.
