@@ -2,16 +2,13 @@
 // loopback when the network is disabled; the controls show that the same commands,
 // answered by the same listener, reach it when the network is enabled.
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 
 #include <set>
 #include <string>
@@ -60,9 +57,7 @@ const Client kClients[] = {
 // SSH banner to ssh, a small HTTP response to anything else; counts the connections.
 class AnsweringListener {
  public:
-  AnsweringListener() {
-    v4_ = Listen(AF_INET, port_);
-    v6_ = Listen(AF_INET6, port6_);
+  AnsweringListener() : v4_(AF_INET), v6_(AF_INET6) {
     EXPECT_EQ(pipe2(stop_, O_CLOEXEC), 0);
     thread_ = std::thread([this] { Serve(); });
   }
@@ -70,45 +65,22 @@ class AnsweringListener {
     char byte = 0;
     EXPECT_EQ(write(stop_[1], &byte, 1), 1);
     thread_.join();
-    for (int fd : {v4_, v6_, stop_[0], stop_[1]}) close(fd);
+    for (int fd : stop_) close(fd);
   }
 
-  int port() const { return port_; }
-  int port6() const { return port6_; }
+  int port() const { return v4_.port(); }
+  int port6() const { return v6_.port(); }
   int connections() const { return connections_.load(); }
 
  private:
-  static int Listen(int family, int& port) {
-    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_storage addr{};
-    socklen_t len;
-    if (family == AF_INET) {
-      auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
-      v4->sin_family = AF_INET;
-      v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      len = sizeof *v4;
-    } else {
-      auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
-      v6->sin6_family = AF_INET6;
-      v6->sin6_addr = in6addr_loopback;
-      len = sizeof *v6;
-    }
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd, 16) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ADD_FAILURE() << "cannot listen on loopback: " << std::strerror(errno);
-    }
-    port = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&addr)->sin_port
-                                   : reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-    return fd;
-  }
-
   void Serve() {
     for (;;) {
-      pollfd fds[] = {{stop_[0], POLLIN, 0}, {v4_, POLLIN, 0}, {v6_, POLLIN, 0}};
+      pollfd fds[] = {{stop_[0], POLLIN, 0}, {v4_.fd(), POLLIN, 0}, {v6_.fd(), POLLIN, 0}};
       if (poll(fds, 3, -1) < 0 && errno != EINTR) return;
       if (fds[0].revents != 0) return;
       for (int i : {1, 2}) {
-        if ((fds[i].revents & POLLIN) != 0) Answer(accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC));
+        if ((fds[i].revents & POLLIN) == 0) continue;
+        Answer(accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC));
       }
     }
   }
@@ -127,8 +99,7 @@ class AnsweringListener {
     close(fd);
   }
 
-  int v4_ = -1, v6_ = -1;
-  int port_ = 0, port6_ = 0;
+  LoopbackListener v4_, v6_;
   int stop_[2] = {-1, -1};
   std::atomic<int> connections_{0};
   std::thread thread_;

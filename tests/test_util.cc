@@ -65,16 +65,21 @@ std::vector<pid_t> LaunchersOf(pid_t pid) {
   return launchers;
 }
 
-LoopbackListener::LoopbackListener() : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd_, 16) != 0 ||
-      getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ADD_FAILURE() << "cannot listen on 127.0.0.1: " << std::strerror(errno);
+LoopbackListener::LoopbackListener(int family)
+    : fd_(socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  sockaddr_in6 v6{};
+  sockaddr_in v4{};
+  v6.sin6_family = AF_INET6;
+  v6.sin6_addr = in6addr_loopback;
+  v4.sin_family = AF_INET;
+  v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr* addr = family == AF_INET6 ? reinterpret_cast<sockaddr*>(&v6)
+                                      : reinterpret_cast<sockaddr*>(&v4);
+  socklen_t len = family == AF_INET6 ? sizeof v6 : sizeof v4;
+  if (bind(fd_, addr, len) != 0 || listen(fd_, 16) != 0 || getsockname(fd_, addr, &len) != 0) {
+    ADD_FAILURE() << "cannot listen on loopback: " << std::strerror(errno);
   }
-  port_ = ntohs(addr.sin_port);
+  port_ = ntohs(family == AF_INET6 ? v6.sin6_port : v4.sin_port);
 }
 
 LoopbackListener::~LoopbackListener() { close(fd_); }

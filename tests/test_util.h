@@ -1,6 +1,8 @@
 #ifndef SANDBOXD_TESTS_TEST_UTIL_H_
 #define SANDBOXD_TESTS_TEST_UTIL_H_
 
+#include <sys/socket.h>
+
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -34,12 +36,14 @@ std::vector<pid_t> LaunchersOf(pid_t pid);
 // destroyed. A test fails if it cannot listen.
 class LoopbackListener {
  public:
-  LoopbackListener();
+  // On 127.0.0.1, or with AF_INET6 on ::1.
+  explicit LoopbackListener(int family = AF_INET);
   ~LoopbackListener();
   LoopbackListener(const LoopbackListener&) = delete;
   LoopbackListener& operator=(const LoopbackListener&) = delete;
 
   int port() const { return port_; }
+  int fd() const { return fd_; }
 
  private:
   int fd_;
