@@ -479,8 +479,7 @@ TEST_P(BoundaryTest, ControlASymlinkSwapRedirectsABindByPath) {
   ASSERT_EQ(symlink("../outside", (ws + "/link").c_str()), 0);
   ASSERT_EQ(lchown((ws + "/link").c_str(), uid_, gid_), 0);
   std::string probe = scratch_->dir() + "/probe";
-  std::filesystem::copy_file(Runfile("tests/probe"), probe);
-  chmod(probe.c_str(), 0755);
+  ASSERT_TRUE(CopyExecutable(Runfile("tests/probe"), probe).ok());
   std::thread attack([&] {
     RunResult swaps = RunOnHostAs(uid_, gid_, {probe, "swap-loop", sub, ws + "/link",
                                                std::to_string(absl::ToInt64Seconds(kRaceTime))},

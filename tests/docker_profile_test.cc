@@ -35,9 +35,8 @@ class DockerProfileTest : public ::testing::Test {
     // Where nobody may read them: the runfiles lie below root's home.
     tool_ = dir_ + "/docker_seccomp_exec";
     profile_ = dir_ + "/seccomp.json";
-    std::filesystem::copy_file(Runfile("tests/docker_seccomp_exec"), tool_);
+    ASSERT_TRUE(CopyExecutable(Runfile("tests/docker_seccomp_exec"), tool_).ok());
     std::filesystem::copy_file(Runfile("deploy/docker/seccomp.json"), profile_);
-    ASSERT_EQ(chmod(tool_.c_str(), 0755), 0);
     ASSERT_EQ(chmod(profile_.c_str(), 0644), 0);
   }
   void TearDown() override {

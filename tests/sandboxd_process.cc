@@ -32,7 +32,12 @@ absl::StatusOr<std::string> MakeTempDir(const std::string& prefix) {
   return tmpl;
 }
 
-// A copy of `from` that any user may run.
+bool HasFlag(const std::vector<std::string>& flags, const std::string& flag) {
+  return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+}  // namespace
+
 absl::Status CopyExecutable(const std::string& from, const std::string& to) {
   std::error_code error;
   std::filesystem::copy_file(from, to, error);
@@ -42,11 +47,6 @@ absl::Status CopyExecutable(const std::string& from, const std::string& to) {
   return absl::OkStatus();
 }
 
-bool HasFlag(const std::vector<std::string>& flags, const std::string& flag) {
-  return std::find(flags.begin(), flags.end(), flag) != flags.end();
-}
-
-}  // namespace
 
 std::string Runfile(const std::string& path) {
   const char* root = std::getenv("TEST_SRCDIR");

@@ -18,6 +18,10 @@ namespace sandboxd::testing {
 // The path of a file in the test's runfiles, e.g. Runfile("server/sandboxd").
 std::string Runfile(const std::string& path);
 
+// Copies `from` to `to` (which must not exist) with mode 0755: a program that any user
+// may run, away from the runfiles below root's home.
+absl::Status CopyExecutable(const std::string& from, const std::string& to);
+
 // The uid a server runs as with `as_nobody`.
 inline constexpr uid_t kNobody = 65534;
 
