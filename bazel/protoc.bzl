@@ -5,12 +5,13 @@ load("@rules_cc//cc:defs.bzl", "cc_library")
 _GRPC_FLAGS = ("--plugin=protoc-gen-grpc=$(location @system//:bin/grpc_cpp_plugin) " +
                "--grpc_out=$(RULEDIR) ")
 
-def _generated_cc_library(name, src, import_root, out_prefix, exts, out_flags, deps, **kwargs):
+def _generated_cc_library(name, src, import_root, out_prefix, exts, out_flags, deps,
+                          imports = [], **kwargs):
     """Runs protoc on `src` with `out_flags`, and wraps the files it writes in a cc_library."""
     outs = [out_prefix + ext for ext in exts]
     native.genrule(
         name = name + "_gen",
-        srcs = [src],
+        srcs = [src] + imports,
         outs = outs,
         tools = ["@system//:bin/protoc", "@system//:bin/grpc_cpp_plugin"],
         cmd = ("$(location @system//:bin/protoc) -I{root} -I/usr/include {flags}" +
@@ -32,7 +33,7 @@ def _generated_cc_library(name, src, import_root, out_prefix, exts, out_flags, d
     )
 
 def protoc_cc_library(name, src, import_root, out_prefix, services = False,
-                      runtime = "@system//:protobuf", **kwargs):
+                      runtime = "@system//:protobuf", imports = [], deps = [], **kwargs):
     """Generates C++ for one .proto file and wraps it in a cc_library.
 
     Args:
@@ -44,6 +45,8 @@ def protoc_cc_library(name, src, import_root, out_prefix, services = False,
       services: whether to generate gRPC service stubs too.
       runtime: the protobuf library it links; None for a LITE_RUNTIME file whose
         binaries each choose theirs (-lprotobuf-lite for a static launcher).
+      imports: the .proto files src imports from this project.
+      deps: the protoc_cc_libraries of those files.
       **kwargs: passed to cc_library (visibility, ...).
     """
     exts = [".pb.h", ".pb.cc"]
@@ -51,8 +54,9 @@ def protoc_cc_library(name, src, import_root, out_prefix, services = False,
     if services:
         exts += [".grpc.pb.h", ".grpc.pb.cc"]
         flags += _GRPC_FLAGS
-    deps = (["@system//:grpc"] if services else []) + ([runtime] if runtime else [])
-    _generated_cc_library(name, src, import_root, out_prefix, exts, flags, deps, **kwargs)
+    deps = deps + (["@system//:grpc"] if services else []) + ([runtime] if runtime else [])
+    _generated_cc_library(name, src, import_root, out_prefix, exts, flags, deps, imports,
+                          **kwargs)
 
 def grpc_cc_library(name, src, import_root, out_prefix, messages, **kwargs):
     """Generates the gRPC stubs of one .proto file whose messages `messages` holds.

@@ -4,8 +4,8 @@
 //
 //   sandboxd-launch [--join CGROUP_PROCS_FILE]... [--cpu SOFT:HARD] [--as BYTES]
 //                   [--fsize BYTES] [--nofile N] [--user UID:GID]
-//                   [--fds N --expose DIR] [--chdir DIR] [--env NAME=VALUE]...
-//                   -- PROGRAM [ARGS...]
+//                   [--fds N --expose DIR] [--proxy FD] [--chdir DIR]
+//                   [--env NAME=VALUE]... -- PROGRAM [ARGS...]
 //   sandboxd-launch [--join CGROUP_PROCS_FILE]... [--user UID:GID] [--netns private]
 //                   --orders FD
 //
@@ -17,7 +17,10 @@
 // DIR/0, DIR/1, ... in a mount namespace of the command's own, and closes them: bwrap
 // then binds those paths, which nothing else can reach, instead of paths that a
 // command elsewhere could swap for a symlink (see ExposePassedFds). PROGRAM is an
-// absolute path; without --env it inherits the environment. On failure it prints
+// absolute path; without --env it inherits the environment. --proxy FD, once the user
+// is taken on, moves into a network namespace of its own with loopback up, listens
+// there on 127.0.0.1:3128 and sends the listener over FD to the server's proxy
+// (sandbox/net/bridge.h): the command's only way out. On failure it prints
 // "sandboxd-launch: ..." and exits 126.
 //
 // The third form runs inside the sandbox, as the command's first program, after bwrap
@@ -74,6 +77,7 @@
 #include "base/fd_layout.h"
 #include "base/own_userns.h"
 #include "sandbox/launcher/rlimit_flags.h"
+#include "sandbox/net/bridge.h"
 #include "sandbox/net/private_netns.h"
 #include "sandboxd/launch/v1/launch.pb.h"
 
@@ -189,6 +193,9 @@ void Parse(const std::vector<std::string>& args, Options& options) {
       order.set_exposed_fds(static_cast<uint32_t>(number));
     } else if (flag == "--expose") {
       order.set_expose_dir(value);
+    } else if (flag == "--proxy") {
+      ok = ParseNumber(value, number) && number >= 3 && number < 1024;
+      order.set_proxy_channel_fd(static_cast<int32_t>(number));
     } else if (flag == "--chdir") {
       order.set_cwd(value);
     } else if (flag == "--env") {
@@ -212,7 +219,7 @@ void Parse(const std::vector<std::string>& args, Options& options) {
   }
   if (order.argv().empty() && options.orders_fd < 0) {
     options.error = "usage: [--join F]... [--cpu S:H] [--as N] [--fsize N] [--nofile N] "
-                    "[--user U:G] [--fds N --expose D] [--chdir D] [--env N=V]... -- "
+                    "[--user U:G] [--fds N --expose D] [--proxy FD] [--chdir D] [--env N=V]... -- "
                     "PROGRAM ARGS, or [--join F]... [--user U:G] [--netns private] "
                     "--orders FD";
   }
@@ -357,6 +364,14 @@ void ExposePassedFds(const LaunchOrder& order) {
   }
 }
 
+// --proxy FD. As the command's user, so that a network namespace made without
+// CAP_SYS_ADMIN lies in a user namespace of that user's (see EnterPrivateNetns).
+void EnterProxiedNetns(const LaunchOrder& order) {
+  if (order.proxy_channel_fd() <= 0) return;
+  if (const char* failed = sandboxd::EnterPrivateNetns()) Fail(failed);
+  if (const char* failed = sandboxd::SendProxyListener(order.proxy_channel_fd())) Fail(failed);
+}
+
 // Becomes the command. System calls only, no allocation: for an order this runs in a
 // process that shares the launcher's memory.
 [[noreturn]] void BecomeCommand(const Exec& exec) {
@@ -373,6 +388,7 @@ void ExposePassedFds(const LaunchOrder& order) {
     if (setrlimit(option->which, &limit) != 0) Fail(option->name);
   }
   if (!BecomeUser(order)) Fail("becoming the command's user");
+  EnterProxiedNetns(order);
   ExposePassedFds(order);
   if (!order.cwd().empty() && chdir(order.cwd().c_str()) != 0) {
     Fail("chdir ", order.cwd().c_str());
@@ -475,6 +491,8 @@ pid_t StartCommand(Exec& exec) {
     Exec exec(order);
     // Its cgroups are the launcher's; no order may name others.
     if (order.joins_size() > 0) exec.error = "an order cannot join cgroups";
+    // Its network namespace is the launcher's too.
+    if (order.proxy_channel_fd() > 0) exec.error = "an order cannot ask for the proxy";
     exec.fds = std::move(fds);
     pid_t pid = StartCommand(exec);
     int32_t reply = pid > 0 ? static_cast<int32_t>(pid) : -errno;

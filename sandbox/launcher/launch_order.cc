@@ -20,6 +20,9 @@ std::vector<std::string> LauncherArgs(const LaunchOrder& order) {
     args.insert(args.end(), {"--fds", std::to_string(order.exposed_fds()), "--expose",
                              order.expose_dir()});
   }
+  if (order.proxy_channel_fd() > 0) {
+    args.insert(args.end(), {"--proxy", std::to_string(order.proxy_channel_fd())});
+  }
   args.push_back("--");
   args.insert(args.end(), order.argv().begin(), order.argv().end());
   return args;

@@ -1,0 +1,702 @@
+#include "sandbox/net/proxy.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <future>
+#include <optional>
+#include <thread>
+#include <tuple>
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "base/enum_name.h"
+#include "sandbox/net/proxy_rules.h"
+
+namespace sandboxd {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace v1 = ::sandbox::v1;
+using tcp = asio::ip::tcp;
+using Error = boost::system::error_code;
+
+// Per direction of a relayed connection: large reads keep a download's system calls
+// few (measured in tools/bench against the same download without the proxy).
+constexpr size_t kRelayBuffer = 256 * 1024;
+// A proxy request's header, and a plain HTTP request's body, which is read whole
+// before it goes upstream.
+constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
+constexpr uint64_t kMaxBodyBytes = uint64_t{16} << 20;
+constexpr absl::Duration kDefaultIdle = absl::Minutes(5);
+
+// Where a request asks to go.
+struct Target {
+  std::string host;
+  int port = 0;
+  // Plain HTTP: the origin-form target to send upstream ("/path?query").
+  std::string path;
+};
+
+struct Refusal {
+  v1::DenialReason reason;
+  std::string message;
+  http::status status = http::status::forbidden;
+};
+
+Refusal Refuse(v1::DenialReason reason, std::string message,
+               http::status status = http::status::forbidden) {
+  return Refusal{reason, std::move(message), status};
+}
+
+absl::string_view View(beast::string_view text) { return {text.data(), text.size()}; }
+
+// "host:port" or "[v6]:port" into `target`.
+bool SplitAuthority(absl::string_view authority, int default_port, Target& target) {
+  absl::string_view host = authority, port;
+  if (absl::StartsWith(authority, "[")) {
+    size_t close = authority.find(']');
+    if (close == absl::string_view::npos) return false;
+    host = authority.substr(1, close - 1);
+    absl::string_view rest = authority.substr(close + 1);
+    if (!rest.empty() && !absl::ConsumePrefix(&rest, ":")) return false;
+    port = rest;
+  } else if (size_t colon = authority.rfind(':'); colon != absl::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  target.host = absl::AsciiStrToLower(host);
+  target.port = default_port;
+  if (!port.empty() && !absl::SimpleAtoi(port, &target.port)) return false;
+  return !target.host.empty() && target.port > 0 && target.port < 65536 &&
+         !absl::StrContains(host, '@');
+}
+
+// The target of a proxy request: CONNECT's authority, or an absolute-form http:// URI
+// (the only forms a forward proxy serves).
+std::optional<Target> TargetOf(http::verb method, absl::string_view uri) {
+  Target target;
+  if (method == http::verb::connect) {
+    if (!SplitAuthority(uri, 0, target)) return std::nullopt;
+    return target;
+  }
+  absl::string_view rest = uri;
+  if (rest.size() < 7 || !absl::EqualsIgnoreCase(rest.substr(0, 7), "http://")) {
+    return std::nullopt;
+  }
+  rest.remove_prefix(7);
+  size_t end = rest.find_first_of("/?#");
+  if (!SplitAuthority(rest.substr(0, end), 80, target)) return std::nullopt;
+  target.path = end == absl::string_view::npos ? "/" : std::string(rest.substr(end));
+  if (absl::StartsWith(target.path, "?")) target.path = "/" + target.path;
+  if (size_t hash = target.path.find('#'); hash != std::string::npos) target.path.resize(hash);
+  return target;
+}
+
+bool ReadOnlyMethod(http::verb method) {
+  return method == http::verb::get || method == http::verb::head ||
+         method == http::verb::options;
+}
+
+class Connection;
+
+// One request's share of the proxy. Lives on the proxy's thread only.
+struct RequestShare {
+  RequestShare(asio::io_context& io, uint64_t id, Grant grant, DomainRules rules)
+      : id(id), grant(std::move(grant)), rules(std::move(rules)), channel(io) {}
+
+  // Counts a refusal in the report, once per host, port, protocol and reason.
+  void Deny(const Target& target, const std::string& protocol, const Refusal& refusal) {
+    auto key = std::make_tuple(target.host, target.port, protocol, static_cast<int>(refusal.reason));
+    auto [it, added] = denial_index.try_emplace(key, report.denials_size());
+    if (added) {
+      v1::NetworkDenial& denial = *report.add_denials();
+      denial.set_host(target.host);
+      denial.set_port(static_cast<uint32_t>(target.port));
+      denial.set_protocol(protocol);
+      denial.set_reason(refusal.reason);
+      denial.set_message(refusal.message);
+    }
+    v1::NetworkDenial& denial = *report.mutable_denials(it->second);
+    denial.set_count(denial.count() + 1);
+  }
+
+  uint64_t bytes() const { return report.bytes_out() + report.bytes_in(); }
+  absl::Duration idle() const {
+    absl::Duration idle = absl::Seconds(grant.idle_timeout().seconds()) +
+                          absl::Nanoseconds(grant.idle_timeout().nanos());
+    return idle > absl::ZeroDuration() ? idle : kDefaultIdle;
+  }
+
+  uint64_t id;
+  Grant grant;
+  DomainRules rules;
+  asio::posix::stream_descriptor channel;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::weak_ptr<Connection>> connections;
+  uint32_t open = 0;
+  bool closed = false;
+  Report report;
+  std::map<std::tuple<std::string, int, std::string, int>, int> denial_index;
+};
+
+}  // namespace
+
+struct Proxy::Impl {
+  explicit Impl(ProxySettings settings) : settings(std::move(settings)) {}
+
+  // Runs `task` on the proxy's thread and waits for what it returns.
+  template <typename Task>
+  auto OnLoop(Task task) -> decltype(task()) {
+    std::packaged_task<decltype(task())()> packaged(std::move(task));
+    auto result = packaged.get_future();
+    asio::post(io, [&packaged] { packaged(); });
+    return result.get();
+  }
+
+  void WaitForListener(const std::shared_ptr<RequestShare>& share);
+  void Accept(const std::shared_ptr<RequestShare>& share);
+  Report CloseShare(uint64_t id);
+
+  ProxySettings settings;
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  std::thread thread;
+  std::map<uint64_t, std::shared_ptr<RequestShare>> shares;  // The proxy's thread only.
+  std::atomic<uint64_t> next_id{1};
+};
+
+namespace {
+
+// One connection from a command: its proxy request, then a tunnel or one forwarded
+// HTTP exchange. Lives on the proxy's thread.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Proxy::Impl& proxy, std::shared_ptr<RequestShare> share, tcp::socket client)
+      : proxy_(proxy),
+        share_(std::move(share)),
+        client_(std::move(client)),
+        upstream_(proxy.io),
+        resolver_(proxy.io),
+        timer_(proxy.io) {
+    ++share_->open;
+    share_->report.set_connections(share_->report.connections() + 1);
+    parser_.header_limit(kMaxHeaderBytes);
+    parser_.body_limit(kMaxBodyBytes);
+  }
+  ~Connection() { Stop(); }
+
+  void Start() {
+    WatchIdle();
+    uint32_t bound = share_->grant.max_connections();
+    if (bound != 0 && share_->open > bound) {
+      Reply(Target{}, "",
+            Refuse(v1::PROXY_LIMIT,
+                   absl::StrCat("the request has ", bound,
+                                " proxy connections open, its bound; close some first"),
+                   http::status::too_many_requests));
+      return;
+    }
+    http::async_read(client_, buffer_, parser_,
+                     [self = shared_from_this()](Error e, size_t) { self->OnRequest(e); });
+  }
+
+  // Closes both sides; the handlers still pending then see operation_aborted.
+  void Stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    Error ignored;
+    client_.close(ignored);
+    upstream_.close(ignored);
+    resolver_.cancel();
+    timer_.cancel();
+    --share_->open;
+  }
+
+ private:
+  void OnRequest(Error e) {
+    ++activity_;
+    if (stopped_) return;
+    if (e) {
+      if (e != http::error::end_of_stream && e != asio::error::eof &&
+          e != asio::error::connection_reset) {
+        Reply(Target{}, "", Refuse(v1::BAD_PROXY_REQUEST,
+                                   absl::StrCat("not an HTTP request the proxy reads: ", e.message()),
+                                   http::status::bad_request));
+      } else {
+        Stop();
+      }
+      return;
+    }
+    http::request<http::string_body>& request = parser_.get();
+    tunnel_ = request.method() == http::verb::connect;
+    protocol_ = tunnel_ ? "connect" : "http";
+    std::optional<Target> target = TargetOf(request.method(), View(request.target()));
+    if (!target.has_value()) {
+      Target named;
+      named.host = std::string(request[http::field::host]);
+      Reply(named, protocol_,
+            Refuse(v1::BAD_PROXY_REQUEST,
+                   absl::StrCat("the proxy serves CONNECT host:port and absolute-form "
+                                "http:// requests, not ",
+                                std::string(request.method_string()), " ",
+                                std::string(request.target())),
+                   http::status::bad_request));
+      return;
+    }
+    target_ = *std::move(target);
+    if (std::optional<Refusal> refusal = Check(request.method())) {
+      Reply(target_, protocol_, *refusal);
+      return;
+    }
+    Resolve();
+  }
+
+  // The grant's rules, on the name as asked.
+  std::optional<Refusal> Check(http::verb method) const {
+    std::string where = absl::StrCat(target_.host, ":", target_.port);
+    if (share_->grant.read_only() && (tunnel_ || !ReadOnlyMethod(method))) {
+      return Refuse(v1::METHOD_NOT_ALLOWED,
+                    tunnel_ ? absl::StrCat("network_read_only allows no tunnel (CONNECT ", where, ")")
+                            : absl::StrCat("network_read_only allows only GET, HEAD and OPTIONS, not ",
+                                           std::string(http::to_string(method))));
+    }
+    switch (share_->rules.Check(target_.host, target_.port)) {
+      case DomainRules::Verdict::kAllowed:
+        return std::nullopt;
+      case DomainRules::Verdict::kDenied:
+        return Refuse(v1::DOMAIN_DENIED, absl::StrCat(where, " matches a denied domain"));
+      case DomainRules::Verdict::kNotAllowed:
+        break;
+    }
+    return Refuse(v1::DOMAIN_NOT_ALLOWED,
+                  absl::StrCat(where, " matches none of the allowed domains (",
+                               share_->rules.allow.empty() ? "none" : AllowedList(), ")"));
+  }
+
+  std::string AllowedList() const {
+    std::vector<std::string> shown;
+    for (const HostPattern& pattern : share_->rules.allow) {
+      if (shown.size() == 8) {
+        shown.push_back("...");
+        break;
+      }
+      shown.push_back(pattern.ToString());
+    }
+    return absl::StrJoin(shown, ", ");
+  }
+
+  // Addresses from the literal itself, the hosts file, or DNS.
+  void Resolve() {
+    Error e;
+    asio::ip::address literal = asio::ip::make_address(target_.host, e);
+    if (!e) {
+      Connect({tcp::endpoint(literal, static_cast<uint16_t>(target_.port))});
+      return;
+    }
+    if (auto it = proxy_.settings.hosts.find(target_.host); it != proxy_.settings.hosts.end()) {
+      std::vector<tcp::endpoint> endpoints;
+      for (const std::string& address : it->second) {
+        endpoints.emplace_back(asio::ip::make_address(address, e),
+                               static_cast<uint16_t>(target_.port));
+      }
+      Connect(std::move(endpoints));
+      return;
+    }
+    resolver_.async_resolve(
+        target_.host, std::to_string(target_.port),
+        [self = shared_from_this()](Error e, tcp::resolver::results_type results) {
+          if (self->stopped_) return;
+          if (e) {
+            self->Fail(absl::StrCat("cannot resolve ", self->target_.host, ": ", e.message()));
+            return;
+          }
+          std::vector<tcp::endpoint> endpoints;
+          for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+          self->Connect(std::move(endpoints));
+        });
+  }
+
+  // Connects to the first of `endpoints` that the operator lets commands reach: the
+  // check is on the address itself, whatever name led to it.
+  void Connect(std::vector<tcp::endpoint> endpoints) {
+    std::vector<tcp::endpoint> allowed;
+    for (const tcp::endpoint& endpoint : endpoints) {
+      if (DestinationAllowed(endpoint.data(), proxy_.settings.allowed_destinations)) {
+        allowed.push_back(endpoint);
+      }
+    }
+    if (allowed.empty()) {
+      const sockaddr* first = endpoints.front().data();
+      std::string address = AddressToString(first);
+      std::string named = address == target_.host
+                              ? address
+                              : absl::StrCat(target_.host, " resolves to ", address);
+      Reply(target_, protocol_,
+            Refuse(v1::DESTINATION_NOT_ALLOWED,
+                   absl::StrCat(named, ", ", Describe(Classify(first)),
+                                ", which this server does not let commands reach")));
+      return;
+    }
+    connecting_ = true;
+    asio::async_connect(upstream_, allowed,
+                        [self = shared_from_this()](Error e, const tcp::endpoint&) {
+                          self->connecting_ = false;
+                          if (self->stopped_) return;
+                          if (e) {
+                            self->Fail(absl::StrCat("cannot connect to ", self->target_.host, ":",
+                                                    self->target_.port, ": ", e.message()));
+                            return;
+                          }
+                          self->OnConnected();
+                        });
+  }
+
+  void OnConnected() {
+    Error ignored;
+    upstream_.set_option(tcp::no_delay(true), ignored);
+    if (tunnel_) {
+      auto reply = std::make_shared<std::string>("HTTP/1.1 200 Connection established\r\n\r\n");
+      asio::async_write(client_, asio::buffer(*reply),
+                        [self = shared_from_this(), reply](Error e, size_t) {
+                          if (e || self->stopped_) return self->Stop();
+                          self->SendEarlyBytes();
+                        });
+      return;
+    }
+    Forward();
+  }
+
+  // What the client sent after CONNECT's header, before the tunnel stood (a TLS
+  // ClientHello), goes first.
+  void SendEarlyBytes() {
+    if (buffer_.size() == 0) return StartRelays();
+    asio::async_write(upstream_, buffer_.data(), [self = shared_from_this()](Error e, size_t n) {
+      if (e || self->stopped_) return self->Stop();
+      self->Count(n, /*out=*/true);
+      self->buffer_.consume(n);
+      self->StartRelays();
+    });
+  }
+
+  // Plain HTTP: the request in origin form, to the host that was checked (its Host
+  // header says so too: a different one could reach another site on the same
+  // address), without the proxy's own headers, and the connection closed after the
+  // response, which is relayed as it comes.
+  void Forward() {
+    http::request<http::string_body>& request = parser_.get();
+    forward_ = std::move(request);
+    for (absl::string_view token : absl::StrSplit(
+             std::string(forward_[http::field::connection]), ',', absl::SkipWhitespace())) {
+      forward_.erase(std::string(absl::StripAsciiWhitespace(token)));
+    }
+    for (http::field field : {http::field::proxy_connection, http::field::proxy_authorization,
+                              http::field::keep_alive, http::field::te, http::field::trailer,
+                              http::field::upgrade}) {
+      forward_.erase(field);
+    }
+    forward_.target(target_.path);
+    forward_.set(http::field::host, target_.port == 80
+                                        ? target_.host
+                                        : absl::StrCat(HostForHeader(), ":", target_.port));
+    forward_.keep_alive(false);
+    forward_.prepare_payload();
+    http::async_write(upstream_, forward_, [self = shared_from_this()](Error e, size_t n) {
+      if (e || self->stopped_) return self->Stop();
+      self->Count(n, /*out=*/true);
+      self->down_ = std::make_unique<char[]>(kRelayBuffer);
+      self->relays_ = 1;
+      self->Relay(self->upstream_, self->client_, self->down_.get(), /*out=*/false);
+    });
+  }
+
+  std::string HostForHeader() const {
+    return absl::StrContains(target_.host, ':') ? absl::StrCat("[", target_.host, "]")
+                                                 : target_.host;
+  }
+
+  void StartRelays() {
+    up_ = std::make_unique<char[]>(kRelayBuffer);
+    down_ = std::make_unique<char[]>(kRelayBuffer);
+    relays_ = 2;
+    Relay(client_, upstream_, up_.get(), /*out=*/true);
+    Relay(upstream_, client_, down_.get(), /*out=*/false);
+  }
+
+  // Copies `from` to `to` until EOF, which is passed on as a half-close; the
+  // connection ends when both directions have.
+  void Relay(tcp::socket& from, tcp::socket& to, char* buffer, bool out) {
+    from.async_read_some(
+        asio::buffer(buffer, kRelayBuffer),
+        [self = shared_from_this(), &from, &to, buffer, out](Error e, size_t n) {
+          ++self->activity_;
+          if (self->stopped_) return;
+          if (e) {
+            Error ignored;
+            to.shutdown(tcp::socket::shutdown_send, ignored);
+            if (e != asio::error::eof || --self->relays_ == 0) self->Stop();
+            return;
+          }
+          if (!self->Count(n, out)) return;
+          asio::async_write(to, asio::buffer(buffer, n),
+                            [self, &from, &to, buffer, out](Error e, size_t) {
+                              if (e || self->stopped_) return self->Stop();
+                              self->Relay(from, to, buffer, out);
+                            });
+        });
+  }
+
+  // Adds `n` bytes to the share's count; past its bound the connection ends (false).
+  bool Count(size_t n, bool out) {
+    Report& report = share_->report;
+    if (out) {
+      report.set_bytes_out(report.bytes_out() + n);
+    } else {
+      report.set_bytes_in(report.bytes_in() + n);
+    }
+    uint64_t bound = share_->grant.max_bytes();
+    if (bound == 0 || share_->bytes() <= bound) return true;
+    share_->Deny(target_, protocol_,
+                 Refuse(v1::PROXY_LIMIT, absl::StrCat("the request relayed more than its bound of ",
+                                                      bound, " bytes through the proxy")));
+    Stop();
+    return false;
+  }
+
+  // Ends a connection that passed nothing for the share's idle time (a request that
+  // never comes among them).
+  void WatchIdle() {
+    timer_.expires_after(absl::ToChronoNanoseconds(share_->idle()));
+    timer_.async_wait([self = shared_from_this()](Error e) {
+      if (e || self->stopped_) return;
+      if (self->activity_ == self->seen_activity_ && !self->connecting_) return self->Stop();
+      self->seen_activity_ = self->activity_;
+      self->WatchIdle();
+    });
+  }
+
+  // Refuses with `refusal` (counted as a denial), in an HTTP response whose body is
+  // one line, then closes.
+  void Reply(const Target& target, const std::string& protocol, const Refusal& refusal) {
+    share_->Deny(target, protocol, refusal);
+    std::string what = target.host.empty() ? "request"
+                                            : absl::StrCat(tunnel_ ? "CONNECT " : "request for ",
+                                                           target.host, ":", target.port);
+    SendError(refusal.status, absl::StrCat("sandboxd proxy: ", what, " refused: ", refusal.message),
+              LogName(refusal.reason));
+  }
+
+  // An upstream that cannot be reached: a 502, not a denial.
+  void Fail(const std::string& message) {
+    SendError(http::status::bad_gateway, absl::StrCat("sandboxd proxy: ", message), "");
+  }
+
+  void SendError(http::status status, std::string line, const std::string& denial) {
+    reply_.result(status);
+    reply_.version(11);
+    reply_.set(http::field::content_type, "text/plain; charset=utf-8");
+    if (!denial.empty()) reply_.set("X-Sandboxd-Denial", denial);
+    reply_.keep_alive(false);
+    reply_.body() = std::move(line) + "\n";
+    reply_.prepare_payload();
+    http::async_write(client_, reply_, [self = shared_from_this()](Error, size_t) {
+      Error ignored;
+      self->client_.shutdown(tcp::socket::shutdown_send, ignored);
+      self->Stop();
+    });
+  }
+
+  Proxy::Impl& proxy_;
+  std::shared_ptr<RequestShare> share_;
+  tcp::socket client_;
+  tcp::socket upstream_;
+  tcp::resolver resolver_;
+  asio::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  http::request_parser<http::string_body> parser_;
+  http::request<http::string_body> forward_;
+  http::response<http::string_body> reply_;
+  Target target_;
+  bool tunnel_ = false;
+  std::string protocol_;
+  std::unique_ptr<char[]> up_, down_;
+  int relays_ = 0;
+  uint64_t activity_ = 0, seen_activity_ = ~uint64_t{0};
+  bool connecting_ = false;
+  bool stopped_ = false;
+};
+
+absl::StatusOr<DomainRules> RulesOf(const Grant& grant) {
+  absl::StatusOr<std::vector<HostPattern>> allow =
+      ParsePatterns({grant.allow().begin(), grant.allow().end()}, "allowed domains");
+  if (!allow.ok()) return allow.status();
+  absl::StatusOr<std::vector<HostPattern>> deny =
+      ParsePatterns({grant.deny().begin(), grant.deny().end()}, "denied domains");
+  if (!deny.ok()) return deny.status();
+  return DomainRules{*std::move(allow), *std::move(deny)};
+}
+
+// The listener sandboxd-launch sent over `channel`, when it is one: a TCP socket that
+// listens.
+int ReceiveListener(int channel, int& domain) {
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = space;
+  msg.msg_controllen = sizeof space;
+  if (recvmsg(channel, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0) return -1;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (c == nullptr || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
+    return -1;
+  }
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  int listening = 0, type = 0;
+  socklen_t size = sizeof(int);
+  bool ok = getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0 && listening &&
+            getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) == 0 && type == SOCK_STREAM &&
+            getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &size) == 0 &&
+            (domain == AF_INET || domain == AF_INET6);
+  if (!ok) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+void Proxy::Impl::WaitForListener(const std::shared_ptr<RequestShare>& share) {
+  share->channel.async_wait(asio::posix::descriptor_base::wait_read, [this, share](Error e) {
+    if (e || share->closed) return;
+    int domain = AF_INET;
+    int fd = ReceiveListener(share->channel.native_handle(), domain);
+    Error ignored;
+    share->channel.close(ignored);
+    if (fd < 0) return;  // The launcher failed first, and says so itself.
+    share->acceptor.emplace(io);
+    share->acceptor->assign(domain == AF_INET ? tcp::v4() : tcp::v6(), fd, e);
+    if (e) {
+      close(fd);
+      return;
+    }
+    Accept(share);
+  });
+}
+
+void Proxy::Impl::Accept(const std::shared_ptr<RequestShare>& share) {
+  share->acceptor->async_accept([this, share](Error e, tcp::socket client) {
+    if (share->closed) return;
+    if (e) {
+      if (e != asio::error::operation_aborted) Accept(share);
+      return;
+    }
+    Error ignored;
+    client.set_option(tcp::no_delay(true), ignored);
+    auto connection = std::make_shared<Connection>(*this, share, std::move(client));
+    auto& connections = share->connections;
+    connections.erase(std::remove_if(connections.begin(), connections.end(),
+                                     [](const auto& weak) { return weak.expired(); }),
+                      connections.end());
+    share->connections.push_back(connection);
+    connection->Start();
+    Accept(share);
+  });
+}
+
+Report Proxy::Impl::CloseShare(uint64_t id) {
+  auto it = shares.find(id);
+  if (it == shares.end()) return Report();
+  std::shared_ptr<RequestShare> share = it->second;
+  shares.erase(it);
+  share->closed = true;
+  Error ignored;
+  share->channel.close(ignored);
+  if (share->acceptor.has_value()) share->acceptor->close(ignored);
+  for (const std::weak_ptr<Connection>& weak : share->connections) {
+    if (std::shared_ptr<Connection> connection = weak.lock()) connection->Stop();
+  }
+  return share->report;
+}
+
+absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseHostsFile(
+    const std::string& text) {
+  std::map<std::string, std::vector<std::string>> hosts;
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++number;
+    line = line.substr(0, line.find('#'));
+    std::vector<std::string> words = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (words.empty()) continue;
+    Error e;
+    asio::ip::make_address(words[0], e);
+    if (e || words.size() < 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "hosts file line ", number, ": \"", line, "\" is not ADDRESS NAME [NAME]..."));
+    }
+    for (size_t i = 1; i < words.size(); ++i) {
+      hosts[absl::AsciiStrToLower(absl::StripSuffix(words[i], "."))].push_back(words[0]);
+    }
+  }
+  return hosts;
+}
+
+Proxy::Proxy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Start(ProxySettings settings) {
+  auto impl = std::make_unique<Impl>(std::move(settings));
+  Impl* running = impl.get();
+  running->thread = std::thread([running] { running->io.run(); });
+  return std::unique_ptr<Proxy>(new Proxy(std::move(impl)));
+}
+
+Proxy::~Proxy() {
+  impl_->OnLoop([impl = impl_.get()] {
+    while (!impl->shares.empty()) impl->CloseShare(impl->shares.begin()->first);
+    return 0;
+  });
+  impl_->work.reset();
+  impl_->io.stop();
+  impl_->thread.join();
+}
+
+absl::StatusOr<uint64_t> Proxy::Open(const Grant& grant, UniqueFd channel) {
+  absl::StatusOr<DomainRules> rules = RulesOf(grant);
+  if (!rules.ok()) return rules.status();
+  uint64_t id = impl_->next_id.fetch_add(1);
+  int fd = channel.Release();
+  return impl_->OnLoop([&]() -> uint64_t {
+    auto share = std::make_shared<RequestShare>(impl_->io, id, grant, *std::move(rules));
+    share->channel.assign(fd);
+    impl_->shares[id] = share;
+    impl_->WaitForListener(share);
+    return id;
+  });
+}
+
+Report Proxy::Close(uint64_t id) {
+  return impl_->OnLoop([&] { return impl_->CloseShare(id); });
+}
+
+std::string Proxy::Describe() const { return "a thread of the server"; }
+
+}  // namespace sandboxd

@@ -1,0 +1,349 @@
+#include "sandbox/net/proxy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "base/unique_fd.h"
+#include "sandbox/net/bridge.h"
+#include "sandbox/net/private_netns.h"
+
+namespace sandboxd {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+// An origin server on `address`, in this process: GET /bytes/N sends N bytes, /hold
+// sends a line and waits for the client to go (counting it), anything else echoes
+// the method, target and Host header.
+class Origin {
+ public:
+  explicit Origin(const std::string& address)
+      : acceptor_(io_, tcp::endpoint(asio::ip::make_address(address), 0)) {
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~Origin() {
+    stopping_ = true;
+    boost::system::error_code ignored;
+    tcp::socket poke(io_);
+    poke.connect(acceptor_.local_endpoint(), ignored);
+    thread_.join();
+  }
+  int port() const { return acceptor_.local_endpoint().port(); }
+  int holds_ended() const { return holds_ended_; }
+
+ private:
+  void Serve() {
+    while (!stopping_) {
+      auto socket = std::make_shared<tcp::socket>(io_);
+      acceptor_.accept(*socket);
+      if (stopping_) break;
+      std::thread([this, socket] { Answer(*socket); }).detach();
+    }
+  }
+  void Answer(tcp::socket& socket) {
+    boost::beast::flat_buffer buffer;
+    http::request<http::string_body> request;
+    boost::system::error_code e;
+    http::read(socket, buffer, request, e);
+    if (e) return;
+    std::string target(request.target());
+    http::response<http::string_body> response{http::status::ok, 11};
+    response.keep_alive(false);
+    uint64_t size = 0;
+    if (target == "/hold") {
+      asio::write(socket, asio::buffer(std::string("HTTP/1.1 200 OK\r\n\r\nholding\n")), e);
+      char byte;
+      socket.read_some(asio::buffer(&byte, 1), e);
+      ++holds_ended_;
+      return;
+    }
+    if (absl::SimpleAtoi(absl::StripPrefix(target, "/bytes/"), &size)) {
+      response.body() = std::string(size, 'x');
+    } else {
+      response.body() = absl::StrCat(std::string(request.method_string()), " ", target,
+                                     " host=", std::string(request[http::field::host]),
+                                     " proxy-auth=", std::string(request["Proxy-Authorization"]));
+    }
+    response.prepare_payload();
+    http::write(socket, response, e);
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> holds_ended_{0};
+};
+
+// A connection to the proxy's listener, as a command in the namespace makes one.
+UniqueFd ConnectToProxy() {
+  UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(kProxyPort);
+  inet_pton(AF_INET, kProxyAddress, &address.sin_addr);
+  timeval timeout{10, 0};
+  setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    return UniqueFd();
+  }
+  return fd;
+}
+
+void Send(int fd, const std::string& text) {
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+}
+
+// Everything until EOF (or `limit` bytes, or a read that times out).
+std::string ReadAll(int fd, size_t limit = 16 << 20) {
+  std::string out;
+  char buffer[65536];
+  while (out.size() < limit) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n <= 0) break;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// One request through the proxy, answered in full.
+std::string Ask(const std::string& request) {
+  UniqueFd fd = ConnectToProxy();
+  if (!fd.valid()) return "no connection";
+  Send(fd.get(), request);
+  return ReadAll(fd.get());
+}
+
+class ProxyTest : public ::testing::Test {
+ protected:
+  // The whole test runs in a network namespace of its own, as a command does, so that
+  // the bridge's fixed port is free.
+  static void SetUpTestSuite() { netns_failed_ = EnterPrivateNetns(); }
+
+  void SetUp() override {
+    ASSERT_EQ(netns_failed_, nullptr) << netns_failed_;
+    Start({"127.0.0.1/32"});
+  }
+  void TearDown() override {
+    if (proxy_ != nullptr && share_ != 0) proxy_->Close(share_);
+  }
+
+  // A proxy allowing `destinations`, with the names the tests use in its hosts.
+  void Start(std::vector<std::string> destinations) {
+    if (proxy_ != nullptr && share_ != 0) proxy_->Close(share_);
+    share_ = 0;
+    proxy_.reset();
+    ProxySettings settings;
+    for (const std::string& text : destinations) settings.allowed_destinations.push_back(*Cidr::Parse(text));
+    settings.hosts = {{"origin.test", {"127.0.0.1"}},
+                      {"sub.origin.test", {"127.0.0.1"}},
+                      {"rebind.test", {"127.0.0.2"}},
+                      {"metadata.test", {"169.254.169.254"}}};
+    proxy_ = *Proxy::Start(std::move(settings));
+  }
+
+  // A share under `grant`, its listener sent by the launcher's own code.
+  void Open(Grant grant) {
+    if (share_ != 0) proxy_->Close(share_);
+    int pair[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+    absl::StatusOr<uint64_t> id = proxy_->Open(grant, UniqueFd(pair[0]));
+    ASSERT_TRUE(id.ok()) << id.status();
+    share_ = *id;
+    ASSERT_EQ(SendProxyListener(pair[1]), nullptr);
+  }
+  static Grant Allowing(std::vector<std::string> allow) {
+    Grant grant;
+    for (const std::string& pattern : allow) grant.add_allow(pattern);
+    return grant;
+  }
+
+  std::string Connect(const std::string& authority) {
+    return Ask(absl::StrCat("CONNECT ", authority, " HTTP/1.1\r\nHost: ", authority, "\r\n\r\n"));
+  }
+  std::string Get(const std::string& url, const std::string& extra = "") {
+    return Ask(absl::StrCat("GET ", url, " HTTP/1.1\r\nHost: wrong.example\r\n", extra, "\r\n"));
+  }
+
+  static inline const char* netns_failed_ = nullptr;
+  Origin origin_{"127.0.0.1"};
+  std::unique_ptr<Proxy> proxy_;
+  uint64_t share_ = 0;
+};
+
+TEST_F(ProxyTest, ForwardsAnAllowedRequestInOriginFormToTheCheckedHost) {
+  Open(Allowing({"origin.test"}));
+  std::string reply = Get(absl::StrCat("http://origin.test:", origin_.port(), "/path?q=1"),
+                          "Proxy-Authorization: Basic c2VjcmV0\r\n");
+  EXPECT_TRUE(absl::StartsWith(reply, "HTTP/1.1 200")) << reply;
+  // The Host header names the host that was checked, and the proxy's own header stays.
+  EXPECT_TRUE(absl::EndsWith(
+      reply, absl::StrCat("GET /path?q=1 host=origin.test:", origin_.port(), " proxy-auth=")))
+      << reply;
+}
+
+TEST_F(ProxyTest, TunnelsAnAllowedConnect) {
+  Open(Allowing({"origin.test"}));
+  UniqueFd fd = ConnectToProxy();
+  ASSERT_TRUE(fd.valid());
+  std::string authority = absl::StrCat("origin.test:", origin_.port());
+  // The request inside the tunnel goes in the same write as CONNECT, as TLS clients
+  // send their hello early.
+  Send(fd.get(), absl::StrCat("CONNECT ", authority, " HTTP/1.1\r\n\r\nGET /inside HTTP/1.1\r\n"
+                              "Host: x\r\n\r\n"));
+  std::string reply = ReadAll(fd.get());
+  EXPECT_TRUE(absl::StartsWith(reply, "HTTP/1.1 200 Connection established\r\n\r\n")) << reply;
+  EXPECT_TRUE(absl::StrContains(reply, "GET /inside host=x")) << reply;
+  Report report = proxy_->Close(share_);
+  share_ = 0;
+  EXPECT_EQ(report.denials_size(), 0);
+  EXPECT_EQ(report.connections(), 1u);
+  EXPECT_GT(report.bytes_in(), 0u);
+}
+
+TEST_F(ProxyTest, RefusesAHostNoRuleAllowsWithALineAndADenial) {
+  Open(Allowing({"origin.test"}));
+  std::string reply = Connect("other.test:443");
+  EXPECT_TRUE(absl::StartsWith(reply, "HTTP/1.1 403")) << reply;
+  EXPECT_TRUE(absl::StrContains(reply, "X-Sandboxd-Denial: domain_not_allowed")) << reply;
+  EXPECT_TRUE(absl::EndsWith(reply, "sandboxd proxy: CONNECT other.test:443 refused: other.test:443 "
+                                    "matches none of the allowed domains (origin.test)\n"))
+      << reply;
+  Connect("other.test:443");
+  Report report = proxy_->Close(share_);
+  share_ = 0;
+  ASSERT_EQ(report.denials_size(), 1);
+  EXPECT_EQ(report.denials(0).host(), "other.test");
+  EXPECT_EQ(report.denials(0).port(), 443u);
+  EXPECT_EQ(report.denials(0).protocol(), "connect");
+  EXPECT_EQ(report.denials(0).reason(), sandbox::v1::DOMAIN_NOT_ALLOWED);
+  EXPECT_EQ(report.denials(0).count(), 2u);
+}
+
+TEST_F(ProxyTest, DenyBeatsAllowAndWildcardsMatchOnlySubdomains) {
+  Grant grant = Allowing({"*.origin.test", "origin.test"});
+  grant.add_deny(absl::StrCat("origin.test:", origin_.port()));
+  Open(grant);
+  std::string port = absl::StrCat(origin_.port());
+  EXPECT_TRUE(absl::StartsWith(Get("http://origin.test:" + port + "/"), "HTTP/1.1 403"));
+  EXPECT_TRUE(absl::StartsWith(Get("http://sub.origin.test:" + port + "/"), "HTTP/1.1 200"));
+  Open(Allowing({"*.origin.test"}));
+  EXPECT_TRUE(absl::StrContains(Get("http://origin.test:" + port + "/"), "domain_not_allowed"));
+  EXPECT_TRUE(absl::StartsWith(Get("http://sub.origin.test:" + port + "/"), "HTTP/1.1 200"));
+}
+
+TEST_F(ProxyTest, APortRuleHolds) {
+  Open(Allowing({absl::StrCat("origin.test:", origin_.port() + 1)}));
+  EXPECT_TRUE(absl::StrContains(Get(absl::StrCat("http://origin.test:", origin_.port(), "/")),
+                                "domain_not_allowed"));
+  Open(Allowing({absl::StrCat("origin.test:", origin_.port())}));
+  EXPECT_TRUE(absl::StartsWith(Get(absl::StrCat("http://origin.test:", origin_.port(), "/")),
+                               "HTTP/1.1 200"));
+}
+
+// A name allowed by the rules, resolving to an address the operator did not allow, and
+// the address itself, are refused; allowing the address lets both through.
+TEST_F(ProxyTest, ChecksTheAddressItConnectsToNotTheName) {
+  Origin second("127.0.0.2");
+  std::string port = absl::StrCat(second.port());
+  Open(Allowing({"rebind.test", "127.0.0.2", "metadata.test"}));
+  std::string reply = Connect("rebind.test:" + port);
+  EXPECT_TRUE(absl::StrContains(reply, "X-Sandboxd-Denial: destination_not_allowed")) << reply;
+  EXPECT_TRUE(absl::StrContains(reply, "rebind.test resolves to 127.0.0.2, a loopback address"))
+      << reply;
+  EXPECT_TRUE(absl::StrContains(Connect("127.0.0.2:" + port), "destination_not_allowed"));
+  EXPECT_TRUE(absl::StrContains(Connect("metadata.test:80"), "the cloud metadata address"));
+  Start({"127.0.0.0/8"});
+  Open(Allowing({"rebind.test", "127.0.0.2"}));
+  EXPECT_TRUE(absl::StartsWith(Get("http://rebind.test:" + port + "/"), "HTTP/1.1 200"));
+  EXPECT_TRUE(absl::StartsWith(Get("http://127.0.0.2:" + port + "/"), "HTTP/1.1 200"));
+}
+
+TEST_F(ProxyTest, ReadOnlyAllowsOnlyGetHeadAndOptions) {
+  Grant grant = Allowing({"origin.test"});
+  grant.set_read_only(true);
+  Open(grant);
+  std::string url = absl::StrCat("http://origin.test:", origin_.port(), "/");
+  EXPECT_TRUE(absl::StartsWith(Get(url), "HTTP/1.1 200"));
+  std::string post = Ask(absl::StrCat("POST ", url, " HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi"));
+  EXPECT_TRUE(absl::StrContains(post, "method_not_allowed")) << post;
+  EXPECT_TRUE(absl::StrContains(Connect(absl::StrCat("origin.test:", origin_.port())),
+                                "allows no tunnel"));
+  // The control: the same POST without read-only.
+  Open(Allowing({"origin.test"}));
+  EXPECT_TRUE(absl::StartsWith(
+      Ask(absl::StrCat("POST ", url, " HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi")), "HTTP/1.1 200"));
+}
+
+TEST_F(ProxyTest, ClosingAShareEndsItsTunnels) {
+  Open(Allowing({"origin.test"}));
+  UniqueFd fd = ConnectToProxy();
+  Send(fd.get(), absl::StrCat("CONNECT origin.test:", origin_.port(),
+                              " HTTP/1.1\r\n\r\nGET /hold HTTP/1.1\r\n\r\n"));
+  std::string first = ReadAll(fd.get(), 64);
+  ASSERT_TRUE(absl::StrContains(first, "holding")) << first;
+  proxy_->Close(share_);
+  share_ = 0;
+  EXPECT_EQ(ReadAll(fd.get()), "");  // EOF, not the 10 s timeout.
+  for (int i = 0; i < 200 && origin_.holds_ended() == 0; ++i) usleep(10000);
+  EXPECT_EQ(origin_.holds_ended(), 1);
+}
+
+TEST_F(ProxyTest, BoundsConnectionsAndBytes) {
+  Grant grant = Allowing({"origin.test"});
+  grant.set_max_connections(1);
+  grant.set_max_bytes(1 << 20);
+  Open(grant);
+  UniqueFd held = ConnectToProxy();
+  std::string second = Get(absl::StrCat("http://origin.test:", origin_.port(), "/"));
+  EXPECT_TRUE(absl::StartsWith(second, "HTTP/1.1 429")) << second;
+  held.Reset();
+  usleep(100000);
+  std::string big = Get(absl::StrCat("http://origin.test:", origin_.port(), "/bytes/", 4 << 20));
+  EXPECT_LT(big.size(), size_t{2} << 20);
+  Report report = proxy_->Close(share_);
+  share_ = 0;
+  ASSERT_EQ(report.denials_size(), 2);
+  EXPECT_EQ(report.denials(0).reason(), sandbox::v1::PROXY_LIMIT);
+  EXPECT_EQ(report.denials(1).reason(), sandbox::v1::PROXY_LIMIT);
+  // The control: without the bounds, the same download arrives whole.
+  Open(Allowing({"origin.test"}));
+  EXPECT_GT(Get(absl::StrCat("http://origin.test:", origin_.port(), "/bytes/", 4 << 20)).size(),
+            size_t{4} << 20);
+}
+
+TEST_F(ProxyTest, EndsAnIdleConnection) {
+  Grant grant = Allowing({"origin.test"});
+  grant.mutable_idle_timeout()->set_nanos(200 * 1000 * 1000);
+  Open(grant);
+  UniqueFd fd = ConnectToProxy();
+  EXPECT_EQ(ReadAll(fd.get()), "");  // Closed after about 0.4 s, not the 10 s timeout.
+}
+
+TEST(ParseHostsFileTest, ReadsAddressesAndNames) {
+  auto hosts = ParseHostsFile("# comment\n127.0.0.1 a.test B.test.\n\n::1 a.test\n");
+  ASSERT_TRUE(hosts.ok()) << hosts.status();
+  EXPECT_EQ((*hosts)["a.test"], (std::vector<std::string>{"127.0.0.1", "::1"}));
+  EXPECT_EQ((*hosts)["b.test"], (std::vector<std::string>{"127.0.0.1"}));
+  EXPECT_FALSE(ParseHostsFile("not-an-address a.test\n").ok());
+}
+
+}  // namespace
+}  // namespace sandboxd
