@@ -53,7 +53,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
     if (spec->value.empty() && has_value) {
       return absl::InvalidArgumentError(absl::StrCat("--", name, " takes no value"));
     }
-    if (!spec->value.empty() && !has_value) {
+    if (!spec->value.empty() && !has_value && !spec->optional_value) {
       if (i + 1 == args.size()) {
         return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a ", spec->value));
       }
@@ -72,7 +72,10 @@ std::string OptionsHelp(const std::vector<OptionSpec>& specs) {
   std::string out;
   for (const OptionSpec& spec : specs) {
     std::string left = absl::StrCat("--", spec.name);
-    if (!spec.value.empty()) absl::StrAppend(&left, "=", spec.value);
+    if (!spec.value.empty()) {
+      absl::StrAppend(&left, spec.optional_value ? "[=" : "=", spec.value,
+                      spec.optional_value ? "]" : "");
+    }
     absl::StrAppendFormat(&out, "  %-24s %s%s\n", left, spec.help,
                           spec.repeated ? " (repeatable)" : "");
   }

@@ -15,6 +15,8 @@ struct OptionSpec {
   std::string value;      // What the value is called in help ("PATH"); empty for a switch.
   std::string help;
   bool repeated = false;  // May be given more than once; values accumulate.
+  // A switch that may also take a value, written --name=VALUE only ("" without).
+  bool optional_value = false;
 };
 
 // A parsed command line: option values by name, and what followed them.

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/byte_size.h"
+#include "base/enum_name.h"
 #include "base/utf8.h"
 
 namespace sandboxd {
@@ -92,7 +93,29 @@ absl::Status SetLimits(const ParsedArgs& args, v1::ExecRequest& request) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<v1::NetworkMode> ParseNetwork(const ParsedArgs& args) {
+  if (!args.Has("network")) return v1::NETWORK_DISABLED;
+  std::string mode = args.Get("network");
+  if (mode.empty() || mode == "on") return v1::NETWORK_ENABLED;
+  if (mode == "proxy") return v1::NETWORK_PROXY_ROUTED;
+  if (mode == "off") return v1::NETWORK_DISABLED;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--network=", mode, " is not on, proxy or off"));
+}
+
 }  // namespace
+
+std::string FormatDenials(const v1::ExecResponse& response) {
+  std::string out;
+  for (const v1::NetworkDenial& denial : response.network_denials()) {
+    absl::StrAppend(&out, "sandboxctl: the proxy refused ", denial.host().empty() ? "a request" : denial.host(),
+                    denial.port() != 0 ? absl::StrCat(":", denial.port()) : "", " (",
+                    denial.protocol().empty() ? "?" : denial.protocol(), ", ",
+                    LogName(denial.reason()), denial.count() > 1 ? absl::StrCat(", ", denial.count(), " times") : "",
+                    "): ", denial.message(), "\n");
+  }
+  return out;
+}
 
 const std::vector<OptionSpec>& ExecOptions() {
   static const auto* options = new std::vector<OptionSpec>{
@@ -105,7 +128,14 @@ const std::vector<OptionSpec>& ExecOptions() {
       {"allow-git-writes", "", "let the command write .git, except its config and hooks"},
       {"readable", "PATH", "only these directories (plus system ones) are visible", true},
       {"deny-read", "PATH", "hide this file or directory from the command", true},
-      {"network", "", "let the command use the network"},
+      {"network", "MODE",
+       "on (the same as --network alone): the host's network; proxy: only through the "
+       "server's proxy, to the --allow-domain hosts; off (the default)",
+       false, /*optional_value=*/true},
+      {"allow-domain", "HOST", "with --network=proxy: a host the command may reach "
+       "(pypi.org, *.pythonhosted.org, either with :PORT)", true},
+      {"deny-domain", "HOST", "with --network=proxy: a host refused even when allowed", true},
+      {"network-read-only", "", "with --network=proxy: plain HTTP GET, HEAD, OPTIONS only"},
       {"env", "NAME=VALUE", "set an environment variable", true},
       {"timeout", "DURATION", "kill the command after this long, e.g. 30s (default: the server's)"},
       {"output-limit", "BYTES", "bytes kept of stdout and of stderr (sizes: 4096, 512K, 2G, 1GB)"},
@@ -137,7 +167,12 @@ absl::StatusOr<v1::ExecRequest> BuildExecRequest(const ParsedArgs& args,
   policy.set_allow_git_writes(args.Has("allow-git-writes"));
   for (const std::string& root : args.All("readable")) policy.add_readable_roots(root);
   for (const std::string& path : args.All("deny-read")) policy.add_deny_read(path);
-  policy.set_network(args.Has("network") ? v1::NETWORK_ENABLED : v1::NETWORK_DISABLED);
+  absl::StatusOr<v1::NetworkMode> network = ParseNetwork(args);
+  if (!network.ok()) return network.status();
+  policy.set_network(*network);
+  for (const std::string& host : args.All("allow-domain")) policy.add_allow_domains(host);
+  for (const std::string& host : args.All("deny-domain")) policy.add_deny_domains(host);
+  policy.set_network_read_only(args.Has("network-read-only"));
   for (const std::string& entry : args.All("env")) {
     size_t eq = entry.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -160,7 +195,9 @@ std::string FormatExplanation(const v1::ExplainResponse& response) {
       response.output_limit_bytes(), " bytes per stream\nenv:\n");
   for (const std::string& entry : response.env()) absl::StrAppend(&out, "  ", entry, "\n");
   absl::StrAppend(&out, "network namespace: ", response.network_namespace(), "\ncgroup: ",
-                  response.cgroup(), "\ndescriptors:\n");
+                  response.cgroup(), "\n");
+  if (!response.proxy().empty()) absl::StrAppend(&out, "proxy: ", response.proxy(), "\n");
+  out += "descriptors:\n";
   for (const v1::PassedDescriptor& passed : response.descriptors()) {
     absl::StrAppend(&out, "  ", passed.fd(), ": ", passed.what(), "\n");
   }
@@ -183,7 +220,7 @@ std::string FormatCapabilities(const v1::GetCapabilitiesResponse& response) {
       response.network_enabled_refused().empty()
           ? std::string("allowed")
           : absl::StrCat("refused: ", response.network_enabled_refused()),
-      "\n");
+      "\nNETWORK_PROXY_ROUTED: ", response.proxy(), "\n");
   for (const std::string& note : response.notes()) absl::StrAppend(&out, "note: ", note, "\n");
   return out;
 }

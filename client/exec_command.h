@@ -35,6 +35,10 @@ std::string FormatCapabilities(const sandbox::v1::GetCapabilitiesResponse& respo
 // sandbox could not be set up.
 int ExitCodeFor(const sandbox::v1::ExecResponse& response);
 
+// What the proxy refused the command (response.network_denials), a line each:
+// "sandboxctl: the proxy refused evil.test:443 (connect, domain_not_allowed): ...".
+std::string FormatDenials(const sandbox::v1::ExecResponse& response);
+
 // For --json: output that is valid UTF-8 moves to stdout_text and stderr_text, where
 // JSON shows it as text; the rest stays in the bytes fields (base64 in JSON).
 void PreferText(sandbox::v1::ExecResponse& response);

@@ -103,6 +103,8 @@ int Exec(const Connection& connection, const v1::ExecRequest& request, bool pass
     PrintJson(*response);
     return ExitCodeFor(*response);
   }
+  // After the command's own output: what the proxy refused it.
+  std::cerr << FormatDenials(*response);
   ReportTruncation("stdout", response->stdout_truncated(), response->stdout_total_bytes());
   ReportTruncation("stderr", response->stderr_truncated(), response->stderr_total_bytes());
   // How it ended, unless it simply exited: a limit, a signal, a program not found...

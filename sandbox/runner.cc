@@ -4,10 +4,12 @@
 #include <signal.h>
 #include <ftw.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <atomic>
 #include <optional>
 
@@ -117,7 +119,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> NewCgroup(const CgroupParent& parent) {
 
 }  // namespace
 
-absl::StatusOr<Runner> Runner::Create(Config config) {
+absl::StatusOr<Runner> Runner::Create(Config config, std::shared_ptr<NetworkProxy> proxy) {
   absl::StatusOr<SeccompFilters> filters = SeccompFilters::Compile();
   if (!filters.ok()) return filters.status();
   absl::StatusOr<std::unique_ptr<Placeholders>> placeholders =
@@ -155,6 +157,7 @@ absl::StatusOr<Runner> Runner::Create(Config config) {
     runner.verifier_ = *std::move(verifier);
   }
   if (runner.config_.prestarted_launchers > 0) runner.StartPools();
+  runner.SetUpProxy(std::move(proxy));
   facts.pooled_cgroups = runner.pool_ != nullptr;
   facts.launcher_netns = runner.netns_pool_ != nullptr;
   if (runner.config_.backend == Backend::BACKEND_LANDLOCK) {
@@ -177,6 +180,31 @@ Toolbox Runner::Tools() const {
   return tools;
 }
 
+void Runner::SetUpProxy(std::shared_ptr<NetworkProxy> proxy) {
+  std::string& refused = config_.proxy_refused;
+  if (proxy == nullptr) return;
+  if (config_.backend != Backend::BACKEND_BWRAP) {
+    refused = "the landlock backend gives commands no network namespace of their own";
+    return;
+  }
+  absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherCommand());
+  if (!can.ok()) {
+    refused = absl::StrCat("sandboxd-launch cannot make network namespaces here (",
+                           can.message(), ")");
+    return;
+  }
+  refused.clear();
+  proxy_ = std::move(proxy);
+}
+
+std::vector<std::string> Runner::LauncherCommand() const {
+  std::vector<std::string> launcher = {config_.launcher_path};
+  if (const std::optional<HostUser>& user = config_.command_user) {
+    launcher.insert(launcher.end(), {"--user", absl::StrCat(user->uid, ":", user->gid)});
+  }
+  return launcher;
+}
+
 std::string Runner::command_user_note() const {
   if (const std::optional<HostUser>& user = config_.command_user) {
     return absl::StrCat(user->name, " (uid ", user->uid, ", gid ", user->gid, ")");
@@ -186,10 +214,7 @@ std::string Runner::command_user_note() const {
 }
 
 void Runner::StartPools() {
-  std::vector<std::string> launcher = {config_.launcher_path};
-  if (const std::optional<HostUser>& user = config_.command_user) {
-    launcher.insert(launcher.end(), {"--user", absl::StrCat(user->uid, ":", user->gid)});
-  }
+  std::vector<std::string> launcher = LauncherCommand();
   LauncherPool::MakeCgroup make_cgroup;
   if (cgroups_ != nullptr) {
     make_cgroup = [parent = cgroups_.get()] { return NewCgroup(*parent); };
@@ -249,13 +274,37 @@ absl::StatusOr<RunResult> Runner::Run(const Plan& plan, const RunIo& io) const {
     run.temp_dir = tmp->path();
   }
   absl::StatusOr<RunResult> result =
-      run.cgroup != CgroupSource::kNone    ? RunInCgroup(run, io, /*use_pool=*/true)
-      : run.netns == NetnsSource::kLauncher ? RunInLaunchersNetns(run, io)
-                                            : Start(run, io);
+      run.netns == NetnsSource::kProxy ? RunProxied(run, io) : RunPlaced(run, io);
   if (result.ok()) {
     ConcludeRun(RunBounds{run.limits, io.timeout, io.output_limit,
                           run.backend == Backend::BACKEND_BWRAP},
                 *result);
+  }
+  return result;
+}
+
+absl::StatusOr<RunResult> Runner::RunPlaced(Plan& plan, const RunIo& io) const {
+  return plan.cgroup != CgroupSource::kNone    ? RunInCgroup(plan, io, /*use_pool=*/true)
+         : plan.netns == NetnsSource::kLauncher ? RunInLaunchersNetns(plan, io)
+                                                : Start(plan, io);
+}
+
+// The proxy's share is the request's for exactly as long as its command runs: it
+// closes, tunnels and all, before the result is reported.
+absl::StatusOr<RunResult> Runner::RunProxied(Plan& plan, const RunIo& io) const {
+  if (proxy_ == nullptr) return absl::FailedPreconditionError(config_.proxy_refused);
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return absl::InternalError(absl::StrCat("socketpair: ", strerror(errno)));
+  }
+  UniqueFd ours(pair[0]);
+  plan.proxy_channel = Share(UniqueFd(pair[1]));
+  absl::StatusOr<uint64_t> share = proxy_->Open(*plan.policy->proxy_grant(), std::move(ours));
+  if (!share.ok()) return share.status();
+  absl::StatusOr<RunResult> result = RunPlaced(plan, io);
+  Report report = proxy_->Close(*share);
+  if (result.ok()) {
+    result->network_denials.assign(report.denials().begin(), report.denials().end());
   }
   return result;
 }

@@ -12,6 +12,7 @@
 #include "sandbox/policy/exec_spec.h"
 #include "sandbox/plan/landlock_args.h"
 #include "sandbox/launcher/launcher_pool.h"
+#include "sandbox/net/proxy.h"
 #include "sandbox/plan/plan.h"
 #include "sandbox/plan/protection.h"
 #include "sandbox/plan/seccomp.h"
@@ -24,7 +25,10 @@ namespace sandboxd {
 // thread-safe parts (placeholders, the launcher pools, the cgroup reaper).
 class Runner {
  public:
-  static absl::StatusOr<Runner> Create(Config config);
+  // With `proxy`, NETWORK_PROXY_ROUTED requests run through it, where this host's
+  // launchers can make network namespaces (config().proxy_refused says why not).
+  static absl::StatusOr<Runner> Create(Config config,
+                                       std::shared_ptr<NetworkProxy> proxy = nullptr);
 
   // Decides everything about running `spec` without running it (MakePlan, with this
   // host's facts).
@@ -42,6 +46,8 @@ class Runner {
   const Config& config() const { return config_; }
   // Where commands' cgroups are made ("cgroup v1 at ..."), or why they are not.
   const std::string& cgroup_note() const { return facts_.cgroup_note; }
+  // The proxy proxy-routed requests use, or null.
+  const NetworkProxy* proxy() const { return proxy_.get(); }
   // Where the network namespaces of commands without network access come from.
   const std::string& netns_note() const { return netns_note_; }
   // Which host user commands run as ("sandboxd-cmd (uid 999, gid 999)", ...).
@@ -52,8 +58,17 @@ class Runner {
       : config_(std::move(config)),
         filters_(std::make_unique<SeccompFilters>(std::move(filters))),
         placeholders_(std::move(placeholders)) {}
+  // Takes `proxy` where this host can route commands through it, else says why not in
+  // config_.proxy_refused.
+  void SetUpProxy(std::shared_ptr<NetworkProxy> proxy);
+  // sandboxd-launch, as the commands' user when they have one.
+  std::vector<std::string> LauncherCommand() const;
   // The parts plans are rendered with.
   Toolbox Tools() const;
+  // Runs `plan`, through its share of the proxy when it is proxy-routed.
+  absl::StatusOr<RunResult> RunProxied(Plan& plan, const RunIo& io) const;
+  // Runs `plan` in its cgroup, its launcher's network namespace, or as it is.
+  absl::StatusOr<RunResult> RunPlaced(Plan& plan, const RunIo& io) const;
   // Renders `plan` and runs it with `io`.
   absl::StatusOr<RunResult> Start(const Plan& plan, const RunIo& io) const;
   // Runs `plan` in a cgroup of its own, from the pool where it can (and `use_pool`),
@@ -96,6 +111,7 @@ class Runner {
   std::unique_ptr<LauncherPool> pool_;
   std::unique_ptr<LauncherPool> netns_pool_;
   std::string netns_note_;
+  std::shared_ptr<NetworkProxy> proxy_;
 };
 
 }  // namespace sandboxd

@@ -26,6 +26,10 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& addre
                               .Name("sandboxd_rejections_total")
                               .Help("Calls refused before their command ran, by reason.")
                               .Register(*metrics->registry_);
+  metrics->denials_ = &prometheus::BuildCounter()
+                           .Name("sandboxd_network_denials_total")
+                           .Help("Connections and requests the proxy refused commands, by reason.")
+                           .Register(*metrics->registry_);
   metrics->latency_ = &prometheus::BuildHistogram()
                            .Name("sandboxd_request_duration_seconds")
                            .Help("Time from admission to response.")
@@ -53,6 +57,10 @@ void Metrics::RequestDone(const std::string& method, const std::string& outcome,
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
       0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800};
   latency_->Add({{"method", method}}, kBuckets).Observe(absl::ToDoubleSeconds(latency));
+}
+
+void Metrics::NetworkDenied(const std::string& reason, uint64_t count) {
+  denials_->Add({{"reason", reason}}).Increment(static_cast<double>(count));
 }
 
 void Metrics::Rejected(const std::string& method, const std::string& reason) {

@@ -22,6 +22,8 @@ namespace sandboxd {
 //   sandboxd_request_duration_seconds{method}  histogram, admission to response
 //   sandboxd_load{state="running"|"queued"}    commands running, requests waiting
 //   sandboxd_rejections_total{reason}          calls refused before running
+//   sandboxd_network_denials_total{reason}     what the proxy refused commands
+//                                              ("domain_not_allowed", ...)
 // Thread-safe.
 class Metrics {
  public:
@@ -35,6 +37,7 @@ class Metrics {
                    absl::Duration latency);
   void Rejected(const std::string& method, const std::string& reason);
   void SetLoad(int running, int queued);
+  void NetworkDenied(const std::string& reason, uint64_t count);
 
  private:
   Metrics() = default;
@@ -43,6 +46,7 @@ class Metrics {
   std::unique_ptr<prometheus::Exposer> exposer_;
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
   prometheus::Family<prometheus::Counter>* rejections_ = nullptr;
+  prometheus::Family<prometheus::Counter>* denials_ = nullptr;
   prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
   prometheus::Gauge* running_ = nullptr;
   prometheus::Gauge* queued_ = nullptr;

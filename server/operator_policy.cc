@@ -34,9 +34,24 @@ std::string AsDirectory(std::string prefix) {
   return prefix;
 }
 
+// A rule's domains parse, and lie within the server's.
+absl::Status CheckProxyDomains(const pv1::ClientRule& rule, const RuleCeiling& server) {
+  std::string owner = absl::StrCat("client ", rule.identity());
+  absl::StatusOr<std::vector<HostPattern>> allow = ParsePatterns(
+      {rule.proxy_allow_domains().begin(), rule.proxy_allow_domains().end()},
+      absl::StrCat(owner, " proxy_allow_domains"));
+  if (!allow.ok()) return allow.status();
+  absl::StatusOr<std::vector<HostPattern>> deny = ParsePatterns(
+      {rule.proxy_deny_domains().begin(), rule.proxy_deny_domains().end()},
+      absl::StrCat(owner, " proxy_deny_domains"));
+  if (!deny.ok()) return deny.status();
+  return Narrow(server, *allow, *deny, "the server's --proxy_allow_domain").status();
+}
+
 }  // namespace
 
-absl::StatusOr<OperatorPolicy> OperatorPolicy::Load(const std::string& path) {
+absl::StatusOr<OperatorPolicy> OperatorPolicy::Load(const std::string& path,
+                                                   const RuleCeiling& server_proxy_rules) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) {
     return absl::InvalidArgumentError(
@@ -64,6 +79,11 @@ absl::StatusOr<OperatorPolicy> OperatorPolicy::Load(const std::string& path) {
               rule.identity(), " must be absolute"));
         }
       }
+    }
+  }
+  for (const pv1::ClientRule& rule : policy.policy_.client()) {
+    if (absl::Status s = CheckProxyDomains(rule, server_proxy_rules); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--policy_file ", path, ": ", s.message()));
     }
   }
   policy.loaded_ = true;
@@ -102,6 +122,12 @@ absl::StatusOr<ClientGrant> OperatorPolicy::GrantFor(const std::string& identity
   grant.max_limits.cpu_time = FromProto(rule->max_cpu_time());
   grant.max_limits.memory_bytes = rule->max_memory_bytes();
   grant.max_limits.processes = rule->max_processes();
+  grant.allow_proxy = !rule->deny_proxy();
+  // Parsed and checked by Load.
+  grant.proxy_allow = *ParsePatterns(
+      {rule->proxy_allow_domains().begin(), rule->proxy_allow_domains().end()}, "");
+  grant.proxy_deny = *ParsePatterns(
+      {rule->proxy_deny_domains().begin(), rule->proxy_deny_domains().end()}, "");
   return grant;
 }
 

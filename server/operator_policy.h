@@ -16,7 +16,11 @@ class OperatorPolicy {
   // No file: no per-client rules.
   OperatorPolicy() = default;
   // Parses `path` (text format). INVALID_ARGUMENT saying what is wrong in it.
-  static absl::StatusOr<OperatorPolicy> Load(const std::string& path);
+  // A rule's proxy_allow_domains must lie within `server_proxy_rules` (the server's
+  // own --proxy_allow_domain), unless that allows any domain.
+  static absl::StatusOr<OperatorPolicy> Load(const std::string& path,
+                                             const RuleCeiling& server_proxy_rules = {
+                                                 {}, {}, /*any_domain=*/true});
 
   // What `identity`'s rule lets its requests reach in the filesystem and use (the
   // host's network, no sandbox, its ceilings, which are also the defaults), for

@@ -1,5 +1,7 @@
 #include "server/response.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/utf8.h"
 
 namespace sandboxd {
@@ -67,9 +69,12 @@ void FillResponse(const Plan& plan, const RunResult& result, v1::OutputEncoding 
   response.set_backend(plan.backend);
   response.set_seccomp_mode(plan.seccomp_mode);
   AddEnforcedLimits(plan, response);
+  for (const v1::NetworkDenial& denial : result.network_denials) {
+    *response.add_network_denials() = denial;
+  }
 }
 
-void FillExplanation(const Plan& plan, const LaunchCommand& launch,
+void FillExplanation(const Plan& plan, const LaunchCommand& launch, const std::string& proxy,
                      v1::ExplainResponse& response) {
   response.set_backend(plan.backend);
   response.set_seccomp_mode(plan.seccomp_mode);
@@ -90,6 +95,24 @@ void FillExplanation(const Plan& plan, const LaunchCommand& launch,
   }
   response.set_network_namespace(Describe(plan.netns));
   response.set_cgroup(Describe(plan.cgroup));
+  if (plan.policy.has_value() && plan.policy->proxy_grant().has_value()) {
+    response.set_proxy(absl::StrCat("http://127.0.0.1:3128 in the command's network namespace, ",
+                                    "served by ", proxy, "; ",
+                                    DescribeGrant(*plan.policy->proxy_grant())));
+  }
+}
+
+std::string DescribeProxy(const Config& config, const NetworkProxy* proxy) {
+  if (!config.proxy_refused.empty()) return absl::StrCat("refused: ", config.proxy_refused);
+  const RuleCeiling& rules = config.proxy_rules;
+  std::vector<std::string> allow, deny;
+  for (const HostPattern& pattern : rules.allow) allow.push_back(pattern.ToString());
+  for (const HostPattern& pattern : rules.deny) deny.push_back(pattern.ToString());
+  return absl::StrCat(
+      "served by ", proxy->Describe(), "; requests may allow ",
+      rules.any_domain ? "any domain" : absl::StrCat("only ", absl::StrJoin(allow, ", ")),
+      deny.empty() ? "" : absl::StrCat("; denied to all: ", absl::StrJoin(deny, ", ")),
+      " (an operator rule may narrow this per client)");
 }
 
 }  // namespace sandboxd

@@ -1,6 +1,9 @@
 #ifndef SANDBOXD_SERVER_RESPONSE_H_
 #define SANDBOXD_SERVER_RESPONSE_H_
 
+#include <string>
+
+#include "sandbox/net/proxy.h"
 #include "sandbox/plan/plan.h"
 #include "sandbox/v1/sandbox.pb.h"
 #include "sandbox/exec/worker.h"
@@ -12,9 +15,14 @@ namespace sandboxd {
 void FillResponse(const Plan& plan, const RunResult& result,
                   sandbox::v1::OutputEncoding encoding, sandbox::v1::ExecResponse& response);
 
-// Fills `response` with how `plan` would run, started as `launch`.
-void FillExplanation(const Plan& plan, const LaunchCommand& launch,
+// Fills `response` with how `plan` would run, started as `launch`, its connections
+// served by `proxy` (NetworkProxy::Describe) when it is proxy-routed.
+void FillExplanation(const Plan& plan, const LaunchCommand& launch, const std::string& proxy,
                      sandbox::v1::ExplainResponse& response);
+
+// GetCapabilities' proxy: how `proxy` serves NETWORK_PROXY_ROUTED under the operator's
+// rules in `config`, or why it is refused.
+std::string DescribeProxy(const Config& config, const NetworkProxy* proxy);
 
 }  // namespace sandboxd
 

@@ -41,6 +41,7 @@
 #include "base/malloc_tuning.h"
 #include "base/read_file.h"
 #include "sandbox/host_features.h"
+#include "sandbox/net/proxy.h"
 #include "sandbox/runner.h"
 #include "server/auth.h"
 #include "base/listen.h"
@@ -129,6 +130,27 @@ ABSL_FLAG(int, prestart, 4,
           "With cgroups: launchers kept started ahead of demand, each already inside a "
           "fresh cgroup, so that a request skips the spawn and the cgroup move (0 to 64; "
           "0: start each with its request).");
+ABSL_FLAG(std::string, proxy, "thread",
+          "How NETWORK_PROXY_ROUTED requests reach the network: through the proxy in a "
+          "thread of the server (\"thread\"), or not at all (\"off\": refused).");
+ABSL_FLAG(std::vector<std::string>, proxy_allow_domain, {},
+          "Comma-separated domains proxy-routed requests may allow (pypi.org, "
+          "*.pythonhosted.org, either with :PORT); none: any a request names. A request "
+          "naming none gets this list.");
+ABSL_FLAG(std::vector<std::string>, proxy_deny_domain, {},
+          "Comma-separated domains the proxy refuses to every request.");
+ABSL_FLAG(std::vector<std::string>, proxy_allow_destination, {},
+          "Comma-separated addresses or CIDRs (10.0.0.0/8, 127.0.0.1) the proxy may connect "
+          "to besides public addresses; loopback, private, link-local, metadata, multicast, "
+          "unspecified and this host's own addresses are refused otherwise.");
+ABSL_FLAG(std::string, proxy_hosts_file, "",
+          "A hosts(5) file of names the proxy resolves without DNS.");
+ABSL_FLAG(int64_t, proxy_max_connections, 64,
+          "Proxy connections one request may have open at once.");
+ABSL_FLAG(sandboxd::ByteSize, proxy_max_bytes, {uint64_t{4} << 30},
+          "Bytes one request may relay through the proxy, both ways together.");
+ABSL_FLAG(absl::Duration, proxy_idle_timeout, absl::Minutes(5),
+          "How long a proxy connection may pass nothing before it is closed.");
 ABSL_FLAG(std::string, policy_file, "",
           "Per-client rules (text-format sandboxd.policy.v1.OperatorPolicy): writable-root "
           "prefixes, network and danger-full-access, ceilings. Empty: none.");
@@ -372,6 +394,69 @@ std::string HostNetworkRisk(const ListenAddress& address, const Config& config) 
   return "";
 }
 
+// The server's TCP ports (gRPC, health, metrics), which the proxy never reaches on
+// this host.
+std::vector<int> OwnPorts(const ListenAddress& address) {
+  std::vector<int> ports;
+  std::vector<std::string> listeners = {absl::GetFlag(FLAGS_health_listen),
+                                        absl::GetFlag(FLAGS_metrics_listen)};
+  if (address.unix_path.empty()) listeners.push_back(address.uri);
+  for (const std::string& listener : listeners) {
+    int port = 0;
+    size_t colon = listener.rfind(':');
+    if (colon != std::string::npos && absl::SimpleAtoi(listener.substr(colon + 1), &port)) {
+      ports.push_back(port);
+    }
+  }
+  return ports;
+}
+
+std::string ReadFileOrDie(const std::string& path, const char* flag);
+
+// --proxy and its settings; null with --proxy=off.
+std::shared_ptr<NetworkProxy> ProxyFromFlags(const ListenAddress& address) {
+  std::string mode = absl::GetFlag(FLAGS_proxy);
+  if (mode == "off") return nullptr;
+  if (mode != "thread") Die("--proxy must be thread or off");
+  ProxySettings settings;
+  for (const std::string& text : absl::GetFlag(FLAGS_proxy_allow_destination)) {
+    absl::StatusOr<Cidr> cidr = Cidr::Parse(text);
+    if (!cidr.ok()) Die(absl::StrCat("--proxy_allow_destination: ", cidr.status().message()));
+    settings.allowed_destinations.push_back(*cidr);
+  }
+  if (std::string path = absl::GetFlag(FLAGS_proxy_hosts_file); !path.empty()) {
+    absl::StatusOr<std::map<std::string, std::vector<std::string>>> hosts =
+        ParseHostsFile(ReadFileOrDie(path, "--proxy_hosts_file"));
+    if (!hosts.ok()) Die(absl::StrCat("--proxy_hosts_file: ", hosts.status().message()));
+    settings.hosts = *std::move(hosts);
+  }
+  settings.own_ports = OwnPorts(address);
+  absl::StatusOr<std::unique_ptr<Proxy>> proxy = Proxy::Start(std::move(settings));
+  if (!proxy.ok()) Die(absl::StrCat("cannot start the proxy: ", proxy.status().message()));
+  return std::shared_ptr<NetworkProxy>(*std::move(proxy));
+}
+
+// --proxy_allow_domain and the rest of the proxy's bounds on each request.
+void ProxyRulesFromFlags(Config& config) {
+  for (const auto& [flag, patterns] :
+       {std::pair{"--proxy_allow_domain", &config.proxy_rules.allow},
+        std::pair{"--proxy_deny_domain", &config.proxy_rules.deny}}) {
+    absl::StatusOr<std::vector<HostPattern>> parsed = ParsePatterns(
+        flag == std::string("--proxy_allow_domain") ? absl::GetFlag(FLAGS_proxy_allow_domain)
+                                                    : absl::GetFlag(FLAGS_proxy_deny_domain),
+        flag);
+    if (!parsed.ok()) Die(std::string(parsed.status().message()));
+    *patterns = *std::move(parsed);
+  }
+  config.proxy_rules.any_domain = config.proxy_rules.allow.empty();
+  int64_t connections = absl::GetFlag(FLAGS_proxy_max_connections);
+  if (connections < 1 || connections > 65536) Die("--proxy_max_connections must be 1 to 65536");
+  config.proxy_max_connections = static_cast<uint32_t>(connections);
+  config.proxy_max_bytes = absl::GetFlag(FLAGS_proxy_max_bytes).bytes;
+  config.proxy_idle_timeout = absl::GetFlag(FLAGS_proxy_idle_timeout);
+  if (config.proxy_idle_timeout < absl::Seconds(1)) Die("--proxy_idle_timeout must be at least 1s");
+}
+
 std::string BesideThisBinary(const std::string& name) {
   char self[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -409,6 +494,7 @@ Config ConfigFromFlags() {
   std::string cgroup = absl::GetFlag(FLAGS_cgroup);
   if (cgroup != "auto" && cgroup != "none") Die("--cgroup must be auto or none");
   config.use_cgroups = cgroup == "auto";
+  ProxyRulesFromFlags(config);
   config.prestarted_launchers = absl::GetFlag(FLAGS_prestart);
   if (config.prestarted_launchers < 0 || config.prestarted_launchers > 64) {
     Die("--prestart must be between 0 and 64");
@@ -618,7 +704,7 @@ std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
   }
   OperatorPolicy operator_policy;
   if (std::string path = absl::GetFlag(FLAGS_policy_file); !path.empty()) {
-    absl::StatusOr<OperatorPolicy> loaded = OperatorPolicy::Load(path);
+    absl::StatusOr<OperatorPolicy> loaded = OperatorPolicy::Load(path, config.proxy_rules);
     if (!loaded.ok()) Die(std::string(loaded.status().message()));
     operator_policy = *std::move(loaded);
   }
@@ -645,7 +731,7 @@ std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
     config.deny_read = ReachableBy(*config.command_user, config.deny_read);
   }
   config.host_network_risk = HostNetworkRisk(*address, config);
-  absl::StatusOr<Runner> created = Runner::Create(config);
+  absl::StatusOr<Runner> created = Runner::Create(config, ProxyFromFlags(*address));
   if (!created.ok()) Die(absl::StrCat("cannot start the runner: ", created.status().message()));
   std::optional<Runner> runner(*std::move(created));
   LogHost(host, config, *runner);

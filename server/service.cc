@@ -82,7 +82,8 @@ grpc::Status SandboxServiceImpl::Explain(grpc::ServerContext* context,
   if (!plan.ok()) return ToGrpcStatus(plan.status());
   absl::StatusOr<LaunchCommand> launch = runner_.Explain(*plan);
   if (!launch.ok()) return ToGrpcStatus(launch.status());
-  FillExplanation(*plan, *launch, *response);
+  FillExplanation(*plan, *launch,
+                  runner_.proxy() != nullptr ? runner_.proxy()->Describe() : "", *response);
   return grpc::Status::OK;
 }
 
@@ -104,6 +105,7 @@ grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext* context,
   response->set_network_namespaces(runner_.netns_note());
   response->set_command_user(runner_.command_user_note());
   response->set_network_enabled_refused(runner_.config().host_network_risk);
+  response->set_proxy(DescribeProxy(runner_.config(), runner_.proxy()));
   return grpc::Status::OK;
 }
 
@@ -174,6 +176,12 @@ void SandboxServiceImpl::Record(const RunResult& result, CallRecord& call) const
   log.set_wall_ms(static_cast<double>(absl::ToInt64Milliseconds(result.wall_time)));
   log.set_stdout_bytes(static_cast<double>(result.stdout_data.total_bytes()));
   log.set_stderr_bytes(static_cast<double>(result.stderr_data.total_bytes()));
+  uint64_t denials = 0;
+  for (const v1::NetworkDenial& denial : result.network_denials) {
+    denials += denial.count();
+    if (metrics_ != nullptr) metrics_->NetworkDenied(LogName(denial.reason()), denial.count());
+  }
+  if (denials > 0) log.set_network_denials(static_cast<double>(denials));
   WriteLog(log);
   if (metrics_ != nullptr) {
     metrics_->RequestDone(call.method, log.termination(),

@@ -11,10 +11,10 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libseccomp-dev libgtest-dev libgmock-dev prometheus-cpp-dev
   # Run.
-  bubblewrap
+  bubblewrap libboost-dev
   # Tests and checks.
   iproute2 procps git curl wget iputils-ping netcat-openbsd openssh-client openssl
-  python3 python3-grpcio python3-protobuf python3-yaml systemd
+  python3 python3-grpcio python3-protobuf python3-yaml python3-pip systemd
 )
 
 missing=()

@@ -114,6 +114,8 @@ struct RunResult {
   bool forks_refused = false;
   // How it ended, in a sentence for the client (see outcome.h).
   std::string message;
+  // NETWORK_PROXY_ROUTED: what the proxy refused the command.
+  std::vector<sandbox::v1::NetworkDenial> network_denials;
 };
 
 inline constexpr size_t kStderrHeadBytes = 1024;

@@ -1,6 +1,7 @@
 #include "sandbox/net/proxy.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -116,6 +117,31 @@ bool ReadOnlyMethod(http::verb method) {
 
 class Connection;
 
+bool SameAddress(const sockaddr* a, const sockaddr* b) {
+  if (a->sa_family != b->sa_family) return false;
+  if (a->sa_family == AF_INET) {
+    return reinterpret_cast<const sockaddr_in*>(a)->sin_addr.s_addr ==
+           reinterpret_cast<const sockaddr_in*>(b)->sin_addr.s_addr;
+  }
+  return a->sa_family == AF_INET6 &&
+         std::memcmp(&reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr,
+                     &reinterpret_cast<const sockaddr_in6*>(b)->sin6_addr, 16) == 0;
+}
+
+// Whether `address` is one of this host's interfaces' (read each time: addresses come
+// and go).
+bool IsThisHost(const sockaddr* address) {
+  if (Classify(address) == AddressClass::kLoopback) return true;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return true;  // Unknown: refused.
+  bool found = false;
+  for (ifaddrs* entry = list; entry != nullptr && !found; entry = entry->ifa_next) {
+    found = entry->ifa_addr != nullptr && SameAddress(entry->ifa_addr, address);
+  }
+  freeifaddrs(list);
+  return found;
+}
+
 // One request's share of the proxy. Lives on the proxy's thread only.
 struct RequestShare {
   RequestShare(asio::io_context& io, uint64_t id, Grant grant, DomainRules rules)
@@ -157,6 +183,18 @@ struct RequestShare {
 };
 
 }  // namespace
+
+bool MayConnect(const sockaddr* address, int port, const ProxySettings& settings) {
+  bool local = IsThisHost(address);
+  if (local && std::find(settings.own_ports.begin(), settings.own_ports.end(), port) !=
+                   settings.own_ports.end()) {
+    return false;
+  }
+  for (const Cidr& allowed : settings.allowed_destinations) {
+    if (allowed.Contains(address)) return true;
+  }
+  return !local && Classify(address) == AddressClass::kPublic;
+}
 
 struct Proxy::Impl {
   explicit Impl(ProxySettings settings) : settings(std::move(settings)) {}
@@ -338,7 +376,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Connect(std::vector<tcp::endpoint> endpoints) {
     std::vector<tcp::endpoint> allowed;
     for (const tcp::endpoint& endpoint : endpoints) {
-      if (DestinationAllowed(endpoint.data(), proxy_.settings.allowed_destinations)) {
+      if (MayConnect(endpoint.data(), target_.port, proxy_.settings)) {
         allowed.push_back(endpoint);
       }
     }
@@ -348,9 +386,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
       std::string named = address == target_.host
                               ? address
                               : absl::StrCat(target_.host, " resolves to ", address);
+      AddressClass kind = Classify(first);
       Reply(target_, protocol_,
             Refuse(v1::DESTINATION_NOT_ALLOWED,
-                   absl::StrCat(named, ", ", Describe(Classify(first)),
+                   absl::StrCat(named, ", ",
+                                kind == AddressClass::kPublic ? "an address of this host"
+                                                              : Describe(kind),
                                 ", which this server does not let commands reach")));
       return;
     }
@@ -660,6 +701,18 @@ absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseHostsFile(
   return hosts;
 }
 
+std::string DescribeGrant(const Grant& grant) {
+  std::string text = grant.allow().empty()
+                         ? "allows no domain"
+                         : absl::StrCat("allows ", absl::StrJoin(grant.allow(), ", "));
+  if (!grant.deny().empty()) absl::StrAppend(&text, "; denies ", absl::StrJoin(grant.deny(), ", "));
+  if (grant.read_only()) absl::StrAppend(&text, "; read-only (GET, HEAD, OPTIONS; no CONNECT)");
+  absl::StrAppend(&text, "; at most ", grant.max_connections(), " connections at once and ",
+                  grant.max_bytes(), " bytes; idle connections end after ",
+                  grant.idle_timeout().seconds(), " s");
+  return text;
+}
+
 Proxy::Proxy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Start(ProxySettings settings) {
@@ -697,6 +750,12 @@ Report Proxy::Close(uint64_t id) {
   return impl_->OnLoop([&] { return impl_->CloseShare(id); });
 }
 
-std::string Proxy::Describe() const { return "a thread of the server"; }
+std::string Proxy::Describe() const {
+  std::vector<std::string> allowed;
+  for (const Cidr& cidr : impl_->settings.allowed_destinations) allowed.push_back(cidr.ToString());
+  return absl::StrCat("a thread of the server, which connects to public addresses",
+                      allowed.empty() ? "" : absl::StrCat(" and ", absl::StrJoin(allowed, ", ")),
+                      " only");
+}
 
 }  // namespace sandboxd

@@ -35,6 +35,10 @@ class NetworkProxy {
   virtual std::string Describe() const = 0;
 };
 
+// What `grant` lets through, in a sentence for Explain ("allows pypi.org:443; denies
+// ...; at most 64 connections ...").
+std::string DescribeGrant(const Grant& grant);
+
 // What every share of one proxy has in common: the operator's settings.
 struct ProxySettings {
   // Destinations allowed besides public addresses (--proxy_allow_destination).
@@ -42,12 +46,20 @@ struct ProxySettings {
   // Names resolved without DNS, to these addresses (--proxy_hosts_file).
   std::map<std::string, std::vector<std::string>> hosts;
   absl::Duration connect_timeout = absl::Seconds(10);
+  // The server's own TCP ports: never reached on an address of this host, whatever
+  // is allowed, so that no command calls the server back through the proxy.
+  std::vector<int> own_ports;
 };
 
 // A hosts(5) file's contents into ProxySettings::hosts: "ADDRESS NAME [NAME]...", "#"
 // comments. INVALID_ARGUMENT names a line whose address is not an IP address.
 absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseHostsFile(
     const std::string& text);
+
+// Whether the proxy may connect to `address`: a public address that is not one of
+// this host's own (its services listening on every address are not for commands), or
+// one that `settings` allows; never this host on one of the server's own ports.
+bool MayConnect(const sockaddr* address, int port, const ProxySettings& settings);
 
 // The proxy itself: HTTP/1.1 forward proxying (absolute-form requests, sent upstream
 // with "Connection: close") and CONNECT tunnels, on Boost.Beast's parser, asynchronous

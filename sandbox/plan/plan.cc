@@ -116,6 +116,12 @@ absl::StatusOr<Plan> MakePlan(const ExecSpec& spec, const HostFacts& facts) {
   if (plan.backend == Backend::BACKEND_BWRAP && policy.network() == NetworkMode::NETWORK_DISABLED) {
     plan.netns = facts.launcher_netns ? NetnsSource::kLauncher : NetnsSource::kBwrap;
   }
+  // A launcher makes the namespace and its listener for this command alone, so no
+  // pre-started launcher (nor the cgroup one waits in) serves it.
+  if (plan.backend == Backend::BACKEND_BWRAP && policy.network() == NetworkMode::NETWORK_PROXY_ROUTED) {
+    plan.netns = NetnsSource::kProxy;
+    if (plan.cgroup == CgroupSource::kPooled) plan.cgroup = CgroupSource::kFresh;
+  }
   if (plan.backend == Backend::BACKEND_LANDLOCK) {
     if (absl::Status s = CheckLandlockEnforceable(policy, facts.danger_landlock_unprotected_paths,
                                                   *facts.landlock_base);
@@ -136,6 +142,7 @@ absl::StatusOr<Plan> MakePlan(const ExecSpec& spec, const HostFacts& facts) {
                (!policy.writable_roots().empty() || !policy.readable_roots().empty());
   plan.launcher = !RlimitsFor(plan.limits, facts.cgroups).empty() ||
                   plan.cgroup != CgroupSource::kNone || plan.netns == NetnsSource::kLauncher ||
+                  plan.netns == NetnsSource::kProxy ||
                   plan.user.has_value() || binds;
   return plan;
 }
@@ -166,6 +173,11 @@ absl::StatusOr<LaunchCommand> RenderLaunch(const Plan& plan, const Toolbox& tool
       order.set_exposed_fds(static_cast<uint32_t>(sandbox->fds.size()));
       order.set_expose_dir(tools.bind_dir);
     }
+    if (plan.netns == NetnsSource::kProxy) {
+      order.set_proxy_channel_fd(kFirstPassedFd + static_cast<int>(sandbox->fds.size()));
+      sandbox->fds.push_back(plan.proxy_channel);
+      sandbox->fd_paths.push_back("the proxy's channel (sandboxd-launch sends its listener)");
+    }
     *order.mutable_argv() = {sandbox->argv.begin(), sandbox->argv.end()};
     launch.argv = {tools.launcher_path};
     std::vector<std::string> args = LauncherArgs(order);
@@ -192,6 +204,9 @@ const char* Describe(NetnsSource source) {
     case NetnsSource::kLauncher:
       return "one of its own, a pre-started launcher's (loopback only, reused while no "
              "socket is left in it)";
+    case NetnsSource::kProxy:
+      return "one of its own, made by sandboxd-launch for the command, whose only way out "
+             "is the proxy at 127.0.0.1:3128";
   }
   return "unknown";
 }

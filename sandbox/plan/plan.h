@@ -33,6 +33,9 @@ enum class NetnsSource {
   // A pre-started launcher's, made once and reused while no socket is left in it; the
   // command starts in it, and bwrap makes none.
   kLauncher,
+  // NETWORK_PROXY_ROUTED: one made for the command by sandboxd-launch (--proxy), whose
+  // only way out is the proxy's listener at 127.0.0.1:3128.
+  kProxy,
 };
 
 // Where a command's cgroup comes from.
@@ -103,6 +106,9 @@ struct Plan {
   // writable for it and its TMPDIR (and HOME, where the request left it at /tmp).
   bool temp_dir_needed = false;
   std::string temp_dir;
+  // With NetnsSource::kProxy: the Unix socket sandboxd-launch sends the proxy's
+  // listener over, its other end the proxy's (set when the plan runs).
+  SharedFd proxy_channel;
   // Optional: the pre-started launcher that starts the command (CgroupSource::kPooled,
   // or NetnsSource::kLauncher), a test's fake. Not owned.
   ProcessStarter* starter = nullptr;

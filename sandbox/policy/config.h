@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "sandbox/policy/limits.h"
+#include "sandbox/net/proxy_rules.h"
 #include "sandbox/v1/sandbox.pb.h"
 
 namespace sandboxd {
@@ -52,6 +53,12 @@ struct ClientGrant {
   // a request leaves unset.
   absl::Duration max_timeout = absl::ZeroDuration();
   Limits max_limits;
+  // NETWORK_PROXY_ROUTED: whether the rule lets requests have it; the domains they may
+  // allow (empty: the server's), each within the server's; domains refused besides
+  // the server's.
+  bool allow_proxy = true;
+  std::vector<HostPattern> proxy_allow;
+  std::vector<HostPattern> proxy_deny;
 };
 
 // The operator's settings that every request is validated against and completed with.
@@ -125,6 +132,18 @@ struct Config {
   // With cgroups: how many launchers to keep started ahead of demand, each already in
   // a fresh cgroup (launcher_pool.h); 0 starts each with its request.
   int prestarted_launchers = 4;
+  // NETWORK_PROXY_ROUTED: why this server cannot serve it (it runs no proxy, its
+  // backend gives commands no network namespace), empty when it can; Runner::Create
+  // says.
+  std::string proxy_refused = "the server runs no proxy (--proxy=off)";
+  // The domains requests may allow through the proxy (any_domain: whatever they
+  // name), and those refused to all (--proxy_allow_domain, --proxy_deny_domain).
+  RuleCeiling proxy_rules{{}, {}, /*any_domain=*/true};
+  // Each proxy-routed request's bounds in the proxy: connections open at once, bytes
+  // relayed, and how long a connection may pass nothing.
+  uint32_t proxy_max_connections = 64;
+  uint64_t proxy_max_bytes = uint64_t{4} << 30;
+  absl::Duration proxy_idle_timeout = absl::Minutes(5);
 };
 
 }  // namespace sandboxd

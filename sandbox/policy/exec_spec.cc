@@ -41,12 +41,14 @@ absl::StatusOr<std::string> ValidCwd(const v1::ExecRequest& request) {
   return cwd;
 }
 
+void Set(absl::string_view entry, std::map<std::string, std::string>& env) {
+  size_t eq = entry.find('=');
+  env[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
+}
+
 absl::StatusOr<std::vector<std::string>> ValidEnv(const v1::ExecRequest& request) {
   std::map<std::string, std::string> merged;
-  for (absl::string_view entry : kDefaultEnv) {
-    size_t eq = entry.find('=');
-    merged[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
-  }
+  for (absl::string_view entry : kDefaultEnv) Set(entry, merged);
   for (const auto& [name, value] : request.env()) {
     if (name.empty() || name.find('=') != std::string::npos || HasNul(name)) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -56,6 +58,9 @@ absl::StatusOr<std::vector<std::string>> ValidEnv(const v1::ExecRequest& request
       return absl::InvalidArgumentError(absl::StrCat("env ", name, " contains a NUL byte"));
     }
     merged[name] = value;
+  }
+  if (request.policy().network() == v1::NETWORK_PROXY_ROUTED) {
+    for (absl::string_view entry : kProxyEnv) Set(entry, merged);
   }
   std::vector<std::string> env;
   for (const auto& [name, value] : merged) env.push_back(absl::StrCat(name, "=", value));

@@ -22,6 +22,16 @@ inline constexpr const char* kDefaultEnv[] = {
     "LANG=C.UTF-8",
 };
 
+// NETWORK_PROXY_ROUTED: where every HTTP client finds the proxy (sandbox/net/bridge.h),
+// in both cases, over whatever the request sets; what the command serves itself on
+// its own loopback stays direct.
+inline constexpr const char* kProxyEnv[] = {
+    "HTTP_PROXY=http://127.0.0.1:3128",  "http_proxy=http://127.0.0.1:3128",
+    "HTTPS_PROXY=http://127.0.0.1:3128", "https_proxy=http://127.0.0.1:3128",
+    "ALL_PROXY=http://127.0.0.1:3128",   "all_proxy=http://127.0.0.1:3128",
+    "NO_PROXY=localhost,127.0.0.1,::1",  "no_proxy=localhost,127.0.0.1,::1",
+};
+
 // What one request may hold, checked before any filesystem work: each bound keeps the
 // server's work per request small (a request with 200,000 protected names once made as
 // many files in a workspace and stalled every other client for 24 s).

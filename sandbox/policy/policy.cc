@@ -64,13 +64,20 @@ absl::StatusOr<NetworkMode> ValidNetwork(v1::NetworkMode network, const Config& 
       }
       return NetworkMode::NETWORK_ENABLED;
     case v1::NETWORK_PROXY_ROUTED:
-      return absl::FailedPreconditionError(
-          "policy.network NETWORK_PROXY_ROUTED is not supported by this server; use "
-          "NETWORK_DISABLED or NETWORK_ENABLED");
+      if (!config.proxy_refused.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "policy.network NETWORK_PROXY_ROUTED is refused by this server: ",
+            config.proxy_refused));
+      }
+      if (!grant.allow_proxy) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(grant.rule, " does not allow NETWORK_PROXY_ROUTED"));
+      }
+      return NetworkMode::NETWORK_PROXY_ROUTED;
     default:
       return absl::InvalidArgumentError(absl::StrCat(
           "policy.network ", static_cast<int>(network),
-          " is unknown; use NETWORK_DISABLED or NETWORK_ENABLED"));
+          " is unknown; use NETWORK_DISABLED, NETWORK_ENABLED or NETWORK_PROXY_ROUTED"));
   }
 }
 
@@ -265,11 +272,52 @@ absl::StatusOr<Policy> Policy::Create(const v1::SandboxPolicy& proto,
   absl::StatusOr<NetworkMode> network = ValidNetwork(proto.network(), config, grant);
   if (!network.ok()) return network.status();
   policy.network_ = *network;
+  if (absl::Status s = policy.SetProxyGrant(proto, config, grant); !s.ok()) return s;
   policy.private_tmp_ = config.private_tmp;
   policy.mount_proc_ = config.mount_proc;
   if (absl::Status s = policy.SetWritableRoots(proto, cwd, config, grant); !s.ok()) return s;
   if (absl::Status s = policy.SetReadRules(proto, cwd, config, grant); !s.ok()) return s;
   return policy;
+}
+
+// The ceiling is the client's rule where it names domains, else the server's; a
+// rule's own list lies within the server's (checked when the policy file is read).
+absl::Status Policy::SetProxyGrant(const v1::SandboxPolicy& proto, const Config& config,
+                                   const ClientGrant& grant) {
+  if (network_ != NetworkMode::NETWORK_PROXY_ROUTED) {
+    if (!proto.allow_domains().empty() || !proto.deny_domains().empty() ||
+        proto.network_read_only()) {
+      return absl::InvalidArgumentError(
+          "policy.allow_domains, deny_domains and network_read_only only apply to network "
+          "NETWORK_PROXY_ROUTED; set it or drop them");
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<HostPattern>> allow = ParsePatterns(
+      {proto.allow_domains().begin(), proto.allow_domains().end()}, "policy.allow_domains");
+  if (!allow.ok()) return allow.status();
+  absl::StatusOr<std::vector<HostPattern>> deny = ParsePatterns(
+      {proto.deny_domains().begin(), proto.deny_domains().end()}, "policy.deny_domains");
+  if (!deny.ok()) return deny.status();
+  RuleCeiling ceiling = config.proxy_rules;
+  std::string owner = "this server";
+  if (!grant.proxy_allow.empty()) {
+    ceiling.allow = grant.proxy_allow;
+    ceiling.any_domain = false;
+    owner = grant.rule;
+  }
+  ceiling.deny.insert(ceiling.deny.end(), grant.proxy_deny.begin(), grant.proxy_deny.end());
+  absl::StatusOr<DomainRules> rules = Narrow(ceiling, *allow, *deny, owner);
+  if (!rules.ok()) return rules.status();
+  proxy_grant_.emplace();
+  for (const HostPattern& pattern : rules->allow) proxy_grant_->add_allow(pattern.ToString());
+  for (const HostPattern& pattern : rules->deny) proxy_grant_->add_deny(pattern.ToString());
+  proxy_grant_->set_read_only(proto.network_read_only());
+  proxy_grant_->set_max_connections(config.proxy_max_connections);
+  proxy_grant_->set_max_bytes(config.proxy_max_bytes);
+  proxy_grant_->mutable_idle_timeout()->set_seconds(
+      absl::ToInt64Seconds(config.proxy_idle_timeout));
+  return absl::OkStatus();
 }
 
 absl::Status Policy::SetWritableRoots(const v1::SandboxPolicy& proto, const std::string& cwd,
@@ -382,8 +430,14 @@ bool Policy::Visible(const std::string& path) const {
 
 SeccompMode Policy::seccomp_mode() const {
   if (mode_ == SandboxMode::DANGER_FULL_ACCESS) return SeccompMode::SECCOMP_NONE;
-  return network_ == NetworkMode::NETWORK_DISABLED ? SeccompMode::SECCOMP_RESTRICTED
-                                            : SeccompMode::SECCOMP_BASELINE;
+  switch (network_) {
+    case NetworkMode::NETWORK_DISABLED:
+      return SeccompMode::SECCOMP_RESTRICTED;
+    case NetworkMode::NETWORK_PROXY_ROUTED:
+      return SeccompMode::SECCOMP_PROXY_ROUTED;
+    default:
+      return SeccompMode::SECCOMP_BASELINE;
+  }
 }
 
 }  // namespace sandboxd

@@ -1,6 +1,7 @@
 #ifndef SANDBOXD_SANDBOX_POLICY_POLICY_H_
 #define SANDBOXD_SANDBOX_POLICY_POLICY_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,8 +9,11 @@
 #include "sandbox/policy/config.h"
 #include "sandbox/policy/open_path.h"
 #include "sandbox/v1/sandbox.pb.h"
+#include "sandboxd/proxy/v1/proxy.pb.h"
 
 namespace sandboxd {
+
+using ::sandboxd::proxy::v1::Grant;
 
 // Under a grant that confines reads: PERMISSION_DENIED for a cwd, writable root or
 // readable root of `request` that lies, as written (`..` resolved, symlinks not),
@@ -73,9 +77,14 @@ class Policy {
   // Whether any of them is a deny_read path, the request's or the operator's (the
   // server's own files lie where no command can move them; those may not).
   bool hides_denied_paths() const { return hides_denied_paths_; }
+  // NETWORK_PROXY_ROUTED: what the command's connections may do in the proxy, the
+  // request's domains narrowed by the operator's; unset otherwise.
+  const std::optional<Grant>& proxy_grant() const { return proxy_grant_; }
 
  private:
   Policy() = default;
+  absl::Status SetProxyGrant(const sandbox::v1::SandboxPolicy& proto, const Config& config,
+                             const ClientGrant& grant);
   absl::Status SetWritableRoots(const sandbox::v1::SandboxPolicy& proto,
                                 const std::string& cwd, const Config& config,
                                 const ClientGrant& grant);
@@ -95,6 +104,7 @@ class Policy {
   std::vector<std::string> hidden_dirs_;
   std::vector<std::string> hidden_files_;
   bool hides_denied_paths_ = false;
+  std::optional<Grant> proxy_grant_;
 };
 
 }  // namespace sandboxd
