@@ -182,11 +182,11 @@ Toolbox Runner::Tools() const {
 
 void Runner::SetUpProxy(std::shared_ptr<NetworkProxy> proxy) {
   std::string& refused = config_.proxy_refused;
-  if (proxy == nullptr) return;
   if (config_.backend != Backend::BACKEND_BWRAP) {
     refused = "the landlock backend gives commands no network namespace of their own";
     return;
   }
+  if (proxy == nullptr) return;
   absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherCommand());
   if (!can.ok()) {
     refused = absl::StrCat("sandboxd-launch cannot make network namespaces here (",

@@ -42,6 +42,7 @@
 #include "base/read_file.h"
 #include "sandbox/host_features.h"
 #include "sandbox/net/proxy.h"
+#include "sandbox/net/proxy_process.h"
 #include "sandbox/runner.h"
 #include "server/auth.h"
 #include "base/listen.h"
@@ -130,9 +131,11 @@ ABSL_FLAG(int, prestart, 4,
           "With cgroups: launchers kept started ahead of demand, each already inside a "
           "fresh cgroup, so that a request skips the spawn and the cgroup move (0 to 64; "
           "0: start each with its request).");
-ABSL_FLAG(std::string, proxy, "thread",
+ABSL_FLAG(std::string, proxy, "process",
           "How NETWORK_PROXY_ROUTED requests reach the network: through the proxy in a "
-          "thread of the server (\"thread\"), or not at all (\"off\": refused).");
+          "process of its own, sandboxd-proxy beside sandboxd, which the server starts "
+          "again should it die (\"process\"); in a thread of the server (\"thread\"); or "
+          "not at all (\"off\": refused).");
 ABSL_FLAG(std::vector<std::string>, proxy_allow_domain, {},
           "Comma-separated domains proxy-routed requests may allow (pypi.org, "
           "*.pythonhosted.org, either with :PORT); none: any a request names. A request "
@@ -412,12 +415,10 @@ std::vector<int> OwnPorts(const ListenAddress& address) {
 }
 
 std::string ReadFileOrDie(const std::string& path, const char* flag);
+std::string BesideThisBinary(const std::string& name);
 
-// --proxy and its settings; null with --proxy=off.
-std::shared_ptr<NetworkProxy> ProxyFromFlags(const ListenAddress& address) {
-  std::string mode = absl::GetFlag(FLAGS_proxy);
-  if (mode == "off") return nullptr;
-  if (mode != "thread") Die("--proxy must be thread or off");
+// The proxy's settings from the --proxy_ flags (the hosts file read, to check it).
+ProxySettings ProxySettingsFromFlags(const ListenAddress& address) {
   ProxySettings settings;
   for (const std::string& text : absl::GetFlag(FLAGS_proxy_allow_destination)) {
     absl::StatusOr<Cidr> cidr = Cidr::Parse(text);
@@ -431,6 +432,40 @@ std::shared_ptr<NetworkProxy> ProxyFromFlags(const ListenAddress& address) {
     settings.hosts = *std::move(hosts);
   }
   settings.own_ports = OwnPorts(address);
+  return settings;
+}
+
+// sandboxd-proxy with `settings` as its flags; as the commands' user when the server is
+// root.
+std::shared_ptr<NetworkProxy> StartProxyProcess(const ProxySettings& settings,
+                                                const Config& config) {
+  std::vector<std::string> destinations;
+  for (const Cidr& cidr : settings.allowed_destinations) destinations.push_back(cidr.ToString());
+  std::vector<std::string> argv = {
+      BesideThisBinary("sandboxd-proxy"),
+      "--allow_destination=" + absl::StrJoin(destinations, ","),
+      "--hosts_file=" + absl::GetFlag(FLAGS_proxy_hosts_file),
+      "--own_port=" + absl::StrJoin(settings.own_ports, ",")};
+  if (const std::optional<HostUser>& user = config.command_user) {
+    argv.push_back(absl::StrCat("--user=", user->uid, ":", user->gid));
+  }
+  absl::StatusOr<std::unique_ptr<ProxyProcess>> proxy =
+      ProxyProcess::Start(std::move(argv), DescribeReach(settings));
+  if (!proxy.ok()) Die(absl::StrCat("cannot start the proxy: ", proxy.status().message()));
+  return std::shared_ptr<NetworkProxy>(*std::move(proxy));
+}
+
+// --proxy and its settings; null with --proxy=off, and under the landlock backend,
+// whose commands it cannot serve.
+std::shared_ptr<NetworkProxy> ProxyFromFlags(const ListenAddress& address,
+                                             const Config& config) {
+  std::string mode = absl::GetFlag(FLAGS_proxy);
+  if (mode != "off" && mode != "thread" && mode != "process") {
+    Die("--proxy must be process, thread or off");
+  }
+  if (mode == "off" || config.backend != Backend::BACKEND_BWRAP) return nullptr;
+  ProxySettings settings = ProxySettingsFromFlags(address);
+  if (mode == "process") return StartProxyProcess(settings, config);
   absl::StatusOr<std::unique_ptr<Proxy>> proxy = Proxy::Start(std::move(settings));
   if (!proxy.ok()) Die(absl::StrCat("cannot start the proxy: ", proxy.status().message()));
   return std::shared_ptr<NetworkProxy>(*std::move(proxy));
@@ -731,7 +766,7 @@ std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
     config.deny_read = ReachableBy(*config.command_user, config.deny_read);
   }
   config.host_network_risk = HostNetworkRisk(*address, config);
-  absl::StatusOr<Runner> created = Runner::Create(config, ProxyFromFlags(*address));
+  absl::StatusOr<Runner> created = Runner::Create(config, ProxyFromFlags(*address, config));
   if (!created.ok()) Die(absl::StrCat("cannot start the runner: ", created.status().message()));
   std::optional<Runner> runner(*std::move(created));
   LogHost(host, config, *runner);

@@ -385,7 +385,9 @@ TEST_P(ProxyTest, SandboxctlNamesTheDeniedHost) {
 
 INSTANTIATE_TEST_SUITE_P(Servers, ProxyTest,
                          ::testing::Values(ServerKind{"ProxyThread"},
-                                           ServerKind{"ProxyThreadAsNobody", true}),
+                                           ServerKind{"ProxyThreadAsNobody", true, "thread"},
+                                           ServerKind{"ProxyProcess", false, "process"},
+                                           ServerKind{"ProxyProcessAsNobody", true, "process"}),
                          [](const ::testing::TestParamInfo<ServerKind>& info) {
                            return info.param.name;
                          });

@@ -750,12 +750,16 @@ Report Proxy::Close(uint64_t id) {
   return impl_->OnLoop([&] { return impl_->CloseShare(id); });
 }
 
-std::string Proxy::Describe() const {
+std::string DescribeReach(const ProxySettings& settings) {
   std::vector<std::string> allowed;
-  for (const Cidr& cidr : impl_->settings.allowed_destinations) allowed.push_back(cidr.ToString());
-  return absl::StrCat("a thread of the server, which connects to public addresses",
-                      allowed.empty() ? "" : absl::StrCat(" and ", absl::StrJoin(allowed, ", ")),
-                      " only");
+  for (const Cidr& cidr : settings.allowed_destinations) allowed.push_back(cidr.ToString());
+  return absl::StrCat("connects to public addresses not of this host",
+                      allowed.empty() ? "" : absl::StrCat(", and ", absl::StrJoin(allowed, ", ")),
+                      ", only");
+}
+
+std::string Proxy::Describe() const {
+  return absl::StrCat("a thread of the server, which ", DescribeReach(impl_->settings));
 }
 
 }  // namespace sandboxd

@@ -51,6 +51,10 @@ struct ProxySettings {
   std::vector<int> own_ports;
 };
 
+// Where a proxy with `settings` connects, for clients: "to public addresses, and
+// 127.0.0.1, only; never this host's own addresses".
+std::string DescribeReach(const ProxySettings& settings);
+
 // A hosts(5) file's contents into ProxySettings::hosts: "ADDRESS NAME [NAME]...", "#"
 // comments. INVALID_ARGUMENT names a line whose address is not an IP address.
 absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseHostsFile(

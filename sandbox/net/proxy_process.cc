@@ -1,0 +1,196 @@
+#include "sandbox/net/proxy_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "sandbox/exec/spawn.h"
+
+namespace sandboxd {
+namespace {
+
+// A grant's patterns are bounded per request (ExecSpec), so a command fits easily.
+constexpr size_t kMaxMessage = size_t{1} << 20;
+// How long Close waits for the proxy's report, and Start for the proxy to be ready.
+constexpr auto kReplyWait = std::chrono::seconds(10);
+constexpr int kReadyWaitMs = 10000;
+// Between a proxy that went and its successor.
+constexpr useconds_t kRestartPause = 100 * 1000;
+
+bool SendMessage(int socket, const std::string& bytes, int fd) {
+  iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
+  alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (fd >= 0) {
+    msg.msg_control = space;
+    msg.msg_controllen = sizeof space;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  }
+  ssize_t sent;
+  do {
+    sent = sendmsg(socket, &msg, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  return sent == static_cast<ssize_t>(bytes.size());
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ProxyProcess>> ProxyProcess::Start(std::vector<std::string> argv,
+                                                                  std::string reach) {
+  std::unique_ptr<ProxyProcess> proxy(new ProxyProcess(std::move(argv), std::move(reach)));
+  int wake[2];
+  if (pipe2(wake, O_CLOEXEC) != 0) return absl::InternalError("pipe2 failed");
+  proxy->wake_read_.Reset(wake[0]);
+  proxy->wake_write_.Reset(wake[1]);
+  {
+    std::lock_guard<std::mutex> lock(proxy->mu_);
+    if (absl::Status s = proxy->Spawn(); !s.ok()) return s;
+  }
+  // The proxy says it is ready ("R") once its settings are read.
+  pollfd ready{proxy->control_.get(), POLLIN, 0};
+  char byte[64];
+  if (poll(&ready, 1, kReadyWaitMs) != 1 ||
+      recv(proxy->control_.get(), byte, sizeof byte, 0) <= 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        proxy->argv_[0], " did not start (its stderr, the server's, says why)"));
+  }
+  proxy->supervisor_ = std::thread([raw = proxy.get()] { raw->Supervise(); });
+  return proxy;
+}
+
+ProxyProcess::~ProxyProcess() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  replied_.notify_all();
+  if (write(wake_write_.get(), "x", 1) != 1) {
+    // The supervisor then wakes when the process dies below.
+  }
+  if (pid_ > 0) kill(pid_, SIGKILL);
+  if (supervisor_.joinable()) supervisor_.join();
+  if (pid_ > 0) waitpid(pid_, nullptr, 0);
+}
+
+absl::Status ProxyProcess::Spawn() {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return absl::InternalError(absl::StrCat("socketpair: ", std::strerror(errno)));
+  }
+  UniqueFd ours(pair[0]), theirs(pair[1]);
+  UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
+  // The control socket becomes its fd 3; it shares the server's stderr.
+  absl::StatusOr<pid_t> pid = SpawnChild(argv_, {"PATH=/usr/bin:/bin"}, "/",
+                                         ChildFds{null.get(), null.get(), 2, -1, {theirs.get()}});
+  if (!pid.ok()) return pid.status();
+  pid_ = *pid;
+  control_ = std::move(ours);
+  ++generation_;
+  return absl::OkStatus();
+}
+
+void ProxyProcess::Supervise() {
+  std::string buffer(kMaxMessage, '\0');
+  for (;;) {
+    int control;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      control = control_.get();
+    }
+    pollfd fds[] = {{control, POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno == EINTR) continue;
+    if (fds[1].revents != 0) return;
+    ssize_t n = recv(control, buffer.data(), buffer.size(), MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n > 0) {
+      proxy::v1::Reply reply;
+      if (!reply.ParseFromArray(buffer.data(), static_cast<int>(n))) continue;
+      std::lock_guard<std::mutex> lock(mu_);
+      replies_[reply.id()] = reply.report();
+      replied_.notify_all();
+      continue;
+    }
+    // EOF: the proxy went. Its shares are lost; a new one serves what comes next.
+    usleep(kRestartPause);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    ++restarts_;
+    if (absl::Status s = Spawn(); !s.ok()) {
+      // Tried again after the next pause: the poll sees the old socket's EOF at once.
+    }
+    replied_.notify_all();
+  }
+}
+
+bool ProxyProcess::Send(const proxy::v1::Command& command, int fd) {
+  return control_.valid() && SendMessage(control_.get(), command.SerializeAsString(), fd);
+}
+
+absl::StatusOr<uint64_t> ProxyProcess::Open(const Grant& grant, UniqueFd channel) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t id = next_id_++;
+  proxy::v1::Command command;
+  command.set_id(id);
+  *command.mutable_open() = grant;
+  if (!Send(command, channel.get())) {
+    return absl::UnavailableError("the server's proxy process is being started again; retry");
+  }
+  share_generation_[id] = generation_;
+  return id;
+}
+
+Report ProxyProcess::Close(uint64_t id) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = share_generation_.find(id);
+  if (it == share_generation_.end()) return Report();
+  uint64_t generation = it->second;
+  share_generation_.erase(it);
+  proxy::v1::Command command;
+  command.set_id(id);
+  command.set_close(true);
+  if (generation != generation_ || !Send(command, -1)) return Report();
+  replied_.wait_for(lock, kReplyWait, [&] {
+    return replies_.count(id) > 0 || generation_ != generation || stopping_;
+  });
+  auto reply = replies_.find(id);
+  if (reply == replies_.end()) return Report();
+  Report report = std::move(reply->second);
+  replies_.erase(reply);
+  return report;
+}
+
+std::string ProxyProcess::Describe() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return absl::StrCat("a process of its own (", argv_[0], ", pid ", pid_,
+                      restarts_ > 0 ? absl::StrCat(", started again ", restarts_, " times") : "",
+                      ")", reach_.empty() ? "" : ", which ", reach_);
+}
+
+pid_t ProxyProcess::pid() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pid_;
+}
+
+int ProxyProcess::restarts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return restarts_;
+}
+
+}  // namespace sandboxd
