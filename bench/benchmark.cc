@@ -308,7 +308,9 @@ void MeasureMemory(const Options& options, SandboxdProcess& server, Report& repo
 absl::StatusOr<Report> Run(const Options& options) {
   SandboxdProcess::Options server_options;
   server_options.flags = {absl::StrCat("--max_output_limit=", options.stream_bytes),
-                          "--max_concurrent=64", "--max_queued=64"};
+                          "--max_concurrent=64", "--max_queued=64",
+                          // The proxy benchmark's origin listens there.
+                          "--proxy_allow_destination=127.0.0.1"};
   server_options.flags.insert(server_options.flags.end(), options.server_flags.begin(),
                               options.server_flags.end());
   server_options.log_path = "/dev/null";
@@ -363,6 +365,10 @@ absl::StatusOr<Report> Run(const Options& options) {
   if (absl::Status s = MeasureBreakdown(*bare, *bpf, options.iterations / 2 + 1, report); !s.ok()) {
     return s;
   }
+  absl::StatusOr<ProxyFigures> proxy =
+      MeasureProxy(*stub, options.proxy_download_bytes, options.proxy_ttfb_samples);
+  if (!proxy.ok()) return proxy.status();
+  report.proxy = *proxy;
   return report;
 }
 
@@ -405,6 +411,18 @@ std::string Format(const Report& report, const std::string& machine) {
                         Ratio(report.stream_server_mib_s, report.stream_bare_mib_s),
                         report.idle_rss_bytes / 1048576.0, report.rss_per_in_flight_bytes / 1024.0,
                         Ms(report.rpc_back_to_back), Ms(report.rpc_after_quiet));
+  const ProxyFigures& proxy = report.proxy;
+  absl::StrAppendFormat(
+      &out,
+      "\nmanaged network (curl in the sandbox, origin on loopback):\n"
+      "  download of %.0f MiB: through the proxy (CONNECT) %.0f MiB/s, host network %.0f MiB/s "
+      "(%.2fx)\n"
+      "  time to first byte of a new connection, p50 of %d: host network %.3f ms, through the "
+      "proxy %.3f ms forwarded (+%.3f ms), %.3f ms tunnelled (+%.3f ms)\n",
+      proxy.download_bytes / 1048576.0, proxy.proxied_mib_s, proxy.direct_mib_s,
+      Ratio(proxy.proxied_mib_s, proxy.direct_mib_s), proxy.samples, Ms(proxy.ttfb_direct),
+      Ms(proxy.ttfb_forwarded), Ms(proxy.ttfb_forwarded - proxy.ttfb_direct),
+      Ms(proxy.ttfb_tunnel), Ms(proxy.ttfb_tunnel - proxy.ttfb_direct));
   out += "\nwhere bare bwrap's time goes (p50 of /bin/true, concurrency 1):\n";
   for (const auto& [name, p50] : report.breakdown) {
     absl::StrAppendFormat(&out, "  %6.2f ms  %s\n", Ms(p50), name);
@@ -454,13 +472,19 @@ std::string ToJson(const Report& report, const std::string& machine) {
       "\"stream_bare_mib_s\": %.1f, \"stream_bare_pipe_mib_s\": %.1f, "
       "\"stream_pipe_ratio\": %.3f, \"idle_rss_bytes\": %d, "
       "\"rss_per_in_flight_bytes\": %d, \"rpc_back_to_back_ms\": %.3f, "
-      "\"rpc_after_quiet_ms\": %.3f, \"breakdown_p50_ms\": {%s}}\n",
+      "\"rpc_after_quiet_ms\": %.3f, \"breakdown_p50_ms\": {%s}, "
+      "\"proxy\": {\"download_bytes\": %d, \"proxied_mib_s\": %.1f, \"direct_mib_s\": %.1f, "
+      "\"download_ratio\": %.3f, \"ttfb_direct_p50_ms\": %.3f, \"ttfb_forwarded_p50_ms\": %.3f, "
+      "\"ttfb_tunnel_p50_ms\": %.3f}}\n",
       escape(machine), escape(report.server_cgroups), escape(report.server_network_namespaces),
       absl::StrJoin(levels, ", "), report.stream_server_mib_s,
       report.stream_bare_mib_s, report.stream_bare_pipe_mib_s,
       Ratio(report.stream_server_mib_s, report.stream_bare_pipe_mib_s),
       report.idle_rss_bytes, report.rss_per_in_flight_bytes, Ms(report.rpc_back_to_back),
-      Ms(report.rpc_after_quiet), Breakdown(report));
+      Ms(report.rpc_after_quiet), Breakdown(report), report.proxy.download_bytes,
+      report.proxy.proxied_mib_s, report.proxy.direct_mib_s,
+      Ratio(report.proxy.proxied_mib_s, report.proxy.direct_mib_s), Ms(report.proxy.ttfb_direct),
+      Ms(report.proxy.ttfb_forwarded), Ms(report.proxy.ttfb_tunnel));
 }
 
 }  // namespace sandboxd::bench

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bench/proxy_bench.h"
 
 namespace sandboxd::bench {
 
@@ -20,6 +21,10 @@ struct Options {
   uint64_t stream_bytes = uint64_t{1} << 30;
   // Requests held in flight to measure the server's memory per request.
   int in_flight = 32;
+  // The managed network: bytes of the download through the proxy and without it, and
+  // requests for each time to first byte.
+  uint64_t proxy_download_bytes = uint64_t{1} << 30;
+  int proxy_ttfb_samples = 50;
   // More flags for the server (e.g. --cgroup=none, to see what cgroups cost).
   std::vector<std::string> server_flags;
   // Quiet before each batch of the latency runs. The kernel tears network namespaces
@@ -61,12 +66,14 @@ struct Report {
   // where it goes below the baseline, not making a network namespace per command.
   std::string server_cgroups;
   std::string server_network_namespaces;
+  ProxyFigures proxy;
 };
 
 // Starts a real sandboxd and measures, side by side with bare bwrap run with the very
 // flags the server uses (taken from its Explain RPC): Exec latency and throughput of
 // /bin/true at each concurrency, streaming throughput of a command writing
-// stream_bytes, and the server's memory idle and per in-flight request.
+// stream_bytes, the server's memory idle and per in-flight request, and what the
+// managed network's proxy costs against the host's network (proxy_bench.h).
 absl::StatusOr<Report> Run(const Options& options);
 
 // The report for people: machine, figures and ratios (server / bare).

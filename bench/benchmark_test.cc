@@ -21,6 +21,8 @@ TEST(BenchmarkSmokeTest, MeasuresEveryFigure) {
   options.stream_bytes = 8 << 20;
   options.in_flight = 4;
   options.settle = absl::ZeroDuration();
+  options.proxy_download_bytes = 16 << 20;
+  options.proxy_ttfb_samples = 3;
   absl::StatusOr<Report> report = bench::Run(options);
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->levels.size(), 2u);
@@ -41,11 +43,16 @@ TEST(BenchmarkSmokeTest, MeasuresEveryFigure) {
   EXPECT_GT(report->rpc_after_quiet, absl::ZeroDuration());
   EXPECT_THAT(report->bare_argv.front(), "/usr/bin/bwrap");
   EXPECT_FALSE(report->server_network_namespaces.empty());
+  EXPECT_GT(report->proxy.direct_mib_s, 0);
+  EXPECT_GT(report->proxy.proxied_mib_s, 0);
+  EXPECT_GT(report->proxy.ttfb_direct, absl::ZeroDuration());
+  EXPECT_GT(report->proxy.ttfb_tunnel, absl::ZeroDuration());
   std::string text = Format(*report, "machine: test");
   EXPECT_THAT(text, HasSubstr("Exec(/bin/true) latency"));
   EXPECT_THAT(text, HasSubstr("streaming: server"));
   EXPECT_THAT(text, HasSubstr("gRPC floor"));
   EXPECT_THAT(text, HasSubstr("server: network namespaces: "));
+  EXPECT_THAT(text, HasSubstr("managed network"));
   EXPECT_THAT(ToJson(*report, "machine: test"), HasSubstr("\"throughput_ratio\""));
   EXPECT_THAT(ToJson(*report, "machine: test"), HasSubstr("\"rpc_after_quiet_ms\""));
 }

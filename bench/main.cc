@@ -23,6 +23,9 @@ ABSL_FLAG(int, iterations, 200, "Exec calls per concurrency level and side.");
 ABSL_FLAG(std::vector<std::string>, concurrency, std::vector<std::string>({"1", "2", "8", "32"}),
           "Comma-separated numbers of callers to measure latency and throughput at.");
 ABSL_FLAG(int64_t, stream_mib, 1024, "MiB the streaming command writes.");
+ABSL_FLAG(int64_t, proxy_download_mib, 1024,
+          "MiB downloaded through the managed network's proxy, and without it.");
+ABSL_FLAG(int, proxy_ttfb_samples, 50, "New connections timed to their first byte, per side.");
 ABSL_FLAG(std::vector<std::string>, server_flags, {},
           "Comma-separated extra flags for the server, e.g. --cgroup=none.");
 ABSL_FLAG(std::string, json_out, "bench-results.json",
@@ -80,6 +83,8 @@ int main(int argc, char** argv) {
   }
   options.stream_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_stream_mib)) << 20;
   options.server_flags = absl::GetFlag(FLAGS_server_flags);
+  options.proxy_download_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_proxy_download_mib)) << 20;
+  options.proxy_ttfb_samples = absl::GetFlag(FLAGS_proxy_ttfb_samples);
   absl::StatusOr<sandboxd::bench::Report> report = sandboxd::bench::Run(options);
   if (!report.ok()) {
     std::cerr << "sandboxd_bench: " << report.status() << "\n";

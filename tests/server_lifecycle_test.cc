@@ -258,7 +258,8 @@ std::map<std::string, int> Children(pid_t pid) {
 
 // Hundreds of requests of every kind leave no descriptor and no process behind but the
 // pre-started launchers, and no more of those than the first few requests left (the
-// requests come one at a time, so the pools do not grow).
+// requests come one at a time, so the pools do not grow), and the proxy process, whose
+// own descriptors do not grow either.
 TEST(ServerLifecycleTest, NoLeaksAfterManyRequests) {
   auto server = SandboxdProcess::Start();
   ASSERT_TRUE(server.ok()) << server.status();
@@ -275,11 +276,20 @@ TEST(ServerLifecycleTest, NoLeaksAfterManyRequests) {
       v1::ExecRequest bad = Command({"true"});
       bad.set_cwd("relative");
       CallExec(*stub, bad, absl::Seconds(30));
+      v1::ExecRequest proxied = Command({"curl", "-s", "http://refused.test/"});
+      proxied.mutable_policy()->set_network(v1::NETWORK_PROXY_ROUTED);
+      CallExec(*stub, proxied, absl::Seconds(30));
     }
   };
   run_mix(10);  // Warm up: gRPC opens what it keeps, the pools fill.
   int fds_before = OpenFds((*server)->pid());
   int launchers_before = Children((*server)->pid())["sandboxd-launch"];
+  std::vector<pid_t> proxies;
+  for (pid_t child : ChildrenOf((*server)->pid())) {
+    if (ProcessName(child) == "sandboxd-proxy") proxies.push_back(child);
+  }
+  ASSERT_EQ(proxies.size(), 1u);
+  int proxy_fds_before = OpenFds(proxies[0]);
   run_mix(100);
   // The pools take launchers and cgroups back off the response path, and one that finds
   // none back yet makes one more (a pool grows to what it is asked for at once): a
@@ -296,7 +306,10 @@ TEST(ServerLifecycleTest, NoLeaksAfterManyRequests) {
   std::map<std::string, int> children = Children((*server)->pid());
   EXPECT_LE(children["sandboxd-launch"], launchers_before + 2);
   children.erase("sandboxd-launch");
+  EXPECT_EQ(children["sandboxd-proxy"], 1);
+  children.erase("sandboxd-proxy");
   EXPECT_THAT(children, ::testing::IsEmpty());
+  EXPECT_LE(OpenFds(proxies[0]), proxy_fds_before);
 }
 
 // The ids of the threads of `pid` that gRPC's sync server runs handlers on.
