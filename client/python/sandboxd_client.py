@@ -60,12 +60,14 @@ class _Details(grpc.ClientCallDetails):
 
 
 def run(channel, argv, cwd=None, stdin=b"", writable=False, network=False, timeout_s=None,
-        on_output=None):
+        on_output=None, allow_domains=(), deny_domains=()):
     """Runs `argv` in the sandbox and returns its ExecResponse.
 
     `on_output(stream, data)` is called with STDOUT or STDERR and the bytes, as the
     command writes them. `stdin` is fed, then closed. `writable` makes the cwd writable
-    (WORKSPACE_WRITE); `network` enables the network. Raises grpc.RpcError when the
+    (WORKSPACE_WRITE); `network` True enables the host's network, "proxy" routes it
+    through the server's proxy to `allow_domains` (less `deny_domains`), and what the
+    proxy refused is in the result's network_denials. Raises grpc.RpcError when the
     command could not run (the error's details() say why).
     """
     request = sandbox_pb2.ExecRequest(argv=argv, stdin=stdin)
@@ -73,7 +75,11 @@ def run(channel, argv, cwd=None, stdin=b"", writable=False, network=False, timeo
         request.cwd = cwd
     if writable:
         request.policy.mode = sandbox_pb2.WORKSPACE_WRITE
-    if network:
+    if network == "proxy":
+        request.policy.network = sandbox_pb2.NETWORK_PROXY_ROUTED
+        request.policy.allow_domains.extend(allow_domains)
+        request.policy.deny_domains.extend(deny_domains)
+    elif network:
         request.policy.network = sandbox_pb2.NETWORK_ENABLED
     if timeout_s:
         request.timeout.seconds = int(timeout_s)

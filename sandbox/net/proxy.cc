@@ -1,7 +1,9 @@
 #include "sandbox/net/proxy.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -38,9 +40,11 @@ namespace v1 = ::sandbox::v1;
 using tcp = asio::ip::tcp;
 using Error = boost::system::error_code;
 
-// Per direction of a relayed connection: large reads keep a download's system calls
-// few (measured in tools/bench against the same download without the proxy).
-constexpr size_t kRelayBuffer = 256 * 1024;
+// Per direction of a relayed connection: a large pipe keeps a download's system calls
+// few (measured in tools/bench against the same download without the proxy), and a
+// turn bounds what one connection moves before the others get theirs.
+constexpr size_t kPipeSize = 256 << 10;
+constexpr size_t kTurnBytes = 4 << 20;
 // A proxy request's header, and a plain HTTP request's body, which is read whole
 // before it goes upstream.
 constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
@@ -461,9 +465,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     http::async_write(upstream_, forward_, [self = shared_from_this()](Error e, size_t n) {
       if (e || self->stopped_) return self->Stop();
       self->Count(n, /*out=*/true);
-      self->down_ = std::make_unique<char[]>(kRelayBuffer);
       self->relays_ = 1;
-      self->Relay(self->upstream_, self->client_, self->down_.get(), /*out=*/false);
+      if (!self->Pump(self->down_, self->upstream_, self->client_, /*out=*/false)) self->Stop();
     });
   }
 
@@ -473,34 +476,124 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void StartRelays() {
-    up_ = std::make_unique<char[]>(kRelayBuffer);
-    down_ = std::make_unique<char[]>(kRelayBuffer);
     relays_ = 2;
-    Relay(client_, upstream_, up_.get(), /*out=*/true);
-    Relay(upstream_, client_, down_.get(), /*out=*/false);
+    if (!Pump(up_, client_, upstream_, /*out=*/true) ||
+        !Pump(down_, upstream_, client_, /*out=*/false)) {
+      Stop();
+    }
   }
 
-  // Copies `from` to `to` until EOF, which is passed on as a half-close; the
+  // One direction of a relay: what `from` sends goes to `to` through a pipe, by
+  // splice(2), so that the bytes are never copied into the proxy. Filling the pipe and
+  // draining it go on independently (each waits for its own socket), so that the
+  // sender is read while the receiver is still taking what came before.
+  struct Direction {
+    tcp::socket* from = nullptr;
+    tcp::socket* to = nullptr;
+    bool out = false;
+    UniqueFd read_end, write_end;
+    size_t capacity = 0;
+    // Bytes in the pipe, not yet in `to`.
+    size_t pending = 0;
+    // `from` said EOF; a side with nothing to do waits for the other to wake it.
+    bool eof = false;
+    bool fill_parked = false, drain_parked = false;
+  };
+
+  // Makes `direction`'s pipe and starts it; false when there is no pipe.
+  bool Pump(Direction& direction, tcp::socket& from, tcp::socket& to, bool out) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return false;
+    direction.read_end.Reset(fds[0]);
+    direction.write_end.Reset(fds[1]);
+    fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(kPipeSize));  // Else the default stays.
+    int capacity = fcntl(fds[1], F_GETPIPE_SZ);
+    direction.capacity = capacity > 0 ? static_cast<size_t>(capacity) : 65536;
+    direction.from = &from;
+    direction.to = &to;
+    direction.out = out;
+    Error ignored;
+    from.non_blocking(true, ignored);
+    to.non_blocking(true, ignored);
+    direction.drain_parked = true;  // Until there is something to drain.
+    Fill(direction);
+    return true;
+  }
+
+  // Runs `step` on `direction` again soon: a turn moves at most kTurnBytes, so that one
+  // fast connection does not keep the others waiting.
+  void Later(void (Connection::*step)(Direction&), Direction& direction) {
+    asio::post(proxy_.io, [self = shared_from_this(), step, &direction] {
+      if (!self->stopped_) ((*self).*step)(direction);
+    });
+  }
+  // Runs `step` on `direction` once `socket` is ready for `wait`.
+  void When(tcp::socket& socket, tcp::socket::wait_type wait,
+            void (Connection::*step)(Direction&), Direction& direction) {
+    socket.async_wait(wait, [self = shared_from_this(), step, &direction](Error e) {
+      if (!e && !self->stopped_) ((*self).*step)(direction);
+    });
+  }
+
+  // from -> pipe.
+  void Fill(Direction& d) {
+    for (size_t moved = 0; moved < kTurnBytes;) {
+      if (d.pending >= d.capacity) {
+        d.fill_parked = true;
+        return;
+      }
+      ssize_t n = splice(d.from->native_handle(), nullptr, d.write_end.get(), nullptr,
+                         d.capacity - d.pending, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n < 0 && errno == EAGAIN) {
+        // Nothing to read, or a pipe whose slots are full before its bytes are.
+        int unread = 0;
+        if (ioctl(d.from->native_handle(), FIONREAD, &unread) == 0 && unread > 0 && d.pending > 0) {
+          d.fill_parked = true;
+          return;
+        }
+        return When(*d.from, tcp::socket::wait_read, &Connection::Fill, d);
+      }
+      ++activity_;
+      if (n < 0) return Stop();
+      if (n == 0) d.eof = true;
+      d.pending += static_cast<size_t>(n);
+      moved += static_cast<size_t>(n);
+      if (n > 0 && !Count(static_cast<size_t>(n), d.out)) return;
+      if (d.drain_parked) {
+        d.drain_parked = false;
+        Later(&Connection::Drain, d);
+      }
+      if (d.eof) return;
+    }
+    Later(&Connection::Fill, d);
+  }
+
+  // pipe -> to. EOF is passed on as a half-close once the pipe is empty; the
   // connection ends when both directions have.
-  void Relay(tcp::socket& from, tcp::socket& to, char* buffer, bool out) {
-    from.async_read_some(
-        asio::buffer(buffer, kRelayBuffer),
-        [self = shared_from_this(), &from, &to, buffer, out](Error e, size_t n) {
-          ++self->activity_;
-          if (self->stopped_) return;
-          if (e) {
-            Error ignored;
-            to.shutdown(tcp::socket::shutdown_send, ignored);
-            if (e != asio::error::eof || --self->relays_ == 0) self->Stop();
-            return;
-          }
-          if (!self->Count(n, out)) return;
-          asio::async_write(to, asio::buffer(buffer, n),
-                            [self, &from, &to, buffer, out](Error e, size_t) {
-                              if (e || self->stopped_) return self->Stop();
-                              self->Relay(from, to, buffer, out);
-                            });
-        });
+  void Drain(Direction& d) {
+    for (size_t moved = 0; moved < kTurnBytes;) {
+      if (d.pending == 0) {
+        if (!d.eof) {
+          d.drain_parked = true;
+          return;
+        }
+        Error ignored;
+        d.to->shutdown(tcp::socket::shutdown_send, ignored);
+        if (--relays_ == 0) Stop();
+        return;
+      }
+      ssize_t n = splice(d.read_end.get(), nullptr, d.to->native_handle(), nullptr, d.pending,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n < 0 && errno == EAGAIN) return When(*d.to, tcp::socket::wait_write, &Connection::Drain, d);
+      if (n <= 0) return Stop();
+      d.pending -= static_cast<size_t>(n);
+      moved += static_cast<size_t>(n);
+      if (d.fill_parked) {
+        d.fill_parked = false;
+        Later(&Connection::Fill, d);
+      }
+    }
+    Later(&Connection::Drain, d);
   }
 
   // Adds `n` bytes to the share's count; past its bound the connection ends (false).
@@ -576,7 +669,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Target target_;
   bool tunnel_ = false;
   std::string protocol_;
-  std::unique_ptr<char[]> up_, down_;
+  Direction up_, down_;
   int relays_ = 0;
   uint64_t activity_ = 0, seen_activity_ = ~uint64_t{0};
   bool connecting_ = false;
