@@ -26,6 +26,9 @@ Endpoints, the same on every server:
     GET /stats           JSON: open_holds, closed_holds, requests, hosts
     GET /simple/...      a PEP 503 index with one project, sbxdemo 1.0, whose
     GET /packages/...    wheel holds sbxdemo.py with VALUE = 42
+    GET /-/ping          {} (what `npm ping` asks a registry)
+    ANY /git/...         git's smart HTTP protocol (`git http-backend`) for one
+                         repository, demo.git, whose README says "demo repository"
 Anything else is 404.
 """
 
@@ -176,11 +179,30 @@ def html_page(links):
 # ---------------------------------------------------------------- shared state
 
 
-class Origin:
-    """State shared by all servers: counters and the package index."""
+def make_git_repository(state):
+    """DIR/git/demo.git, a bare repository with one commit; returns DIR/git."""
+    root = os.path.join(state, "git")
+    work = os.path.join(state, "git-work")
+    for path in (root, work):
+        subprocess.run(["rm", "-rf", path], check=True)
+    os.makedirs(work)
+    with open(os.path.join(work, "README"), "w") as readme:
+        readme.write("demo repository\n")
+    git = ["git", "-C", work, "-c", "user.name=origin", "-c", "user.email=origin@test"]
+    subprocess.run(["git", "init", "-q", work], check=True)
+    subprocess.run(git + ["add", "README"], check=True)
+    subprocess.run(git + ["commit", "-qm", "demo"], check=True)
+    subprocess.run(["git", "clone", "-q", "--bare", work, os.path.join(root, "demo.git")],
+                   check=True)
+    return root
 
-    def __init__(self, wheel):
+
+class Origin:
+    """State shared by all servers: counters, the package index, the git repository."""
+
+    def __init__(self, wheel, git_root):
         self.wheel = wheel
+        self.git_root = git_root
         self.wheel_sha256 = hashlib.sha256(wheel).hexdigest()
         self.lock = threading.Lock()
         self.requests = 0
@@ -246,6 +268,7 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         (re.compile(r"/simple/"), "simple_index"),
         (re.compile(r"/simple/([^/]+)/?"), "simple_project"),
         (re.compile(r"/packages/([^/]+)"), "package"),
+        (re.compile(r"/-/ping"), "ping"),
     ]
 
     def log_message(self, format, *args):
@@ -258,6 +281,8 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         origin = self.server.origin
         origin.count_request(self.headers.get("Host"))
         target = self.requestline.split()[1]
+        if target_path(target).startswith("/git/"):
+            return self.git(target)
         try:
             body_length = self.read_body()
         except ValueError:
@@ -325,6 +350,57 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
 
     def respond_json(self, value):
         self.respond(200, "application/json", (json.dumps(value) + "\n").encode())
+
+    def get_ping(self):
+        self.respond_json({})
+
+    def git(self, target):
+        """Runs `git http-backend` as CGI for the request, with its body."""
+        try:
+            body = self.read_body_bytes()
+        except ValueError:
+            self.close_connection = True
+            return self.respond(400, "text/plain", b"bad request body\n")
+        url = urllib.parse.urlsplit(target)
+        env = {"PATH": "/usr/bin:/bin", "GIT_PROJECT_ROOT": self.server.origin.git_root,
+               "GIT_HTTP_EXPORT_ALL": "1", "REQUEST_METHOD": self.command,
+               "PATH_INFO": url.path[len("/git"):], "QUERY_STRING": url.query,
+               "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+               "CONTENT_LENGTH": str(len(body)), "REMOTE_ADDR": self.client_address[0],
+               "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+               "GIT_PROTOCOL": self.headers.get("Git-Protocol", "")}
+        out = subprocess.run(["git", "http-backend"], input=body, env=env,
+                             capture_output=True, check=False).stdout
+        head, _, payload = out.partition(b"\r\n\r\n")
+        status, headers = 200, []
+        for line in head.split(b"\r\n"):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "status":
+                status = int(value.split()[0])
+            elif name:
+                headers.append((name, value.strip()))
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def read_body_bytes(self):
+        """The request body, de-chunked."""
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b""
+        while True:
+            size_field = self.rfile.readline(65537).split(b";", 1)[0].strip()
+            if not re.fullmatch(rb"[0-9a-fA-F]+", size_field):
+                raise ValueError("bad chunk size")
+            size = int(size_field, 16)
+            if size == 0:
+                self.rfile.readline(65537)
+                return body
+            body += self.rfile.read(size)
+            self.rfile.readline(3)
 
     def not_found(self):
         self.respond(404, "text/plain", b"not found\n")
@@ -479,7 +555,7 @@ def main():
 
     ca_cert, cert, key = make_certificates(state, args.name)
     context = make_ssl_context(cert, key)
-    origin = Origin(build_wheel())
+    origin = Origin(build_wheel(), make_git_repository(state))
     listeners, ready = [], []
     for bind in args.bind:
         plain, tls = OriginServer(bind, origin), OriginServer(bind, origin, context)

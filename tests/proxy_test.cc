@@ -1,9 +1,10 @@
 // The managed network end to end: real servers (as root, and as an ordinary user;
 // the proxy in the server and in a process of its own), real clients in the sandbox
-// (curl, Python, pip), and an origin server on loopback (tests/origin_server.py, with
-// a test CA the commands trust through their environment) that the proxy may reach
-// only through the test's allowance (--proxy_allow_destination=127.0.0.1) and names
-// mapped in a hosts file given to the proxy.
+// (curl, Python, pip, git, npm), and an origin server on loopback
+// (tests/origin_server.py, with a test CA the commands trust through their
+// environment) that the proxy may reach only through the test's allowance
+// (--proxy_allow_destination=127.0.0.1) and names mapped in a hosts file given to the
+// proxy.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -212,6 +213,19 @@ TEST_P(ProxyTest, CurlPythonAndPipReachAnAllowedHost) {
   EXPECT_EQ(response.exit_code(), 0) << response.stderr();
   EXPECT_EQ(response.stdout(), Expand("hello from origin pypi.test:{https}\n"
                                       "hello from origin pypi.test:{https}\nsbxdemo 42\n"));
+  EXPECT_EQ(response.network_denials_size(), 0);
+}
+
+// git over HTTPS and npm, likewise: a clone of the origin's repository, and npm's ping
+// of a registry there.
+TEST_P(ProxyTest, GitAndNpmWorkThroughItUnchanged) {
+  v1::ExecResponse response = Run(Proxied(
+      "GIT_SSL_CAINFO={ca} git clone -q https://api.test:{https}/git/demo.git /tmp/demo && "
+      "cat /tmp/demo/README && npm ping --registry https://api.test:{https}/ --cafile {ca} "
+      "2>&1 | grep -o PONG",
+      {"api.test"}));
+  EXPECT_EQ(response.exit_code(), 0) << response.stderr();
+  EXPECT_EQ(response.stdout(), "demo repository\nPONG\n") << response.stderr();
   EXPECT_EQ(response.network_denials_size(), 0);
 }
 
