@@ -225,5 +225,31 @@ TEST_F(PlanTest, TheLaunchersOrderIsWhatItsCommandLineSays) {
   EXPECT_FALSE(launch->order.has_value());
 }
 
+// A proxy-routed command: a launcher of its own makes its network namespace and sends
+// the proxy its listener over the descriptor after the binds; no pooled cgroup.
+TEST_F(PlanTest, AProxyRoutedCommandGetsALaunchersNamespaceAndTheProxysChannel) {
+  config_.proxy_refused.clear();
+  facts_.cgroups = facts_.pooled_cgroups = facts_.launcher_netns = true;
+  v1::ExecRequest request;
+  request.add_argv("curl");
+  request.mutable_policy()->set_network(v1::NETWORK_PROXY_ROUTED);
+  request.mutable_policy()->add_allow_domains("pypi.org");
+  absl::StatusOr<ExecSpec> spec = ExecSpec::Create(request, config_);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  Plan plan = PlanOf(*spec);
+  EXPECT_EQ(plan.netns, NetnsSource::kProxy);
+  EXPECT_EQ(plan.cgroup, CgroupSource::kFresh);
+  EXPECT_TRUE(plan.launcher);
+  EXPECT_EQ(plan.seccomp_mode, SeccompMode::SECCOMP_PROXY_ROUTED);
+  EXPECT_THAT(plan.env, Contains("HTTPS_PROXY=http://127.0.0.1:3128"));
+  EXPECT_THAT(plan.env, Contains("no_proxy=localhost,127.0.0.1,::1"));
+  absl::StatusOr<LaunchCommand> launch = RenderLaunch(plan, tools_);
+  ASSERT_TRUE(launch.ok()) << launch.status();
+  EXPECT_THAT(launch->argv, IsSupersetOf({"--proxy", "4"}));
+  EXPECT_THAT(launch->argv, Not(Contains("--unshare-net")));
+  ASSERT_EQ(launch->passed_fd_paths.size(), 1u);
+  EXPECT_THAT(launch->passed_fd_paths[0], HasSubstr("proxy"));
+}
+
 }  // namespace
 }  // namespace sandboxd

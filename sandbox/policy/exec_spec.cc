@@ -151,6 +151,11 @@ absl::Status CheckBounds(const v1::ExecRequest& request) {
     return TooMany("policy.protected_names", policy.protected_names_size(),
                    B::kProtectedNames, "protect a directory that holds them instead");
   }
+  int domains = policy.allow_domains_size() + policy.deny_domains_size();
+  if (domains > B::kDomains) {
+    return TooMany("policy.allow_domains and policy.deny_domains together", domains,
+                   B::kDomains, "use wildcards (*.example.com)");
+  }
   int read_rules = policy.readable_roots_size() + policy.deny_read_size();
   if (read_rules > B::kReadRules) {
     return TooMany("policy.readable_roots and policy.deny_read together", read_rules,

@@ -48,6 +48,8 @@ struct RequestBounds {
   // readable_roots and deny_read together.
   static constexpr int kReadRules = 64;
   static constexpr size_t kPathLength = 4096;
+  // allow_domains and deny_domains together (each at most 253 characters and a port).
+  static constexpr int kDomains = 256;
 };
 
 // INVALID_ARGUMENT naming the first bound of RequestBounds that `request` goes beyond,

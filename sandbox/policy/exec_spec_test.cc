@@ -175,6 +175,15 @@ INSTANTIATE_TEST_SUITE_P(
                     }
                   },
                   "policy.protected_names has 17"},
+        BoundCase{"Domains", RequestBounds::kDomains,
+                  [](v1::ExecRequest& r, size_t n) {
+                    for (size_t i = 0; i < n; ++i) {
+                      auto* list = i % 2 == 0 ? r.mutable_policy()->mutable_allow_domains()
+                                              : r.mutable_policy()->mutable_deny_domains();
+                      *list->Add() = "h" + std::to_string(i) + ".test";
+                    }
+                  },
+                  "policy.allow_domains and policy.deny_domains together has 257"},
         BoundCase{"ReadRules", RequestBounds::kReadRules,
                   [](v1::ExecRequest& r, size_t n) {
                     AddPaths(r.mutable_policy()->mutable_readable_roots(), n / 2);

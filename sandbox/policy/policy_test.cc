@@ -435,5 +435,82 @@ TEST_F(PolicyTest, NetworkEnabledIsRefusedWhereACommandCouldCallTheServerBack) {
   EXPECT_TRUE(Policy::Create(v1::SandboxPolicy(), "/", config_).ok());
 }
 
+// The managed network's rules: a request narrows the operator's, never widens them.
+class ProxyPolicyTest : public PolicyTest {
+ protected:
+  void SetUp() override {
+    PolicyTest::SetUp();
+    config_.proxy_refused.clear();
+    config_.proxy_rules.allow = *ParsePatterns({"pypi.org", "*.pythonhosted.org"}, "test");
+    config_.proxy_rules.deny = *ParsePatterns({"evil.pythonhosted.org"}, "test");
+    config_.proxy_rules.any_domain = false;
+  }
+  absl::StatusOr<Policy> Proxied(std::vector<std::string> allow, std::vector<std::string> deny = {},
+                                 const ClientGrant& grant = {}) {
+    v1::SandboxPolicy proto;
+    proto.set_network(v1::NETWORK_PROXY_ROUTED);
+    for (const std::string& host : allow) proto.add_allow_domains(host);
+    for (const std::string& host : deny) proto.add_deny_domains(host);
+    return Policy::Create(proto, "/", config_, grant);
+  }
+};
+
+TEST_F(ProxyPolicyTest, ARequestNarrowsTheOperatorsDomains) {
+  absl::StatusOr<Policy> policy = Proxied({"files.pythonhosted.org:443"}, {"pypi.org"});
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_EQ(policy->seccomp_mode(), SeccompMode::SECCOMP_PROXY_ROUTED);
+  ASSERT_TRUE(policy->proxy_grant().has_value());
+  EXPECT_THAT(policy->proxy_grant()->allow(), ::testing::ElementsAre("files.pythonhosted.org:443"));
+  EXPECT_THAT(policy->proxy_grant()->deny(),
+              ::testing::ElementsAre("evil.pythonhosted.org", "pypi.org"));
+  EXPECT_EQ(policy->proxy_grant()->max_connections(), config_.proxy_max_connections);
+  // None named: the operator's list.
+  absl::StatusOr<Policy> defaults = Proxied({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_THAT(defaults->proxy_grant()->allow(),
+              ::testing::ElementsAre("pypi.org", "*.pythonhosted.org"));
+}
+
+TEST_F(ProxyPolicyTest, ARequestCannotWidenThem) {
+  absl::Status status = Proxied({"example.com"}).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(status.message(), HasSubstr("example.com"));
+  EXPECT_EQ(Proxied({"*.org"}).status().code(), absl::StatusCode::kPermissionDenied);
+  // The control: the same request where the operator allows any domain.
+  config_.proxy_rules.any_domain = true;
+  config_.proxy_rules.allow.clear();
+  EXPECT_TRUE(Proxied({"example.com"}).ok());
+}
+
+TEST_F(ProxyPolicyTest, AClientsRuleNarrowsTheServersAndMayRefuseTheProxy) {
+  ClientGrant grant;
+  grant.rule = "the policy rule for client ci";
+  grant.proxy_allow = *ParsePatterns({"pypi.org:443"}, "test");
+  EXPECT_TRUE(Proxied({"pypi.org:443"}, {}, grant).ok());
+  absl::Status wider = Proxied({"files.pythonhosted.org"}, {}, grant).status();
+  EXPECT_EQ(wider.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(wider.message(), HasSubstr("client ci"));
+  grant.allow_proxy = false;
+  EXPECT_EQ(Proxied({}, {}, grant).status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(ProxyPolicyTest, RulesOutsideTheProxyModeAndBadPatternsAreRefused) {
+  v1::SandboxPolicy proto;
+  proto.add_allow_domains("pypi.org");
+  absl::Status status = Policy::Create(proto, "/", config_).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("NETWORK_PROXY_ROUTED"));
+  absl::Status bad = Proxied({"pypi..org"}).status();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.message(), HasSubstr("policy.allow_domains[0]"));
+}
+
+TEST_F(ProxyPolicyTest, AServerWithoutAProxySaysWhy) {
+  config_.proxy_refused = "the landlock backend gives commands no network namespace of their own";
+  absl::Status status = Proxied({"pypi.org"}).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("landlock"));
+}
+
 }  // namespace
 }  // namespace sandboxd
