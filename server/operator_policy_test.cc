@@ -194,6 +194,45 @@ TEST_F(OperatorPolicyTest, WhatARuleDoesNotKnowIsRefused) {
   EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
 }
 
+// A rule's proxy domains narrow the server's: requests from that client may allow only
+// them, others keep the server's; a rule may refuse the proxy; and a rule naming a
+// domain the server's --proxy_allow_domain does not cover is refused when loaded.
+TEST_F(OperatorPolicyTest, ARulesProxyDomainsBoundItsRequests) {
+  OperatorPolicy policy = Load(
+      "client { identity: \"ci\" proxy_allow_domains: \"pypi.org:443\" }\n"
+      "client { identity: \"closed\" deny_proxy: true }\n"
+      "client { identity: \"*\" }\n");
+  auto proxied = [](const std::string& host) {
+    return [host](v1::ExecRequest& r) {
+      r.mutable_policy()->set_network(v1::NETWORK_PROXY_ROUTED);
+      r.mutable_policy()->add_allow_domains(host);
+    };
+  };
+  auto validate = [&](const std::string& identity, const std::string& host) {
+    absl::StatusOr<ClientGrant> grant = policy.GrantFor(identity);
+    if (!grant.ok()) return grant.status();
+    v1::ExecRequest request;
+    request.add_argv("true");
+    proxied(host)(request);
+    Config config;
+    config.proxy_refused.clear();
+    return ExecSpec::Create(request, config, *grant).status();
+  };
+  EXPECT_TRUE(validate("ci", "pypi.org:443").ok());
+  absl::Status wider = validate("ci", "example.com");
+  EXPECT_EQ(wider.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(wider.message(), HasSubstr("client ci"));
+  EXPECT_TRUE(validate("anyone", "example.com").ok());  // The control: the server's.
+  EXPECT_EQ(validate("closed", "pypi.org").code(), absl::StatusCode::kPermissionDenied);
+
+  std::ofstream(dir_ + "/wide") << "client { identity: \"x\" proxy_allow_domains: \"*.org\" }";
+  RuleCeiling server{*ParsePatterns({"pypi.org"}, "test"), {}, false};
+  absl::StatusOr<OperatorPolicy> wide = OperatorPolicy::Load(dir_ + "/wide", server);
+  EXPECT_EQ(wide.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(wide.status().message(), HasSubstr("*.org"));
+  EXPECT_TRUE(OperatorPolicy::Load(dir_ + "/wide").ok());  // Under a server allowing any.
+}
+
 TEST_F(OperatorPolicyTest, BadFilesSayWhere) {
   std::ofstream(dir_ + "/bad") << "client { identity: \"x\" bogus_field: 1 }";
   absl::StatusOr<OperatorPolicy> bad = OperatorPolicy::Load(dir_ + "/bad");
