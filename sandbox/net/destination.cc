@@ -201,9 +201,26 @@ std::string Cidr::ToString() const {
   return text;
 }
 
+// The IPv4 address that a NAT64 (64:ff9b::/96) or 6to4 (2002::/16) address reaches
+// through a translator, which is what such an address stands for.
+bool Embedded(const Ip& ip, Ip* v4) {
+  static const uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  if (ip.v4) return false;
+  if (std::memcmp(ip.bytes.data(), kNat64, 12) == 0) {
+    *v4 = FromV4(ip.bytes.data() + 12);
+    return true;
+  }
+  if (ip.bytes[0] == 0x20 && ip.bytes[1] == 0x02) {
+    *v4 = FromV4(ip.bytes.data() + 2);
+    return true;
+  }
+  return false;
+}
+
 AddressClass Classify(const sockaddr* addr) {
   Ip ip;
   if (!ReadIp(addr, &ip)) return AddressClass::kReserved;
+  if (Ip v4; Embedded(ip, &v4)) ip = v4;
   for (const auto& [range, address_class] : SpecialRanges()) {
     if (InRange(ip, range)) return address_class;
   }

@@ -56,7 +56,9 @@ enum class AddressClass {
                  // and any family but AF_INET and AF_INET6.
 };
 
-// The class of the address of `addr`; kPublic for every address of no other class.
+// The class of the address of `addr`; kPublic for every address of no other class. An
+// IPv4-mapped, NAT64 (64:ff9b::/96) or 6to4 (2002::/16) address is classed as the IPv4
+// address it reaches.
 AddressClass Classify(const sockaddr* addr);
 
 // A short phrase for messages: "a loopback address", "the cloud metadata address".

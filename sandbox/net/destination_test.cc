@@ -110,6 +110,12 @@ TEST(ClassifyTest, KnowsEveryClass) {
            {"100::1", AddressClass::kReserved},
            {"100:0:0:1::1", AddressClass::kPublic},  // Past the discard /64.
            {"::127.0.0.1", AddressClass::kReserved},  // IPv4-compatible, not mapped.
+           // What a NAT64 or 6to4 address reaches is what it is.
+           {"64:ff9b::a00:1", AddressClass::kPrivate},
+           {"64:ff9b::7f00:1", AddressClass::kLoopback},
+           {"64:ff9b::101:101", AddressClass::kPublic},
+           {"2002:a9fe:a9fe::1", AddressClass::kMetadata},
+           {"2002:808:808::1", AddressClass::kPublic},
        }) {
     EXPECT_EQ(ClassOf(c.address), c.expected) << c.address;
   }

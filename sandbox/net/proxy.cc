@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <future>
 #include <optional>
@@ -48,8 +50,19 @@ constexpr size_t kTurnBytes = 4 << 20;
 // A proxy request's header, and a plain HTTP request's body, which is read whole
 // before it goes upstream.
 constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
-constexpr uint64_t kMaxBodyBytes = uint64_t{16} << 20;
+constexpr uint64_t kMaxBodyBytes = uint64_t{1} << 20;
 constexpr absl::Duration kDefaultIdle = absl::Minutes(5);
+// A DNS name's longest; a longer host is no request the proxy serves.
+constexpr size_t kMaxHostLength = 253;
+// What one share's report holds: distinct denials beyond these count in the last.
+constexpr int kMaxDenials = 64;
+// Lookups one share may have running at once (they run on a small pool shared by all),
+// the endpoints of a name tried, and how long a lookup and connection may take.
+constexpr int kMaxLookups = 4;
+constexpr size_t kMaxEndpoints = 16;
+constexpr int kResolverThreads = 4;
+// A refused accept (no descriptor left) is tried again after this.
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
 // Where a request asks to go.
 struct Target {
@@ -86,11 +99,13 @@ bool SplitAuthority(absl::string_view authority, int default_port, Target& targe
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
   }
+  // One spelling for the rules, the hosts file and the resolver alike.
+  absl::ConsumeSuffix(&host, ".");
   target.host = absl::AsciiStrToLower(host);
   target.port = default_port;
   if (!port.empty() && !absl::SimpleAtoi(port, &target.port)) return false;
-  return !target.host.empty() && target.port > 0 && target.port < 65536 &&
-         !absl::StrContains(host, '@');
+  return !target.host.empty() && target.host.size() <= kMaxHostLength && target.port > 0 &&
+         target.port < 65536 && !absl::StrContains(host, '@');
 }
 
 // The target of a proxy request: CONNECT's authority, or an absolute-form http:// URI
@@ -132,18 +147,61 @@ bool SameAddress(const sockaddr* a, const sockaddr* b) {
                      &reinterpret_cast<const sockaddr_in6*>(b)->sin6_addr, 16) == 0;
 }
 
-// Whether `address` is one of this host's interfaces' (read each time: addresses come
-// and go).
-bool IsThisHost(const sockaddr* address) {
-  if (Classify(address) == AddressClass::kLoopback) return true;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return true;  // Unknown: refused.
-  bool found = false;
-  for (ifaddrs* entry = list; entry != nullptr && !found; entry = entry->ifa_next) {
-    found = entry->ifa_addr != nullptr && SameAddress(entry->ifa_addr, address);
+// This host's interfaces' addresses, read again once they are a second old (addresses
+// come and go; a lookup per connection would be a netlink dump each).
+class LocalAddresses {
+ public:
+  bool Holds(const sockaddr* address) {
+    auto now = std::chrono::steady_clock::now();
+    if (!valid_ || now - read_ > std::chrono::seconds(1)) Read(now);
+    if (!valid_) return true;  // Unknown: counted as this host's.
+    for (const sockaddr_storage& local : addresses_) {
+      if (SameAddress(reinterpret_cast<const sockaddr*>(&local), address)) return true;
+    }
+    return false;
   }
-  freeifaddrs(list);
-  return found;
+
+ private:
+  void Read(std::chrono::steady_clock::time_point now) {
+    ifaddrs* list = nullptr;
+    valid_ = getifaddrs(&list) == 0;
+    read_ = now;
+    addresses_.clear();
+    for (ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
+      if (entry->ifa_addr == nullptr) continue;
+      int family = entry->ifa_addr->sa_family;
+      if (family != AF_INET && family != AF_INET6) continue;
+      sockaddr_storage copy{};
+      std::memcpy(&copy, entry->ifa_addr,
+                  family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+      addresses_.push_back(copy);
+    }
+    if (list != nullptr) freeifaddrs(list);
+  }
+
+  bool valid_ = false;
+  std::chrono::steady_clock::time_point read_;
+  std::vector<sockaddr_storage> addresses_;
+};
+
+// Whether `address` (never IPv4-mapped: see Unmapped) reaches this host: loopback,
+// unspecified (which connects to this host), or one of its interfaces'.
+bool IsThisHost(const sockaddr* address) {
+  AddressClass kind = Classify(address);
+  if (kind == AddressClass::kLoopback || kind == AddressClass::kUnspecified) return true;
+  static LocalAddresses* local = new LocalAddresses();  // The proxy's thread only.
+  return local->Holds(address);
+}
+
+// An IPv4-mapped IPv6 endpoint as the IPv4 one it reaches, so that every check (and
+// the comparison with this host's addresses) sees one family per address.
+tcp::endpoint Unmapped(const tcp::endpoint& endpoint) {
+  asio::ip::address address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return tcp::endpoint(asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()),
+                         endpoint.port());
+  }
+  return endpoint;
 }
 
 // One request's share of the proxy. Lives on the proxy's thread only.
@@ -154,7 +212,17 @@ struct RequestShare {
   // Counts a refusal in the report, once per host, port, protocol and reason.
   void Deny(const Target& target, const std::string& protocol, const Refusal& refusal) {
     auto key = std::make_tuple(target.host, target.port, protocol, static_cast<int>(refusal.reason));
-    auto [it, added] = denial_index.try_emplace(key, report.denials_size());
+    auto it = denial_index.find(key);
+    if (it == denial_index.end() && report.denials_size() >= kMaxDenials) {
+      // Past the bound, the last entry counts the rest.
+      v1::NetworkDenial& last = *report.mutable_denials(kMaxDenials - 1);
+      last.set_count(last.count() + 1);
+      last.set_message(absl::StrCat("this and other refusals, ", kMaxDenials,
+                                    " kinds in all were kept"));
+      return;
+    }
+    bool added = it == denial_index.end();
+    if (added) it = denial_index.emplace(key, report.denials_size()).first;
     if (added) {
       v1::NetworkDenial& denial = *report.add_denials();
       denial.set_host(target.host);
@@ -181,6 +249,7 @@ struct RequestShare {
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::weak_ptr<Connection>> connections;
   uint32_t open = 0;
+  int lookups = 0;
   bool closed = false;
   Report report;
   std::map<std::tuple<std::string, int, std::string, int>, int> denial_index;
@@ -189,6 +258,15 @@ struct RequestShare {
 }  // namespace
 
 bool MayConnect(const sockaddr* address, int port, const ProxySettings& settings) {
+  sockaddr_in v4{};
+  if (address->sa_family == AF_INET6) {
+    const in6_addr& v6 = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+      v4.sin_family = AF_INET;
+      std::memcpy(&v4.sin_addr, &v6.s6_addr[12], 4);
+      address = reinterpret_cast<const sockaddr*>(&v4);
+    }
+  }
   bool local = IsThisHost(address);
   if (local && std::find(settings.own_ports.begin(), settings.own_ports.end(), port) !=
                    settings.own_ports.end()) {
@@ -219,6 +297,7 @@ struct Proxy::Impl {
   ProxySettings settings;
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  asio::thread_pool resolvers{kResolverThreads};
   std::thread thread;
   std::map<uint64_t, std::shared_ptr<RequestShare>> shares;  // The proxy's thread only.
   std::atomic<uint64_t> next_id{1};
@@ -235,8 +314,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         share_(std::move(share)),
         client_(std::move(client)),
         upstream_(proxy.io),
-        resolver_(proxy.io),
-        timer_(proxy.io) {
+        timer_(proxy.io),
+        deadline_(proxy.io) {
     ++share_->open;
     share_->report.set_connections(share_->report.connections() + 1);
     parser_.header_limit(kMaxHeaderBytes);
@@ -255,8 +334,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
                    http::status::too_many_requests));
       return;
     }
-    http::async_read(client_, buffer_, parser_,
-                     [self = shared_from_this()](Error e, size_t) { self->OnRequest(e); });
+    http::async_read_header(client_, buffer_, parser_,
+                            [self = shared_from_this()](Error e, size_t) { self->OnHeader(e); });
   }
 
   // Closes both sides; the handlers still pending then see operation_aborted.
@@ -266,13 +345,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Error ignored;
     client_.close(ignored);
     upstream_.close(ignored);
-    resolver_.cancel();
     timer_.cancel();
+    deadline_.cancel();
     --share_->open;
   }
 
  private:
-  void OnRequest(Error e) {
+  // The rules are checked on the header alone; a plain request's body is read (up to
+  // kMaxBodyBytes) only once they let it through.
+  void OnHeader(Error e) {
     ++activity_;
     if (stopped_) return;
     if (e) {
@@ -307,7 +388,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Reply(target_, protocol_, *refusal);
       return;
     }
-    Resolve();
+    if (tunnel_ || parser_.is_done()) return Resolve();
+    http::async_read(client_, buffer_, parser_, [self = shared_from_this()](Error e, size_t n) {
+      ++self->activity_;
+      if (self->stopped_) return;
+      if (e) {
+        return self->Reply(self->target_, self->protocol_,
+                           Refuse(v1::BAD_PROXY_REQUEST,
+                                  absl::StrCat("the request's body: ", e.message(), " (at most ",
+                                               kMaxBodyBytes, " bytes through plain HTTP)"),
+                                  http::status::bad_request));
+      }
+      if (self->Count(n, /*out=*/true)) self->Resolve();
+    });
   }
 
   // The grant's rules, on the name as asked.
@@ -344,46 +437,72 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return absl::StrJoin(shown, ", ");
   }
 
-  // Addresses from the literal itself, the hosts file, or DNS.
+  // Addresses from the literal itself, the hosts file, or DNS (on the proxy's small
+  // pool of lookup threads, so that a slow name server holds up only its own lookups;
+  // the name made absolute, so that no search domain is appended to what was checked).
+  // Looking up and connecting together take at most the settings' connect_timeout.
   void Resolve() {
+    ArmDeadline();
     Error e;
     asio::ip::address literal = asio::ip::make_address(target_.host, e);
-    if (!e) {
-      Connect({tcp::endpoint(literal, static_cast<uint16_t>(target_.port))});
-      return;
-    }
+    if (!e) return Connect({tcp::endpoint(literal, static_cast<uint16_t>(target_.port))});
     if (auto it = proxy_.settings.hosts.find(target_.host); it != proxy_.settings.hosts.end()) {
       std::vector<tcp::endpoint> endpoints;
       for (const std::string& address : it->second) {
         endpoints.emplace_back(asio::ip::make_address(address, e),
                                static_cast<uint16_t>(target_.port));
       }
-      Connect(std::move(endpoints));
-      return;
+      return Connect(std::move(endpoints));
     }
-    resolver_.async_resolve(
-        target_.host, std::to_string(target_.port),
-        [self = shared_from_this()](Error e, tcp::resolver::results_type results) {
-          if (self->stopped_) return;
-          if (e) {
-            self->Fail(absl::StrCat("cannot resolve ", self->target_.host, ": ", e.message()));
-            return;
-          }
-          std::vector<tcp::endpoint> endpoints;
-          for (const auto& entry : results) endpoints.push_back(entry.endpoint());
-          self->Connect(std::move(endpoints));
-        });
+    if (share_->lookups >= kMaxLookups) {
+      return Reply(target_, protocol_,
+                   Refuse(v1::PROXY_LIMIT,
+                          absl::StrCat("the request has ", kMaxLookups, " name lookups running"),
+                          http::status::too_many_requests));
+    }
+    ++share_->lookups;
+    looking_up_ = true;
+    asio::post(proxy_.resolvers, [self = shared_from_this(), host = target_.host + ".",
+                                  port = std::to_string(target_.port)] {
+      Error e;
+      tcp::resolver::results_type results = tcp::resolver(self->proxy_.resolvers).resolve(
+          host, port, tcp::resolver::numeric_service, e);
+      asio::post(self->proxy_.io, [self, e, results] { self->OnResolved(e, results); });
+    });
+  }
+
+  void OnResolved(Error e, const tcp::resolver::results_type& results) {
+    looking_up_ = false;
+    --share_->lookups;
+    if (stopped_) return;
+    if (e) return Fail(absl::StrCat("cannot resolve ", target_.host, ": ", e.message()));
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+    Connect(std::move(endpoints));
+  }
+
+  void ArmDeadline() {
+    deadline_.expires_after(absl::ToChronoNanoseconds(proxy_.settings.connect_timeout));
+    deadline_.async_wait([self = shared_from_this()](Error e) {
+      if (e || self->stopped_ || !(self->looking_up_ || self->connecting_)) return;
+      self->Fail(absl::StrCat(self->target_.host, ":", self->target_.port, " did not answer within ",
+                              absl::FormatDuration(self->proxy_.settings.connect_timeout)),
+                 http::status::gateway_timeout);
+    });
   }
 
   // Connects to the first of `endpoints` that the operator lets commands reach: the
   // check is on the address itself, whatever name led to it.
   void Connect(std::vector<tcp::endpoint> endpoints) {
+    if (endpoints.size() > kMaxEndpoints) endpoints.resize(kMaxEndpoints);
+    for (tcp::endpoint& endpoint : endpoints) endpoint = Unmapped(endpoint);
     std::vector<tcp::endpoint> allowed;
     for (const tcp::endpoint& endpoint : endpoints) {
       if (MayConnect(endpoint.data(), target_.port, proxy_.settings)) {
         allowed.push_back(endpoint);
       }
     }
+    if (endpoints.empty()) return Fail(absl::StrCat(target_.host, " has no address"));
     if (allowed.empty()) {
       const sockaddr* first = endpoints.front().data();
       std::string address = AddressToString(first);
@@ -403,6 +522,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     asio::async_connect(upstream_, allowed,
                         [self = shared_from_this()](Error e, const tcp::endpoint&) {
                           self->connecting_ = false;
+                          self->deadline_.cancel();
                           if (self->stopped_) return;
                           if (e) {
                             self->Fail(absl::StrCat("cannot connect to ", self->target_.host, ":",
@@ -416,6 +536,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnConnected() {
     Error ignored;
     upstream_.set_option(tcp::no_delay(true), ignored);
+    // Urgent data stays in the stream (splice stops at an out-of-band mark).
+    upstream_.set_option(asio::socket_base::out_of_band_inline(true), ignored);
+    client_.set_option(asio::socket_base::out_of_band_inline(true), ignored);
     if (tunnel_) {
       auto reply = std::make_shared<std::string>("HTTP/1.1 200 Connection established\r\n\r\n");
       asio::async_write(client_, asio::buffer(*reply),
@@ -434,9 +557,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (buffer_.size() == 0) return StartRelays();
     asio::async_write(upstream_, buffer_.data(), [self = shared_from_this()](Error e, size_t n) {
       if (e || self->stopped_) return self->Stop();
-      self->Count(n, /*out=*/true);
       self->buffer_.consume(n);
-      self->StartRelays();
+      if (self->Count(n, /*out=*/true)) self->StartRelays();
     });
   }
 
@@ -458,13 +580,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     forward_.target(target_.path);
     forward_.set(http::field::host, target_.port == 80
-                                        ? target_.host
+                                        ? HostForHeader()
                                         : absl::StrCat(HostForHeader(), ":", target_.port));
     forward_.keep_alive(false);
-    forward_.prepare_payload();
+    try {
+      forward_.prepare_payload();
+    } catch (const std::exception& e) {  // Beast refuses TRACE with a body so.
+      return Reply(target_, protocol_,
+                   Refuse(v1::BAD_PROXY_REQUEST, e.what(), http::status::bad_request));
+    }
     http::async_write(upstream_, forward_, [self = shared_from_this()](Error e, size_t n) {
       if (e || self->stopped_) return self->Stop();
-      self->Count(n, /*out=*/true);
+      if (!self->Count(n, /*out=*/true)) return;
       self->relays_ = 1;
       if (!self->Pump(self->down_, self->upstream_, self->client_, /*out=*/false)) self->Stop();
     });
@@ -546,10 +673,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
                          d.capacity - d.pending, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n < 0 && errno == EAGAIN) {
         // Nothing to read, or a pipe whose slots are full before its bytes are.
+        // Bytes that splice will not move: a pipe whose slots are full before its
+        // bytes are (Drain wakes this), or, with the pipe empty, TCP's urgent mark,
+        // which splice stops at and only a read passes (inline: SO_OOBINLINE).
         int unread = 0;
-        if (ioctl(d.from->native_handle(), FIONREAD, &unread) == 0 && unread > 0 && d.pending > 0) {
-          d.fill_parked = true;
-          return;
+        if (ioctl(d.from->native_handle(), FIONREAD, &unread) == 0 && unread > 0) {
+          if (d.pending > 0) {
+            d.fill_parked = true;
+            return;
+          }
+          n = CopyPastTheMark(d);
+          if (n <= 0) return Stop();
+          moved += static_cast<size_t>(n);
+          if (!Count(static_cast<size_t>(n), d.out)) return;
+          if (d.drain_parked) {
+            d.drain_parked = false;
+            Later(&Connection::Drain, d);
+          }
+          continue;
         }
         return When(*d.from, tcp::socket::wait_read, &Connection::Fill, d);
       }
@@ -566,6 +707,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (d.eof) return;
     }
     Later(&Connection::Fill, d);
+  }
+
+  // Reads what splice stopped before (the urgent byte among it) and writes it into the
+  // empty pipe; how many bytes, or -1.
+  ssize_t CopyPastTheMark(Direction& d) {
+    char bytes[4096];
+    ssize_t n = recv(d.from->native_handle(), bytes, sizeof bytes, MSG_DONTWAIT);
+    if (n <= 0 || write(d.write_end.get(), bytes, static_cast<size_t>(n)) != n) return -1;
+    d.pending += static_cast<size_t>(n);
+    ++activity_;
+    return n;
   }
 
   // pipe -> to. EOF is passed on as a half-close once the pipe is empty; the
@@ -619,7 +771,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     timer_.expires_after(absl::ToChronoNanoseconds(share_->idle()));
     timer_.async_wait([self = shared_from_this()](Error e) {
       if (e || self->stopped_) return;
-      if (self->activity_ == self->seen_activity_ && !self->connecting_) return self->Stop();
+      if (self->activity_ == self->seen_activity_) return self->Stop();
       self->seen_activity_ = self->activity_;
       self->WatchIdle();
     });
@@ -637,8 +789,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // An upstream that cannot be reached: a 502, not a denial.
-  void Fail(const std::string& message) {
-    SendError(http::status::bad_gateway, absl::StrCat("sandboxd proxy: ", message), "");
+  void Fail(const std::string& message, http::status status = http::status::bad_gateway) {
+    looking_up_ = connecting_ = false;
+    deadline_.cancel();
+    SendError(status, absl::StrCat("sandboxd proxy: ", message), "");
   }
 
   void SendError(http::status status, std::string line, const std::string& denial) {
@@ -660,8 +814,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<RequestShare> share_;
   tcp::socket client_;
   tcp::socket upstream_;
-  tcp::resolver resolver_;
   asio::steady_timer timer_;
+  // Bounds a lookup and connection (the settings' connect_timeout).
+  asio::steady_timer deadline_;
   beast::flat_buffer buffer_;
   http::request_parser<http::string_body> parser_;
   http::request<http::string_body> forward_;
@@ -672,7 +827,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Direction up_, down_;
   int relays_ = 0;
   uint64_t activity_ = 0, seen_activity_ = ~uint64_t{0};
-  bool connecting_ = false;
+  bool looking_up_ = false, connecting_ = false;
   bool stopped_ = false;
 };
 
@@ -741,7 +896,12 @@ void Proxy::Impl::Accept(const std::shared_ptr<RequestShare>& share) {
   share->acceptor->async_accept([this, share](Error e, tcp::socket client) {
     if (share->closed) return;
     if (e) {
-      if (e != asio::error::operation_aborted) Accept(share);
+      if (e == asio::error::operation_aborted) return;
+      // Out of descriptors, say: the pending connection keeps the listener readable.
+      auto retry = std::make_shared<asio::steady_timer>(io, kAcceptRetry);
+      retry->async_wait([this, share, retry](Error e) {
+        if (!e && !share->closed) Accept(share);
+      });
       return;
     }
     Error ignored;
@@ -811,7 +971,17 @@ Proxy::Proxy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Start(ProxySettings settings) {
   auto impl = std::make_unique<Impl>(std::move(settings));
   Impl* running = impl.get();
-  running->thread = std::thread([running] { running->io.run(); });
+  running->thread = std::thread([running] {
+    // A handler that throws (nothing should) costs its connection, not the proxy.
+    for (;;) {
+      try {
+        running->io.run();
+        return;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "sandboxd proxy: %s\n", e.what());
+      }
+    }
+  });
   return std::unique_ptr<Proxy>(new Proxy(std::move(impl)));
 }
 
@@ -823,6 +993,8 @@ Proxy::~Proxy() {
   impl_->work.reset();
   impl_->io.stop();
   impl_->thread.join();
+  impl_->resolvers.stop();
+  impl_->resolvers.join();
 }
 
 absl::StatusOr<uint64_t> Proxy::Open(const Grant& grant, UniqueFd channel) {

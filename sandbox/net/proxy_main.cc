@@ -30,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "base/read_file.h"
 #include "sandbox/net/proxy.h"
+#include "sandbox/net/proxy_confinement.h"
 
 ABSL_FLAG(std::vector<std::string>, allow_destination, {},
           "Addresses or CIDRs the proxy may reach besides public addresses.");
@@ -46,7 +47,7 @@ constexpr size_t kMaxMessage = size_t{1} << 20;
 
 [[noreturn]] void Die(const std::string& message) {
   std::fprintf(stderr, "sandboxd-proxy: %s\n", message.c_str());
-  std::exit(2);
+  _exit(2);
 }
 
 ProxySettings SettingsFromFlags() {
@@ -117,7 +118,7 @@ bool Receive(std::string& buffer, ssize_t& size, int& fd) {
   for (;;) {
     ssize_t size = 0;
     int fd = -1;
-    if (!Receive(buffer, size, fd)) std::exit(0);  // The server went.
+    if (!Receive(buffer, size, fd)) _exit(0);  // The server went.
     UniqueFd channel(fd);
     proxy::v1::Command command;
     if (!command.ParseFromArray(buffer.data(), static_cast<int>(size))) continue;
@@ -132,7 +133,11 @@ bool Receive(std::string& buffer, ssize_t& size, int& fd) {
       *reply.mutable_report() = proxy.Close(it->second);
       shares.erase(it);
     }
-    if (!Send(reply)) std::exit(0);
+    // A report too large for one message goes without its denials.
+    if (!Send(reply) && errno == EMSGSIZE) {
+      reply.mutable_report()->clear_denials();
+      Send(reply);
+    }
   }
 }
 
@@ -142,12 +147,19 @@ bool Receive(std::string& buffer, ssize_t& size, int& fd) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   // Dies with the server; one that went before this line leaves it to init.
+  // A server that went before this line closed its end of fd 3: Serve ends at once.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() == 1) return 1;
   signal(SIGPIPE, SIG_IGN);
   sandboxd::ProxySettings settings = sandboxd::SettingsFromFlags();
   sandboxd::BecomeUser();
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  // Before the proxy's threads start: Landlock and seccomp bind the calling thread and
+  // what it starts.
+  if (absl::Status s = sandboxd::ConfineProxy(); !s.ok()) {
+    if (s.code() != absl::StatusCode::kFailedPrecondition) sandboxd::Die(std::string(s.message()));
+    std::fprintf(stderr, "sandboxd-proxy: not confined to its files: %s\n",
+                 std::string(s.message()).c_str());
+  }
   absl::StatusOr<std::unique_ptr<sandboxd::Proxy>> proxy =
       sandboxd::Proxy::Start(std::move(settings));
   if (!proxy.ok()) sandboxd::Die(std::string(proxy.status().message()));

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -40,9 +41,11 @@ bool SendMessage(int socket, const std::string& bytes, int fd) {
     c->cmsg_len = CMSG_LEN(sizeof(int));
     std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
   }
+  // Never blocking: a proxy that does not keep up with its queue is stuck, and is
+  // replaced (see ProxyProcess::Send).
   ssize_t sent;
   do {
-    sent = sendmsg(socket, &msg, MSG_NOSIGNAL);
+    sent = sendmsg(socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   } while (sent < 0 && errno == EINTR);
   return sent == static_cast<ssize_t>(bytes.size());
 }
@@ -129,18 +132,33 @@ void ProxyProcess::Supervise() {
     usleep(kRestartPause);
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
     ++restarts_;
+    replies_.clear();
     if (absl::Status s = Spawn(); !s.ok()) {
       // Tried again after the next pause: the poll sees the old socket's EOF at once.
+      std::fprintf(stderr, "sandboxd: cannot start the proxy again: %s\n",
+                   std::string(s.message()).c_str());
     }
     replied_.notify_all();
   }
 }
 
 bool ProxyProcess::Send(const proxy::v1::Command& command, int fd) {
-  return control_.valid() && SendMessage(control_.get(), command.SerializeAsString(), fd);
+  if (control_.valid() && SendMessage(control_.get(), command.SerializeAsString(), fd)) {
+    return true;
+  }
+  Replace();
+  return false;
+}
+
+void ProxyProcess::Replace() {
+  // The supervisor sees the socket's EOF, and starts another.
+  if (pid_ > 0) kill(pid_, SIGKILL);
 }
 
 absl::StatusOr<uint64_t> ProxyProcess::Open(const Grant& grant, UniqueFd channel) {
@@ -166,9 +184,11 @@ Report ProxyProcess::Close(uint64_t id) {
   command.set_id(id);
   command.set_close(true);
   if (generation != generation_ || !Send(command, -1)) return Report();
-  replied_.wait_for(lock, kReplyWait, [&] {
+  bool answered = replied_.wait_for(lock, kReplyWait, [&] {
     return replies_.count(id) > 0 || generation_ != generation || stopping_;
   });
+  // A proxy alive but not answering is stuck: it is replaced.
+  if (!answered && generation_ == generation) Replace();
   auto reply = replies_.find(id);
   if (reply == replies_.end()) return Report();
   Report report = std::move(reply->second);

@@ -48,8 +48,11 @@ class ProxyProcess : public NetworkProxy {
   absl::Status Spawn();
   // Reads replies, and starts the process again when it goes.
   void Supervise();
-  // Sends `command` (with `fd` attached when >= 0); mu_ held.
+  // Sends `command` (with `fd` attached when >= 0) without waiting; a proxy that
+  // cannot take it is replaced. mu_ held.
   bool Send(const proxy::v1::Command& command, int fd);
+  // Kills the process, which the supervisor then replaces; mu_ held.
+  void Replace();
 
   const std::vector<std::string> argv_;
   const std::string reach_;

@@ -284,6 +284,11 @@ absl::StatusOr<Policy> Policy::Create(const v1::SandboxPolicy& proto,
 // rule's own list lies within the server's (checked when the policy file is read).
 absl::Status Policy::SetProxyGrant(const v1::SandboxPolicy& proto, const Config& config,
                                    const ClientGrant& grant) {
+  if (network_ == NetworkMode::NETWORK_PROXY_ROUTED && mode_ == SandboxMode::DANGER_FULL_ACCESS) {
+    return absl::InvalidArgumentError(
+        "policy.network NETWORK_PROXY_ROUTED needs a sandbox, and DANGER_FULL_ACCESS runs "
+        "the command on the host's network; use WORKSPACE_WRITE");
+  }
   if (network_ != NetworkMode::NETWORK_PROXY_ROUTED) {
     if (!proto.allow_domains().empty() || !proto.deny_domains().empty() ||
         proto.network_read_only()) {

@@ -505,6 +505,18 @@ TEST_F(ProxyPolicyTest, RulesOutsideTheProxyModeAndBadPatternsAreRefused) {
   EXPECT_THAT(bad.message(), HasSubstr("policy.allow_domains[0]"));
 }
 
+TEST_F(ProxyPolicyTest, NoSandboxIsNoProxyEither) {
+  config_.allow_danger_full_access = true;
+  v1::SandboxPolicy proto;
+  proto.set_mode(v1::DANGER_FULL_ACCESS);
+  proto.set_network(v1::NETWORK_PROXY_ROUTED);
+  EXPECT_EQ(Policy::Create(proto, "/", config_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  proto.set_mode(v1::WORKSPACE_WRITE);
+  proto.set_exclude_cwd(true);
+  EXPECT_TRUE(Policy::Create(proto, "/", config_).ok());
+}
+
 TEST_F(ProxyPolicyTest, AServerWithoutAProxySaysWhy) {
   config_.proxy_refused = "the landlock backend gives commands no network namespace of their own";
   absl::Status status = Proxied({"pypi.org"}).status();
