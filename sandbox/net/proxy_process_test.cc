@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -97,6 +98,18 @@ TEST_F(ProxyProcessTest, IsStartedAgainWhenItDies) {
   uint64_t share = Open();
   EXPECT_TRUE(absl::StartsWith(ConnectDenied(), "HTTP/1.1 403"));
   EXPECT_EQ(proxy_->Close(share).denials_size(), 1);
+}
+
+// What proxy_confinement_test shows of ConfineProxy is what the shipped binary runs.
+TEST_F(ProxyProcessTest, RunsConfined) {
+  std::ifstream status(absl::StrCat("/proc/", proxy_->pid(), "/status"));
+  std::string line, seen;
+  while (std::getline(status, line)) {
+    if (absl::StartsWith(line, "NoNewPrivs:") || absl::StartsWith(line, "Seccomp:")) {
+      seen += line + "\n";
+    }
+  }
+  EXPECT_EQ(seen, "NoNewPrivs:\t1\nSeccomp:\t2\n");
 }
 
 TEST_F(ProxyProcessTest, DiesWithItsSupervisor) {
