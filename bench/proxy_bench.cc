@@ -1,83 +1,21 @@
 #include "bench/proxy_bench.h"
 
 #include <algorithm>
-#include <atomic>
-#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <grpcpp/client_context.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "sandbox/net/test_origin.h"
 
 namespace sandboxd::bench {
 namespace {
 
-namespace asio = boost::asio;
-namespace http = boost::beast::http;
 namespace v1 = ::sandbox::v1;
-using tcp = asio::ip::tcp;
-
-// Answers GET /bytes/N with N bytes, then closes, a thread per connection: faster than
-// the proxy can relay, so that the ratio is the proxy's.
-class Origin {
- public:
-  Origin() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~Origin() {
-    stopping_ = true;
-    boost::system::error_code ignored;
-    tcp::socket poke(io_);
-    poke.connect(acceptor_.local_endpoint(), ignored);
-    thread_.join();
-  }
-  int port() const { return acceptor_.local_endpoint().port(); }
-
- private:
-  void Serve() {
-    while (!stopping_) {
-      auto socket = std::make_shared<tcp::socket>(io_);
-      boost::system::error_code e;
-      acceptor_.accept(*socket, e);
-      if (e || stopping_) continue;
-      std::thread([this, socket] { Answer(*socket); }).detach();
-    }
-  }
-  void Answer(tcp::socket& socket) {
-    boost::beast::flat_buffer buffer;
-    http::request<http::string_body> request;
-    boost::system::error_code e;
-    http::read(socket, buffer, request, e);
-    uint64_t size = 0;
-    absl::string_view target(request.target().data(), request.target().size());
-    if (e || !absl::SimpleAtoi(absl::StripPrefix(target, "/bytes/"), &size)) return;
-    http::response<http::empty_body> response{http::status::ok, 11};
-    response.content_length(size);
-    response.keep_alive(false);
-    http::response_serializer<http::empty_body> header{response};
-    http::write_header(socket, header, e);
-    for (uint64_t sent = 0; sent < size && !e;) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(chunk_.size(), size - sent));
-      asio::write(socket, asio::buffer(chunk_.data(), n), e);
-      sent += n;
-    }
-  }
-
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-  std::atomic<bool> stopping_{false};
-  const std::string chunk_ = std::string(size_t{1} << 20, 'x');
-};
 
 // curl's figures for `script`, one line each, from a command on `network`.
 absl::StatusOr<std::vector<double>> CurlFigures(v1::SandboxService::Stub& stub,
@@ -120,7 +58,7 @@ std::string ThroughProxy(bool tunnel) {
 
 absl::StatusOr<ProxyFigures> MeasureProxy(v1::SandboxService::Stub& stub,
                                           uint64_t download_bytes, int samples) {
-  Origin origin;
+  TestOrigin origin("127.0.0.1");
   ProxyFigures figures;
   figures.download_bytes = download_bytes;
   figures.samples = samples;

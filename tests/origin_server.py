@@ -304,15 +304,20 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
 
     def read_body(self):
         """Reads and discards the request body; returns its length."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self.read_chunked_body()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length < 0:
-            raise ValueError("negative Content-Length")
-        return self.discard(length)
+        return sum(len(piece) for piece in self.body_pieces())
 
-    def read_chunked_body(self):
-        total = 0
+    def read_body_bytes(self):
+        """The request body, de-chunked."""
+        return b"".join(self.body_pieces())
+
+    def body_pieces(self):
+        """The request body in pieces, by Content-Length or chunked."""
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+            length = int(self.headers.get("Content-Length") or 0)
+            if length < 0:
+                raise ValueError("negative Content-Length")
+            yield from self.pieces_of(length)
+            return
         while True:
             size_field = self.rfile.readline(65537).split(b";", 1)[0].strip()
             if not re.fullmatch(rb"[0-9a-fA-F]+", size_field):
@@ -320,21 +325,20 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
             size = int(size_field, 16)
             if size == 0:
                 break
-            total += self.discard(size)
+            yield from self.pieces_of(size)
             if self.rfile.readline(3) not in (b"\r\n", b"\n"):
                 raise ValueError("bad chunk end")
         while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
             pass  # trailer fields
-        return total
 
-    def discard(self, length):
+    def pieces_of(self, length):
         left = length
         while left:
             data = self.rfile.read(min(left, len(PATTERN_CHUNK)))
             if not data:
                 raise ConnectionError("request body truncated")
             left -= len(data)
-        return length
+            yield data
 
     # ---------------------------------------------------------------- replies
 
@@ -385,22 +389,6 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
-
-    def read_body_bytes(self):
-        """The request body, de-chunked."""
-        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
-            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        body = b""
-        while True:
-            size_field = self.rfile.readline(65537).split(b";", 1)[0].strip()
-            if not re.fullmatch(rb"[0-9a-fA-F]+", size_field):
-                raise ValueError("bad chunk size")
-            size = int(size_field, 16)
-            if size == 0:
-                self.rfile.readline(65537)
-                return body
-            body += self.rfile.read(size)
-            self.rfile.readline(3)
 
     def not_found(self):
         self.respond(404, "text/plain", b"not found\n")

@@ -31,28 +31,24 @@
 #include <string>
 #include <vector>
 
+#include "base/landlock.h"
+
 namespace {
 
-// Rights newer than Debian bookworm's kernel headers.
-constexpr uint64_t kTruncate = 1ULL << 14;   // ABI 3.
-constexpr uint64_t kIoctlDev = 1ULL << 15;   // ABI 5.
-constexpr uint64_t kBindTcp = 1ULL << 0;     // ABI 4, network.
-constexpr uint64_t kConnectTcp = 1ULL << 1;  // ABI 4, network.
-constexpr uint64_t kScopeAbstractUnix = 1ULL << 0;  // ABI 6.
-constexpr uint64_t kScopeSignal = 1ULL << 1;        // ABI 6.
-
-// The ruleset attributes as of ABI 6; older kernels accept it as long as the fields
-// they do not know are zero.
-struct RulesetAttr {
-  uint64_t handled_access_fs;
-  uint64_t handled_access_net;
-  uint64_t scoped;
-};
+using sandboxd::kLandlockBindTcp;
+using sandboxd::kLandlockConnectTcp;
+using sandboxd::kLandlockIoctlDev;
+using sandboxd::kLandlockScopeAbstractUnix;
+using sandboxd::kLandlockScopeSignal;
+using sandboxd::kLandlockTruncate;
+using sandboxd::LandlockHandledFs;
+using sandboxd::LandlockRulesetAttr;
 
 constexpr uint64_t kRead = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |
                            LANDLOCK_ACCESS_FS_READ_DIR;
 constexpr uint64_t kFileRights = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
-                                 LANDLOCK_ACCESS_FS_READ_FILE | kTruncate | kIoctlDev;
+                                 LANDLOCK_ACCESS_FS_READ_FILE | kLandlockTruncate |
+                                 kLandlockIoctlDev;
 
 struct Options {
   std::vector<std::string> read, write;
@@ -110,14 +106,6 @@ Options Parse(int argc, char** argv) {
 }
 
 // Every filesystem right this kernel's ABI knows, so that none stays unrestricted.
-uint64_t HandledFs(int abi) {
-  uint64_t rights = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;  // ABI 1: bits 0-12.
-  if (abi >= 2) rights |= LANDLOCK_ACCESS_FS_REFER;
-  if (abi >= 3) rights |= kTruncate;
-  if (abi >= 5) rights |= kIoctlDev;
-  return rights;
-}
-
 // Allows `rights` below what `fd` names (only the file rights when it is not a
 // directory), then closes it. `what` names it in messages.
 void AllowFd(int ruleset, int fd, const std::string& what, uint64_t rights, uint64_t handled) {
@@ -147,12 +135,16 @@ void Allow(int ruleset, const std::string& path, uint64_t rights, uint64_t handl
 void RestrictFilesystemAndNetwork(const Options& options) {
   long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 1) Die("this kernel has no Landlock");
-  RulesetAttr attr{};
-  attr.handled_access_fs = HandledFs(static_cast<int>(abi));
+  LandlockRulesetAttr attr{};
+  attr.handled_access_fs = LandlockHandledFs(abi);
   // Without network, TCP is refused here too, besides by seccomp (ABI 4).
-  if (options.no_network && abi >= 4) attr.handled_access_net = kBindTcp | kConnectTcp;
+  if (options.no_network && abi >= 4) {
+    attr.handled_access_net = kLandlockBindTcp | kLandlockConnectTcp;
+  }
   // Signals and abstract Unix sockets stay inside the sandbox (ABI 6).
-  if (abi >= 6) attr.scoped = kScopeSignal | (options.no_network ? kScopeAbstractUnix : 0);
+  if (abi >= 6) {
+    attr.scoped = kLandlockScopeSignal | (options.no_network ? kLandlockScopeAbstractUnix : 0);
+  }
   int ruleset = static_cast<int>(
       syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
   if (ruleset < 0) Die("landlock_create_ruleset");

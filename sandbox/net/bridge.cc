@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/scm_rights.h"
+
 namespace sandboxd {
 
 const char* SendProxyListener(int channel) {
@@ -25,21 +27,8 @@ const char* SendProxyListener(int channel) {
   if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
       listen(listener, SOMAXCONN) != 0) {
     failed = "listening for the proxy on 127.0.0.1:3128";
-  } else {
-    char byte = 'L';
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = space;
-    msg.msg_controllen = sizeof space;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &listener, sizeof listener);
-    if (sendmsg(channel, &msg, MSG_NOSIGNAL) != 1) failed = "sending the proxy its listener";
+  } else if (SendWithFd(channel, "L", 1, listener) != 1) {
+    failed = "sending the proxy its listener";
   }
   int saved = errno;
   close(listener);

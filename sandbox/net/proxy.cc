@@ -30,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/enum_name.h"
+#include "base/scm_rights.h"
 #include "sandbox/net/proxy_rules.h"
 
 namespace sandboxd {
@@ -845,20 +846,8 @@ absl::StatusOr<DomainRules> RulesOf(const Grant& grant) {
 // listens.
 int ReceiveListener(int channel, int& domain) {
   char byte;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = space;
-  msg.msg_controllen = sizeof space;
-  if (recvmsg(channel, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0) return -1;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (c == nullptr || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
-    return -1;
-  }
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  int fd = -1;
+  if (ReceiveWithFd(channel, &byte, 1, &fd, MSG_DONTWAIT) <= 0 || fd < 0) return -1;
   int listening = 0, type = 0;
   socklen_t size = sizeof(int);
   bool ok = getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0 && listening &&

@@ -14,23 +14,10 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "base/landlock.h"
 
 namespace sandboxd {
 namespace {
-
-// Rights and scopes newer than Debian bookworm's kernel headers.
-constexpr uint64_t kTruncate = 1ULL << 14;          // ABI 3.
-constexpr uint64_t kIoctlDev = 1ULL << 15;          // ABI 5.
-constexpr uint64_t kScopeAbstractUnix = 1ULL << 0;  // ABI 6.
-constexpr uint64_t kScopeSignal = 1ULL << 1;        // ABI 6.
-
-// The ruleset attributes as of ABI 6; an older kernel takes it with the fields it does
-// not know zero.
-struct RulesetAttr {
-  uint64_t handled_access_fs;
-  uint64_t handled_access_net;
-  uint64_t scoped;
-};
 
 constexpr uint64_t kRead = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
 
@@ -41,14 +28,6 @@ constexpr const char* kReadable[] = {
     "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf", "/etc/services",
     "/etc/ld.so.cache"};
 
-uint64_t HandledFs(long abi) {
-  uint64_t rights = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;  // ABI 1: bits 0-12.
-  if (abi >= 2) rights |= LANDLOCK_ACCESS_FS_REFER;
-  if (abi >= 3) rights |= kTruncate;
-  if (abi >= 5) rights |= kIoctlDev;
-  return rights;
-}
-
 absl::Status Failed(const char* what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
@@ -56,9 +35,9 @@ absl::Status Failed(const char* what) {
 absl::Status RestrictFiles() {
   long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 1) return absl::FailedPreconditionError("this kernel has no Landlock");
-  RulesetAttr attr{};
-  attr.handled_access_fs = HandledFs(abi);
-  if (abi >= 6) attr.scoped = kScopeAbstractUnix | kScopeSignal;
+  LandlockRulesetAttr attr{};
+  attr.handled_access_fs = LandlockHandledFs(abi);
+  if (abi >= 6) attr.scoped = kLandlockScopeAbstractUnix | kLandlockScopeSignal;
   int ruleset = static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
   if (ruleset < 0) return Failed("landlock_create_ruleset");
   for (const char* path : kReadable) {

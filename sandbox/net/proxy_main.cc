@@ -29,6 +29,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "base/read_file.h"
+#include "base/scm_rights.h"
 #include "sandbox/net/proxy.h"
 #include "sandbox/net/proxy_confinement.h"
 
@@ -95,20 +96,7 @@ bool Send(const google::protobuf::MessageLite& message) {
 
 // One message from the server and the descriptor attached, if any (-1); false at EOF.
 bool Receive(std::string& buffer, ssize_t& size, int& fd) {
-  iovec iov{buffer.data(), buffer.size()};
-  alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = space;
-  msg.msg_controllen = sizeof space;
-  do {
-    size = recvmsg(kControlFd, &msg, MSG_CMSG_CLOEXEC);
-  } while (size < 0 && errno == EINTR);
-  fd = -1;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_type == SCM_RIGHTS) std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  }
+  size = ReceiveWithFd(kControlFd, buffer.data(), buffer.size(), &fd);
   return size > 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/scm_rights.h"
 #include "sandbox/exec/spawn.h"
 
 namespace sandboxd {
@@ -26,28 +27,11 @@ constexpr int kReadyWaitMs = 10000;
 // Between a proxy that went and its successor.
 constexpr useconds_t kRestartPause = 100 * 1000;
 
+// Never blocking: a proxy that does not keep up with its queue is stuck, and is
+// replaced (see ProxyProcess::Send).
 bool SendMessage(int socket, const std::string& bytes, int fd) {
-  iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
-  alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (fd >= 0) {
-    msg.msg_control = space;
-    msg.msg_controllen = sizeof space;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  }
-  // Never blocking: a proxy that does not keep up with its queue is stuck, and is
-  // replaced (see ProxyProcess::Send).
-  ssize_t sent;
-  do {
-    sent = sendmsg(socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-  } while (sent < 0 && errno == EINTR);
-  return sent == static_cast<ssize_t>(bytes.size());
+  return SendWithFd(socket, bytes.data(), bytes.size(), fd, MSG_DONTWAIT) ==
+         static_cast<ssize_t>(bytes.size());
 }
 
 }  // namespace

@@ -12,8 +12,6 @@
 #include <thread>
 
 #include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
@@ -24,76 +22,13 @@
 #include "base/unique_fd.h"
 #include "sandbox/net/bridge.h"
 #include "sandbox/net/private_netns.h"
+#include "sandbox/net/test_origin.h"
 
 namespace sandboxd {
 namespace {
 
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
-
-// An origin server on `address`, in this process: GET /bytes/N sends N bytes, /hold
-// sends a line and waits for the client to go (counting it), anything else echoes
-// the method, target and Host header.
-class Origin {
- public:
-  explicit Origin(const std::string& address)
-      : acceptor_(io_, tcp::endpoint(asio::ip::make_address(address), 0)) {
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~Origin() {
-    stopping_ = true;
-    boost::system::error_code ignored;
-    tcp::socket poke(io_);
-    poke.connect(acceptor_.local_endpoint(), ignored);
-    thread_.join();
-  }
-  int port() const { return acceptor_.local_endpoint().port(); }
-  int holds_ended() const { return holds_ended_; }
-
- private:
-  void Serve() {
-    while (!stopping_) {
-      auto socket = std::make_shared<tcp::socket>(io_);
-      acceptor_.accept(*socket);
-      if (stopping_) break;
-      std::thread([this, socket] { Answer(*socket); }).detach();
-    }
-  }
-  void Answer(tcp::socket& socket) {
-    boost::beast::flat_buffer buffer;
-    http::request<http::string_body> request;
-    boost::system::error_code e;
-    http::read(socket, buffer, request, e);
-    if (e) return;
-    std::string target(request.target());
-    http::response<http::string_body> response{http::status::ok, 11};
-    response.keep_alive(false);
-    uint64_t size = 0;
-    if (target == "/hold") {
-      asio::write(socket, asio::buffer(std::string("HTTP/1.1 200 OK\r\n\r\nholding\n")), e);
-      char byte;
-      socket.read_some(asio::buffer(&byte, 1), e);
-      ++holds_ended_;
-      return;
-    }
-    if (absl::SimpleAtoi(absl::StripPrefix(target, "/bytes/"), &size)) {
-      response.body() = std::string(size, 'x');
-    } else {
-      response.body() = absl::StrCat(std::string(request.method_string()), " ", target,
-                                     " host=", std::string(request[http::field::host]),
-                                     " proxy-auth=", std::string(request["Proxy-Authorization"]));
-    }
-    response.prepare_payload();
-    http::write(socket, response, e);
-  }
-
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int> holds_ended_{0};
-};
 
 // A connection to the proxy's listener, as a command in the namespace makes one.
 UniqueFd ConnectToProxy() {
@@ -189,7 +124,7 @@ class ProxyTest : public ::testing::Test {
   }
 
   static inline const char* netns_failed_ = nullptr;
-  Origin origin_{"127.0.0.1"};
+  TestOrigin origin_{"127.0.0.1"};
   std::unique_ptr<Proxy> proxy_;
   uint64_t share_ = 0;
 };
@@ -267,7 +202,7 @@ TEST_F(ProxyTest, APortRuleHolds) {
 // A name allowed by the rules, resolving to an address the operator did not allow, and
 // the address itself, are refused; allowing the address lets both through.
 TEST_F(ProxyTest, ChecksTheAddressItConnectsToNotTheName) {
-  Origin second("127.0.0.2");
+  TestOrigin second("127.0.0.2");
   std::string port = absl::StrCat(second.port());
   Open(Allowing({"rebind.test", "127.0.0.2", "metadata.test"}));
   std::string reply = Connect("rebind.test:" + port);
