@@ -12,6 +12,7 @@
 #include <grpcpp/client_context.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -265,6 +266,7 @@ absl::Status DescribeServer(v1::SandboxService::Stub& stub, Report& report) {
   if (!status.ok()) return absl::InternalError(status.error_message());
   report.server_cgroups = response.cgroups();
   report.server_network_namespaces = response.network_namespaces();
+  report.server_proxy = response.proxy();
   return absl::OkStatus();
 }
 
@@ -365,6 +367,7 @@ absl::StatusOr<Report> Run(const Options& options) {
   if (absl::Status s = MeasureBreakdown(*bare, *bpf, options.iterations / 2 + 1, report); !s.ok()) {
     return s;
   }
+  if (absl::StartsWith(report.server_proxy, "refused")) return report;
   absl::StatusOr<ProxyFigures> proxy =
       MeasureProxy(*stub, options.proxy_download_bytes, options.proxy_ttfb_samples);
   if (!proxy.ok()) return proxy.status();
@@ -412,6 +415,9 @@ std::string Format(const Report& report, const std::string& machine) {
                         report.idle_rss_bytes / 1048576.0, report.rss_per_in_flight_bytes / 1024.0,
                         Ms(report.rpc_back_to_back), Ms(report.rpc_after_quiet));
   const ProxyFigures& proxy = report.proxy;
+  if (absl::StartsWith(report.server_proxy, "refused")) {
+    absl::StrAppend(&out, "\nmanaged network: ", report.server_proxy, "\n");
+  } else {
   absl::StrAppendFormat(
       &out,
       "\nmanaged network (curl in the sandbox, origin on loopback):\n"
@@ -423,6 +429,7 @@ std::string Format(const Report& report, const std::string& machine) {
       Ratio(proxy.proxied_mib_s, proxy.direct_mib_s), proxy.samples, Ms(proxy.ttfb_direct),
       Ms(proxy.ttfb_forwarded), Ms(proxy.ttfb_forwarded - proxy.ttfb_direct),
       Ms(proxy.ttfb_tunnel), Ms(proxy.ttfb_tunnel - proxy.ttfb_direct));
+  }
   out += "\nwhere bare bwrap's time goes (p50 of /bin/true, concurrency 1):\n";
   for (const auto& [name, p50] : report.breakdown) {
     absl::StrAppendFormat(&out, "  %6.2f ms  %s\n", Ms(p50), name);

@@ -66,6 +66,9 @@ struct Report {
   // where it goes below the baseline, not making a network namespace per command.
   std::string server_cgroups;
   std::string server_network_namespaces;
+  // How the server serves proxy-routed requests (GetCapabilities' proxy): no figures
+  // where it refuses them (--server_flags=--proxy=off).
+  std::string server_proxy;
   ProxyFigures proxy;
 };
 
