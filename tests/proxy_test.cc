@@ -160,8 +160,8 @@ class ProxyTest : public ::testing::TestWithParam<ServerKind> {
                                                       const std::string& destinations) {
     SandboxdProcess::Options options;
     options.as_nobody = kind.as_nobody;
-    options.flags = {"--proxy=" + kind.proxy, "--proxy_allow_destination=" + destinations,
-                     "--proxy_hosts_file=" + origin_->hosts()};
+    options.flags = {"--proxy=" + kind.proxy, "--proxy_hosts_file=" + origin_->hosts()};
+    if (!destinations.empty()) options.flags.push_back("--proxy_allow_destination=" + destinations);
     absl::StatusOr<std::unique_ptr<SandboxdProcess>> server = SandboxdProcess::Start(options);
     EXPECT_TRUE(server.ok()) << server.status();
     return server.ok() ? *std::move(server) : nullptr;
@@ -297,6 +297,26 @@ TEST_P(ProxyTest, LoopbackIsReachedWhereTheOperatorAllowsIt) {
                           {"127.0.0.2", "rebind.test"}));
   EXPECT_EQ(response.stdout(), Expand("hello from origin 127.0.0.2:{http2}\n"
                                       "hello from origin rebind.test:{http2}\n"));
+}
+
+// On a server without the test's allowance, 127.0.0.1 itself, and a name that resolves
+// to it, are refused too; the suite's own server (which allows 127.0.0.1) is the
+// control, reaching pypi.test in every other test.
+TEST_P(ProxyTest, WithoutTheAllowance127001IsRefusedByNameAndByAddress) {
+  std::unique_ptr<SandboxdProcess> closed = StartServer(GetParam(), "");
+  ASSERT_NE(closed, nullptr);
+  v1::ExecResponse response = ExecChecked(
+      *v1::SandboxService::NewStub(closed->channel()),
+      Proxied("curl -s http://pypi.test:{http}/hello; "
+              "curl -s --noproxy '' -x http://127.0.0.1:3128 http://127.0.0.1:{http}/hello",
+              {"pypi.test", "127.0.0.1"}));
+  EXPECT_EQ(response.stdout(),
+            Expand("sandboxd proxy: request for pypi.test:{http} refused: pypi.test resolves to "
+                   "127.0.0.1, a loopback address, which this server does not let commands "
+                   "reach\nsandboxd proxy: request for 127.0.0.1:{http} refused: 127.0.0.1, a "
+                   "loopback address, which this server does not let commands reach\n"));
+  ASSERT_EQ(response.network_denials_size(), 2);
+  EXPECT_EQ(response.network_denials(0).reason(), v1::DESTINATION_NOT_ALLOWED);
 }
 
 TEST_P(ProxyTest, AWildcardMatchesOnlySubdomains) {
