@@ -222,9 +222,8 @@ struct RequestShare {
                                     " kinds in all were kept"));
       return;
     }
-    bool added = it == denial_index.end();
-    if (added) it = denial_index.emplace(key, report.denials_size()).first;
-    if (added) {
+    if (it == denial_index.end()) {
+      it = denial_index.emplace(key, report.denials_size()).first;
       v1::NetworkDenial& denial = *report.add_denials();
       denial.set_host(target.host);
       denial.set_port(static_cast<uint32_t>(target.port));
