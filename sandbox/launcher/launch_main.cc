@@ -458,12 +458,13 @@ int RunCommand(void* exec) { BecomeCommand(*static_cast<const Exec*>(exec)); }
 // Starts the command an order asked for. With CLONE_VM and CLONE_VFORK it is a
 // posix_spawn-style start: no page tables copied, and the launcher waits until the
 // exec has replaced its memory, which is why BecomeCommand allocates nothing. One that
-// exposes descriptors makes a user namespace, which a process sharing its memory may
-// not: it gets a copy (a fork). With CLONE_PARENT the command is the server's child,
+// exposes descriptors, or gets the proxy's network namespace, makes a user namespace,
+// which a process sharing its memory may not: it gets a copy (a fork). With CLONE_PARENT the command is the server's child,
 // which reaps it as it would a command it spawned; it starts in our cgroups (and
 // network namespace) without being moved.
 pid_t StartCommand(Exec& exec) {
-  int shared = exec.order.expose_dir().empty() ? CLONE_VM | CLONE_VFORK : 0;
+  bool own_namespaces = !exec.order.expose_dir().empty() || exec.order.proxy_channel_fd() > 0;
+  int shared = own_namespaces ? 0 : CLONE_VM | CLONE_VFORK;
   return clone(RunCommand, command_stack + sizeof command_stack,
                shared | CLONE_PARENT | SIGCHLD, &exec);
 }
@@ -491,8 +492,10 @@ pid_t StartCommand(Exec& exec) {
     Exec exec(order);
     // Its cgroups are the launcher's; no order may name others.
     if (order.joins_size() > 0) exec.error = "an order cannot join cgroups";
-    // Its network namespace is the launcher's too.
-    if (order.proxy_channel_fd() > 0) exec.error = "an order cannot ask for the proxy";
+    // A launcher with a network namespace of its own keeps its commands in it.
+    if (order.proxy_channel_fd() > 0 && launcher.private_netns) {
+      exec.error = "an order to a launcher with a network namespace cannot ask for the proxy";
+    }
     exec.fds = std::move(fds);
     pid_t pid = StartCommand(exec);
     int32_t reply = pid > 0 ? static_cast<int32_t>(pid) : -errno;

@@ -1,6 +1,8 @@
 #include "sandbox/launcher/prestarted_launcher.h"
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,8 +13,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/fd_layout.h"
+#include "base/scm_rights.h"
+#include "sandbox/net/bridge.h"
 #include "sandbox/test_support.h"
 #include "sandbox/exec/worker.h"
 
@@ -152,6 +158,49 @@ TEST_F(PrestartedLauncherTest, RefusesOrdersItCannotCarryOut) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->stdout_data.Contents(), "ran\n");
   EXPECT_TRUE(launcher->Alive());
+}
+
+// A proxy-routed order: the command, forked, gets a network namespace of its own and
+// the proxy its listener there; a launcher whose commands share its own namespace
+// refuses such an order.
+TEST_F(PrestartedLauncherTest, GivesAProxiedCommandANamespaceAndTheProxyItsListener) {
+  std::unique_ptr<PrestartedLauncher> launcher = StartJoined();
+  ASSERT_NE(launcher, nullptr);
+  int pair[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+  UniqueFd ours(pair[0]);
+  LaunchOrder proxied;
+  proxied.set_proxy_channel_fd(kFirstPassedFd);
+  Launch launch = Shell(launcher.get(), proxied, "readlink /proc/self/ns/net");
+  launch.seccomp_bpf = "not really a filter";  // fd 3, as a sandbox's.
+  launch.passed_fds = {Share(UniqueFd(pair[1]))};
+  absl::StatusOr<RunResult> result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 0) << result->stderr_data.Contents();
+  std::string netns = result->stdout_data.Contents();
+  EXPECT_TRUE(absl::StartsWith(netns, "net:[")) << netns;
+  EXPECT_NE(netns, OurNetns() + "\n");
+  char byte;
+  int listener = -1;
+  ASSERT_EQ(ReceiveWithFd(ours.get(), &byte, 1, &listener, MSG_DONTWAIT), 1);
+  UniqueFd held(listener);
+  sockaddr_in address{};
+  socklen_t size = sizeof address;
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  EXPECT_EQ(ntohs(address.sin_port), kProxyPort);
+  EXPECT_TRUE(launcher->Alive());
+
+  std::unique_ptr<PrestartedLauncher> own_netns = StartWithPrivateNetns();
+  ASSERT_NE(own_netns, nullptr);
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+  UniqueFd ours_again(pair[0]);
+  launch = Shell(own_netns.get(), proxied, "echo ran");
+  launch.seccomp_bpf = "not really a filter";
+  launch.passed_fds = {Share(UniqueFd(pair[1]))};
+  result = RunWorker(launch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 126);
+  EXPECT_THAT(result->stderr_data.Contents(), HasSubstr("cannot ask for the proxy"));
 }
 
 TEST_F(PrestartedLauncherTest, SaysWhenItCannotJoin) {

@@ -116,11 +116,11 @@ absl::StatusOr<Plan> MakePlan(const ExecSpec& spec, const HostFacts& facts) {
   if (plan.backend == Backend::BACKEND_BWRAP && policy.network() == NetworkMode::NETWORK_DISABLED) {
     plan.netns = facts.launcher_netns ? NetnsSource::kLauncher : NetnsSource::kBwrap;
   }
-  // A launcher makes the namespace and its listener for this command alone, so no
-  // pre-started launcher (nor the cgroup one waits in) serves it.
+  // The launcher makes the namespace and its listener for this command alone: a
+  // pre-started one (in the host's network namespace, with a pooled cgroup) forks the
+  // command, which makes them.
   if (plan.backend == Backend::BACKEND_BWRAP && policy.network() == NetworkMode::NETWORK_PROXY_ROUTED) {
     plan.netns = NetnsSource::kProxy;
-    if (plan.cgroup == CgroupSource::kPooled) plan.cgroup = CgroupSource::kFresh;
   }
   if (plan.backend == Backend::BACKEND_LANDLOCK) {
     if (absl::Status s = CheckLandlockEnforceable(policy, facts.danger_landlock_unprotected_paths,

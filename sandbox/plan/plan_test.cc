@@ -225,8 +225,8 @@ TEST_F(PlanTest, TheLaunchersOrderIsWhatItsCommandLineSays) {
   EXPECT_FALSE(launch->order.has_value());
 }
 
-// A proxy-routed command: a launcher of its own makes its network namespace and sends
-// the proxy its listener over the descriptor after the binds; no pooled cgroup.
+// A proxy-routed command: its launcher makes its network namespace and sends the proxy
+// its listener over the descriptor after the binds.
 TEST_F(PlanTest, AProxyRoutedCommandGetsALaunchersNamespaceAndTheProxysChannel) {
   config_.proxy_refused.clear();
   facts_.cgroups = facts_.pooled_cgroups = facts_.launcher_netns = true;
@@ -238,7 +238,7 @@ TEST_F(PlanTest, AProxyRoutedCommandGetsALaunchersNamespaceAndTheProxysChannel) 
   ASSERT_TRUE(spec.ok()) << spec.status();
   Plan plan = PlanOf(*spec);
   EXPECT_EQ(plan.netns, NetnsSource::kProxy);
-  EXPECT_EQ(plan.cgroup, CgroupSource::kFresh);
+  EXPECT_EQ(plan.cgroup, CgroupSource::kPooled);
   EXPECT_TRUE(plan.launcher);
   EXPECT_EQ(plan.seccomp_mode, SeccompMode::SECCOMP_PROXY_ROUTED);
   EXPECT_THAT(plan.env, Contains("HTTPS_PROXY=http://127.0.0.1:3128"));
