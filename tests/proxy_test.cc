@@ -229,6 +229,15 @@ TEST_P(ProxyTest, GitAndNpmWorkThroughItUnchanged) {
   EXPECT_EQ(response.network_denials_size(), 0);
 }
 
+// A name neither the hosts file nor the rules' literals know goes to the system's
+// resolver, in the proxy's pool (and, in its process, under its confinement).
+TEST_P(ProxyTest, NamesResolveThroughTheSystemResolver) {
+  v1::ExecResponse response = Run(Proxied(
+      "curl -sS --noproxy '' -x http://127.0.0.1:3128 http://localhost:{http}/hello",
+      {"localhost"}));
+  EXPECT_EQ(response.stdout(), Expand("hello from origin localhost:{http}\n")) << response.stderr();
+}
+
 // The same clients, refused: a 403 whose body says why in one line, and the host in
 // the result, where the agent reads it without parsing stderr.
 TEST_P(ProxyTest, ADeniedHostGetsA403AndIsNamedInTheResult) {

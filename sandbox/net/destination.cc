@@ -217,6 +217,16 @@ bool Embedded(const Ip& ip, Ip* v4) {
   return false;
 }
 
+bool ReachedIpv4(const sockaddr* addr, sockaddr_in* out) {
+  Ip ip;
+  if (addr == nullptr || addr->sa_family != AF_INET6 || !ReadIp(addr, &ip)) return false;
+  if (!ip.v4 && !Embedded(ip, &ip)) return false;  // ReadIp unmaps a mapped address.
+  *out = sockaddr_in{};
+  out->sin_family = AF_INET;
+  std::memcpy(&out->sin_addr, ip.bytes.data(), 4);
+  return true;
+}
+
 AddressClass Classify(const sockaddr* addr) {
   Ip ip;
   if (!ReadIp(addr, &ip)) return AddressClass::kReserved;

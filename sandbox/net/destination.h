@@ -1,6 +1,7 @@
 #ifndef SANDBOXD_SANDBOX_NET_DESTINATION_H_
 #define SANDBOXD_SANDBOX_NET_DESTINATION_H_
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -55,6 +56,10 @@ enum class AddressClass {
                  // 198.18.0.0/15, the discard prefix 100::/64, the rest of ::/8;
                  // and any family but AF_INET and AF_INET6.
 };
+
+// When `addr` is an IPv6 address that stands for an IPv4 one (IPv4-mapped, NAT64
+// 64:ff9b::/96, 6to4 2002::/16), that IPv4 address into `out`, port 0; else false.
+bool ReachedIpv4(const sockaddr* addr, sockaddr_in* out);
 
 // The class of the address of `addr`; kPublic for every address of no other class. An
 // IPv4-mapped, NAT64 (64:ff9b::/96) or 6to4 (2002::/16) address is classed as the IPv4

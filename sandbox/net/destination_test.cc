@@ -121,6 +121,22 @@ TEST(ClassifyTest, KnowsEveryClass) {
   }
 }
 
+TEST(ReachedIpv4Test, FindsTheIpv4AddressAnIpv6OneStandsFor) {
+  for (const auto& [text, reached] : std::vector<std::pair<const char*, const char*>>{
+           {"::ffff:10.1.2.3", "10.1.2.3"},
+           {"64:ff9b::a01:203", "10.1.2.3"},
+           {"2002:a01:203::1", "10.1.2.3"}}) {
+    sockaddr_storage storage = Addr(text);
+    sockaddr_in v4{};
+    ASSERT_TRUE(ReachedIpv4(Sa(storage), &v4)) << text;
+    EXPECT_EQ(AddressToString(reinterpret_cast<sockaddr*>(&v4)), reached);
+  }
+  sockaddr_in v4{};
+  sockaddr_storage plain_v6 = Addr("2001:db8::1"), plain_v4 = Addr("10.1.2.3");
+  EXPECT_FALSE(ReachedIpv4(Sa(plain_v6), &v4));
+  EXPECT_FALSE(ReachedIpv4(Sa(plain_v4), &v4));
+}
+
 TEST(ClassifyTest, OtherFamiliesAreReserved) {
   sockaddr_un unix_addr{};
   unix_addr.sun_family = AF_UNIX;

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <tuple>
@@ -59,9 +60,9 @@ constexpr size_t kMaxHostLength = 253;
 constexpr int kMaxDenials = 64;
 // Lookups one share may have running at once (they run on a small pool shared by all),
 // the endpoints of a name tried, and how long a lookup and connection may take.
-constexpr int kMaxLookups = 4;
+constexpr int kMaxLookups = 2;
 constexpr size_t kMaxEndpoints = 16;
-constexpr int kResolverThreads = 4;
+constexpr int kResolverThreads = 16;
 // A refused accept (no descriptor left) is tried again after this.
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
@@ -153,6 +154,7 @@ bool SameAddress(const sockaddr* a, const sockaddr* b) {
 class LocalAddresses {
  public:
   bool Holds(const sockaddr* address) {
+    std::lock_guard<std::mutex> lock(mu_);
     auto now = std::chrono::steady_clock::now();
     if (!valid_ || now - read_ > std::chrono::seconds(1)) Read(now);
     if (!valid_) return true;  // Unknown: counted as this host's.
@@ -180,6 +182,7 @@ class LocalAddresses {
     if (list != nullptr) freeifaddrs(list);
   }
 
+  std::mutex mu_;
   bool valid_ = false;
   std::chrono::steady_clock::time_point read_;
   std::vector<sockaddr_storage> addresses_;
@@ -190,7 +193,7 @@ class LocalAddresses {
 bool IsThisHost(const sockaddr* address) {
   AddressClass kind = Classify(address);
   if (kind == AddressClass::kLoopback || kind == AddressClass::kUnspecified) return true;
-  static LocalAddresses* local = new LocalAddresses();  // The proxy's thread only.
+  static LocalAddresses* local = new LocalAddresses();
   return local->Holds(address);
 }
 
@@ -258,15 +261,9 @@ struct RequestShare {
 }  // namespace
 
 bool MayConnect(const sockaddr* address, int port, const ProxySettings& settings) {
+  // What an IPv4-mapped, NAT64 or 6to4 address reaches is what is checked.
   sockaddr_in v4{};
-  if (address->sa_family == AF_INET6) {
-    const in6_addr& v6 = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
-      v4.sin_family = AF_INET;
-      std::memcpy(&v4.sin_addr, &v6.s6_addr[12], 4);
-      address = reinterpret_cast<const sockaddr*>(&v4);
-    }
-  }
+  if (ReachedIpv4(address, &v4)) address = reinterpret_cast<const sockaddr*>(&v4);
   bool local = IsThisHost(address);
   if (local && std::find(settings.own_ports.begin(), settings.own_ports.end(), port) !=
                    settings.own_ports.end()) {
@@ -342,6 +339,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Stop() {
     if (stopped_) return;
     stopped_ = true;
+    abandoned_ = true;
     Error ignored;
     client_.close(ignored);
     upstream_.close(ignored);
@@ -389,7 +387,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     if (tunnel_ || parser_.is_done()) return Resolve();
-    http::async_read(client_, buffer_, parser_, [self = shared_from_this()](Error e, size_t n) {
+    http::async_read(client_, buffer_, parser_, [self = shared_from_this()](Error e, size_t) {
       ++self->activity_;
       if (self->stopped_) return;
       if (e) {
@@ -399,7 +397,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                                kMaxBodyBytes, " bytes through plain HTTP)"),
                                   http::status::bad_request));
       }
-      if (self->Count(n, /*out=*/true)) self->Resolve();
+      self->Resolve();  // Its bytes count when they go upstream.
     });
   }
 
@@ -437,9 +435,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return absl::StrJoin(shown, ", ");
   }
 
-  // Addresses from the literal itself, the hosts file, or DNS (on the proxy's small
-  // pool of lookup threads, so that a slow name server holds up only its own lookups;
-  // the name made absolute, so that no search domain is appended to what was checked).
+  // Addresses from the literal itself, the hosts file, or DNS (on the proxy's pool of
+  // lookup threads, of which one request holds at most kMaxLookups, so that a slow
+  // name server holds up its own lookups before anyone else's; a lookup whose
+  // connection went before its turn is skipped). The name is tried absolute first, so
+  // that no search domain is appended to what was checked, then as written (the
+  // system's hosts file knows names so); what either finds is checked as any address.
   // Looking up and connecting together take at most the settings' connect_timeout.
   void Resolve() {
     ArmDeadline();
@@ -463,18 +464,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++share_->lookups;
     looking_up_ = true;
     asio::post(proxy_.resolvers, [self = shared_from_this(), host = target_.host + ".",
-                                  port = std::to_string(target_.port)] {
-      Error e;
-      tcp::resolver::results_type results = tcp::resolver(self->proxy_.resolvers).resolve(
-          host, port, tcp::resolver::numeric_service, e);
-      asio::post(self->proxy_.io, [self, e, results] { self->OnResolved(e, results); });
+                                  port = std::to_string(target_.port)]() mutable {
+      Error e = asio::error::operation_aborted;
+      tcp::resolver::results_type results;
+      if (!self->abandoned_) {
+        tcp::resolver resolver(self->proxy_.resolvers);
+        results = resolver.resolve(host, port, tcp::resolver::numeric_service, e);
+        // The hosts file (and its localhost) knows names as written, not absolute.
+        if (e == asio::error::host_not_found) {
+          host.pop_back();
+          results = resolver.resolve(host, port, tcp::resolver::numeric_service, e);
+        }
+      }
+      // The last reference goes back to the proxy's thread with it.
+      asio::io_context& io = self->proxy_.io;
+      asio::post(io, [self = std::move(self), e, results] { self->OnResolved(e, results); });
     });
   }
 
   void OnResolved(Error e, const tcp::resolver::results_type& results) {
     looking_up_ = false;
     --share_->lookups;
-    if (stopped_) return;
+    if (stopped_ || replying_) return;
     if (e) return Fail(absl::StrCat("cannot resolve ", target_.host, ": ", e.message()));
     std::vector<tcp::endpoint> endpoints;
     for (const auto& entry : results) endpoints.push_back(entry.endpoint());
@@ -523,7 +534,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                         [self = shared_from_this()](Error e, const tcp::endpoint&) {
                           self->connecting_ = false;
                           self->deadline_.cancel();
-                          if (self->stopped_) return;
+                          if (self->stopped_ || self->replying_) return;
                           if (e) {
                             self->Fail(absl::StrCat("cannot connect to ", self->target_.host, ":",
                                                     self->target_.port, ": ", e.message()));
@@ -671,7 +682,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       ssize_t n = splice(d.from->native_handle(), nullptr, d.write_end.get(), nullptr,
                          d.capacity - d.pending, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-      if (n < 0 && errno == EAGAIN) {
+      // Splice says 0, not EAGAIN, at the urgent mark once the sender has closed: not
+      // the end while bytes are still unread.
+      int waiting = 0;
+      bool at_mark = n == 0 && ioctl(d.from->native_handle(), FIONREAD, &waiting) == 0 &&
+                     waiting > 0;
+      if ((n < 0 && errno == EAGAIN) || at_mark) {
         // Nothing to read, or a pipe whose slots are full before its bytes are.
         // Bytes that splice will not move: a pipe whose slots are full before its
         // bytes are (Drain wakes this), or, with the pipe empty, TCP's urgent mark,
@@ -780,6 +796,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Refuses with `refusal` (counted as a denial), in an HTTP response whose body is
   // one line, then closes.
   void Reply(const Target& target, const std::string& protocol, const Refusal& refusal) {
+    if (replying_) return;
     share_->Deny(target, protocol, refusal);
     std::string what = target.host.empty() ? "request"
                                             : absl::StrCat(tunnel_ ? "CONNECT " : "request for ",
@@ -791,11 +808,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // An upstream that cannot be reached: a 502, not a denial.
   void Fail(const std::string& message, http::status status = http::status::bad_gateway) {
     looking_up_ = connecting_ = false;
+    abandoned_ = true;
     deadline_.cancel();
+    Error ignored;
+    upstream_.close(ignored);
     SendError(status, absl::StrCat("sandboxd proxy: ", message), "");
   }
 
+  // One answer per connection: a late lookup or connection after a refusal or a
+  // deadline finds `replying_` and does nothing.
   void SendError(http::status status, std::string line, const std::string& denial) {
+    if (replying_) return;
+    replying_ = true;
     reply_.result(status);
     reply_.version(11);
     reply_.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -827,7 +851,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Direction up_, down_;
   int relays_ = 0;
   uint64_t activity_ = 0, seen_activity_ = ~uint64_t{0};
-  bool looking_up_ = false, connecting_ = false;
+  bool looking_up_ = false, connecting_ = false, replying_ = false;
+  // Read by the lookup threads: whether a lookup still has a connection to serve.
+  std::atomic<bool> abandoned_{false};
   bool stopped_ = false;
 };
 

@@ -8,10 +8,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/landlock.h"
@@ -40,8 +44,16 @@ absl::Status RestrictFiles() {
   if (abi >= 6) attr.scoped = kLandlockScopeAbstractUnix | kLandlockScopeSignal;
   int ruleset = static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
   if (ruleset < 0) return Failed("landlock_create_ruleset");
-  for (const char* path : kReadable) {
-    int fd = open(path, O_PATH | O_CLOEXEC);
+  std::vector<std::string> readable(std::begin(kReadable), std::end(kReadable));
+  // A resolver that replaces resolv.conf by renaming a new one into place (systemd-
+  // resolved's stub, NetworkManager) needs its directory, unless that is /etc itself.
+  char target[PATH_MAX];
+  if (realpath("/etc/resolv.conf", target) != nullptr) {
+    std::string dir = std::string(target).substr(0, std::string(target).rfind('/'));
+    if (!dir.empty() && dir != "/etc") readable.push_back(dir);
+  }
+  for (const std::string& path : readable) {
+    int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
     if (fd < 0) continue;  // Absent: nothing to allow.
     struct stat st;
     landlock_path_beneath_attr rule{};
@@ -60,20 +72,30 @@ absl::Status RestrictFiles() {
   return restricted ? absl::OkStatus() : Failed("landlock_restrict_self");
 }
 
+// Sockets of the families a proxy uses only (inet, and netlink for the host's
+// addresses), and none of the calls that reach into other processes, the kernel's
+// keyrings, BPF or new namespaces.
 absl::Status LoadFilter() {
   std::unique_ptr<void, decltype(&seccomp_release)> ctx(seccomp_init(SCMP_ACT_ALLOW),
                                                         &seccomp_release);
   if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
   const uint32_t refuse = SCMP_ACT_ERRNO(EPERM);
-  bool ok =
-      seccomp_rule_add(ctx.get(), refuse, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) == 0 &&
-      seccomp_rule_add(ctx.get(), refuse, SCMP_SYS(socketpair), 0) == 0 &&
-      seccomp_rule_add(ctx.get(), refuse, SCMP_SYS(ptrace), 0) == 0 &&
-      seccomp_rule_add(ctx.get(), refuse, SCMP_SYS(process_vm_readv), 0) == 0 &&
-      seccomp_rule_add(ctx.get(), refuse, SCMP_SYS(process_vm_writev), 0) == 0 &&
-      seccomp_rule_add(ctx.get(), refuse, SCMP_SYS(io_uring_setup), 0) == 0 &&
-      seccomp_rule_add(ctx.get(), SCMP_ACT_KILL_PROCESS, SCMP_SYS(execve), 0) == 0 &&
-      seccomp_rule_add(ctx.get(), SCMP_ACT_KILL_PROCESS, SCMP_SYS(execveat), 0) == 0;
+  bool ok = seccomp_rule_add(ctx.get(), refuse, SCMP_SYS(socket), 1,
+                             SCMP_A0(SCMP_CMP_GT, AF_NETLINK)) == 0;
+  for (int family = 0; family < AF_NETLINK; ++family) {
+    if (family == AF_INET || family == AF_INET6) continue;
+    ok = ok && seccomp_rule_add(ctx.get(), refuse, SCMP_SYS(socket), 1,
+                                SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family))) == 0;
+  }
+  for (int call : {SCMP_SYS(socketpair), SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
+                   SCMP_SYS(process_vm_writev), SCMP_SYS(io_uring_setup), SCMP_SYS(unshare),
+                   SCMP_SYS(setns), SCMP_SYS(bpf), SCMP_SYS(userfaultfd), SCMP_SYS(keyctl),
+                   SCMP_SYS(add_key), SCMP_SYS(request_key), SCMP_SYS(perf_event_open)}) {
+    ok = ok && seccomp_rule_add(ctx.get(), refuse, call, 0) == 0;
+  }
+  for (int call : {SCMP_SYS(execve), SCMP_SYS(execveat)}) {
+    ok = ok && seccomp_rule_add(ctx.get(), SCMP_ACT_KILL_PROCESS, call, 0) == 0;
+  }
   if (!ok) return absl::InternalError("seccomp_rule_add failed");
   if (seccomp_load(ctx.get()) != 0) return absl::InternalError("seccomp_load failed");
   return absl::OkStatus();

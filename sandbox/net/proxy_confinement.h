@@ -10,8 +10,9 @@ namespace sandboxd {
 // the host's or the server's: Landlock lets it read only the system's libraries and
 // the files name resolution reads (/etc/resolv.conf, /etc/hosts, ...) and write
 // nothing, nor signal or reach abstract Unix sockets outside it (where the kernel has
-// the ABI); a seccomp filter refuses AF_UNIX sockets (the server's socket, a Docker
-// socket, ...) and ptrace, and kills it on execve. Needs no_new_privs set.
+// the ABI); a seccomp filter refuses sockets but inet and netlink ones (so no AF_UNIX:
+// not the server's socket, nor a Docker socket), ptrace, new namespaces, BPF and the
+// keyrings, and kills it on execve. Needs no_new_privs set.
 // FAILED_PRECONDITION when the kernel has no Landlock (the filter is then in place);
 // INTERNAL when a step failed.
 absl::Status ConfineProxy();

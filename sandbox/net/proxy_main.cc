@@ -135,11 +135,12 @@ bool Receive(std::string& buffer, ssize_t& size, int& fd) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   // Dies with the server; one that went before this line leaves it to init.
-  // A server that went before this line closed its end of fd 3: Serve ends at once.
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
   signal(SIGPIPE, SIG_IGN);
   sandboxd::ProxySettings settings = sandboxd::SettingsFromFlags();
   sandboxd::BecomeUser();
+  // After the user changes, which clears it. A server that went before this line
+  // closed its end of fd 3: Serve ends at once.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   // Before the proxy's threads start: Landlock and seccomp bind the calling thread and
   // what it starts.

@@ -24,15 +24,11 @@ constexpr size_t kMaxMessage = size_t{1} << 20;
 // How long Close waits for the proxy's report, and Start for the proxy to be ready.
 constexpr auto kReplyWait = std::chrono::seconds(10);
 constexpr int kReadyWaitMs = 10000;
+// How long a send may wait for room in the proxy's queue, in steps of kSendPollMs.
+constexpr int kSendWaitMs = 2000;
+constexpr int kSendPollMs = 50;
 // Between a proxy that went and its successor.
 constexpr useconds_t kRestartPause = 100 * 1000;
-
-// Never blocking: a proxy that does not keep up with its queue is stuck, and is
-// replaced (see ProxyProcess::Send).
-bool SendMessage(int socket, const std::string& bytes, int fd) {
-  return SendWithFd(socket, bytes.data(), bytes.size(), fd, MSG_DONTWAIT) ==
-         static_cast<ssize_t>(bytes.size());
-}
 
 }  // namespace
 
@@ -108,6 +104,8 @@ void ProxyProcess::Supervise() {
       proxy::v1::Reply reply;
       if (!reply.ParseFromArray(buffer.data(), static_cast<int>(n))) continue;
       std::lock_guard<std::mutex> lock(mu_);
+      // Only what a Close waits for: a proxy gone wrong cannot fill the server up.
+      if (waiting_.count(reply.id()) == 0) continue;
       replies_[reply.id()] = reply.report();
       replied_.notify_all();
       continue;
@@ -132,11 +130,24 @@ void ProxyProcess::Supervise() {
   }
 }
 
-bool ProxyProcess::Send(const proxy::v1::Command& command, int fd) {
-  if (control_.valid() && SendMessage(control_.get(), command.SerializeAsString(), fd)) {
-    return true;
+// A proxy whose queue stays full for kSendWaitMs is stuck, and is replaced; a burst of
+// large grants only waits (without the lock, so that replies are still taken) for it
+// to catch up.
+bool ProxyProcess::Send(const proxy::v1::Command& command, int fd,
+                        std::unique_lock<std::mutex>& lock) {
+  std::string bytes = command.SerializeAsString();
+  uint64_t generation = generation_;
+  for (int waited = 0; control_.valid() && generation == generation_; waited += kSendPollMs) {
+    int socket = control_.get();
+    ssize_t sent = SendWithFd(socket, bytes.data(), bytes.size(), fd, MSG_DONTWAIT);
+    if (sent == static_cast<ssize_t>(bytes.size())) return true;
+    if (sent >= 0 || errno != EAGAIN || waited >= kSendWaitMs) break;
+    lock.unlock();
+    pollfd writable{socket, POLLOUT, 0};
+    poll(&writable, 1, kSendPollMs);
+    lock.lock();
   }
-  Replace();
+  if (generation == generation_) Replace();
   return false;
 }
 
@@ -146,15 +157,16 @@ void ProxyProcess::Replace() {
 }
 
 absl::StatusOr<uint64_t> ProxyProcess::Open(const Grant& grant, UniqueFd channel) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   uint64_t id = next_id_++;
   proxy::v1::Command command;
   command.set_id(id);
   *command.mutable_open() = grant;
-  if (!Send(command, channel.get())) {
+  uint64_t generation = generation_;
+  if (!Send(command, channel.get(), lock)) {
     return absl::UnavailableError("the server's proxy process is being started again; retry");
   }
-  share_generation_[id] = generation_;
+  share_generation_[id] = generation;
   return id;
 }
 
@@ -167,12 +179,18 @@ Report ProxyProcess::Close(uint64_t id) {
   proxy::v1::Command command;
   command.set_id(id);
   command.set_close(true);
-  if (generation != generation_ || !Send(command, -1)) return Report();
+  if (generation != generation_) return Report();
+  waiting_.insert(id);
+  if (!Send(command, -1, lock)) {
+    waiting_.erase(id);
+    return Report();
+  }
   bool answered = replied_.wait_for(lock, kReplyWait, [&] {
     return replies_.count(id) > 0 || generation_ != generation || stopping_;
   });
   // A proxy alive but not answering is stuck: it is replaced.
   if (!answered && generation_ == generation) Replace();
+  waiting_.erase(id);
   auto reply = replies_.find(id);
   if (reply == replies_.end()) return Report();
   Report report = std::move(reply->second);

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,9 +49,10 @@ class ProxyProcess : public NetworkProxy {
   absl::Status Spawn();
   // Reads replies, and starts the process again when it goes.
   void Supervise();
-  // Sends `command` (with `fd` attached when >= 0) without waiting; a proxy that
-  // cannot take it is replaced. mu_ held.
-  bool Send(const proxy::v1::Command& command, int fd);
+  // Sends `command` (with `fd` attached when >= 0), waiting a little for room; a
+  // proxy that cannot take it is replaced. `lock` holds mu_, and is let go while it
+  // waits.
+  bool Send(const proxy::v1::Command& command, int fd, std::unique_lock<std::mutex>& lock);
   // Kills the process, which the supervisor then replaces; mu_ held.
   void Replace();
 
@@ -66,6 +68,8 @@ class ProxyProcess : public NetworkProxy {
   uint64_t next_id_ = 1;
   std::map<uint64_t, uint64_t> share_generation_;
   std::map<uint64_t, Report> replies_;
+  // The shares a Close waits for the report of.
+  std::set<uint64_t> waiting_;
   bool stopping_ = false;
   // Written to wake the supervisor when stopping.
   UniqueFd wake_read_, wake_write_;

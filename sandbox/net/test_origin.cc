@@ -33,6 +33,11 @@ TestOrigin::~TestOrigin() {
   tcp::socket poke(io_);
   poke.connect(acceptor_.local_endpoint(), ignored);
   thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& socket : sockets_) socket->shutdown(tcp::socket::shutdown_both, ignored);
+  }
+  for (std::thread& answering : answering_) answering.join();  // None is added now.
 }
 
 void TestOrigin::Serve() {
@@ -41,7 +46,14 @@ void TestOrigin::Serve() {
     boost::system::error_code e;
     acceptor_.accept(*socket, e);
     if (e || stopping_) continue;
-    std::thread([this, socket] { Answer(*socket); }).detach();
+    std::lock_guard<std::mutex> lock(mu_);
+    sockets_.push_back(socket);
+    answering_.emplace_back([this, socket] {
+      Answer(*socket);
+      std::lock_guard<std::mutex> lock(mu_);
+      boost::system::error_code ignored;
+      socket->close(ignored);  // The answer said "Connection: close".
+    });
   }
 }
 

@@ -2,8 +2,11 @@
 #define SANDBOXD_SANDBOX_NET_TEST_ORIGIN_H_
 
 #include <atomic>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio.hpp>
 
@@ -33,6 +36,10 @@ class TestOrigin {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  // Each connection's socket and thread, shut down and joined when the origin goes.
+  std::mutex mu_;
+  std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
+  std::vector<std::thread> answering_;
   std::atomic<int> holds_ended_{0};
   const std::string chunk_ = std::string(size_t{1} << 20, 'x');
 };
