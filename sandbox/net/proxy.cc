@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -316,7 +317,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++share_->open;
     share_->report.set_connections(share_->report.connections() + 1);
     parser_.header_limit(kMaxHeaderBytes);
-    parser_.body_limit(kMaxBodyBytes);
+    // The body's bound is set once the header has passed the rules (OnHeader), so that a
+    // request too large is refused naming its host. (Beast 1.74 takes boost::none for
+    // 0 here, so "none" is the largest number.)
+    parser_.body_limit(std::numeric_limits<uint64_t>::max());
   }
   ~Connection() { Stop(); }
 
@@ -387,6 +391,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     if (tunnel_ || parser_.is_done()) return Resolve();
+    if (parser_.content_length().value_or(0) > kMaxBodyBytes) {
+      return Reply(target_, protocol_,
+                   Refuse(v1::PROXY_LIMIT,
+                          absl::StrCat("a plain HTTP request's body may be ", kMaxBodyBytes,
+                                       " bytes; send larger ones over HTTPS (a tunnel)"),
+                          http::status::payload_too_large));
+    }
+    parser_.body_limit(kMaxBodyBytes);
     http::async_read(client_, buffer_, parser_, [self = shared_from_this()](Error e, size_t) {
       ++self->activity_;
       if (self->stopped_) return;

@@ -326,6 +326,19 @@ TEST_F(ProxyTest, ARequestItCannotForwardIsRefusedAndTheProxyLives) {
   EXPECT_TRUE(absl::StartsWith(Get(url), "HTTP/1.1 200"));
 }
 
+// A plain request's body past its bound is refused naming the host, before any of it
+// is read; one within it goes through.
+TEST_F(ProxyTest, APlainBodyPastItsBoundIsRefusedNamingTheHost) {
+  Open(Allowing({"origin.test"}));
+  std::string url = absl::StrCat("http://origin.test:", origin_.port(), "/");
+  std::string big = Ask(absl::StrCat("POST ", url, " HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n"));
+  EXPECT_TRUE(absl::StartsWith(big, "HTTP/1.1 413")) << big;
+  EXPECT_TRUE(absl::StrContains(big, absl::StrCat("origin.test:", origin_.port()))) << big;
+  std::string body(1000, 'b');
+  std::string small = Ask(absl::StrCat("POST ", url, " HTTP/1.1\r\nContent-Length: 1000\r\n\r\n", body));
+  EXPECT_TRUE(absl::StartsWith(small, "HTTP/1.1 200")) << small;
+}
+
 // Urgent data stays in the tunnel's stream instead of stalling it.
 TEST_F(ProxyTest, UrgentDataPassesThroughATunnel) {
   Open(Allowing({"origin.test"}));
