@@ -156,8 +156,15 @@ absl::StatusOr<Runner> Runner::Create(Config config, std::shared_ptr<NetworkProx
     if (!verifier.ok()) return verifier.status();
     runner.verifier_ = *std::move(verifier);
   }
-  if (runner.config_.prestarted_launchers > 0) runner.StartPools();
-  runner.SetUpProxy(std::move(proxy));
+  // Whether launchers can make network namespaces here: both the pools and the proxy
+  // need them, and one probe tells.
+  absl::Status netns = absl::FailedPreconditionError("not probed");
+  if (runner.config_.backend == Backend::BACKEND_BWRAP &&
+      (runner.config_.prestarted_launchers > 0 || proxy != nullptr)) {
+    netns = PrestartedLauncher::CanMakeNetns(runner.LauncherCommand());
+  }
+  if (runner.config_.prestarted_launchers > 0) runner.StartPools(netns);
+  runner.SetUpProxy(std::move(proxy), netns);
   facts.pooled_cgroups = runner.pool_ != nullptr;
   facts.launcher_netns = runner.netns_pool_ != nullptr;
   if (runner.config_.backend == Backend::BACKEND_LANDLOCK) {
@@ -180,17 +187,16 @@ Toolbox Runner::Tools() const {
   return tools;
 }
 
-void Runner::SetUpProxy(std::shared_ptr<NetworkProxy> proxy) {
+void Runner::SetUpProxy(std::shared_ptr<NetworkProxy> proxy, const absl::Status& netns) {
   std::string& refused = config_.proxy_refused;
   if (config_.backend != Backend::BACKEND_BWRAP) {
     refused = "the landlock backend gives commands no network namespace of their own";
     return;
   }
   if (proxy == nullptr) return;
-  absl::Status can = PrestartedLauncher::CanMakeNetns(LauncherCommand());
-  if (!can.ok()) {
+  if (!netns.ok()) {
     refused = absl::StrCat("sandboxd-launch cannot make network namespaces here (",
-                           can.message(), ")");
+                           netns.message(), ")");
     return;
   }
   refused.clear();
@@ -213,7 +219,7 @@ std::string Runner::command_user_note() const {
   return absl::StrCat("the server's own user (uid ", geteuid(), ")");
 }
 
-void Runner::StartPools() {
+void Runner::StartPools(const absl::Status& netns) {
   std::vector<std::string> launcher = LauncherCommand();
   LauncherPool::MakeCgroup make_cgroup;
   if (cgroups_ != nullptr) {
@@ -221,9 +227,8 @@ void Runner::StartPools() {
     pool_ = std::make_unique<LauncherPool>(make_cgroup, launcher, config_.prestarted_launchers);
   }
   if (config_.backend != Backend::BACKEND_BWRAP) return;
-  absl::Status can = PrestartedLauncher::CanMakeNetns(launcher);
-  if (!can.ok()) {
-    netns_note_ = absl::StrCat("bwrap makes one per command (", can.message(), ")");
+  if (!netns.ok()) {
+    netns_note_ = absl::StrCat("bwrap makes one per command (", netns.message(), ")");
     return;
   }
   netns_note_ = "one per pre-started launcher, reused while no socket is left in it";

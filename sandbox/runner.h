@@ -60,7 +60,8 @@ class Runner {
         placeholders_(std::move(placeholders)) {}
   // Takes `proxy` where this host can route commands through it, else says why not in
   // config_.proxy_refused.
-  void SetUpProxy(std::shared_ptr<NetworkProxy> proxy);
+  // `netns` says whether launchers can make network namespaces here.
+  void SetUpProxy(std::shared_ptr<NetworkProxy> proxy, const absl::Status& netns);
   // sandboxd-launch, as the commands' user when they have one.
   std::vector<std::string> LauncherCommand() const;
   // The parts plans are rendered with.
@@ -81,8 +82,9 @@ class Runner {
   std::optional<ReadyLauncher> PooledCgroupFor(Plan& plan) const;
   // Starts the launcher pools: with cgroups, one in the host's network namespace; and,
   // for commands that bwrap would give a network namespace of their own, one whose
-  // launchers each have one (and a cgroup where the server has them).
-  void StartPools();
+  // launchers each have one (and a cgroup where the server has them), where `netns`
+  // says launchers can make them.
+  void StartPools(const absl::Status& netns);
   // A launcher from `pool`, made for the request if none is ready.
   static std::optional<ReadyLauncher> TakeFrom(LauncherPool& pool);
   // Runs `plan` without a cgroup, in a pooled launcher's network namespace (or, without
