@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/utf8.h"
+#include "sandbox/net/bridge.h"
 
 namespace sandboxd {
 namespace {
@@ -96,7 +97,7 @@ void FillExplanation(const Plan& plan, const LaunchCommand& launch, const std::s
   response.set_network_namespace(Describe(plan.netns));
   response.set_cgroup(Describe(plan.cgroup));
   if (plan.policy.has_value() && plan.policy->proxy_grant().has_value()) {
-    response.set_proxy(absl::StrCat("http://127.0.0.1:3128 in the command's network namespace, ",
+    response.set_proxy(absl::StrCat(kProxyUrl, " in the command's network namespace, ",
                                     "served by ", proxy, "; ",
                                     DescribeGrant(*plan.policy->proxy_grant())));
   }

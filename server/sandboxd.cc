@@ -414,25 +414,18 @@ std::vector<int> OwnPorts(const ListenAddress& address) {
   return ports;
 }
 
-std::string ReadFileOrDie(const std::string& path, const char* flag);
 std::string BesideThisBinary(const std::string& name);
 
 // The proxy's settings from the --proxy_ flags (the hosts file read, to check it).
 ProxySettings ProxySettingsFromFlags(const ListenAddress& address) {
-  ProxySettings settings;
-  for (const std::string& text : absl::GetFlag(FLAGS_proxy_allow_destination)) {
-    absl::StatusOr<Cidr> cidr = Cidr::Parse(text);
-    if (!cidr.ok()) Die(absl::StrCat("--proxy_allow_destination: ", cidr.status().message()));
-    settings.allowed_destinations.push_back(*cidr);
+  absl::StatusOr<ProxySettings> settings =
+      LoadProxySettings(absl::GetFlag(FLAGS_proxy_allow_destination),
+                        absl::GetFlag(FLAGS_proxy_hosts_file), OwnPorts(address));
+  if (!settings.ok()) {
+    Die(absl::StrCat("--proxy_allow_destination or --proxy_hosts_file: ",
+                     settings.status().message()));
   }
-  if (std::string path = absl::GetFlag(FLAGS_proxy_hosts_file); !path.empty()) {
-    absl::StatusOr<std::map<std::string, std::vector<std::string>>> hosts =
-        ParseHostsFile(ReadFileOrDie(path, "--proxy_hosts_file"));
-    if (!hosts.ok()) Die(absl::StrCat("--proxy_hosts_file: ", hosts.status().message()));
-    settings.hosts = *std::move(hosts);
-  }
-  settings.own_ports = OwnPorts(address);
-  return settings;
+  return *std::move(settings);
 }
 
 // sandboxd-proxy with `settings` as its flags; as the commands' user when the server is

@@ -6,6 +6,8 @@ namespace sandboxd {
 // Where a proxy-routed command finds the proxy, in its own network namespace.
 inline constexpr const char* kProxyAddress = "127.0.0.1";
 inline constexpr int kProxyPort = 3128;
+// The same, as HTTP clients are told it (HTTP_PROXY, ...).
+inline constexpr const char* kProxyUrl = "http://127.0.0.1:3128";
 
 // The launcher's side of the managed network: in the command's network namespace
 // (private_netns.h), listens on kProxyAddress:kProxyPort and sends the listener over

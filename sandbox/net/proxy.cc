@@ -32,6 +32,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/enum_name.h"
+#include "base/read_file.h"
 #include "base/scm_rights.h"
 #include "sandbox/net/proxy_rules.h"
 
@@ -990,6 +991,29 @@ std::string DescribeGrant(const Grant& grant) {
                   grant.max_bytes(), " bytes; idle connections end after ",
                   grant.idle_timeout().seconds(), " s");
   return text;
+}
+
+absl::StatusOr<ProxySettings> LoadProxySettings(const std::vector<std::string>& destinations,
+                                                const std::string& hosts_file,
+                                                std::vector<int> own_ports) {
+  ProxySettings settings;
+  for (const std::string& text : destinations) {
+    absl::StatusOr<Cidr> cidr = Cidr::Parse(text);
+    if (!cidr.ok()) return cidr.status();
+    settings.allowed_destinations.push_back(*cidr);
+  }
+  if (!hosts_file.empty()) {
+    absl::StatusOr<std::string> text = ReadFile(hosts_file);
+    if (!text.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot read ", hosts_file, ": ", text.status().message()));
+    }
+    absl::StatusOr<std::map<std::string, std::vector<std::string>>> hosts = ParseHostsFile(*text);
+    if (!hosts.ok()) return hosts.status();
+    settings.hosts = *std::move(hosts);
+  }
+  settings.own_ports = std::move(own_ports);
+  return settings;
 }
 
 Proxy::Proxy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -55,6 +55,13 @@ struct ProxySettings {
 // 127.0.0.1, only; never this host's own addresses".
 std::string DescribeReach(const ProxySettings& settings);
 
+// The settings from the operator's words: `destinations` as CIDRs, the hosts(5) file
+// at `hosts_file` (none when empty), the server's `own_ports`. INVALID_ARGUMENT names
+// what is wrong (a bad CIDR, an unreadable file or a bad line of it).
+absl::StatusOr<ProxySettings> LoadProxySettings(const std::vector<std::string>& destinations,
+                                                const std::string& hosts_file,
+                                                std::vector<int> own_ports);
+
 // A hosts(5) file's contents into ProxySettings::hosts: "ADDRESS NAME [NAME]...", "#"
 // comments. INVALID_ARGUMENT names a line whose address is not an IP address.
 absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseHostsFile(

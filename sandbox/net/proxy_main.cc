@@ -28,7 +28,6 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "base/read_file.h"
 #include "base/scm_rights.h"
 #include "sandbox/net/proxy.h"
 #include "sandbox/net/proxy_confinement.h"
@@ -52,25 +51,17 @@ constexpr size_t kMaxMessage = size_t{1} << 20;
 }
 
 ProxySettings SettingsFromFlags() {
-  ProxySettings settings;
-  for (const std::string& text : absl::GetFlag(FLAGS_allow_destination)) {
-    absl::StatusOr<Cidr> cidr = Cidr::Parse(text);
-    if (!cidr.ok()) Die(std::string(cidr.status().message()));
-    settings.allowed_destinations.push_back(*cidr);
-  }
-  if (std::string path = absl::GetFlag(FLAGS_hosts_file); !path.empty()) {
-    absl::StatusOr<std::string> text = ReadFile(path);
-    if (!text.ok()) Die(std::string(text.status().message()));
-    auto hosts = ParseHostsFile(*text);
-    if (!hosts.ok()) Die(std::string(hosts.status().message()));
-    settings.hosts = *std::move(hosts);
-  }
+  std::vector<int> own_ports;
   for (const std::string& text : absl::GetFlag(FLAGS_own_port)) {
     int port = 0;
     if (!absl::SimpleAtoi(text, &port)) Die("--own_port takes numbers");
-    settings.own_ports.push_back(port);
+    own_ports.push_back(port);
   }
-  return settings;
+  absl::StatusOr<ProxySettings> settings =
+      LoadProxySettings(absl::GetFlag(FLAGS_allow_destination), absl::GetFlag(FLAGS_hosts_file),
+                        std::move(own_ports));
+  if (!settings.ok()) Die(std::string(settings.status().message()));
+  return *std::move(settings);
 }
 
 // --user: for good, real, effective and saved ids, no group left.

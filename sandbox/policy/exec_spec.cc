@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "sandbox/net/bridge.h"
 #include "absl/strings/string_view.h"
 
 namespace sandboxd {
@@ -60,7 +61,8 @@ absl::StatusOr<std::vector<std::string>> ValidEnv(const v1::ExecRequest& request
     merged[name] = value;
   }
   if (request.policy().network() == v1::NETWORK_PROXY_ROUTED) {
-    for (absl::string_view entry : kProxyEnv) Set(entry, merged);
+    for (const char* name : kProxyEnvNames) merged[name] = kProxyUrl;
+    for (const char* name : kNoProxyEnvNames) merged[name] = kNoProxy;
   }
   std::vector<std::string> env;
   for (const auto& [name, value] : merged) env.push_back(absl::StrCat(name, "=", value));

@@ -22,15 +22,13 @@ inline constexpr const char* kDefaultEnv[] = {
     "LANG=C.UTF-8",
 };
 
-// NETWORK_PROXY_ROUTED: where every HTTP client finds the proxy (sandbox/net/bridge.h),
-// in both cases, over whatever the request sets; what the command serves itself on
-// its own loopback stays direct.
-inline constexpr const char* kProxyEnv[] = {
-    "HTTP_PROXY=http://127.0.0.1:3128",  "http_proxy=http://127.0.0.1:3128",
-    "HTTPS_PROXY=http://127.0.0.1:3128", "https_proxy=http://127.0.0.1:3128",
-    "ALL_PROXY=http://127.0.0.1:3128",   "all_proxy=http://127.0.0.1:3128",
-    "NO_PROXY=localhost,127.0.0.1,::1",  "no_proxy=localhost,127.0.0.1,::1",
-};
+// NETWORK_PROXY_ROUTED: where every HTTP client finds the proxy (kProxyUrl, in
+// sandbox/net/bridge.h), in both cases, over whatever the request sets; what the
+// command serves itself on its own loopback stays direct (NO_PROXY).
+inline constexpr const char* kProxyEnvNames[] = {"HTTP_PROXY", "http_proxy",  "HTTPS_PROXY",
+                                                 "https_proxy", "ALL_PROXY", "all_proxy"};
+inline constexpr const char* kNoProxyEnvNames[] = {"NO_PROXY", "no_proxy"};
+inline constexpr const char* kNoProxy = "localhost,127.0.0.1,::1";
 
 // What one request may hold, checked before any filesystem work: each bound keeps the
 // server's work per request small (a request with 200,000 protected names once made as
