@@ -96,6 +96,13 @@ class AnsweringListener {
                             : "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n";
     ssize_t unused = write(fd, reply.data(), reply.size());
     (void)unused;
+    // Closing with what the client sent after its hello still unread would reset the
+    // connection (ssh then says "reset", not "closed"): end our side, and take the
+    // rest until the client goes.
+    shutdown(fd, SHUT_WR);
+    char rest[4096];
+    while (poll(&wait, 1, 500) == 1 && read(fd, rest, sizeof rest) > 0) {
+    }
     close(fd);
   }
 
