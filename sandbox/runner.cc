@@ -156,6 +156,12 @@ absl::StatusOr<Runner> Runner::Create(Config config, std::shared_ptr<NetworkProx
     if (!verifier.ok()) return verifier.status();
     runner.verifier_ = *std::move(verifier);
   }
+  if (runner.config_.backend == Backend::BACKEND_BWRAP && !runner.config_.helper_path.empty()) {
+    absl::StatusOr<OpenPath> helper =
+        OpenCanonical(runner.config_.helper_path, "sandboxd-helper", false);
+    if (!helper.ok()) return helper.status();
+    runner.helper_ = *std::move(helper);
+  }
   // Whether launchers can make network namespaces here: both the pools and the proxy
   // need them, and one probe tells.
   absl::Status netns = absl::FailedPreconditionError("not probed");
@@ -184,6 +190,7 @@ Toolbox Runner::Tools() const {
   tools.verifier = verifier_.fd != nullptr ? &verifier_ : nullptr;
   tools.landlock_base = landlock_base_.get();
   tools.filters = filters_.get();
+  tools.helper = helper_.fd != nullptr ? &helper_ : nullptr;
   return tools;
 }
 

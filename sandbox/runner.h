@@ -100,6 +100,7 @@ class Runner {
   // Toolbox can point at it however the Runner moves.
   std::unique_ptr<LandlockBase> landlock_base_ = std::make_unique<LandlockBase>();
   OpenPath verifier_;
+  OpenPath helper_;
   // Pointers, so that Runner stays movable and the Toolbox's pointers stay valid.
   std::unique_ptr<SeccompFilters> filters_;
   std::unique_ptr<Placeholders> placeholders_;

@@ -190,6 +190,25 @@ ABSL_FLAG(sandboxd::ByteSize, max_request_bytes, {4 << 20},
 ABSL_FLAG(absl::Duration, stream_start_timeout, absl::Seconds(5),
           "How long an ExecStream may take to send its start message before the call is "
           "ended; meanwhile it holds a place in the queue (--max_queued).");
+ABSL_FLAG(std::string, replica, "",
+          "This replica's name, which process and session ids carry (p-...@NAME) so that "
+          "a call about one can be routed back here. Default: the host name (a pod's "
+          "name in Kubernetes).");
+ABSL_FLAG(int, max_processes_per_client, 16,
+          "Processes started by id (StartProcess) that one client may keep at once, "
+          "running or exited and not yet forgotten.");
+ABSL_FLAG(int, max_processes_kept, 64,
+          "Processes started by id that this replica keeps at once, for all clients.");
+ABSL_FLAG(absl::Duration, process_idle_timeout, absl::Minutes(10),
+          "How long a process started by id may go without a call about it before it is "
+          "killed (or, once exited, forgotten); also the most a request may ask for.");
+ABSL_FLAG(sandboxd::ByteSize, process_output_bytes, {1 << 20},
+          "Bytes of each output stream of a process kept for reading (again).");
+ABSL_FLAG(int, max_sessions_per_client, 8, "Sessions one client may keep open at once.");
+ABSL_FLAG(absl::Duration, session_idle_timeout, absl::Minutes(30),
+          "How long a session may go without a call and with no process running before "
+          "it is closed (its processes killed, its /tmp removed); also the most a "
+          "request may ask for.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM or SIGINT, how long running commands may finish before they are "
           "killed.");
@@ -298,6 +317,32 @@ void AddServerPath(const std::string& value, std::vector<std::string>& paths) {
   if (!system) paths.push_back(parent);
 }
 
+// Processes' bounds, from the flags.
+ProcessBounds ProcessBoundsFromFlags() {
+  ProcessBounds bounds;
+  bounds.max_per_owner = absl::GetFlag(FLAGS_max_processes_per_client);
+  bounds.max_total = absl::GetFlag(FLAGS_max_processes_kept);
+  bounds.output_bytes = absl::GetFlag(FLAGS_process_output_bytes).bytes;
+  if (bounds.max_per_owner < 0 || bounds.max_total < 0) {
+    Die("--max_processes_per_client and --max_processes_kept must be at least 0");
+  }
+  return bounds;
+}
+
+// --replica, or the host's name.
+std::string ReplicaName() {
+  std::string name = absl::GetFlag(FLAGS_replica);
+  if (name.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    name = host;
+  }
+  if (name.empty() || name.find_first_of("@/ \t") != std::string::npos) {
+    Die("--replica must be a name without '@', '/' or spaces");
+  }
+  return name;
+}
+
 // The server's own files and directories, which no command may see or write. Its
 // launchers among them: a command that could swap their path could have a sandbox run
 // something else in the verifier's place (see BwrapArgs).
@@ -338,6 +383,8 @@ std::vector<std::string> ReachableBy(const HostUser& user, const std::vector<std
   return reachable;
 }
 
+std::string BesideThisBinary(const std::string& name);
+
 // What the commands' user needs of the state directory, where nothing else can reach
 // it: the directory on which sandboxd-launch exposes a sandbox's descriptors in a mount
 // namespace of the command's own (Config::bind_dir), and a copy of sandboxd-launch to
@@ -350,6 +397,13 @@ void PrepareStateDir(Config& config) {
                              std::filesystem::copy_options::overwrite_existing, error);
   if (error || chmod(config.verifier_path.c_str(), 0755) != 0) {
     Die(absl::StrCat("cannot copy ", config.launcher_path, " to ", config.verifier_path, ": ",
+                     error.message()));
+  }
+  config.helper_path = config.state_dir + "/sandboxd-helper";
+  std::filesystem::copy_file(BesideThisBinary("sandboxd-helper"), config.helper_path,
+                             std::filesystem::copy_options::overwrite_existing, error);
+  if (error || chmod(config.helper_path.c_str(), 0755) != 0) {
+    Die(absl::StrCat("cannot copy sandboxd-helper to ", config.helper_path, ": ",
                      error.message()));
   }
   config.bind_dir = config.state_dir + "/binds";
@@ -413,8 +467,6 @@ std::vector<int> OwnPorts(const ListenAddress& address) {
   }
   return ports;
 }
-
-std::string BesideThisBinary(const std::string& name);
 
 // The proxy's settings from the --proxy_ flags (the hosts file read, to check it).
 ProxySettings ProxySettingsFromFlags(const ListenAddress& address) {
@@ -713,6 +765,11 @@ std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
   }
   bounds.start_wait = absl::GetFlag(FLAGS_stream_start_timeout);
   if (bounds.start_wait <= absl::ZeroDuration()) Die("--stream_start_timeout must be positive");
+  bounds.process_idle = absl::GetFlag(FLAGS_process_idle_timeout);
+  bounds.session_idle = absl::GetFlag(FLAGS_session_idle_timeout);
+  if (bounds.process_idle <= absl::ZeroDuration() || bounds.session_idle <= absl::ZeroDuration()) {
+    Die("--process_idle_timeout and --session_idle_timeout must be positive");
+  }
   absl::StatusOr<Authenticator> auth = Authenticator::Create(
       absl::GetFlag(FLAGS_auth_tokens_file), !absl::GetFlag(FLAGS_tls_client_ca).empty());
   if (!auth.ok()) Die(std::string(auth.status().message()));
@@ -763,8 +820,14 @@ std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
   if (!created.ok()) Die(absl::StrCat("cannot start the runner: ", created.status().message()));
   std::optional<Runner> runner(*std::move(created));
   LogHost(host, config, *runner);
+  std::optional<ProcessTable> processes;
+  processes.emplace(*runner, ProcessBoundsFromFlags(), ReplicaName());
+  absl::StatusOr<std::unique_ptr<SessionTable>> sessions = SessionTable::Create(
+      config.state_dir + "/sessions", config.command_user, *processes,
+      SessionBounds{absl::GetFlag(FLAGS_max_sessions_per_client)});
+  if (!sessions.ok()) Die(std::string(sessions.status().message()));
   SandboxServiceImpl service(*runner, host, *std::move(auth), std::move(operator_policy),
-                             metrics.get(), bounds);
+                             metrics.get(), bounds, AgentTables{&*processes, sessions->get()});
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -829,10 +892,15 @@ std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
   // connected clients to hang up, up to the deadline: with our calls done, a second is
   // plenty.
   if (!service.WaitIdle(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace))) service.CancelAll();
+  // Processes started by id do not outlive their server, nor do sessions.
+  service.EndAgents();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   server->Wait();
   if (health_server != nullptr) health_server->Shutdown(std::chrono::system_clock::now());
-  // The pre-started launchers and every command cgroup go with the runner.
+  // The pre-started launchers and every command cgroup go with the runner, after
+  // what runs through it.
+  sessions->reset();
+  processes.reset();
   runner.reset();
   WriteLog(NewLogLine("stopped"));
   // Nothing of ours is left to clean up. gRPC's own teardown, which runs when its last

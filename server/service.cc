@@ -38,7 +38,8 @@ void ClampToDeadline(const grpc::ServerContextBase& context, Plan& plan) {
 
 SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, HostFeatures host,
                                        Authenticator auth, OperatorPolicy operator_policy,
-                                       Metrics* metrics, CallBounds bounds)
+                                       Metrics* metrics, CallBounds bounds,
+                                       AgentTables tables)
     : runner_(runner),
       host_(std::move(host)),
       auth_(std::move(auth)),
@@ -47,7 +48,8 @@ SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, HostFeatures host,
       bounds_(bounds),
       queue_(bounds.max_concurrent, bounds.max_queued, [metrics](int running, int queued) {
         if (metrics != nullptr) metrics->SetLoad(running, queued);
-      }) {
+      }),
+      tables_(tables) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) == 0) {
     cancel_read_.Reset(fds[0]);
@@ -57,6 +59,33 @@ SandboxServiceImpl::SandboxServiceImpl(const Runner& runner, HostFeatures host,
 
 absl::StatusOr<Plan> SandboxServiceImpl::PlanFor(const v1::ExecRequest& request,
                                                  const std::string& client) const {
+  if (request.session_id().empty()) return PlanAlone(request, client);
+  absl::StatusOr<SessionTable*> sessions = Sessions();
+  if (!sessions.ok()) return sessions.status();
+  absl::StatusOr<std::shared_ptr<Session>> session =
+      (*sessions)->Find(client, request.session_id());
+  if (!session.ok()) return session.status();
+  // The session's fields first, the request's over them.
+  v1::ExecRequest merged = (*session)->defaults();
+  merged.clear_argv();
+  merged.clear_session_id();
+  std::string cwd = merged.cwd();
+  merged.MergeFrom(request);
+  if (request.has_policy()) *merged.mutable_policy() = request.policy();
+  if (request.cwd().empty()) merged.set_cwd(cwd);
+  absl::StatusOr<Plan> plan = PlanAlone(merged, client);
+  if (!plan.ok()) return plan.status();
+  if (plan->backend != Backend::BACKEND_BWRAP) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a session's /tmp needs a bwrap sandbox, and this request runs under ",
+        Backend_Name(plan->backend)));
+  }
+  plan->tmp = (*session)->tmp();
+  return plan;
+}
+
+absl::StatusOr<Plan> SandboxServiceImpl::PlanAlone(const v1::ExecRequest& request,
+                                                   const std::string& client) const {
   // The size first, then the rest of the bounds (in ExecSpec::Create): before any
   // work on the filesystem.
   if (size_t size = request.ByteSizeLong(); size > bounds_.max_request_bytes) {

@@ -18,6 +18,8 @@
 #include "server/operator_policy.h"
 #include "server/request_log.h"
 #include "server/run_queue.h"
+#include "sandbox/session/process_table.h"
+#include "sandbox/session/session_table.h"
 #include "sandbox/v1/sandbox.grpc.pb.h"
 
 namespace sandboxd {
@@ -33,6 +35,16 @@ struct CallBounds {
   size_t max_request_bytes = size_t{4} << 20;
   // How long an ExecStream may take to send its start message.
   absl::Duration start_wait = absl::Seconds(5);
+  // A started process's idle timeout when its request names none, and the most it
+  // may name; likewise for sessions.
+  absl::Duration process_idle = absl::Minutes(10);
+  absl::Duration session_idle = absl::Minutes(30);
+};
+
+// Where processes and sessions are kept; both null: the server keeps none.
+struct AgentTables {
+  ProcessTable* processes = nullptr;
+  SessionTable* sessions = nullptr;
 };
 
 // The gRPC edge of sandbox.v1.SandboxService: validates, runs through the Runner,
@@ -43,7 +55,8 @@ class SandboxServiceImpl final
  public:
   // `host` is what start-up found the host allows. `metrics` may be null (not served).
   SandboxServiceImpl(const Runner& runner, HostFeatures host, Authenticator auth,
-                     OperatorPolicy operator_policy, Metrics* metrics, CallBounds bounds);
+                     OperatorPolicy operator_policy, Metrics* metrics, CallBounds bounds,
+                     AgentTables tables = {});
 
   grpc::Status Exec(grpc::ServerContext* context, const sandbox::v1::ExecRequest* request,
                     sandbox::v1::ExecResponse* response) override;
@@ -55,6 +68,58 @@ class SandboxServiceImpl final
                                const sandbox::v1::GetCapabilitiesRequest* request,
                                sandbox::v1::GetCapabilitiesResponse* response) override;
 
+  // Processes by id and sessions (agent_calls.cc).
+  grpc::Status StartProcess(grpc::ServerContext* context,
+                            const sandbox::v1::StartProcessRequest* request,
+                            sandbox::v1::ProcessOutput* response) override;
+  grpc::Status ReadProcess(grpc::ServerContext* context,
+                           const sandbox::v1::ReadProcessRequest* request,
+                           sandbox::v1::ProcessOutput* response) override;
+  grpc::Status WriteProcess(grpc::ServerContext* context,
+                            const sandbox::v1::WriteProcessRequest* request,
+                            sandbox::v1::WriteProcessResponse* response) override;
+  grpc::Status SignalProcess(grpc::ServerContext* context,
+                             const sandbox::v1::SignalProcessRequest* request,
+                             sandbox::v1::SignalProcessResponse* response) override;
+  grpc::Status ResizeTerminal(grpc::ServerContext* context,
+                              const sandbox::v1::ResizeTerminalRequest* request,
+                              sandbox::v1::ResizeTerminalResponse* response) override;
+  grpc::Status ListProcesses(grpc::ServerContext* context,
+                             const sandbox::v1::ListProcessesRequest* request,
+                             sandbox::v1::ListProcessesResponse* response) override;
+  grpc::Status KillProcess(grpc::ServerContext* context,
+                           const sandbox::v1::KillProcessRequest* request,
+                           sandbox::v1::KillProcessResponse* response) override;
+  grpc::Status CreateSession(grpc::ServerContext* context,
+                             const sandbox::v1::CreateSessionRequest* request,
+                             sandbox::v1::Session* response) override;
+  grpc::Status CloseSession(grpc::ServerContext* context,
+                            const sandbox::v1::CloseSessionRequest* request,
+                            sandbox::v1::CloseSessionResponse* response) override;
+  grpc::Status ListSessions(grpc::ServerContext* context,
+                            const sandbox::v1::ListSessionsRequest* request,
+                            sandbox::v1::ListSessionsResponse* response) override;
+
+  // Files (file_calls.cc).
+  grpc::Status ReadFile(grpc::ServerContext* context, const sandbox::v1::ReadFileRequest* request,
+                        grpc::ServerWriter<sandbox::v1::FileChunk>* writer) override;
+  grpc::Status WriteFile(grpc::ServerContext* context,
+                         grpc::ServerReader<sandbox::v1::WriteFileRequest>* reader,
+                         sandbox::v1::FileInfo* response) override;
+  grpc::Status ListFiles(grpc::ServerContext* context,
+                         const sandbox::v1::ListFilesRequest* request,
+                         sandbox::v1::ListFilesResponse* response) override;
+  grpc::Status StatFile(grpc::ServerContext* context, const sandbox::v1::StatFileRequest* request,
+                        sandbox::v1::FileInfo* response) override;
+  grpc::Status MakeDirectory(grpc::ServerContext* context,
+                             const sandbox::v1::MakeDirectoryRequest* request,
+                             sandbox::v1::FileInfo* response) override;
+  grpc::Status MoveFile(grpc::ServerContext* context, const sandbox::v1::MoveFileRequest* request,
+                        sandbox::v1::FileInfo* response) override;
+  grpc::Status RemoveFile(grpc::ServerContext* context,
+                          const sandbox::v1::RemoveFileRequest* request,
+                          sandbox::v1::RemoveFileResponse* response) override;
+
   // From now on, refuses new commands with UNAVAILABLE, and those waiting for a turn
   // too; for shutdown.
   void StartDraining() { queue_.Close(); }
@@ -62,12 +127,34 @@ class SandboxServiceImpl final
   bool WaitIdle(absl::Time deadline) const { return queue_.WaitIdle(deadline); }
   // Kills every running command (their responses say CANCELLED); for shutdown.
   void CancelAll() { cancel_write_.Reset(); }
+  // Kills every process started by id and closes every session; for shutdown.
+  void EndAgents();
 
  private:
   // Validates `request`, checks it against the rules for `client`, and decides how it
-  // would run.
+  // would run: in its session (session_id), with the session's /tmp and, where the
+  // request sets none, its policy, cwd and env.
   absl::StatusOr<Plan> PlanFor(const sandbox::v1::ExecRequest& request,
                                const std::string& client) const;
+  // PlanFor without the session.
+  absl::StatusOr<Plan> PlanAlone(const sandbox::v1::ExecRequest& request,
+                                 const std::string& client) const;
+  // The tables, or FAILED_PRECONDITION when this server keeps none.
+  absl::StatusOr<ProcessTable*> Processes() const;
+  absl::StatusOr<SessionTable*> Sessions() const;
+  // A file call's plan: sandboxd-helper with `args`, in a sandbox made from `scope`.
+  absl::StatusOr<Plan> FilePlan(const sandbox::v1::FileScope& scope,
+                                std::vector<std::string> args, const std::string& client) const;
+  // Runs a file call's plan with `io`; its failure (the helper's exit status) as a
+  // status. FileInfo messages it printed, when `infos`.
+  absl::Status RunFileCall(const Plan& plan, RunIo& io,
+                           std::vector<sandbox::v1::FileInfo>* infos) const;
+  // A file call about one path (StatFile, MakeDirectory, MoveFile, RemoveFile):
+  // refused with `checked` unless it is OK; else sandboxd-helper `args`, and the
+  // FileInfo it printed in `info` (unless null).
+  grpc::Status PathCall(grpc::ServerContext* context, const char* method,
+                        const sandbox::v1::FileScope& scope, const absl::Status& checked,
+                        std::vector<std::string> args, sandbox::v1::FileInfo* info);
   // One call's log line, with what the metrics need. The last one of a burst to go
   // has the memory the burst freed given back to the system soon after.
   struct CallRecord {
@@ -104,6 +191,7 @@ class SandboxServiceImpl final
   Metrics* const metrics_;
   const CallBounds bounds_;
   RunQueue queue_;
+  const AgentTables tables_;
   Alarms alarms_;
   std::atomic<int> live_calls_{0};
   absl::Mutex trim_mu_;

@@ -100,7 +100,8 @@ absl::Status SandboxdProcess::Spawn(const Options& options) {
   }
   // The server finds its launchers beside itself; the commands' user must be able to
   // run the landlock one.
-  for (const char* name : {"sandboxd", "sandboxd-landlock-exec", "sandboxd-launch", "sandboxd-proxy"}) {
+  for (const char* name : {"sandboxd", "sandboxd-helper", "sandboxd-landlock-exec", "sandboxd-launch",
+                           "sandboxd-proxy"}) {
     std::string copy = absl::StrCat(dir_, "/bin/", name);
     if (absl::Status s = CopyExecutable(Runfile(absl::StrCat("server/", name)), copy); !s.ok()) {
       return s;

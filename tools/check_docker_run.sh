@@ -26,7 +26,7 @@ chmod 755 "$scratch"
 made_workspace=0
 [ -e /workspace ] || { mkdir /workspace; made_workspace=1; }
 cp bazel-bin/server/sandboxd bazel-bin/server/sandboxd-launch \
-   bazel-bin/server/sandboxd-landlock-exec bazel-bin/server/sandboxd-proxy bazel-bin/client/sandboxctl \
+   bazel-bin/server/sandboxd-landlock-exec bazel-bin/server/sandboxd-proxy bazel-bin/server/sandboxd-helper bazel-bin/client/sandboxctl \
    bazel-bin/tests/docker_seccomp_exec deploy/docker/seccomp.json "$scratch/"
 status=0
 unshare --mount --propagation private bash -c '

@@ -173,7 +173,8 @@ def main(manifest):
         os.chmod(workspace, 0o755)
         # The image's binaries, where the pod's user can run them.
         os.makedirs(f"{scratch}/bin")
-        for binary in ("sandboxd", "sandboxd-launch", "sandboxd-landlock-exec", "sandboxd-proxy"):
+        for binary in ("sandboxd", "sandboxd-launch", "sandboxd-landlock-exec", "sandboxd-proxy",
+                       "sandboxd-helper"):
             shutil.copy(f"{ROOT}/bazel-bin/server/{binary}", f"{scratch}/bin/{binary}")
         generate_stubs(f"{scratch}/gen")
 

@@ -10,10 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=${ROOT:-}
 bazel build -c opt //server:sandboxd //server:sandboxd-launch //server:sandboxd-landlock-exec \
-  //server:sandboxd-proxy //client:sandboxctl
+  //server:sandboxd-proxy //server:sandboxd-helper //client:sandboxctl
 install -d "$root/usr/local/bin" "$root/etc/systemd/system"
 install -m 0755 bazel-bin/server/sandboxd bazel-bin/server/sandboxd-launch \
-  bazel-bin/server/sandboxd-landlock-exec bazel-bin/server/sandboxd-proxy bazel-bin/client/sandboxctl \
+  bazel-bin/server/sandboxd-landlock-exec bazel-bin/server/sandboxd-proxy bazel-bin/server/sandboxd-helper \
+  bazel-bin/client/sandboxctl \
   "$root/usr/local/bin/"
 install -m 0644 deploy/systemd/sandboxd.service "$root/etc/systemd/system/"
 [ -z "$root" ] || exit 0

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/fd_layout.h"
+#include "sandbox/inside/protocol.h"
 
 namespace sandboxd {
 namespace {
@@ -127,8 +128,13 @@ SandboxCommand BwrapArgs(const std::string& bwrap_path, const Policy& policy,
   AddIsolation(policy, options, out.argv);
   AddReadableBase(policy, out.argv);
   AddKernelFilesystems(policy, out.argv);
-  if (policy.private_tmp()) Add(out.argv, {"--tmpfs", "/tmp"});
   std::vector<std::string> expected;
+  if (options.tmp != nullptr) {
+    AddFdBind(true, OpenPath{"/tmp", options.tmp->fd, options.tmp->dev, options.tmp->ino},
+              options, out, &expected);
+  } else if (policy.private_tmp()) {
+    Add(out.argv, {"--tmpfs", "/tmp"});
+  }
   AddLayers(policy, protection, options, out, expected);
   // What is hidden is checked too; a server file lies where no command can move it,
   // so only a request with a deny_read path needs the check for that alone.
@@ -140,6 +146,9 @@ SandboxCommand BwrapArgs(const std::string& bwrap_path, const Policy& policy,
   // directories a command could rename might lead to something else than the verifier.
   if (verify) {
     AddFdBind(false, OpenPath{kVerifierPath, options.verifier->fd}, options, out);
+  }
+  if (options.helper != nullptr) {
+    AddFdBind(false, OpenPath{kHelperPathInSandbox, options.helper->fd}, options, out);
   }
   Add(out.argv, {"--chdir", cwd, "--seccomp", std::to_string(kSeccompFd), "--"});
   if (verify) {

@@ -34,6 +34,12 @@ struct BwrapOptions {
   // Whether bwrap makes the network namespace of a policy without network
   // (--unshare-net); false when the command starts in a launcher's instead.
   bool unshare_net = true;
+  // sandboxd-helper, held open: bound at kHelperPathInSandbox (sandbox/inside/
+  // protocol.h), for a command line that starts with it. Null: not bound.
+  const OpenPath* helper = nullptr;
+  // A session's /tmp, bound writable in place of a fresh tmpfs. Null: a fresh one
+  // (where the policy has a private /tmp).
+  const OpenPath* tmp = nullptr;
 };
 
 // The full argv that runs `command` in `cwd` under `policy` with bubblewrap at

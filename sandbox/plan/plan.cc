@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/fd_layout.h"
+#include "sandbox/inside/protocol.h"
 #include "sandbox/launcher/launch_order.h"
 
 namespace sandboxd {
@@ -45,8 +46,20 @@ absl::StatusOr<SandboxCommand> SandboxFor(const Plan& plan, const Toolbox& tools
       binds.exposed_at = plan.launcher ? tools.bind_dir : "";
       binds.verifier = tools.verifier;
       binds.unshare_net = plan.netns == NetnsSource::kBwrap;
-      return BwrapArgs(tools.bwrap_path, *plan.policy, plan.protection, plan.cwd,
-                       plan.command, binds);
+      binds.tmp = plan.tmp.has_value() ? &*plan.tmp : nullptr;
+      if (plan.helper.empty()) {
+        return BwrapArgs(tools.bwrap_path, *plan.policy, plan.protection, plan.cwd,
+                         plan.command, binds);
+      }
+      if (tools.helper == nullptr) {
+        return absl::FailedPreconditionError("this server has no sandboxd-helper");
+      }
+      binds.helper = tools.helper;
+      std::vector<std::string> command = {kHelperPathInSandbox};
+      command.insert(command.end(), plan.helper.begin(), plan.helper.end());
+      command.insert(command.end(), plan.command.begin(), plan.command.end());
+      return BwrapArgs(tools.bwrap_path, *plan.policy, plan.protection, plan.cwd, command,
+                       binds);
     }
     default:
       return absl::InternalError(absl::StrCat("a plan for backend ", Backend_Name(plan.backend)));
@@ -145,6 +158,20 @@ absl::StatusOr<Plan> MakePlan(const ExecSpec& spec, const HostFacts& facts) {
                   plan.netns == NetnsSource::kProxy ||
                   plan.user.has_value() || binds;
   return plan;
+}
+
+absl::Status UseHelper(Plan& plan, std::vector<std::string> args, bool command_follows) {
+  if (plan.backend != Backend::BACKEND_BWRAP) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "terminals, sessions and file calls need a bwrap sandbox, and this one runs under ",
+        Backend_Name(plan.backend),
+        plan.backend == Backend::BACKEND_NONE ? " (DANGER_FULL_ACCESS: no sandbox)" : ""));
+  }
+  plan.helper = std::move(args);
+  if (!command_follows) plan.command.clear();
+  // The helper is bound from a descriptor, which sandboxd-launch exposes.
+  plan.launcher = true;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<LaunchCommand> RenderLaunch(const Plan& plan, const Toolbox& tools) {

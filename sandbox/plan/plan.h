@@ -112,7 +112,20 @@ struct Plan {
   // Optional: the pre-started launcher that starts the command (CgroupSource::kPooled,
   // or NetnsSource::kLauncher), a test's fake. Not owned.
   ProcessStarter* starter = nullptr;
+  // sandboxd-helper's arguments, when it runs first, inside the sandbox as the command
+  // (UseHelper): a terminal's ("pty", ROWS, COLS, "--") before `command`, or a file
+  // call's whole command line, `command` then empty.
+  std::vector<std::string> helper;
+  // A session's /tmp, bound in place of a fresh one; none: a fresh one.
+  std::optional<OpenPath> tmp;
 };
+
+// Makes sandboxd-helper run `args` first, inside the plan's sandbox, as its command;
+// `command_follows`: the plan's command follows them (a terminal), else the helper is
+// all that runs (a file call). FAILED_PRECONDITION without a bwrap sandbox (the helper
+// makes its terminal inside the sandbox's own /dev, and a file call must see the files
+// as the sandbox does).
+absl::Status UseHelper(Plan& plan, std::vector<std::string> args, bool command_follows);
 
 // The rlimits sandboxd-launch sets for `limits` (memory as RLIMIT_AS unless
 // `memory_in_cgroup`). Pure.
@@ -140,6 +153,8 @@ struct Toolbox {
   const LandlockBase* landlock_base = nullptr;
   // The compiled filter of each seccomp mode.
   const SeccompFilters* filters = nullptr;
+  // sandboxd-helper held open, for plans that use it; null: none here.
+  const OpenPath* helper = nullptr;
 };
 
 // The process that runs `plan`: sandboxd-launch with its options (when the plan has

@@ -129,6 +129,9 @@ struct Config {
   // directory), which checks each bwrap sandbox's binds from inside it
   // (BwrapOptions::verifier); empty: no check.
   std::string verifier_path;
+  // A copy of sandboxd-helper likewise, which terminals and file calls run inside
+  // their sandboxes (sandbox/inside/); empty: neither is served.
+  std::string helper_path;
   // With cgroups: how many launchers to keep started ahead of demand, each already in
   // a fresh cgroup (launcher_pool.h); 0 starts each with its request.
   int prestarted_launchers = 4;

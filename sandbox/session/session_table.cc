@@ -1,0 +1,201 @@
+#include "sandbox/session/session_table.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "base/unique_fd.h"
+#include "sandbox/session/ids.h"
+
+namespace sandboxd {
+namespace {
+
+// The directory name of a session's /tmp: its id's random digits.
+std::string DirName(const std::string& id) { return id.substr(2, id.find('@') - 2); }
+
+}  // namespace
+
+void Session::Touch() {
+  absl::MutexLock lock(&mu_);
+  last_used_ = absl::Now();
+}
+
+absl::Time Session::last_used() const {
+  absl::MutexLock lock(&mu_);
+  return last_used_;
+}
+
+// Each level is opened relative to its parent's descriptor without following a
+// symlink, so nothing a command left in its /tmp (a symlink to /etc, a directory
+// renamed meanwhile) leads the server, which may be root, anywhere else.
+void RemoveTree(int dir, const std::string& name) {
+  if (unlinkat(dir, name.c_str(), 0) == 0 || errno == ENOENT) return;
+  int fd = openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  DIR* entries = fdopendir(fd);
+  if (entries == nullptr) {
+    close(fd);
+    return;
+  }
+  std::vector<std::string> names;
+  while (dirent* entry = readdir(entries)) {
+    std::string child = entry->d_name;
+    if (child != "." && child != "..") names.push_back(std::move(child));
+  }
+  for (const std::string& child : names) RemoveTree(dirfd(entries), child);
+  closedir(entries);
+  unlinkat(dir, name.c_str(), AT_REMOVEDIR);
+}
+
+absl::StatusOr<std::unique_ptr<SessionTable>> SessionTable::Create(
+    std::string dir, std::optional<HostUser> user, ProcessTable& processes,
+    SessionBounds bounds) {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create the sessions' directory ", dir, ": ", std::strerror(errno)));
+  }
+  {
+    UniqueFd parent(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!parent.valid()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot open ", dir, ": ", std::strerror(errno)));
+    }
+    // The sandboxes' binds of it are made through exposed descriptors; nothing needs
+    // to reach it by name but the server.
+    fchmod(parent.get(), user.has_value() ? 0711 : 0700);
+    std::vector<std::string> stale;
+    if (DIR* entries = opendir(dir.c_str())) {
+      while (dirent* entry = readdir(entries)) {
+        std::string name = entry->d_name;
+        if (name != "." && name != "..") stale.push_back(name);
+      }
+      closedir(entries);
+    }
+    for (const std::string& name : stale) RemoveTree(parent.get(), name);
+  }
+  std::unique_ptr<SessionTable> table(
+      new SessionTable(std::move(dir), std::move(user), processes, bounds));
+  table->reaper_ = std::thread([raw = table.get()] { raw->Reap(); });
+  return table;
+}
+
+SessionTable::~SessionTable() {
+  stop_.Notify();
+  if (reaper_.joinable()) reaper_.join();
+  CloseAll();
+}
+
+absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const std::string& owner,
+                                                            sandbox::v1::ExecRequest defaults,
+                                                            absl::Duration idle_timeout) {
+  {
+    absl::MutexLock lock(&mu_);
+    int owned = 0;
+    for (const auto& [_, session] : sessions_) owned += session->owner() == owner;
+    if (owned >= bounds_.max_per_owner) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          owner, " has ", owned, " sessions on this replica, its limit "
+          "(--max_sessions_per_client); close one first (CloseSession)"));
+    }
+  }
+  std::string id = NewId("s", processes_.replica());
+  std::string path = absl::StrCat(dir_, "/", DirName(id));
+  if (mkdir(path.c_str(), 0700) != 0) {
+    return absl::InternalError(absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
+  }
+  if (user_.has_value() && chown(path.c_str(), user_->uid, user_->gid) != 0) {
+    rmdir(path.c_str());
+    return absl::InternalError(absl::StrCat("cannot give ", path, " to ", user_->name));
+  }
+  absl::StatusOr<OpenPath> tmp = OpenCanonical(path, "the session's /tmp", true);
+  if (!tmp.ok()) {
+    rmdir(path.c_str());
+    return tmp.status();
+  }
+  auto session = std::make_shared<Session>(id, owner, std::move(defaults), idle_timeout,
+                                           *std::move(tmp));
+  absl::MutexLock lock(&mu_);
+  sessions_[id] = session;
+  return session;
+}
+
+absl::StatusOr<std::shared_ptr<Session>> SessionTable::Find(const std::string& owner,
+                                                            const std::string& id) {
+  if (absl::Status s = CheckId(id, "s", processes_.replica()); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  auto found = sessions_.find(id);
+  if (found == sessions_.end() || found->second->owner() != owner) {
+    return absl::NotFoundError(absl::StrCat(
+        "no session ", id, " of yours here: it was closed, or closed after its idle "
+        "time, or never was"));
+  }
+  found->second->Touch();
+  return found->second;
+}
+
+absl::Status SessionTable::Close(const std::string& owner, const std::string& id) {
+  absl::StatusOr<std::shared_ptr<Session>> session = Find(owner, id);
+  if (!session.ok()) return session.status();
+  {
+    absl::MutexLock lock(&mu_);
+    sessions_.erase(id);
+  }
+  End(*session);
+  return absl::OkStatus();
+}
+
+std::vector<std::shared_ptr<Session>> SessionTable::List(const std::string& owner) const {
+  std::vector<std::shared_ptr<Session>> out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [_, session] : sessions_) {
+    if (session->owner() == owner) out.push_back(session);
+  }
+  return out;
+}
+
+void SessionTable::CloseAll() {
+  std::map<std::string, std::shared_ptr<Session>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    all.swap(sessions_);
+  }
+  for (const auto& [_, session] : all) End(session);
+}
+
+// Its processes first: nothing may write in its /tmp while it is removed.
+void SessionTable::End(const std::shared_ptr<Session>& session) {
+  processes_.EndSession(session->id());
+  UniqueFd parent(open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (parent.valid()) RemoveTree(parent.get(), DirName(session->id()));
+}
+
+void SessionTable::Reap() {
+  while (!stop_.WaitForNotificationWithTimeout(bounds_.reap_interval)) {
+    absl::Time now = absl::Now();
+    processes_.ReapIdle(now);
+    std::vector<std::shared_ptr<Session>> idle;
+    {
+      absl::MutexLock lock(&mu_);
+      for (auto it = sessions_.begin(); it != sessions_.end();) {
+        const Session& session = *it->second;
+        // A call about one of its processes counts as one about the session.
+        absl::Time used = std::max(session.last_used(), processes_.LastUsedIn(session.id()));
+        if (now - used > session.idle_timeout()) {
+          idle.push_back(std::move(it->second));
+          it = sessions_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (const auto& session : idle) End(session);
+  }
+}
+
+}  // namespace sandboxd

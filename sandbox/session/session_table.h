@@ -1,0 +1,111 @@
+#ifndef SANDBOXD_SANDBOX_SESSION_SESSION_TABLE_H_
+#define SANDBOXD_SANDBOX_SESSION_SESSION_TABLE_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "sandbox/policy/open_path.h"
+#include "sandbox/policy/config.h"
+#include "sandbox/session/process_table.h"
+#include "sandbox/v1/sandbox.pb.h"
+
+namespace sandboxd {
+
+// A session: a /tmp of its own that every call naming it shares, and the request
+// fields its calls default to.
+class Session {
+ public:
+  Session(std::string id, std::string owner, sandbox::v1::ExecRequest defaults,
+          absl::Duration idle_timeout, OpenPath tmp)
+      : id_(std::move(id)), owner_(std::move(owner)), defaults_(std::move(defaults)),
+        idle_timeout_(idle_timeout), tmp_(std::move(tmp)) {}
+
+  const std::string& id() const { return id_; }
+  const std::string& owner() const { return owner_; }
+  // Its policy, cwd and env, for calls that set none.
+  const sandbox::v1::ExecRequest& defaults() const { return defaults_; }
+  absl::Duration idle_timeout() const { return idle_timeout_; }
+  absl::Time created() const { return created_; }
+  // Its /tmp on the host, held open (what a sandbox binds at /tmp).
+  const OpenPath& tmp() const { return tmp_; }
+  void Touch();
+  absl::Time last_used() const;
+
+ private:
+  const std::string id_;
+  const std::string owner_;
+  const sandbox::v1::ExecRequest defaults_;
+  const absl::Duration idle_timeout_;
+  const absl::Time created_ = absl::Now();
+  const OpenPath tmp_;
+  mutable absl::Mutex mu_;
+  absl::Time last_used_ ABSL_GUARDED_BY(mu_) = absl::Now();
+};
+
+struct SessionBounds {
+  int max_per_owner = 8;
+  // How often idle processes and sessions are looked for.
+  absl::Duration reap_interval = absl::Seconds(1);
+};
+
+// The sessions of this replica, each its owner's alone (another identity's id is
+// NOT_FOUND), and the reaper of idle ones (no call named them or their processes for
+// their idle time) and of idle processes. A session's /tmp is a
+// directory below `dir` (which commands never see: the server's state directory),
+// owned by the commands' user; it goes when the session closes, after its processes.
+// Thread-safe.
+class SessionTable {
+ public:
+  // Removes what a previous server left in `dir` (sessions do not outlive their
+  // server), and starts reaping.
+  static absl::StatusOr<std::unique_ptr<SessionTable>> Create(
+      std::string dir, std::optional<HostUser> user, ProcessTable& processes,
+      SessionBounds bounds);
+  // Closes every session.
+  ~SessionTable();
+
+  // A new session of `owner`'s. RESOURCE_EXHAUSTED past max_per_owner.
+  absl::StatusOr<std::shared_ptr<Session>> Open(const std::string& owner,
+                                                sandbox::v1::ExecRequest defaults,
+                                                absl::Duration idle_timeout);
+  // The owner's session `id`, marked used: INVALID_ARGUMENT, FAILED_PRECONDITION
+  // (another replica's, see CheckId) or NOT_FOUND.
+  absl::StatusOr<std::shared_ptr<Session>> Find(const std::string& owner, const std::string& id);
+  // Ends the owner's session `id`: its processes, then its /tmp.
+  absl::Status Close(const std::string& owner, const std::string& id);
+  std::vector<std::shared_ptr<Session>> List(const std::string& owner) const;
+  // Ends every session.
+  void CloseAll();
+
+ private:
+  SessionTable(std::string dir, std::optional<HostUser> user, ProcessTable& processes,
+               SessionBounds bounds)
+      : dir_(std::move(dir)), user_(std::move(user)), processes_(processes), bounds_(bounds) {}
+  void End(const std::shared_ptr<Session>& session);
+  void Reap();
+
+  const std::string dir_;
+  const std::optional<HostUser> user_;
+  ProcessTable& processes_;
+  const SessionBounds bounds_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
+  absl::Notification stop_;
+  std::thread reaper_;
+};
+
+// Removes `name` in the directory `dir` with everything below it, never following a
+// symlink (each level is opened with O_NOFOLLOW and emptied through its descriptor).
+void RemoveTree(int dir, const std::string& name);
+
+}  // namespace sandboxd
+
+#endif  // SANDBOXD_SANDBOX_SESSION_SESSION_TABLE_H_
