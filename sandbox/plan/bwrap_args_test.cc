@@ -206,6 +206,33 @@ TEST_F(WorkspaceTest, ExposedBindsAndTheVerifier) {
   EXPECT_EQ(BwrapArgs("bwrap", read_only, {}, "/", {"ls"}, options).argv.back(), "ls");
 }
 
+// A session's /tmp replaces the fresh tmpfs, bound (and verified) where it stood;
+// sandboxd-helper is bound in the sandbox's own /dev, after the verifier, and runs
+// after the check.
+TEST_F(WorkspaceTest, ASessionsTmpAndTheHelper) {
+  Policy policy = MustCreate(v1::SandboxPolicy(), "/");
+  OpenPath verifier{"/state/sandboxd-launch", Share(UniqueFd()), 1, 2};
+  OpenPath helper{"/state/sandboxd-helper", Share(UniqueFd()), 3, 4};
+  OpenPath tmp{"/state/sessions/abc", Share(UniqueFd()), 5, 6};
+  BwrapOptions options{"/binds", &verifier};
+  options.helper = &helper;
+  options.tmp = &tmp;
+  SandboxCommand command = BwrapArgs("bwrap", policy, {}, "/", {"/dev/.sandboxd-helper", "stat",
+                                                               "/tmp"}, options);
+  Args mounts(kBaseMounts.begin(), kBaseMounts.end() - 2);  // No --tmpfs /tmp.
+  EXPECT_EQ(command.argv,
+            Concat({{"bwrap"}, kIsolation, {"--unshare-net"}, kPrivileges, mounts,
+                    {"--bind", "/binds/0", "/tmp"},
+                    {"--ro-bind", "/binds/1", "/dev/.sandboxd-verify"},
+                    {"--ro-bind", "/binds/2", "/dev/.sandboxd-helper"},
+                    {"--chdir", "/", "--seccomp", "3", "--", "/dev/.sandboxd-verify",
+                     "--verify", "--rw", "5", "6", "/tmp", "--", "/dev/.sandboxd-helper",
+                     "stat", "/tmp"}}));
+  ASSERT_EQ(command.fds.size(), 3u);
+  EXPECT_EQ(command.fds[0], tmp.fd);
+  EXPECT_EQ(command.fds[2], helper.fd);
+}
+
 // A path bound twice keeps its last bind alone (here a writable root that is a
 // protected path too): the verifier checks what each path shows.
 TEST_F(WorkspaceTest, APathIsBoundOnce) {

@@ -1,6 +1,7 @@
 #include "sandbox/plan/plan.h"
 
 #include "sandbox/launcher/launch_order.h"
+#include "absl/strings/str_join.h"
 
 #include <unistd.h>
 
@@ -252,4 +253,28 @@ TEST_F(PlanTest, AProxyRoutedCommandGetsALaunchersNamespaceAndTheProxysChannel) 
 }
 
 }  // namespace
+// A terminal's helper goes in front of the command, inside the sandbox; a file call's
+// helper is all that runs. Without a bwrap sandbox there is nowhere to put it.
+TEST_F(PlanTest, TheHelperRunsInsideABwrapSandboxOnly) {
+  OpenPath helper{"/state/sandboxd-helper", Share(UniqueFd()), 1, 2};
+  tools_.helper = &helper;
+  Plan terminal = PlanOf(Spec({"bash", "-i"}));
+  ASSERT_TRUE(UseHelper(terminal, {"pty", "24", "80", "--"}, true).ok());
+  EXPECT_TRUE(terminal.launcher);
+  std::vector<std::string> argv = Argv(terminal);
+  std::vector<std::string> tail(argv.end() - std::min<size_t>(argv.size(), 8), argv.end());
+  EXPECT_THAT(tail, ElementsAre("--", "/dev/.sandboxd-helper", "pty", "24", "80", "--", "bash",
+                                "-i"))
+      << absl::StrJoin(argv, " ");
+  Plan file = PlanOf(Spec({"/dev/.sandboxd-helper"}));
+  ASSERT_TRUE(UseHelper(file, {"stat", "/etc"}, false).ok());
+  argv = Argv(file);
+  EXPECT_EQ(argv.back(), "/etc");
+  EXPECT_EQ(argv[argv.size() - 3], "/dev/.sandboxd-helper");
+  Plan unsandboxed = PlanOf(Spec({"/bin/true"}, v1::DANGER_FULL_ACCESS));
+  absl::Status refused = UseHelper(unsandboxed, {"stat", "/"}, false);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.message(), HasSubstr("DANGER_FULL_ACCESS"));
+}
+
 }  // namespace sandboxd
