@@ -202,7 +202,8 @@ grpc::Status SandboxServiceImpl::StartProcess(grpc::ServerContext* context,
   if (!process.ok()) return Refuse(process.status(), call);
   absl::Time until =
       *wait == absl::ZeroDuration() ? absl::InfinitePast() : DeadlineWithin(*context, *wait);
-  Process::Output output = (*process)->Read(0, 0, kMaxReadBytes, until, /*until_exit=*/true);
+  Process::Output output = (*process)->Read(0, 0, kMaxReadBytes, until, /*until_exit=*/true,
+                                            [context] { return context->IsCancelled(); });
   call.log.set_status("OK");
   WriteLog(call.log);
   return FillOutput(**process, output, exec.output_encoding(), *response);
@@ -233,7 +234,8 @@ grpc::Status SandboxServiceImpl::ReadProcess(grpc::ServerContext* context,
   size_t max_bytes = request->max_bytes() == 0 ? kMaxReadBytes : request->max_bytes();
   Process::Output output = (*process)->Read(
       request->stdout_offset(), request->stderr_offset(), max_bytes,
-      waits ? DeadlineWithin(*context, *wait) : absl::InfinitePast(), request->until_exit());
+      waits ? DeadlineWithin(*context, *wait) : absl::InfinitePast(), request->until_exit(),
+      [context] { return context->IsCancelled(); });
   return FillOutput(**process, output, request->output_encoding(), *response);
 }
 
@@ -349,8 +351,10 @@ grpc::Status SandboxServiceImpl::CreateSession(grpc::ServerContext* context,
       BoundedDuration(request->idle_timeout(), request->has_idle_timeout(),
                       bounds_.session_idle, "idle_timeout", "--session_idle_timeout");
   if (!idle.ok()) return Refuse(idle.status(), call);
+  // Only what a session's calls may default to: no command, no stdin.
   v1::ExecRequest defaults = request->defaults();
   defaults.clear_argv();
+  defaults.clear_stdin();
   absl::StatusOr<std::shared_ptr<Session>> session =
       (*sessions)->Open(*client, std::move(defaults), *idle);
   if (!session.ok()) return Refuse(session.status(), call);

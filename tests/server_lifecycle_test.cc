@@ -256,6 +256,72 @@ std::map<std::string, int> Children(pid_t pid) {
   return names;
 }
 
+int Threads(pid_t pid) {
+  int count = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"))) {
+    (void)entry;
+    ++count;
+  }
+  return count;
+}
+
+std::unique_ptr<grpc::ClientContext> Within(absl::Duration timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return context;
+}
+
+// A process started by id (on a terminal or not) run to its end and forgotten, and a
+// session with a command and two file calls in it, closed.
+void RunAgentCalls(v1::SandboxService::Stub& stub, bool terminal) {
+  v1::StartProcessRequest start;
+  for (const char* arg : {"sh", "-c", "read x; echo $x"}) start.mutable_exec()->add_argv(arg);
+  if (terminal) start.mutable_terminal();
+  v1::ProcessOutput output;
+  ASSERT_TRUE(stub.StartProcess(Within(absl::Seconds(30)).get(), start, &output).ok());
+  v1::WriteProcessRequest write;
+  write.set_process_id(output.process_id());
+  write.set_text("hi\n");
+  write.set_close_stdin(true);
+  v1::WriteProcessResponse written;
+  EXPECT_TRUE(stub.WriteProcess(Within(absl::Seconds(30)).get(), write, &written).ok());
+  v1::ReadProcessRequest read;
+  read.set_process_id(output.process_id());
+  read.mutable_wait()->set_seconds(20);
+  read.set_until_exit(true);
+  EXPECT_TRUE(stub.ReadProcess(Within(absl::Seconds(30)).get(), read, &output).ok());
+  EXPECT_FALSE(output.running());
+  v1::KillProcessRequest kill;
+  kill.set_process_id(output.process_id());
+  v1::KillProcessResponse killed;
+  EXPECT_TRUE(stub.KillProcess(Within(absl::Seconds(30)).get(), kill, &killed).ok());
+
+  v1::Session session;
+  ASSERT_TRUE(stub.CreateSession(Within(absl::Seconds(30)).get(), {}, &session).ok());
+  v1::ExecRequest in_session = Command({"sh", "-c", "echo x > /tmp/f"});
+  in_session.set_session_id(session.session_id());
+  CallExec(stub, in_session, absl::Seconds(30));
+  v1::ReadFileRequest file;
+  file.set_path("/tmp/f");
+  file.mutable_scope()->set_session_id(session.session_id());
+  auto context = Within(absl::Seconds(30));
+  auto reader = stub.ReadFile(context.get(), file);
+  v1::FileChunk chunk;
+  while (reader->Read(&chunk)) {
+  }
+  EXPECT_TRUE(reader->Finish().ok());
+  v1::StatFileRequest stat;
+  stat.set_path("/no/such/file");
+  v1::FileInfo info;
+  EXPECT_EQ(stub.StatFile(Within(absl::Seconds(30)).get(), stat, &info).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::CloseSessionRequest close;
+  close.set_session_id(session.session_id());
+  v1::CloseSessionResponse closed;
+  EXPECT_TRUE(stub.CloseSession(Within(absl::Seconds(30)).get(), close, &closed).ok());
+}
+
 // Hundreds of requests of every kind leave no descriptor and no process behind but the
 // pre-started launchers, and no more of those than the first few requests left (the
 // requests come one at a time, so the pools do not grow), and the proxy process, whose
@@ -279,10 +345,12 @@ TEST(ServerLifecycleTest, NoLeaksAfterManyRequests) {
       v1::ExecRequest proxied = Command({"curl", "-s", "http://refused.test/"});
       proxied.mutable_policy()->set_network(v1::NETWORK_PROXY_ROUTED);
       CallExec(*stub, proxied, absl::Seconds(30));
+      RunAgentCalls(*stub, /*terminal=*/i % 2 == 1);
     }
   };
   run_mix(10);  // Warm up: gRPC opens what it keeps, the pools fill.
   int fds_before = OpenFds((*server)->pid());
+  int threads_before = Threads((*server)->pid());
   int launchers_before = Children((*server)->pid())["sandboxd-launch"];
   std::vector<pid_t> proxies;
   for (pid_t child : ChildrenOf((*server)->pid())) {
@@ -303,6 +371,9 @@ TEST(ServerLifecycleTest, NoLeaksAfterManyRequests) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_LE(OpenFds((*server)->pid()), allowed());
+  // Each process started by id had a thread of its own, joined when it was forgotten
+  // (gRPC's handler threads come and go by a few).
+  EXPECT_LE(Threads((*server)->pid()), threads_before + 4);
   std::map<std::string, int> children = Children((*server)->pid());
   EXPECT_LE(children["sandboxd-launch"], launchers_before + 2);
   children.erase("sandboxd-launch");

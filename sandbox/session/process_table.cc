@@ -27,6 +27,8 @@ constexpr int kStdinPipeBytes = 1 << 20;
 // How long a frame begun may take to go in whole, past the call's deadline, before the
 // process is killed (its input could no longer be framed).
 constexpr absl::Duration kFrameGrace = absl::Seconds(10);
+// How often a waiting read asks whether its reader went away.
+constexpr absl::Duration kGoneCheckInterval = absl::Milliseconds(250);
 // How long Kill waits for the process to be gone, where the caller names no deadline.
 constexpr absl::Duration kKillWait = absl::Seconds(10);
 
@@ -106,15 +108,16 @@ void Process::Append(int fd, absl::string_view data) {
 }
 
 Process::Output Process::Read(uint64_t out_offset, uint64_t err_offset, size_t max_bytes,
-                              absl::Time deadline, bool until_exit) {
+                              absl::Time deadline, bool until_exit,
+                              const std::function<bool()>& gone) {
   absl::MutexLock lock(&mu_);
   last_used_ = absl::Now();
   auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (outcome_.has_value()) return true;
     return !until_exit && (out_.total_bytes() > out_offset || err_.total_bytes() > err_offset);
   };
-  while (!ready()) {
-    if (changed_.WaitWithDeadline(&mu_, deadline)) break;
+  while (!ready() && absl::Now() < deadline && !(gone && gone())) {
+    changed_.WaitWithDeadline(&mu_, std::min(deadline, absl::Now() + kGoneCheckInterval));
   }
   last_used_ = absl::Now();
   Output output;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -71,9 +72,10 @@ class Process {
     std::optional<absl::StatusOr<RunResult>> outcome;
   };
   // Output from the offsets, up to `max_bytes` of each stream; until `deadline`, waits
-  // for output past them or for the exit (with `until_exit`, for the exit only).
+  // for output past them or for the exit (with `until_exit`, for the exit only), unless
+  // `gone` (asked a few times a second) says the reader went away.
   Output Read(uint64_t out_offset, uint64_t err_offset, size_t max_bytes, absl::Time deadline,
-              bool until_exit);
+              bool until_exit, const std::function<bool()>& gone = nullptr);
   // Writes `data` to its stdin (its terminal's input), then closes it if `close`.
   // Returns the bytes written: all, or those that fit before `deadline` (a command
   // that does not read); DEADLINE_EXCEEDED when none did. FAILED_PRECONDITION once
