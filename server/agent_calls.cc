@@ -165,7 +165,7 @@ grpc::Status SandboxServiceImpl::StartProcess(grpc::ServerContext* context,
   if (!exec.argv().empty()) call.log.set_argv0(exec.argv(0));
   // A process's timeout bounds its whole life: without one, the longest allowed.
   v1::ExecRequest asked = exec;
-  if (!asked.has_timeout()) SetDuration(runner_.config().max_timeout, *asked.mutable_timeout());
+  if (!asked.has_timeout()) SetDuration(LongestTimeoutFor(*client), *asked.mutable_timeout());
   const bool terminal = request->has_terminal();
   if (terminal && !asked.env().contains("TERM")) {
     (*asked.mutable_env())["TERM"] =

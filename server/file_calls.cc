@@ -142,8 +142,7 @@ absl::StatusOr<Plan> SandboxServiceImpl::FilePlan(const v1::FileScope& scope,
     request.mutable_policy()->set_exclude_cwd(true);
   }
   // Large files take their time; the client's deadline still bounds the call.
-  absl::Duration most = runner_.config().max_timeout;
-  request.mutable_timeout()->set_seconds(absl::ToInt64Seconds(most));
+  request.mutable_timeout()->set_seconds(absl::ToInt64Seconds(LongestTimeoutFor(client)));
   absl::StatusOr<Plan> plan = PlanFor(request, client);
   if (!plan.ok()) return plan.status();
   if (absl::Status s = UseHelper(*plan, std::move(args), /*command_follows=*/false); !s.ok()) {

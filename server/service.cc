@@ -84,6 +84,15 @@ absl::StatusOr<Plan> SandboxServiceImpl::PlanFor(const v1::ExecRequest& request,
   return plan;
 }
 
+absl::Duration SandboxServiceImpl::LongestTimeoutFor(const std::string& client) const {
+  absl::Duration longest = runner_.config().max_timeout;
+  absl::StatusOr<ClientGrant> grant = operator_policy_.GrantFor(client);
+  if (grant.ok() && grant->max_timeout > absl::ZeroDuration()) {
+    longest = std::min(longest, grant->max_timeout);
+  }
+  return longest;
+}
+
 absl::StatusOr<Plan> SandboxServiceImpl::PlanAlone(const v1::ExecRequest& request,
                                                    const std::string& client) const {
   // The size first, then the rest of the bounds (in ExecSpec::Create): before any

@@ -139,6 +139,9 @@ class SandboxServiceImpl final
   // PlanFor without the session.
   absl::StatusOr<Plan> PlanAlone(const sandbox::v1::ExecRequest& request,
                                  const std::string& client) const;
+  // The longest timeout `client` may ask for: the server's, or its rule's if shorter
+  // (what a process, or a file call, gets unless it names one).
+  absl::Duration LongestTimeoutFor(const std::string& client) const;
   // The tables, or FAILED_PRECONDITION when this server keeps none.
   absl::StatusOr<ProcessTable*> Processes() const;
   absl::StatusOr<SessionTable*> Sessions() const;

@@ -82,10 +82,24 @@ def make_secrets(scratch, mounts, uid, gid):
                 os.chown(os.path.join(dirpath, name), uid, gid)
 
 
+# The pod's name, as the kubelet would give the container's POD_NAME.
+POD_NAME = "sandboxd-check-0"
+
+
 def container_args(container, mounts, ports):
-    """The manifest's arguments, with mount paths and ports moved as described above."""
+    """The manifest's arguments, with mount paths and ports moved as described above,
+    and $(VAR) references to the container's environment expanded as the kubelet does
+    (only fieldRef metadata.name is defined here)."""
+    env = {}
+    for var in container.get("env", []):
+        field = var.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+        if field != "metadata.name":
+            raise SystemExit(f"check_k8s_live: cannot give {var['name']} a value")
+        env[var["name"]] = POD_NAME
     args = []
     for arg in container["args"]:
+        for name, value in env.items():
+            arg = arg.replace(f"$({name})", value)
         for mount_path, scratch_path in mounts.items():
             arg = arg.replace(f"={mount_path}", f"={scratch_path}")
         for port, local in ports.items():
@@ -131,6 +145,32 @@ def readme_request(port, ca, workspace, argv=None):
             output_encoding=sandbox_pb2.OUTPUT_TEXT)
         return stub.Exec(request, timeout=60,
                          metadata=[("authorization", "Bearer k8s-check-token")])
+
+
+def replica_checks(port, ca, workspace):
+    """A process's id names this pod; a call about another pod's says where it lives."""
+    import grpc
+    from sandbox.v1 import sandbox_pb2, sandbox_pb2_grpc
+    with open(ca, "rb") as f:
+        credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+    auth = [("authorization", "Bearer k8s-check-token")]
+    with grpc.secure_channel(f"127.0.0.1:{port}", credentials) as channel:
+        stub = sandbox_pb2_grpc.SandboxServiceStub(channel)
+        started = stub.StartProcess(sandbox_pb2.StartProcessRequest(
+            exec=sandbox_pb2.ExecRequest(argv=["true"], cwd=workspace)), timeout=30, metadata=auth)
+        report("k8s-process-id-names-the-pod", started.process_id.endswith("@" + POD_NAME),
+               started.process_id)
+        elsewhere = started.process_id.split("@")[0] + "@sandboxd-other-1"
+        try:
+            stub.ReadProcess(sandbox_pb2.ReadProcessRequest(process_id=elsewhere), timeout=30,
+                             metadata=auth)
+            report("k8s-elsewhere-says-where", False, "the read succeeded")
+        except grpc.RpcError as error:
+            trailing = dict(error.trailing_metadata() or ())
+            report("k8s-elsewhere-says-where",
+                   error.code() == grpc.StatusCode.FAILED_PRECONDITION and
+                   trailing.get("sandboxd-replica") == "sandboxd-other-1",
+                   f"{error.code()} {error.details()} {trailing}")
 
 
 def wait_for_port(port, process, seconds=20):
@@ -205,6 +245,11 @@ def main(manifest):
                    str(response))
         except Exception as error:  # grpc.RpcError, with the server's message.
             report("k8s-readme-request", False, str(error))
+
+        try:
+            replica_checks(ports[named["grpc"]], f"{by_volume['tls']}/tls.crt", workspace)
+        except Exception as error:
+            report("k8s-process-id-names-the-pod", False, str(error))
 
         # A command still runs, so that the server drains for a while.
         import threading
