@@ -205,6 +205,10 @@ ABSL_FLAG(absl::Duration, process_idle_timeout, absl::Minutes(10),
 ABSL_FLAG(sandboxd::ByteSize, process_output_bytes, {1 << 20},
           "Bytes of each output stream of a process kept for reading (again).");
 ABSL_FLAG(int, max_sessions_per_client, 8, "Sessions one client may keep open at once.");
+ABSL_FLAG(sandboxd::ByteSize, session_tmp_bytes, {uint64_t{1} << 30},
+          "The size of a session's /tmp: a tmpfs, where the server may mount one (root "
+          "with CAP_SYS_ADMIN), else a plain directory in --state_dir; 0: always a "
+          "directory.");
 ABSL_FLAG(absl::Duration, session_idle_timeout, absl::Minutes(30),
           "How long a session may go without a call and with no process running before "
           "it is closed (its processes killed, its /tmp removed); also the most a "
@@ -824,7 +828,8 @@ std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
   processes.emplace(*runner, ProcessBoundsFromFlags(), ReplicaName());
   absl::StatusOr<std::unique_ptr<SessionTable>> sessions = SessionTable::Create(
       config.state_dir + "/sessions", config.command_user, *processes,
-      SessionBounds{absl::GetFlag(FLAGS_max_sessions_per_client)});
+      SessionBounds{absl::GetFlag(FLAGS_max_sessions_per_client),
+                    absl::GetFlag(FLAGS_session_tmp_bytes).bytes});
   if (!sessions.ok()) Die(std::string(sessions.status().message()));
   SandboxServiceImpl service(*runner, host, *std::move(auth), std::move(operator_policy),
                              metrics.get(), bounds, AgentTables{&*processes, sessions->get()});

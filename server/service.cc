@@ -144,6 +144,8 @@ grpc::Status SandboxServiceImpl::GetCapabilities(grpc::ServerContext* context,
   response->set_command_user(runner_.command_user_note());
   response->set_network_enabled_refused(runner_.config().host_network_risk);
   response->set_proxy(DescribeProxy(runner_.config(), runner_.proxy()));
+  if (tables_.sessions != nullptr) response->set_session_tmp(tables_.sessions->tmp_note());
+  if (tables_.processes != nullptr) response->set_replica(tables_.processes->replica());
   return grpc::Status::OK;
 }
 

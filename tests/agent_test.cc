@@ -63,7 +63,7 @@ class AgentTest : public SharedServerTest {
     options.flags = {"--auth_tokens_file=" + Scratch("tokens"), "--replica=alpha",
                      absl::StrCat("--process_output_bytes=", kKeptBytes),
                      absl::StrCat("--session_idle_timeout=", kSessionIdleSeconds, "s"),
-                     "--max_processes_per_client=6"};
+                     "--max_processes_per_client=6", "--session_tmp_bytes=1M"};
     StartServer(options);
   }
   void SetUp() override {
@@ -386,6 +386,19 @@ TEST_F(AgentTest, ASessionKeepsTmpBetweenCallsAndOthersDoNot) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(AgentTest, ASessionsTmpIsBounded) {
+  std::string session = CreateSession();
+  v1::ExecResponse filled = ExecIn(session, "head -c 2M /dev/zero > /tmp/big");
+  EXPECT_NE(filled.exit_code(), 0);
+  EXPECT_THAT(filled.stderr(), HasSubstr("No space left on device"));
+  // Control: a command's own fresh /tmp takes it.
+  EXPECT_EQ(ExecIn("", "head -c 2M /dev/zero > /tmp/big").exit_code(), 0);
+  v1::GetCapabilitiesResponse capabilities;
+  ASSERT_TRUE(stub_->GetCapabilities(Context(kAlice).get(), {}, &capabilities).ok());
+  EXPECT_THAT(capabilities.session_tmp(), HasSubstr("a tmpfs of 1048576 bytes"));
+  EXPECT_EQ(capabilities.replica(), "alpha");
+}
+
 TEST_F(AgentTest, AnIdleSessionIsReapedWithItsProcessesAndTmp) {
   std::string idle = CreateSession();
   std::string used = CreateSession();
@@ -395,9 +408,10 @@ TEST_F(AgentTest, AnIdleSessionIsReapedWithItsProcessesAndTmp) {
                                     kAlice, [&](auto& r) { r.mutable_exec()->set_session_id(idle); });
   absl::SleepFor(absl::Milliseconds(500));
   ASSERT_GE(CountProcesses(marker), 1);
-  std::string sessions_dir = server_->dir() + "/state/sessions";
-  size_t before = std::distance(std::filesystem::directory_iterator(sessions_dir),
-                                std::filesystem::directory_iterator());
+  auto tmp_of = [&](const std::string& session) {
+    return absl::StrCat(server_->dir(), "/state/sessions/", session.substr(2, 32));
+  };
+  ASSERT_TRUE(std::filesystem::exists(tmp_of(idle) + "/marker"));
   // The used one gets a call each second: the control.
   for (int i = 0; i < 2 * kSessionIdleSeconds + 2; ++i) {
     absl::SleepFor(absl::Seconds(1));
@@ -413,9 +427,8 @@ TEST_F(AgentTest, AnIdleSessionIsReapedWithItsProcessesAndTmp) {
   for (const v1::Session& session : listed.sessions()) ids.push_back(session.session_id());
   EXPECT_THAT(ids, ::testing::Contains(used));
   EXPECT_THAT(ids, ::testing::Not(::testing::Contains(idle)));
-  size_t after = std::distance(std::filesystem::directory_iterator(sessions_dir),
-                               std::filesystem::directory_iterator());
-  EXPECT_EQ(after, before - 1);
+  EXPECT_FALSE(std::filesystem::exists(tmp_of(idle)));
+  EXPECT_TRUE(std::filesystem::exists(tmp_of(used)));
 }
 
 TEST_F(AgentTest, TenantsDoNotSeeEachOthersProcessesSessionsOrFiles) {

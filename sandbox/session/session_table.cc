@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,12 +78,27 @@ absl::StatusOr<std::unique_ptr<SessionTable>> SessionTable::Create(
       }
       closedir(entries);
     }
-    for (const std::string& name : stale) RemoveTree(parent.get(), name);
+    for (const std::string& name : stale) {
+      // A server that died left its sessions' tmpfs mounted.
+      umount2(absl::StrCat(dir, "/", name).c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
+      RemoveTree(parent.get(), name);
+    }
   }
   std::unique_ptr<SessionTable> table(
       new SessionTable(std::move(dir), std::move(user), processes, bounds));
+  table->mounts_ = bounds.tmp_bytes > 0;
+  absl::MutexLock lock(&table->mu_);
+  table->tmp_note_ = bounds.tmp_bytes > 0
+                         ? absl::StrCat("a tmpfs of ", bounds.tmp_bytes, " bytes where the "
+                                        "server may mount one, else a directory")
+                         : "a directory (--session_tmp_bytes=0)";
   table->reaper_ = std::thread([raw = table.get()] { raw->Reap(); });
   return table;
+}
+
+std::string SessionTable::tmp_note() const {
+  absl::MutexLock lock(&mu_);
+  return tmp_note_;
 }
 
 SessionTable::~SessionTable() {
@@ -113,6 +129,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const std::string& o
     rmdir(path.c_str());
     return absl::InternalError(absl::StrCat("cannot give ", path, " to ", user_->name));
   }
+  MountTmpfs(path);
   absl::StatusOr<OpenPath> tmp = OpenCanonical(path, "the session's /tmp", true);
   if (!tmp.ok()) {
     rmdir(path.c_str());
@@ -171,8 +188,29 @@ void SessionTable::CloseAll() {
 // Its processes first: nothing may write in its /tmp while it is removed.
 void SessionTable::End(const std::shared_ptr<Session>& session) {
   processes_.EndSession(session->id());
+  std::string path = absl::StrCat(dir_, "/", DirName(session->id()));
+  // A tmpfs goes with everything in it at once; a command that still holds it open
+  // keeps its pages until it lets go, no longer.
+  umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
   UniqueFd parent(open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (parent.valid()) RemoveTree(parent.get(), DirName(session->id()));
+}
+
+// A tmpfs bounds what a session's /tmp may hold, as the fresh /tmp of a command is
+// bounded; its pages are charged to the memory cgroup of whoever writes them, so a
+// command's memory limit covers what it puts there too.
+void SessionTable::MountTmpfs(const std::string& path) {
+  if (!mounts_.load()) return;
+  std::string options = absl::StrCat("size=", bounds_.tmp_bytes, ",mode=0700");
+  if (user_.has_value()) absl::StrAppend(&options, ",uid=", user_->uid, ",gid=", user_->gid);
+  if (mount("tmpfs", path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
+    // Not root, or no CAP_SYS_ADMIN (a container): directories from now on.
+    mounts_ = false;
+    absl::MutexLock lock(&mu_);
+    tmp_note_ = absl::StrCat("a directory: the server may not mount a tmpfs (",
+                             std::strerror(errno), "), so a session's /tmp is bounded only "
+                             "by the disk and limits.file_size_bytes");
+  }
 }
 
 void SessionTable::Reap() {

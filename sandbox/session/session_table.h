@@ -1,6 +1,8 @@
 #ifndef SANDBOXD_SANDBOX_SESSION_SESSION_TABLE_H_
 #define SANDBOXD_SANDBOX_SESSION_SESSION_TABLE_H_
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -52,6 +54,11 @@ class Session {
 
 struct SessionBounds {
   int max_per_owner = 8;
+  // The size of a session's /tmp: a tmpfs of this size where the server may mount one
+  // (root with CAP_SYS_ADMIN), its pages charged to the commands that write them; 0,
+  // or a server that may not mount: a plain directory, bounded only by the disk and
+  // each command's limits.file_size_bytes.
+  uint64_t tmp_bytes = uint64_t{1} << 30;
   // How often idle processes and sessions are looked for.
   absl::Duration reap_interval = absl::Seconds(1);
 };
@@ -84,6 +91,8 @@ class SessionTable {
   std::vector<std::shared_ptr<Session>> List(const std::string& owner) const;
   // Ends every session.
   void CloseAll();
+  // What a session's /tmp is ("a tmpfs of 1073741824 bytes", or why a directory).
+  std::string tmp_note() const;
 
  private:
   SessionTable(std::string dir, std::optional<HostUser> user, ProcessTable& processes,
@@ -91,6 +100,8 @@ class SessionTable {
       : dir_(std::move(dir)), user_(std::move(user)), processes_(processes), bounds_(bounds) {}
   void End(const std::shared_ptr<Session>& session);
   void Reap();
+  // Mounts a tmpfs of bounds_.tmp_bytes on `path` for `user`, where the server may.
+  void MountTmpfs(const std::string& path);
 
   const std::string dir_;
   const std::optional<HostUser> user_;
@@ -98,6 +109,9 @@ class SessionTable {
   const SessionBounds bounds_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
+  // Whether sessions get a tmpfs (the first mount decides), and what it is.
+  std::atomic<bool> mounts_{true};
+  std::string tmp_note_ ABSL_GUARDED_BY(mu_);
   absl::Notification stop_;
   std::thread reaper_;
 };
