@@ -364,6 +364,12 @@ absl::StatusOr<Report> Run(const Options& options) {
   absl::StatusOr<double> piped = BarePipeRate(bare_stream, *bpf, options.stream_bytes);
   if (!piped.ok()) return piped.status();
   report.stream_bare_pipe_mib_s = *piped;
+  absl::StatusOr<std::string> workspace = (*server)->MakeWorkspace();
+  if (!workspace.ok()) return workspace.status();
+  absl::StatusOr<AgentFigures> agent =
+      MeasureAgent(*stub, *workspace, options.agent_file_bytes, options.echo_samples);
+  if (!agent.ok()) return agent.status();
+  report.agent = *agent;
   if (absl::Status s = MeasureBreakdown(*bare, *bpf, options.iterations / 2 + 1, report); !s.ok()) {
     return s;
   }
@@ -414,6 +420,19 @@ std::string Format(const Report& report, const std::string& machine) {
                         Ratio(report.stream_server_mib_s, report.stream_bare_mib_s),
                         report.idle_rss_bytes / 1048576.0, report.rss_per_in_flight_bytes / 1024.0,
                         Ms(report.rpc_back_to_back), Ms(report.rpc_after_quiet));
+  const AgentFigures& agent = report.agent;
+  absl::StrAppendFormat(
+      &out,
+      "\nfiles (%.0f MiB, median of %d): upload %.0f MiB/s (%.2fx of cat through a pipe), "
+      "download %.0f MiB/s (%.2fx); cat through a pipe %.0f MiB/s\n"
+      "terminal echo (a line to cat on a terminal and back, %d round trips): server p50 %.3f ms, "
+      "p90 %.3f ms; local pty p50 %.3f ms, p90 %.3f ms (+%.3f ms, %.2fx at p50)\n",
+      agent.file_bytes / 1048576.0, agent.file_runs, agent.upload_mib_s,
+      Ratio(agent.upload_mib_s, agent.cat_pipe_mib_s), agent.download_mib_s,
+      Ratio(agent.download_mib_s, agent.cat_pipe_mib_s), agent.cat_pipe_mib_s, agent.echo_samples,
+      Ms(agent.echo_p50), Ms(agent.echo_p90), Ms(agent.local_echo_p50), Ms(agent.local_echo_p90),
+      Ms(agent.echo_p50 - agent.local_echo_p50),
+      Ratio(Ms(agent.echo_p50), Ms(agent.local_echo_p50)));
   const ProxyFigures& proxy = report.proxy;
   if (absl::StartsWith(report.server_proxy, "refused")) {
     absl::StrAppend(&out, "\nmanaged network: ", report.server_proxy, "\n");
@@ -446,6 +465,21 @@ std::string Breakdown(const Report& report) {
     parts.push_back(absl::StrFormat("\"%s\": %.3f", name, Ms(p50)));
   }
   return absl::StrJoin(parts, ", ");
+}
+
+// The agent's figures as a JSON object.
+std::string AgentJson(const AgentFigures& agent) {
+  return absl::StrFormat(
+      "{\"file_bytes\": %d, \"file_runs\": %d, \"upload_mib_s\": %.1f, "
+      "\"download_mib_s\": %.1f, \"cat_pipe_mib_s\": %.1f, \"upload_ratio\": %.3f, "
+      "\"download_ratio\": %.3f, \"echo_samples\": %d, \"echo_p50_ms\": %.3f, "
+      "\"echo_p90_ms\": %.3f, \"local_echo_p50_ms\": %.3f, \"local_echo_p90_ms\": %.3f, "
+      "\"echo_p50_ratio\": %.3f}",
+      agent.file_bytes, agent.file_runs, agent.upload_mib_s, agent.download_mib_s,
+      agent.cat_pipe_mib_s, Ratio(agent.upload_mib_s, agent.cat_pipe_mib_s),
+      Ratio(agent.download_mib_s, agent.cat_pipe_mib_s), agent.echo_samples, Ms(agent.echo_p50),
+      Ms(agent.echo_p90), Ms(agent.local_echo_p50), Ms(agent.local_echo_p90),
+      Ratio(Ms(agent.echo_p50), Ms(agent.local_echo_p50)));
 }
 
 }  // namespace
@@ -482,7 +516,7 @@ std::string ToJson(const Report& report, const std::string& machine) {
       "\"rpc_after_quiet_ms\": %.3f, \"breakdown_p50_ms\": {%s}, "
       "\"proxy\": {\"download_bytes\": %d, \"proxied_mib_s\": %.1f, \"direct_mib_s\": %.1f, "
       "\"download_ratio\": %.3f, \"ttfb_direct_p50_ms\": %.3f, \"ttfb_forwarded_p50_ms\": %.3f, "
-      "\"ttfb_tunnel_p50_ms\": %.3f}}\n",
+      "\"ttfb_tunnel_p50_ms\": %.3f}, \"agent\": %s}\n",
       escape(machine), escape(report.server_cgroups), escape(report.server_network_namespaces),
       absl::StrJoin(levels, ", "), report.stream_server_mib_s,
       report.stream_bare_mib_s, report.stream_bare_pipe_mib_s,
@@ -491,7 +525,7 @@ std::string ToJson(const Report& report, const std::string& machine) {
       Ms(report.rpc_after_quiet), Breakdown(report), report.proxy.download_bytes,
       report.proxy.proxied_mib_s, report.proxy.direct_mib_s,
       Ratio(report.proxy.proxied_mib_s, report.proxy.direct_mib_s), Ms(report.proxy.ttfb_direct),
-      Ms(report.proxy.ttfb_forwarded), Ms(report.proxy.ttfb_tunnel));
+      Ms(report.proxy.ttfb_forwarded), Ms(report.proxy.ttfb_tunnel), AgentJson(report.agent));
 }
 
 }  // namespace sandboxd::bench

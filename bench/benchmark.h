@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bench/agent_bench.h"
 #include "bench/proxy_bench.h"
 
 namespace sandboxd::bench {
@@ -25,6 +26,10 @@ struct Options {
   // requests for each time to first byte.
   uint64_t proxy_download_bytes = uint64_t{1} << 30;
   int proxy_ttfb_samples = 50;
+  // An agent's calls: bytes of the file sent through WriteFile and ReadFile, and round
+  // trips of a line through a terminal (agent_bench.h).
+  uint64_t agent_file_bytes = uint64_t{1} << 30;
+  int echo_samples = 200;
   // More flags for the server (e.g. --cgroup=none, to see what cgroups cost).
   std::vector<std::string> server_flags;
   // Quiet before each batch of the latency runs. The kernel tears network namespaces
@@ -70,13 +75,16 @@ struct Report {
   // where it refuses them (--server_flags=--proxy=off).
   std::string server_proxy;
   ProxyFigures proxy;
+  AgentFigures agent;
 };
 
 // Starts a real sandboxd and measures, side by side with bare bwrap run with the very
 // flags the server uses (taken from its Explain RPC): Exec latency and throughput of
 // /bin/true at each concurrency, streaming throughput of a command writing
 // stream_bytes, the server's memory idle and per in-flight request, and what the
-// managed network's proxy costs against the host's network (proxy_bench.h).
+// managed network's proxy costs against the host's network (proxy_bench.h), and what
+// an agent's file transfers and terminal round trips cost against the host's cat and
+// pty (agent_bench.h).
 absl::StatusOr<Report> Run(const Options& options);
 
 // The report for people: machine, figures and ratios (server / bare).

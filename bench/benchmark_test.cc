@@ -23,6 +23,8 @@ TEST(BenchmarkSmokeTest, MeasuresEveryFigure) {
   options.settle = absl::ZeroDuration();
   options.proxy_download_bytes = 16 << 20;
   options.proxy_ttfb_samples = 3;
+  options.agent_file_bytes = 16 << 20;
+  options.echo_samples = 20;
   absl::StatusOr<Report> report = bench::Run(options);
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->levels.size(), 2u);
@@ -47,12 +49,26 @@ TEST(BenchmarkSmokeTest, MeasuresEveryFigure) {
   EXPECT_GT(report->proxy.proxied_mib_s, 0);
   EXPECT_GT(report->proxy.ttfb_direct, absl::ZeroDuration());
   EXPECT_GT(report->proxy.ttfb_tunnel, absl::ZeroDuration());
+  const AgentFigures& agent = report->agent;
+  EXPECT_EQ(agent.file_bytes, uint64_t{16} << 20);
+  EXPECT_GT(agent.upload_mib_s, 0);
+  EXPECT_GT(agent.download_mib_s, 0);
+  EXPECT_GT(agent.cat_pipe_mib_s, 0);
+  EXPECT_EQ(agent.echo_samples, 20);
+  EXPECT_GT(agent.echo_p50, absl::ZeroDuration());
+  EXPECT_GE(agent.echo_p90, agent.echo_p50);
+  EXPECT_LT(agent.echo_p90, absl::Seconds(1));
+  EXPECT_GT(agent.local_echo_p50, absl::ZeroDuration());
+  EXPECT_GE(agent.local_echo_p90, agent.local_echo_p50);
   std::string text = Format(*report, "machine: test");
   EXPECT_THAT(text, HasSubstr("Exec(/bin/true) latency"));
   EXPECT_THAT(text, HasSubstr("streaming: server"));
   EXPECT_THAT(text, HasSubstr("gRPC floor"));
   EXPECT_THAT(text, HasSubstr("server: network namespaces: "));
   EXPECT_THAT(text, HasSubstr("managed network"));
+  EXPECT_THAT(text, HasSubstr("files (16 MiB, median of 3): upload "));
+  EXPECT_THAT(text, HasSubstr("terminal echo"));
+  EXPECT_THAT(ToJson(*report, "machine: test"), HasSubstr("\"echo_p50_ms\""));
   EXPECT_THAT(ToJson(*report, "machine: test"), HasSubstr("\"throughput_ratio\""));
   EXPECT_THAT(ToJson(*report, "machine: test"), HasSubstr("\"rpc_after_quiet_ms\""));
 }

@@ -26,6 +26,9 @@ ABSL_FLAG(int64_t, stream_mib, 1024, "MiB the streaming command writes.");
 ABSL_FLAG(int64_t, proxy_download_mib, 1024,
           "MiB downloaded through the managed network's proxy, and without it.");
 ABSL_FLAG(int, proxy_ttfb_samples, 50, "New connections timed to their first byte, per side.");
+ABSL_FLAG(int64_t, agent_file_mib, 1024,
+          "MiB of the file uploaded (WriteFile) and downloaded (ReadFile), and read by cat.");
+ABSL_FLAG(int, echo_samples, 200, "Round trips of a line through a terminal, per side.");
 ABSL_FLAG(std::vector<std::string>, server_flags, {},
           "Comma-separated extra flags for the server, e.g. --cgroup=none.");
 ABSL_FLAG(std::string, json_out, "bench-results.json",
@@ -85,6 +88,8 @@ int main(int argc, char** argv) {
   options.server_flags = absl::GetFlag(FLAGS_server_flags);
   options.proxy_download_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_proxy_download_mib)) << 20;
   options.proxy_ttfb_samples = absl::GetFlag(FLAGS_proxy_ttfb_samples);
+  options.agent_file_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_agent_file_mib)) << 20;
+  options.echo_samples = absl::GetFlag(FLAGS_echo_samples);
   absl::StatusOr<sandboxd::bench::Report> report = sandboxd::bench::Run(options);
   if (!report.ok()) {
     std::cerr << "sandboxd_bench: " << report.status() << "\n";
