@@ -139,6 +139,10 @@ HelperStatus Answer(int dir, const char* name, const std::string& path, int out)
   return writer.Add(info) && writer.Flush() ? HelperOk() : OutputError();
 }
 
+// Reads and writes of a regular file wait as they would have without O_NONBLOCK
+// (which only the open needed) on a file system that heeds it, such as FUSE.
+void ClearNonBlock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK); }
+
 HelperStatus NotRegular(const std::string& path) {
   return HelperError(kHelperFailedPrecondition,
                      path + " is not a regular file (only regular files can be read or written)");
@@ -175,8 +179,7 @@ bool ReadNames(int fd, std::vector<std::string>& names) {
 
 // The rest of a range, where sendfile refuses (EINVAL: a file system without
 // splice_read, an O_APPEND output): pread and write.
-HelperStatus CopyRange(int in, const std::string& path, off_t position, uint64_t left,
-                       int out) {
+HelperStatus CopyRange(int in, const std::string& path, off_t position, uint64_t left, int out) {
   std::vector<char> buffer(kCopyBufferSize);
   while (left > 0) {
     ssize_t n = pread(in, buffer.data(), std::min<uint64_t>(left, buffer.size()), position);
@@ -192,8 +195,7 @@ HelperStatus CopyRange(int in, const std::string& path, off_t position, uint64_t
 
 // sendfile from a file into a pipe is splice: the page cache's pages are passed on,
 // not copied, which is how it keeps up with (and passes) `cat FILE |`.
-HelperStatus SendRange(int in, const std::string& path, uint64_t offset, uint64_t length,
-                       int out) {
+HelperStatus SendRange(int in, const std::string& path, uint64_t offset, uint64_t length, int out) {
   off_t position = static_cast<off_t>(offset);
   uint64_t left = length == 0 ? UINT64_MAX : length;
   while (left > 0) {
@@ -233,9 +235,9 @@ class PayloadCopier {
   HelperStatus Copy(uint32_t length) {
     uint64_t left = length;
     while (left > 0) {
-      ssize_t n = use_splice_ ? splice(in_, nullptr, file_, nullptr, left,
-                                       SPLICE_F_MOVE | SPLICE_F_MORE)
-                              : Buffered(left);
+      ssize_t n = use_splice_
+                      ? splice(in_, nullptr, file_, nullptr, left, SPLICE_F_MOVE | SPLICE_F_MORE)
+                      : Buffered(left);
       if (n > 0) {
         left -= static_cast<uint64_t>(n);
       } else if (n == 0) {
@@ -276,8 +278,7 @@ HelperStatus CopyFrames(int in, int file, const std::string& path, bool append) 
     HeaderRead read = ReadFrameHeader(in, frame);
     if (read == HeaderRead::kEndOfFile) return InputEnded(path, append);
     if (read == HeaderRead::kError) {
-      return HelperError(kHelperInternal,
-                         path + ": reading the input: " + std::strerror(errno));
+      return HelperError(kHelperInternal, path + ": reading the input: " + std::strerror(errno));
     }
     if (read == HeaderRead::kMalformed || frame.type == FrameType::kResize) {
       return HelperError(kHelperInvalidArgument,
@@ -298,7 +299,8 @@ std::string TempName(const std::string& name) {
   if (getrandom(random, sizeof random, GRND_NONBLOCK) != sizeof random) {
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
-    unsigned long mix = static_cast<unsigned long>(now.tv_nsec) ^ (getpid() * 2654435761u) ^ ++counter;
+    unsigned long mix =
+        static_cast<unsigned long>(now.tv_nsec) ^ (getpid() * 2654435761u) ^ ++counter;
     for (unsigned char& r : random) r = static_cast<unsigned char>(mix >>= 5);
   }
   // Cut NAME so that the whole stays within NAME_MAX (255).
@@ -321,6 +323,7 @@ class TempFile {
     if (!committed_ && !temp_name_.empty()) unlinkat(dir_, temp_name_.c_str(), 0);
   }
 
+  // Makes the file; Commit gives it `mode`.
   HelperStatus Create(mode_t mode) {
     fd_.Reset(openat(dir_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
     if (fd_.valid() && ProcLinkWorks()) {
@@ -330,7 +333,7 @@ class TempFile {
       HelperStatus named = CreateNamed();
       if (!named.ok()) return named;
     }
-    if (fchmod(fd_.get(), mode) != 0) return ErrnoError(path_, errno);
+    mode_ = mode;
     return HelperOk();
   }
 
@@ -339,6 +342,9 @@ class TempFile {
   // Puts the file at the target's name: replacing what is there, or with `exclusive`
   // only if nothing is (kHelperAlreadyExists).
   HelperStatus Commit(bool exclusive) {
+    // The mode goes last: a write clears the set-user-ID and set-group-ID bits (of a
+    // user without CAP_FSETID), and until now only the helper's user could read it.
+    if (fchmod(fd_.get(), mode_) != 0) return ErrnoError(path_, errno);
     if (anonymous_ && exclusive) {
       // A link fails if the name exists: exclusive, and atomic.
       if (linkat(AT_FDCWD, ProcPath().c_str(), dir_, name_.c_str(), AT_SYMLINK_FOLLOW) != 0) {
@@ -370,7 +376,8 @@ class TempFile {
 
   // Whether /proc/self/fd/N is this file, so that linkat can give it a name at the end.
   bool ProcLinkWorks() const {
-    struct stat ours {}, proc {};
+    struct stat ours {};
+    struct stat proc {};
     return fstat(fd_.get(), &ours) == 0 && stat(ProcPath().c_str(), &proc) == 0 &&
            ours.st_dev == proc.st_dev && ours.st_ino == proc.st_ino;
   }
@@ -379,8 +386,8 @@ class TempFile {
     anonymous_ = false;
     for (int i = 0; i < kTempNameTries; ++i) {
       std::string temp = TempName(name_);
-      fd_.Reset(openat(dir_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                       0600));
+      fd_.Reset(
+          openat(dir_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (fd_.valid()) {
         temp_name_ = temp;
         return HelperOk();
@@ -406,6 +413,7 @@ class TempFile {
   const std::string& name_;
   const std::string& path_;
   UniqueFd fd_;
+  mode_t mode_ = 0600;
   bool anonymous_ = false;
   // The temporary file's name in `dir_`, once it has one.
   std::string temp_name_;
@@ -433,7 +441,7 @@ HelperStatus Append(int dir, const std::string& name, const std::string& path,
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return ErrnoError(path, errno);
   if (!S_ISREG(st.st_mode)) return NotRegular(path);
-  fcntl(fd.get(), F_SETFL, O_WRONLY | O_APPEND);
+  ClearNonBlock(fd.get());
   HelperStatus copied = CopyFrames(in, fd.get(), path, /*append=*/true);
   if (!copied.ok()) return copied;
   return AnswerOpen(fd.get(), path, out);
@@ -526,10 +534,10 @@ HelperStatus RootRefused(const char* what) {
 
 HelperStatus MoveError(const std::string& source, const std::string& destination, int err) {
   if (err == EEXIST || err == ENOTEMPTY) {
-    return HelperError(ExitForErrno(err),
-                       destination + (err == EEXIST
-                                          ? ": already exists (ask to overwrite it)"
-                                          : ": a directory that is not empty is in the way"));
+    return HelperError(
+        ExitForErrno(err),
+        destination + (err == EEXIST ? ": already exists (ask to overwrite it)"
+                                     : ": a directory that is not empty is in the way"));
   }
   if (err == ENOENT) return ErrnoError(source, err);
   return ErrnoError(source + " -> " + destination, err);
@@ -547,7 +555,7 @@ HelperStatus ReadFile(const std::string& path, uint64_t offset, uint64_t length,
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return ErrnoError(path, errno);
   if (!S_ISREG(st.st_mode)) return NotRegular(path);
-  fcntl(fd.get(), F_SETFL, O_RDONLY);
+  ClearNonBlock(fd.get());
   return SendRange(fd.get(), path, offset, length, out);
 }
 
@@ -580,7 +588,8 @@ HelperStatus ListFiles(const std::string& path, uint32_t depth, uint64_t max_ent
   if (!status.ok()) return status;
   UniqueFd dir(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid() && errno == ENOTDIR) {
-    return HelperError(kHelperFailedPrecondition, path + " is not a directory (only a directory can be listed)");
+    return HelperError(kHelperFailedPrecondition,
+                       path + " is not a directory (only a directory can be listed)");
   }
   if (!dir.valid()) return ErrnoError(path, errno);
   Lister lister(out, max_entries);
@@ -608,8 +617,8 @@ HelperStatus MakeDirectory(const std::string& path, mode_t mode, bool parents, i
   return Answer(dir.get(), name, path, out);
 }
 
-HelperStatus MoveFile(const std::string& source, const std::string& destination,
-                      bool overwrite, int out) {
+HelperStatus MoveFile(const std::string& source, const std::string& destination, bool overwrite,
+                      int out) {
   for (const std::string* path : {&source, &destination}) {
     HelperStatus checked = CheckPath(*path);
     if (!checked.ok()) return checked;
@@ -622,8 +631,8 @@ HelperStatus MoveFile(const std::string& source, const std::string& destination,
   if (!status.ok()) return status;
   const char* from_name = from.name.c_str();
   const char* to_name = to.name.c_str();
-  int moved = renameat2(from_dir.get(), from_name, to_dir.get(), to_name,
-                        overwrite ? 0 : RENAME_NOREPLACE);
+  int moved =
+      renameat2(from_dir.get(), from_name, to_dir.get(), to_name, overwrite ? 0 : RENAME_NOREPLACE);
   if (moved != 0 && errno == EINVAL && !overwrite) {
     // EINVAL is also a file system without RENAME_NOREPLACE: check, then rename. (A
     // rename that is invalid in itself fails again below.)

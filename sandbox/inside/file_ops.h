@@ -20,8 +20,8 @@ namespace sandboxd {
 
 // Sends `length` bytes (0: all) of the regular file `path` from `offset` on to `out`,
 // with sendfile(2). Follows symlinks, as the command's own reads would. Anything but a
-// regular file (a FIFO, a device) is refused, kHelperFailedPrecondition, unopened for
-// reading: it is opened non-blocking and checked first.
+// regular file (a FIFO, a device) is refused, kHelperFailedPrecondition, before any
+// read: it is opened non-blocking (a FIFO does not wait for a writer) and checked.
 HelperStatus ReadFile(const std::string& path, uint64_t offset, uint64_t length, int out);
 
 struct WriteOptions {
@@ -59,8 +59,8 @@ HelperStatus MakeDirectory(const std::string& path, mode_t mode, bool parents, i
 // Renames `source` to `destination`, replacing what is there only with `overwrite`
 // (else kHelperAlreadyExists), and writes the destination's FileInfo. A symlink is
 // moved itself. The root cannot be moved.
-HelperStatus MoveFile(const std::string& source, const std::string& destination,
-                      bool overwrite, int out);
+HelperStatus MoveFile(const std::string& source, const std::string& destination, bool overwrite,
+                      int out);
 
 // Removes `path`: a file, symlink or empty directory; with `recursive`, a directory with
 // everything in it, never following a symlink (one is removed, its target is not

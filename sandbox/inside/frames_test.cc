@@ -1,11 +1,10 @@
 #include "sandbox/inside/frames.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace sandboxd {
 namespace {

@@ -13,8 +13,9 @@
 //   sandboxd-helper move SOURCE DESTINATION OVERWRITE    (OVERWRITE 0 or 1)
 //   sandboxd-helper remove PATH RECURSIVE                (RECURSIVE 0 or 1)
 //
-// A file call exits with a HelperExit and says why on stderr, in one line; a terminal
-// exits as its command did. Bad usage is kHelperInvalidArgument.
+// A file call exits with a HelperExit and says why on stderr, in one line that starts
+// with the path; a terminal exits as its command did. Bad usage is
+// kHelperInvalidArgument, "sandboxd-helper: usage...".
 //
 // Linked statically: only /usr, /lib and /etc may be visible in a sandbox, and a static
 // binary needs none of them, and starts faster.
@@ -42,9 +43,11 @@ constexpr char kUsage[] =
     "write PATH MODE FLAGS | stat PATH | list PATH DEPTH MAX_ENTRIES | "
     "mkdir PATH MODE PARENTS | move SOURCE DESTINATION OVERWRITE | remove PATH RECURSIVE";
 
+// The server passes a file call's stderr on as its error's message, which therefore
+// starts with the path, not with the helper's name.
 [[noreturn]] void Exit(const HelperStatus& status) {
   if (!status.ok()) {
-    std::string line = "sandboxd-helper: " + status.message + "\n";
+    std::string line = status.message + "\n";
     ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
     (void)ignored;
   }
@@ -52,7 +55,7 @@ constexpr char kUsage[] =
 }
 
 [[noreturn]] void Usage(const std::string& what) {
-  Exit(HelperError(kHelperInvalidArgument, what + " (" + kUsage + ")"));
+  Exit(HelperError(kHelperInvalidArgument, "sandboxd-helper: " + what + " (" + kUsage + ")"));
 }
 
 // `text`, all digits in `base`, at most `max`; or Usage.

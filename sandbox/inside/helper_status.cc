@@ -80,7 +80,8 @@ const char* Explain(int err) {
 
 HelperStatus ErrnoError(const std::string& path, int err) {
   const char* reason = Explain(err);
-  return HelperError(ExitForErrno(err), path + ": " + (reason != nullptr ? reason : std::strerror(err)));
+  return HelperError(ExitForErrno(err),
+                     path + ": " + (reason != nullptr ? reason : std::strerror(err)));
 }
 
 }  // namespace sandboxd

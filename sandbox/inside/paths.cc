@@ -60,8 +60,9 @@ HelperStatus OpenError(const std::string& path, int err) {
   }
   if (err == ENOENT) {
     return HelperError(kHelperNotFound,
-                       path + ": a parent directory does not exist (make it first, or ask "
-                              "for missing parents to be made)");
+                       path +
+                           ": a parent directory does not exist (make it first, or ask "
+                           "for missing parents to be made)");
   }
   return ErrnoError(path, err);
 }

@@ -1,12 +1,11 @@
 #include "sandbox/inside/paths.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "sandbox/inside/test_support.h"
 
@@ -20,8 +19,8 @@ TEST(CheckPathTest, TakesPlainAbsolutePaths) {
 }
 
 TEST(CheckPathTest, RefusesRelativeEmptyDotAndDotDotComponents) {
-  for (const char* path : {"", "a", "a/b", "/a/", "//a", "/a//b", "/.", "/..", "/a/./b",
-                           "/a/../b", "/a/.."}) {
+  for (const char* path :
+       {"", "a", "a/b", "/a/", "//a", "/a//b", "/.", "/..", "/a/./b", "/a/../b", "/a/.."}) {
     HelperStatus status = CheckPath(path);
     EXPECT_EQ(status.exit, kHelperInvalidArgument) << path;
     EXPECT_NE(status.message.find(path), std::string::npos) << status.message;
@@ -53,7 +52,8 @@ class OpenDirectoryTest : public ::testing::Test {
 
   // Whether `fd` is the directory `path`.
   static bool Is(const UniqueFd& fd, const std::string& path) {
-    struct stat by_fd {}, by_path {};
+    struct stat by_fd {};
+    struct stat by_path {};
     return fstat(fd.get(), &by_fd) == 0 && stat(path.c_str(), &by_path) == 0 &&
            by_fd.st_ino == by_path.st_ino && by_fd.st_dev == by_path.st_dev;
   }

@@ -12,7 +12,9 @@
 //   kEnd     no payload: the input is complete (a file write commits; a terminal
 //            gets its end-of-file character)
 // End of file on stdin before kEnd means the writer went away: a file write then
-// leaves the target untouched.
+// leaves the target untouched. Anything else is malformed (kHelperInvalidArgument): an
+// unknown type, a payload over kMaxFramePayload, a kResize of other than 4 bytes, a
+// kEnd with a payload, a kResize in a file write.
 //
 // Output: a terminal's output is stdout, raw. A file read's bytes are stdout, raw. Any
 // other file operation writes FileInfo messages (sandbox.v1), each preceded by its
@@ -54,7 +56,7 @@ inline std::string ResizePayload(uint16_t rows, uint16_t cols) {
 // answers with (0 is OK). A terminal's helper exits as its command did instead.
 enum HelperExit : int {
   kHelperOk = 0,
-  kHelperInvalidArgument = 3,    // INVALID_ARGUMENT: a malformed path or argument.
+  kHelperInvalidArgument = 3,    // INVALID_ARGUMENT: a malformed path, argument or frame.
   kHelperNotFound = 5,           // NOT_FOUND: ENOENT.
   kHelperAlreadyExists = 6,      // ALREADY_EXISTS: EEXIST.
   kHelperPermissionDenied = 7,   // PERMISSION_DENIED: EACCES, EPERM, EROFS.

@@ -51,25 +51,24 @@ struct Terminal {
   UniqueFd slave;
 };
 
-// Makes a terminal of `rows` x `cols`. The slave is opened from the master
-// (TIOCGPTPEER), not by its name in /dev/pts, which a command could have replaced;
-// and only a real master answers TIOCGPTPEER, whatever /dev/ptmx turned out to be.
-bool OpenTerminal(uint16_t rows, uint16_t cols, Terminal& terminal, std::string& error) {
+// Makes a terminal of `rows` x `cols`; what failed, or "". The slave is opened from
+// the master (TIOCGPTPEER), not by its name in /dev/pts, which a command could have
+// replaced; and only a real master answers TIOCGPTPEER, whatever /dev/ptmx turned out
+// to be.
+std::string OpenTerminal(uint16_t rows, uint16_t cols, Terminal& terminal) {
   terminal.master.Reset(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!terminal.master.valid()) return error = Reason("cannot open /dev/ptmx"), false;
+  if (!terminal.master.valid()) return Reason("cannot open /dev/ptmx");
   int master = terminal.master.get();
-  if (grantpt(master) != 0 || unlockpt(master) != 0) {
-    return error = Reason("cannot unlock the terminal"), false;
-  }
+  if (grantpt(master) != 0 || unlockpt(master) != 0) return Reason("cannot unlock the terminal");
   winsize size{};
   size.ws_row = rows;
   size.ws_col = cols;
-  if (ioctl(master, TIOCSWINSZ, &size) != 0) return error = Reason("cannot size the terminal"), false;
+  if (ioctl(master, TIOCSWINSZ, &size) != 0) return Reason("cannot size the terminal");
   terminal.slave.Reset(ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!terminal.slave.valid()) return error = Reason("cannot open the terminal's slave"), false;
+  if (!terminal.slave.valid()) return Reason("cannot open the terminal's slave");
   // Non-blocking: a command that does not read must not stop the relay in a write.
-  if (fcntl(master, F_SETFL, O_RDWR | O_NONBLOCK) != 0) return error = Reason("fcntl"), false;
-  return true;
+  if (fcntl(master, F_SETFL, O_RDWR | O_NONBLOCK) != 0) return Reason("fcntl");
+  return "";
 }
 
 // The child, between fork and exec. The helper has one thread, so the child may
@@ -130,7 +129,10 @@ class Pending {
   bool empty() const { return start_ == bytes_.size(); }
   size_t size() const { return bytes_.size() - start_; }
   void Append(const char* bytes, size_t size) { bytes_.append(bytes, size); }
-  void Clear() { bytes_.clear(), start_ = 0; }
+  void Clear() {
+    bytes_.clear();
+    start_ = 0;
+  }
 
   // One write(2) of what is pending; false when it failed other than EAGAIN or EINTR
   // (errno says why).
@@ -173,7 +175,7 @@ class Relay : public FrameDecoder::Sink {
         Abandon(kHelperInternal);
       }
       if (fds[0].revents != 0) HandleSignals();
-      if ((fds[1].revents & (POLLERR | POLLHUP)) != 0) Abandon(kHelperInternal);
+      if ((fds[1].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) Abandon(kHelperInternal);
       if ((fds[1].revents & POLLOUT) != 0 && !output_.WriteTo(STDOUT_FILENO)) {
         Abandon(kHelperInternal);
       }
@@ -331,9 +333,9 @@ int RunOnTerminal(const TerminalCommand& command) {
     return kHelperInvalidArgument;
   }
   Terminal terminal;
-  std::string error;
-  if (!OpenTerminal(command.rows, command.cols, terminal, error)) {
-    Say(2, error);
+  std::string failed = OpenTerminal(command.rows, command.cols, terminal);
+  if (!failed.empty()) {
+    Say(2, failed);
     return kCannotExecute;
   }
   // Signals are read from a signalfd, so they are blocked from here on; SIGCHLD with

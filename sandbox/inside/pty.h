@@ -23,8 +23,11 @@ struct TerminalCommand {
 // default signal dispositions and an empty signal mask. Until the command exits:
 //  - stdin carries frames (protocol.h): kData goes to the terminal, kResize resizes it
 //    (the kernel sends SIGWINCH to its foreground process group), kEnd or the end of
-//    stdin sends the terminal's end-of-file character once. Input the command does not
-//    read backs up, at most ~256 KiB in the helper, then in the server's pipe.
+//    stdin sends the terminal's end-of-file character (VEOF, ^D) once, as if typed:
+//    a shell at its prompt exits, a command reading the terminal sees its input end
+//    (typed ahead while a shell runs a command, it may be lost, as on any terminal:
+//    the shell's readline reads it as a plain byte). Input the command does not read
+//    backs up, at most ~256 KiB in the helper, then in the server's pipe.
 //  - the terminal's output goes to stdout, all of it.
 //  - SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to the helper go on to
 //    the terminal's foreground process group (else the command's).

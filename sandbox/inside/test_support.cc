@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -12,11 +13,9 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
 #include <map>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 extern char** environ;
 
@@ -49,7 +48,10 @@ std::string MakeFrame(FrameType type, const std::string& payload) {
 }
 
 HelperProcess::HelperProcess(const std::vector<std::string>& args,
-                             const std::vector<std::string>* env) {
+                             const std::vector<std::string>* env,
+                             const std::vector<std::string>& helper) {
+  // A helper that exits before it has read its input makes the test's writes EPIPE.
+  signal(SIGPIPE, SIG_IGN);
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
     ADD_FAILURE() << "pipe2: " << std::strerror(errno);
@@ -69,10 +71,11 @@ HelperProcess::HelperProcess(const std::vector<std::string>& args,
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
-  std::vector<std::string> argv_strings = args;
-  argv_strings.insert(argv_strings.begin(), HelperPath());
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<std::string> argv_strings = helper;
+  if (helper.empty()) argv_strings.push_back(HelperPath());
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv, envp;
   for (std::string& arg : argv_strings) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -192,8 +195,9 @@ int HelperProcess::Wait(milliseconds wait) {
   return status_;
 }
 
-HelperRun RunHelper(const std::vector<std::string>& args, const std::string& input) {
-  HelperProcess helper(args);
+HelperRun RunHelper(const std::vector<std::string>& args, const std::string& input,
+                    const std::vector<std::string>& command) {
+  HelperProcess helper(args, nullptr, command);
   helper.Send(input);
   helper.CloseStdin();
   HelperRun run;
@@ -203,7 +207,49 @@ HelperRun RunHelper(const std::vector<std::string>& args, const std::string& inp
   return run;
 }
 
+std::vector<std::string> Sandbox(const std::string& writable, bool proc) {
+  std::vector<std::string> args = {"/usr/bin/bwrap", "--new-session", "--die-with-parent",
+                                   "--unshare-user", "--unshare-pid", "--uid",
+                                   "65534",          "--gid",         "65534",
+                                   "--ro-bind",      "/usr",          "/usr",
+                                   "--symlink",      "usr/bin",       "/bin",
+                                   "--symlink",      "usr/lib",       "/lib",
+                                   "--symlink",      "usr/lib64",     "/lib64",
+                                   "--dev",          "/dev"};
+  if (proc) {
+    args.insert(args.end(), {"--proc", "/proc"});
+  } else {
+    args.insert(args.end(), {"--tmpfs", "/proc"});
+  }
+  args.insert(args.end(), {"--bind", writable, writable, "--ro-bind", HelperPath(),
+                           kHelperPathInSandbox, "--", kHelperPathInSandbox});
+  return args;
+}
+
+std::vector<std::string> AsNobody(const std::string& path) {
+  return {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", path};
+}
+
+std::string WhyNoSandbox() {
+  if (access("/usr/bin/bwrap", X_OK) != 0) return "no /usr/bin/bwrap";
+  TempDir dir;
+  HelperRun run = RunHelper({"stat", "/"}, "", Sandbox(dir.path()));
+  return run.exit == 0 ? "" : "bwrap cannot make a sandbox here: " + run.err;
+}
+
 namespace {
+
+// /proc/PID/stat, or "" once the process is gone (a read then fails with ESRCH, which
+// std::ifstream would throw for).
+std::string ReadStat(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  char buffer[4096];
+  ssize_t n = read(fd, buffer, sizeof buffer);
+  close(fd);
+  return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
+}
 
 // Each process's parent, from /proc/PID/stat (after the command name in parentheses,
 // which may hold anything: the state, then the parent).
@@ -214,15 +260,14 @@ std::map<pid_t, std::pair<pid_t, std::string>> Processes() {
   while (const dirent* entry = readdir(proc)) {
     pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
     if (pid <= 0) continue;
-    std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    size_t open = stat.find('('), close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos) continue;
-    std::istringstream rest(stat.substr(close + 1));
+    std::string stat = ReadStat(pid);
+    size_t name = stat.find('('), end = stat.rfind(')');
+    if (name == std::string::npos || end == std::string::npos) continue;
+    std::istringstream rest(stat.substr(end + 1));
     char state;
     pid_t parent;
     if (rest >> state >> parent) {
-      processes[pid] = {parent, stat.substr(open + 1, close - open - 1)};
+      processes[pid] = {parent, stat.substr(name + 1, end - name - 1)};
     }
   }
   closedir(proc);
@@ -232,8 +277,7 @@ std::map<pid_t, std::pair<pid_t, std::string>> Processes() {
 }  // namespace
 
 bool Alive(pid_t pid) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::string stat = ReadStat(pid);
   size_t close = stat.rfind(')');
   return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&
          stat[close + 2] != 'X';

@@ -42,11 +42,13 @@ std::string MakeFrame(FrameType type, const std::string& payload = "");
 
 // The helper with `args`, in a process group of its own (as the server starts it),
 // stdin, stdout and stderr being pipes of the test's. With `env`, that is its whole
-// environment; else it inherits the test's.
+// environment; else it inherits the test's. `helper` is the command line that runs the
+// helper itself (a bwrap one: see Sandbox); by default HelperPath().
 class HelperProcess {
  public:
   explicit HelperProcess(const std::vector<std::string>& args,
-                         const std::vector<std::string>* env = nullptr);
+                         const std::vector<std::string>* env = nullptr,
+                         const std::vector<std::string>& helper = {});
   ~HelperProcess();  // Kills and reaps it if it still runs.
   HelperProcess(const HelperProcess&) = delete;
   HelperProcess& operator=(const HelperProcess&) = delete;
@@ -98,7 +100,21 @@ struct HelperRun {
 };
 
 // Runs the helper with `args` and `input` on its stdin to its end (at most 10 s).
-HelperRun RunHelper(const std::vector<std::string>& args, const std::string& input = "");
+HelperRun RunHelper(const std::vector<std::string>& args, const std::string& input = "",
+                    const std::vector<std::string>& helper = {});
+
+// The helper in a bwrap sandbox, as the server runs it there: a tmpfs
+// root with /usr (and /bin, /lib, /lib64 as links into it), a /dev of its own (with a
+// devpts of its own), /proc (with `proc`; else an empty tmpfs), `writable` bound at
+// the same path, the helper at kHelperPathInSandbox, as uid and gid 65534 in a user
+// namespace.
+std::vector<std::string> Sandbox(const std::string& writable, bool proc = true);
+
+// The helper at `path` as uid and gid 65534, without groups (setpriv).
+std::vector<std::string> AsNobody(const std::string& path);
+
+// Why no bwrap sandbox can be made here, for GTEST_SKIP; empty when one can.
+std::string WhyNoSandbox();
 
 // Whether `pid` exists and is not a zombie.
 bool Alive(pid_t pid);
