@@ -15,6 +15,47 @@ const OptionSpec* Find(const std::vector<OptionSpec>& specs, const std::string& 
   return nullptr;
 }
 
+const OptionSpec* FindShort(const std::vector<OptionSpec>& specs, char letter) {
+  for (const OptionSpec& spec : specs) {
+    if (spec.short_name != 0 && spec.short_name == letter) return &spec;
+  }
+  return nullptr;
+}
+
+absl::Status Add(const OptionSpec& spec, const std::string& written, std::string value,
+                 ParsedArgs& parsed) {
+  if (!spec.repeated && parsed.Has(spec.name)) {
+    return absl::InvalidArgumentError(absl::StrCat(written, " is given twice"));
+  }
+  parsed.options[spec.name].push_back(std::move(value));
+  return absl::OkStatus();
+}
+
+// Parses the word at args[i] ("-t", "-rf", "-d 2", "-d2"), which starts with one dash;
+// advances `i` past a value taken from the next word.
+absl::Status ParseShort(const std::vector<std::string>& args, size_t& i,
+                        const std::vector<OptionSpec>& specs, ParsedArgs& parsed) {
+  const std::string& arg = args[i];
+  for (size_t at = 1; at < arg.size(); ++at) {
+    const OptionSpec* spec = FindShort(specs, arg[at]);
+    std::string written = absl::StrCat("-", std::string(1, arg[at]));
+    if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown option ", written));
+    if (spec->value.empty() || spec->optional_value) {
+      if (absl::Status s = Add(*spec, written, "", parsed); !s.ok()) return s;
+      continue;
+    }
+    std::string value = arg.substr(at + 1);
+    if (value.empty()) {
+      if (i + 1 == args.size()) {
+        return absl::InvalidArgumentError(absl::StrCat(written, " needs a ", spec->value));
+      }
+      value = args[++i];
+    }
+    return Add(*spec, written, std::move(value), parsed);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string ParsedArgs::Get(const std::string& name, const std::string& fallback) const {
@@ -28,7 +69,7 @@ std::vector<std::string> ParsedArgs::All(const std::string& name) const {
 }
 
 absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
-                                     const std::vector<OptionSpec>& specs) {
+                                     const std::vector<OptionSpec>& specs, bool interspersed) {
   ParsedArgs parsed;
   size_t i = 0;
   for (; i < args.size(); ++i) {
@@ -37,7 +78,15 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
       ++i;
       break;
     }
-    if (!absl::StartsWith(arg, "--")) break;
+    if (!absl::StartsWith(arg, "-") || arg == "-") {
+      if (!interspersed) break;
+      parsed.rest.push_back(arg);
+      continue;
+    }
+    if (!absl::StartsWith(arg, "--")) {
+      if (absl::Status s = ParseShort(args, i, specs, parsed); !s.ok()) return s;
+      continue;
+    }
     std::string name = arg.substr(2);
     std::string value;
     bool has_value = false;
@@ -59,19 +108,20 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
       }
       value = args[++i];
     }
-    if (!spec->repeated && parsed.Has(name)) {
-      return absl::InvalidArgumentError(absl::StrCat("--", name, " is given twice"));
+    if (absl::Status s = Add(*spec, absl::StrCat("--", name), std::move(value), parsed); !s.ok()) {
+      return s;
     }
-    parsed.options[name].push_back(value);
   }
-  parsed.rest.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  parsed.rest.insert(parsed.rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
   return parsed;
 }
 
 std::string OptionsHelp(const std::vector<OptionSpec>& specs) {
   std::string out;
   for (const OptionSpec& spec : specs) {
-    std::string left = absl::StrCat("--", spec.name);
+    std::string left = spec.short_name != 0 ? absl::StrCat("-", std::string(1, spec.short_name), ", ")
+                                            : std::string();
+    absl::StrAppend(&left, "--", spec.name);
     if (!spec.value.empty()) {
       absl::StrAppend(&left, spec.optional_value ? "[=" : "=", spec.value,
                       spec.optional_value ? "]" : "");

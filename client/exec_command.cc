@@ -37,23 +37,8 @@ absl::StatusOr<absl::Duration> PositiveDuration(const ParsedArgs& args, const st
 absl::Status SetTimeout(const ParsedArgs& args, v1::ExecRequest& request) {
   absl::StatusOr<absl::Duration> parsed = PositiveDuration(args, "timeout");
   if (!parsed.ok()) return parsed.status();
-  absl::Duration timeout = *parsed;
-  int64_t seconds = absl::IDivDuration(timeout, absl::Seconds(1), &timeout);
-  request.mutable_timeout()->set_seconds(seconds);
-  request.mutable_timeout()->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(timeout)));
+  SetDuration(*parsed, *request.mutable_timeout());
   return absl::OkStatus();
-}
-
-// Quotes `word` for a POSIX shell when it needs it.
-std::string ShellQuote(const std::string& word) {
-  if (!word.empty() &&
-      word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                             "0123456789-_./=:,+@%") == std::string::npos) {
-    return word;
-  }
-  std::string out = "'";
-  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
 }
 
 absl::StatusOr<uint64_t> Number(const ParsedArgs& args, const std::string& name, bool bytes) {
@@ -67,15 +52,13 @@ absl::StatusOr<uint64_t> Number(const ParsedArgs& args, const std::string& name,
   return value;
 }
 
-absl::Status SetLimits(const ParsedArgs& args, v1::ExecRequest& request) {
-  v1::ResourceLimits& limits = *request.mutable_policy()->mutable_limits();
+absl::Status SetLimits(const ParsedArgs& args, v1::ResourceLimits& limits) {
   struct Field {
     const char* option;
     bool bytes;
     std::function<void(uint64_t)> set;
   };
   for (const Field& field : {
-           Field{"output-limit", true, [&](uint64_t v) { request.set_output_limit_bytes(v); }},
            Field{"memory", true, [&](uint64_t v) { limits.set_memory_bytes(v); }},
            Field{"file-size", true, [&](uint64_t v) { limits.set_file_size_bytes(v); }},
            Field{"open-files", false, [&](uint64_t v) { limits.set_open_files(v); }},
@@ -92,6 +75,14 @@ absl::Status SetLimits(const ParsedArgs& args, v1::ExecRequest& request) {
   }
   return absl::OkStatus();
 }
+
+// The options of ExecOptions that make up a SandboxPolicy: with --session, naming any
+// of them replaces the session's policy.
+constexpr const char* kPolicyOptions[] = {
+    "mode",         "writable",    "exclude-cwd",       "protect",  "allow-git-writes",
+    "readable",     "deny-read",   "network",           "cpu-time", "memory",
+    "allow-domain", "deny-domain", "network-read-only", "file-size", "open-files",
+};
 
 absl::StatusOr<v1::NetworkMode> ParseNetwork(const ParsedArgs& args) {
   if (!args.Has("network")) return v1::NETWORK_DISABLED;
@@ -115,6 +106,17 @@ std::string FormatDenials(const v1::ExecResponse& response) {
                     "): ", denial.message(), "\n");
   }
   return out;
+}
+
+std::string ShellQuote(const std::string& word) {
+  if (!word.empty() &&
+      word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                             "0123456789-_./=:,+@%") == std::string::npos) {
+    return word;
+  }
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
 const std::vector<OptionSpec>& ExecOptions() {
@@ -144,20 +146,23 @@ const std::vector<OptionSpec>& ExecOptions() {
       {"file-size", "BYTES", "largest file the command may write"},
       {"open-files", "N", "open files of each process"},
       {"no-stdin", "", "do not pass this program's stdin on"},
+      {"session", "ID",
+       "run in this session (sandboxctl session create): with its /tmp, and its policy "
+       "and cwd unless options here name them"},
       {"help", "", "show this help"},
   };
   return *options;
 }
 
-absl::StatusOr<v1::ExecRequest> BuildExecRequest(const ParsedArgs& args,
-                                                 const std::string& cwd) {
-  v1::ExecRequest request;
-  if (args.rest.empty()) {
-    return absl::InvalidArgumentError("no command given; usage: sandboxctl exec [options] -- CMD [ARGS...]");
+bool NamesPolicy(const ParsedArgs& args) {
+  for (const char* option : kPolicyOptions) {
+    if (args.Has(option)) return true;
   }
-  for (const std::string& arg : args.rest) request.add_argv(arg);
-  request.set_cwd(args.Get("cwd", cwd));
-  v1::SandboxPolicy& policy = *request.mutable_policy();
+  return false;
+}
+
+absl::StatusOr<v1::SandboxPolicy> BuildPolicy(const ParsedArgs& args) {
+  v1::SandboxPolicy policy;
   absl::StatusOr<v1::SandboxMode> mode = ParseMode(args.Get("mode"));
   if (!mode.ok()) return mode.status();
   policy.set_mode(*mode);
@@ -173,6 +178,17 @@ absl::StatusOr<v1::ExecRequest> BuildExecRequest(const ParsedArgs& args,
   for (const std::string& host : args.All("allow-domain")) policy.add_allow_domains(host);
   for (const std::string& host : args.All("deny-domain")) policy.add_deny_domains(host);
   policy.set_network_read_only(args.Has("network-read-only"));
+  if (absl::Status s = SetLimits(args, *policy.mutable_limits()); !s.ok()) return s;
+  return policy;
+}
+
+absl::StatusOr<v1::ExecRequest> BuildExecDefaults(const ParsedArgs& args,
+                                                  const std::string& cwd) {
+  v1::ExecRequest request;
+  request.set_cwd(args.Get("cwd", cwd));
+  absl::StatusOr<v1::SandboxPolicy> policy = BuildPolicy(args);
+  if (!policy.ok()) return policy.status();
+  *request.mutable_policy() = *std::move(policy);
   for (const std::string& entry : args.All("env")) {
     size_t eq = entry.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -183,8 +199,49 @@ absl::StatusOr<v1::ExecRequest> BuildExecRequest(const ParsedArgs& args,
   if (args.Has("timeout")) {
     if (absl::Status s = SetTimeout(args, request); !s.ok()) return s;
   }
-  if (absl::Status s = SetLimits(args, request); !s.ok()) return s;
+  if (args.Has("output-limit")) {
+    absl::StatusOr<uint64_t> limit = Number(args, "output-limit", /*bytes=*/true);
+    if (!limit.ok()) return limit.status();
+    request.set_output_limit_bytes(*limit);
+  }
   return request;
+}
+
+absl::StatusOr<v1::ExecRequest> BuildExecRequest(const ParsedArgs& args,
+                                                 const std::string& cwd) {
+  if (args.rest.empty()) {
+    return absl::InvalidArgumentError("no command given; usage: sandboxctl exec [options] -- CMD [ARGS...]");
+  }
+  // In a session, what no option names comes from the session: its policy and cwd.
+  const bool in_session = args.Has("session");
+  absl::StatusOr<v1::ExecRequest> request = BuildExecDefaults(args, in_session ? "" : cwd);
+  if (!request.ok()) return request.status();
+  for (const std::string& arg : args.rest) request->add_argv(arg);
+  if (in_session) {
+    request->set_session_id(args.Get("session"));
+    if (!NamesPolicy(args)) request->clear_policy();
+  }
+  return request;
+}
+
+absl::StatusOr<absl::Duration> DurationOption(const ParsedArgs& args, const std::string& option,
+                                              absl::Duration fallback) {
+  if (!args.Has(option)) return fallback;
+  std::string text = args.Get(option);
+  absl::Duration duration;
+  int64_t seconds = 0;
+  if (absl::SimpleAtoi(text, &seconds) && seconds >= 0) return absl::Seconds(seconds);
+  if (!absl::ParseDuration(text, &duration) || duration < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", option, "=", text, " is not a duration such as 500ms, 30s or 5m"));
+  }
+  return duration;
+}
+
+void SetDuration(absl::Duration duration, google::protobuf::Duration& out) {
+  int64_t seconds = absl::IDivDuration(duration, absl::Seconds(1), &duration);
+  out.set_seconds(seconds);
+  out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(duration)));
 }
 
 std::string FormatExplanation(const v1::ExplainResponse& response) {

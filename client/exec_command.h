@@ -4,7 +4,10 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/duration.pb.h>
+
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "client/args.h"
 #include "sandbox/v1/sandbox.pb.h"
 
@@ -18,9 +21,35 @@ inline constexpr int kExitClientError = 125;  // Bad usage, server unreachable, 
 const std::vector<OptionSpec>& ExecOptions();
 
 // Builds the request for `sandboxctl exec` from its parsed options and command.
-// `cwd` is used when --cwd is absent. INVALID_ARGUMENT for unusable option values.
+// `cwd` is used when --cwd is absent. With --session, the request names the session
+// and leaves to it what no option names: the policy (unless a policy option is given,
+// which then replaces the session's whole policy) and the cwd (unless --cwd).
+// INVALID_ARGUMENT for unusable option values.
 absl::StatusOr<sandbox::v1::ExecRequest> BuildExecRequest(const ParsedArgs& args,
                                                           const std::string& cwd);
+
+// All of exec's options but the command and --session: policy, cwd (`cwd` without
+// --cwd), environment, timeout and output limit. A session's defaults.
+absl::StatusOr<sandbox::v1::ExecRequest> BuildExecDefaults(const ParsedArgs& args,
+                                                           const std::string& cwd);
+
+// Whether any option of the sandbox policy is given (--mode, --writable, --network,
+// the limits, ...).
+bool NamesPolicy(const ParsedArgs& args);
+
+// The sandbox policy the policy options (of ExecOptions) describe.
+absl::StatusOr<sandbox::v1::SandboxPolicy> BuildPolicy(const ParsedArgs& args);
+
+// The value of --`option` (`fallback` when absent): a duration such as 500ms, 30s or
+// 5m, or whole seconds; 0 allowed. INVALID_ARGUMENT otherwise.
+absl::StatusOr<absl::Duration> DurationOption(const ParsedArgs& args, const std::string& option,
+                                              absl::Duration fallback);
+
+// `duration` as a protobuf Duration.
+void SetDuration(absl::Duration duration, google::protobuf::Duration& out);
+
+// `word` quoted for a POSIX shell when it needs it.
+std::string ShellQuote(const std::string& word);
 
 // `response` for people: backend, seccomp mode, cwd, timeout, environment, and the
 // argv as one shell-quoted command line.

@@ -64,6 +64,44 @@ TEST(BuildExecRequestTest, BadValuesSayWhatToFix) {
               HasSubstr("not NAME=VALUE"));
 }
 
+TEST(BuildExecRequestTest, ASessionKeepsWhatNoOptionNames) {
+  absl::StatusOr<v1::ExecRequest> request =
+      BuildExecRequest(Parse({"--session=s-1", "--env=A=1", "ls"}), "/home/me");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->session_id(), "s-1");
+  EXPECT_FALSE(request->has_policy());  // The session's.
+  EXPECT_EQ(request->cwd(), "");        // The session's.
+  EXPECT_EQ(request->env().at("A"), "1");
+  request = BuildExecRequest(Parse({"--session=s-1", "--network", "--cwd=/src", "ls"}), "/home/me");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->policy().network(), v1::NETWORK_ENABLED);
+  EXPECT_EQ(request->cwd(), "/src");
+}
+
+TEST(NamesPolicyTest, EveryPolicyOptionAndNothingElse) {
+  for (const char* option :
+       {"--mode=read-only", "--writable=/a", "--exclude-cwd", "--protect=x", "--allow-git-writes",
+        "--readable=/r", "--deny-read=/d", "--network", "--allow-domain=a.b", "--deny-domain=c.d",
+        "--network-read-only", "--cpu-time=1s", "--memory=1G", "--file-size=1", "--open-files=9"}) {
+    EXPECT_TRUE(NamesPolicy(Parse({option, "ls"}))) << option;
+  }
+  for (const char* option : {"--env=A=1", "--cwd=/", "--timeout=1s", "--output-limit=9",
+                             "--session=s", "--no-stdin"}) {
+    EXPECT_FALSE(NamesPolicy(Parse({option, "ls"}))) << option;
+  }
+}
+
+TEST(DurationOptionTest, UnitsOrSeconds) {
+  absl::StatusOr<ParsedArgs> args =
+      ParseArgs({"--wait=1500ms", "--timeout=7"}, {{"wait", "D", ""}, {"timeout", "D", ""}});
+  ASSERT_TRUE(args.ok());
+  EXPECT_EQ(*DurationOption(*args, "wait", absl::ZeroDuration()), absl::Milliseconds(1500));
+  EXPECT_EQ(*DurationOption(*args, "timeout", absl::ZeroDuration()), absl::Seconds(7));
+  EXPECT_EQ(*DurationOption(*args, "other", absl::Seconds(3)), absl::Seconds(3));
+  args = ParseArgs({"--wait=soon"}, {{"wait", "D", ""}});
+  EXPECT_FALSE(DurationOption(*args, "wait", absl::ZeroDuration()).ok());
+}
+
 TEST(FormatExplanationTest, QuotesWhatAShellWouldSplit) {
   v1::ExplainResponse response;
   response.set_backend(v1::BACKEND_BWRAP);
