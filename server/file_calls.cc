@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <deque>
 #include <cstring>
 #include <limits>
 #include <thread>
@@ -126,6 +127,94 @@ absl::Status WriteAll(int fd, std::vector<absl::string_view> parts,
   }
   return absl::OkStatus();
 }
+
+// Writes an upload's frames into the helper's stdin on a thread of its own, so that
+// reading the client's next message overlaps writing the last one (with the two taking
+// turns on the call's thread, uploads ran at about 600 MiB/s). Holds at most
+// kBacklogBytes of the client's data at once.
+class Feeder {
+ public:
+  static constexpr size_t kBacklogBytes = size_t{8} << 20;
+
+  // `helper_done`: the helper has exited, so nothing will drain `fd` any more.
+  Feeder(int fd, const std::atomic<bool>& helper_done)
+      : fd_(fd), helper_done_(helper_done), thread_([this] { Run(); }) {}
+  ~Feeder() { Finish(false); }
+
+  // Queues `data`, waiting while the backlog is full; false once feeding failed.
+  bool Add(std::string data) {
+    absl::MutexLock lock(&mu_);
+    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return queued_ < kBacklogBytes || !status_.ok();
+    };
+    mu_.Await(absl::Condition(&room));
+    if (!status_.ok()) return false;
+    queued_ += data.size();
+    queue_.push_back(std::move(data));
+    return true;
+  }
+
+  // No more data; with `complete`, the end frame follows it (else the helper leaves
+  // the target as it was). Waits for the thread; says how feeding went.
+  absl::Status Finish(bool complete) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!closed_) complete_ = complete;
+      closed_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+    absl::MutexLock lock(&mu_);
+    return status_;
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      std::string data;
+      bool end = false;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return !queue_.empty() || closed_;
+        };
+        mu_.Await(absl::Condition(&ready));
+        if (queue_.empty()) {
+          end = complete_;
+        } else {
+          data = std::move(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      absl::Status s = data.empty() ? absl::OkStatus() : Write(data);
+      if (s.ok() && data.empty() && end) {
+        s = WriteAll(fd_, {FrameHeader(FrameType::kEnd, 0)}, helper_done_);
+      }
+      absl::MutexLock lock(&mu_);
+      queued_ -= data.size();
+      if (!s.ok()) status_ = s;
+      if (!s.ok() || (data.empty() && closed_ && queue_.empty())) return;
+    }
+  }
+
+  absl::Status Write(absl::string_view data) {
+    for (size_t at = 0; at < data.size(); at += kMaxFramePayload) {
+      absl::string_view piece = data.substr(at, kMaxFramePayload);
+      std::string head = FrameHeader(FrameType::kData, static_cast<uint32_t>(piece.size()));
+      if (absl::Status s = WriteAll(fd_, {head, piece}, helper_done_); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  const int fd_;
+  const std::atomic<bool>& helper_done_;
+  absl::Mutex mu_;
+  std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool complete_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -253,23 +342,23 @@ grpc::Status SandboxServiceImpl::WriteFile(grpc::ServerContext* context,
   });
   absl::Status fed;
   uint64_t bytes = 0;
-  while (fed.ok() && reader->Read(&message)) {
-    if (message.has_header()) {
-      fed = absl::InvalidArgumentError("a WriteFile stream has one header, first");
-      break;
+  {
+    Feeder feeder(data_write.get(), done);
+    bool feeding = true;
+    while (feeding && reader->Read(&message)) {
+      if (message.has_header()) {
+        fed = absl::InvalidArgumentError("a WriteFile stream has one header, first");
+        break;
+      }
+      std::string data = std::move(message.has_text() ? *message.mutable_text()
+                                                      : *message.mutable_data());
+      bytes += data.size();
+      if (!data.empty()) feeding = feeder.Add(std::move(data));
     }
-    const std::string& data = message.has_text() ? message.text() : message.data();
-    for (size_t at = 0; fed.ok() && at < data.size(); at += kMaxFramePayload) {
-      absl::string_view piece = absl::string_view(data).substr(at, kMaxFramePayload);
-      std::string head = FrameHeader(FrameType::kData, static_cast<uint32_t>(piece.size()));
-      fed = WriteAll(data_write.get(), {head, piece}, done);
-      bytes += piece.size();
-    }
-  }
-  // Only a stream the client ended itself is complete: without kEnd the helper leaves
-  // the target as it was.
-  if (fed.ok() && !context->IsCancelled()) {
-    fed = WriteAll(data_write.get(), {FrameHeader(FrameType::kEnd, 0)}, done);
+    // Only a stream the client ended itself is complete: without kEnd the helper leaves
+    // the target as it was.
+    absl::Status feeding_status = feeder.Finish(fed.ok() && !context->IsCancelled());
+    if (fed.ok()) fed = feeding_status;
   }
   data_write.Reset();
   run.join();

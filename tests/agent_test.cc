@@ -634,6 +634,47 @@ TEST_F(AgentTest, AGibibyteRoundTripsByteForByteWithBoundedServerMemory) {
   std::filesystem::remove(path);
 }
 
+TEST_F(AgentTest, ACancelledUploadLeavesTheOldFile) {
+  std::string path = workspace_ + "/kept.txt";
+  ASSERT_TRUE(WriteText(*stub_, path, "old", WritablePolicy()).ok());
+  v1::WriteFileHeader header;
+  header.set_path(path);
+  *header.mutable_scope()->mutable_policy() = WritablePolicy();
+  auto context = Context(kAlice);
+  v1::FileInfo info;
+  auto writer = stub_->WriteFile(context.get(), &info);
+  v1::WriteFileRequest message;
+  *message.mutable_header() = header;
+  ASSERT_TRUE(writer->Write(message));
+  message.set_data(std::string(1 << 20, 'n'));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(writer->Write(message));
+  absl::SleepFor(absl::Milliseconds(200));  // The chunks reach the helper.
+  context->TryCancel();
+  EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  // The helper may still be finishing: wait for it to be gone, then look.
+  absl::SleepFor(absl::Milliseconds(500));
+  absl::StatusOr<std::string> now = ReadText(*stub_, path);
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_EQ(*now, "old");
+  int entries = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(workspace_)) {
+    (void)entry;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1) << "a temporary file was left";
+  // Control: the same upload, ended by the client, replaces it.
+  ASSERT_TRUE(WriteText(*stub_, path, "new", WritablePolicy()).ok());
+  EXPECT_EQ(*ReadText(*stub_, path), "new");
+  // And an exclusive one refuses to.
+  header.set_exclusive(true);
+  bool sent = false;
+  grpc::Status exclusive = WriteFileFrom(*stub_, header, [&](std::string& chunk) {
+    chunk = "x";
+    return !std::exchange(sent, true);
+  }, &info);
+  EXPECT_EQ(exclusive.error_code(), grpc::StatusCode::ALREADY_EXISTS) << exclusive.error_message();
+}
+
 TEST_F(AgentTest, WritesGoOnlyWhereACommandsCould) {
   for (const char* dir : {"/.git", "/real"}) {
     std::filesystem::create_directories(workspace_ + dir);
