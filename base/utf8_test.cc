@@ -28,12 +28,12 @@ TEST(SanitizeUtf8Test, CutOffSequenceAtTheEnd) {
 }
 
 TEST(IsValidUtf8Test, SaysWhatSanitizeWouldLeaveAlone) {
-  for (const char* text : {"", "plain", "caf\xC3\xA9", "\xF0\x9F\x98\x80", "a\xFFb", "\xC0\xAF",
+  for (const char* text : {"", "plain", "caf\xC3\xA9", "\xF0\x9F\x98\x80", "a\xFF" "b", "\xC0\xAF",
                            "\xED\xA0\x80", "ok\xE2\x82"}) {
     EXPECT_EQ(IsValidUtf8(text), SanitizeUtf8(text) == text) << text;
   }
   EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9"));
-  EXPECT_FALSE(IsValidUtf8("a\xFFb"));
+  EXPECT_FALSE(IsValidUtf8("a\xFF" "b"));
 }
 
 TEST(CutOffUtf8SuffixTest, FindsOnlyUnfinishedSequences) {
@@ -44,6 +44,40 @@ TEST(CutOffUtf8SuffixTest, FindsOnlyUnfinishedSequences) {
   EXPECT_EQ(CutOffUtf8Suffix("x\xF0\x9F\x98"), 3u);   // 4-byte sequence, 3 present.
   EXPECT_EQ(CutOffUtf8Suffix("\x80\x80\x80\x80"), 0u); // Garbage is not held back.
   EXPECT_EQ(CutOffUtf8Suffix(""), 0u);
+  EXPECT_EQ(CutOffUtf8Suffix("\xE2"), 1u);
+  EXPECT_EQ(CutOffUtf8Suffix("\xE2\x82"), 2u);
+  EXPECT_EQ(CutOffUtf8Suffix("\xF0\x9F\x98"), 3u);
+  EXPECT_EQ(CutOffUtf8Suffix("x\xF4\x8F"), 2u);  // On the way to U+10FFFF.
+}
+
+// What can never become valid, however the stream goes on, is not held back: else a
+// reader that follows the offsets would wait for it forever.
+TEST(CutOffUtf8SuffixTest, HoldsNothingThatCanNeverBeValid) {
+  EXPECT_EQ(CutOffUtf8Suffix("x\xF8"), 0u);       // Never a lead byte.
+  EXPECT_EQ(CutOffUtf8Suffix("x\xFF"), 0u);
+  EXPECT_EQ(CutOffUtf8Suffix("x\xF5"), 0u);       // Past U+10FFFF.
+  EXPECT_EQ(CutOffUtf8Suffix("\xC0"), 0u);        // Overlong, whatever follows.
+  EXPECT_EQ(CutOffUtf8Suffix("\xC1"), 0u);
+  EXPECT_EQ(CutOffUtf8Suffix("\x80"), 0u);        // A continuation byte alone.
+  EXPECT_EQ(CutOffUtf8Suffix("\xED\xA0"), 0u);    // A surrogate.
+  EXPECT_EQ(CutOffUtf8Suffix("\xE0\x80"), 0u);    // Overlong.
+  EXPECT_EQ(CutOffUtf8Suffix("\xF0\x80\x80"), 0u);  // Overlong.
+  EXPECT_EQ(CutOffUtf8Suffix("\xF4\x90"), 0u);    // Past U+10FFFF.
+  EXPECT_EQ(CutOffUtf8Suffix("\xE2\x82\xAC\x80"), 0u);  // One continuation too many.
+  // Each is sanitized at once, so the stream moves past it.
+  EXPECT_EQ(SanitizeUtf8("x\xF8"), std::string("x") + kFffd);
+}
+
+// Whatever is held back and then completed is exactly a valid character.
+TEST(CutOffUtf8SuffixTest, WhatIsHeldBackCanStillBeValid) {
+  for (const char* text : {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xED\x9F\xBF",
+                           "\xE0\xA0\x80", "\xF4\x8F\xBF\xBF"}) {
+    std::string full = text;
+    for (size_t cut = 1; cut < full.size(); ++cut) {
+      EXPECT_EQ(CutOffUtf8Suffix(full.substr(0, cut)), cut) << full << " cut at " << cut;
+    }
+    EXPECT_EQ(CutOffUtf8Suffix(full), 0u) << full;
+  }
 }
 
 }  // namespace

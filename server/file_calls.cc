@@ -14,6 +14,7 @@
 #include <deque>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -61,8 +62,14 @@ absl::Status HelperStatus(const RunResult& result, const std::string& errors) {
   if (result.termination == Termination::EXITED && result.exit_code == kHelperOk) {
     return absl::OkStatus();
   }
-  if (result.termination == Termination::EXITED && result.exit_code > 0 &&
-      result.exit_code <= kHelperInternal && !why.empty()) {
+  // Only the statuses the helper gives: anything else is bwrap's or the launcher's.
+  bool helpers = false;
+  for (int code : {kHelperInvalidArgument, kHelperNotFound, kHelperAlreadyExists,
+                   kHelperPermissionDenied, kHelperResourceExhausted, kHelperFailedPrecondition,
+                   kHelperAborted, kHelperInternal}) {
+    helpers = helpers || result.exit_code == code;
+  }
+  if (result.termination == Termination::EXITED && helpers && !why.empty()) {
     return absl::Status(static_cast<absl::StatusCode>(result.exit_code), why);
   }
   if (result.termination == Termination::TIMED_OUT) {
@@ -75,19 +82,23 @@ absl::Status HelperStatus(const RunResult& result, const std::string& errors) {
       "the file call's sandbox failed: ", result.message.empty() ? why : result.message));
 }
 
-// The FileInfo messages `bytes` holds, each preceded by its length.
-std::vector<v1::FileInfo> ParseInfos(const std::string& bytes) {
+// The FileInfo messages `bytes` holds, each preceded by its length; `cut`: the helper
+// printed more than `bytes`, whose last message may then be cut short. DATA_LOSS for
+// anything else that does not parse.
+absl::StatusOr<std::vector<v1::FileInfo>> ParseInfos(const std::string& bytes, bool cut) {
   std::vector<v1::FileInfo> infos;
   google::protobuf::io::ArrayInputStream input(bytes.data(), static_cast<int>(bytes.size()));
   while (true) {
     v1::FileInfo info;
     bool clean_eof = false;
-    if (!google::protobuf::util::ParseDelimitedFromZeroCopyStream(&info, &input, &clean_eof)) {
-      break;
+    if (google::protobuf::util::ParseDelimitedFromZeroCopyStream(&info, &input, &clean_eof)) {
+      infos.push_back(std::move(info));
+      continue;
     }
-    infos.push_back(std::move(info));
+    if (clean_eof || cut) return infos;
+    return absl::DataLossError(absl::StrCat(
+        "sandboxd-helper's answer did not parse after ", infos.size(), " entries"));
   }
-  return infos;
 }
 
 // Writes all of `parts` to the non-blocking `fd`, unless `stop` says to give up.
@@ -240,11 +251,18 @@ absl::StatusOr<Plan> SandboxServiceImpl::FilePlan(const v1::FileScope& scope,
   return plan;
 }
 
+Alarms::Armed SandboxServiceImpl::CancelAt(grpc::ServerContext& context, absl::Time when) {
+  return alarms_.Set(when, [&context] { context.TryCancel(); });
+}
+
+absl::StatusOr<RunQueue::Ticket> SandboxServiceImpl::FileTurn(
+    const Plan& plan, const std::function<bool()>& cancelled) {
+  return queue_.Acquire(absl::Now() + plan.timeout, cancelled);
+}
+
 absl::Status SandboxServiceImpl::RunFileCall(const Plan& plan, RunIo& io,
-                                             std::vector<v1::FileInfo>* infos) const {
-  absl::StatusOr<RunQueue::Ticket> ticket =
-      const_cast<RunQueue&>(queue_).Acquire(absl::Now() + plan.timeout, io.is_cancelled);
-  if (!ticket.ok()) return ticket.status();
+                                             std::vector<v1::FileInfo>* infos,
+                                             bool* cut) const {
   io.timeout = plan.timeout;
   io.cancel_fd = cancel_read_.get();
   if (io.output_limit == 0) io.output_limit = kMaxInfoBytes;
@@ -264,7 +282,12 @@ absl::Status SandboxServiceImpl::RunFileCall(const Plan& plan, RunIo& io,
   absl::StatusOr<RunResult> result = runner_.Run(plan, io);
   if (!result.ok()) return result.status();
   if (absl::Status s = HelperStatus(*result, errors); !s.ok()) return s;
-  if (infos != nullptr) *infos = ParseInfos(printed);
+  bool more = result->stdout_data.total_bytes() > printed.size() && !stream;
+  if (cut != nullptr) *cut = more;
+  if (infos == nullptr) return absl::OkStatus();
+  absl::StatusOr<std::vector<v1::FileInfo>> parsed = ParseInfos(printed, more);
+  if (!parsed.ok()) return parsed.status();
+  *infos = *std::move(parsed);
   return absl::OkStatus();
 }
 
@@ -285,6 +308,9 @@ grpc::Status SandboxServiceImpl::ReadFile(grpc::ServerContext* context,
   RunIo io;
   io.output_limit = std::numeric_limits<size_t>::max();
   io.is_cancelled = [&] { return gone.load() || context->IsCancelled(); };
+  absl::StatusOr<RunQueue::Ticket> ticket = FileTurn(*plan, io.is_cancelled);
+  if (!ticket.ok()) return Refuse(ticket.status(), call);
+  Alarms::Armed whole = CancelAt(*context, absl::Now() + plan->timeout);
   uint64_t start = request->offset();
   io.on_output = [&](int, uint64_t offset, absl::string_view data) {
     if (gone.load()) return;
@@ -292,7 +318,9 @@ grpc::Status SandboxServiceImpl::ReadFile(grpc::ServerContext* context,
     chunk.set_offset(start + offset);
     chunk.set_data(data.data(), data.size());
     // Blocks while the client is behind: the helper then waits on a full pipe, so a
-    // slow reader costs the server a chunk, not the file.
+    // slow reader costs the server a chunk, not the file. The worker cannot check its
+    // deadline meanwhile, so a client that stops taking chunks is cancelled here.
+    Alarms::Armed stalled = CancelAt(*context, absl::Now() + bounds_.stream_stall);
     if (!writer->Write(chunk)) gone = true;
   };
   absl::Status s = RunFileCall(*plan, io, nullptr);
@@ -308,8 +336,18 @@ grpc::Status SandboxServiceImpl::WriteFile(grpc::ServerContext* context,
   CallRecord call(*this, "file", "WriteFile");
   absl::StatusOr<std::string> client = Identify(*context, call.log);
   if (!client.ok()) return Refuse(client.status(), call);
+  // Until its turn, the call holds a place among the waiting: streams that send
+  // nothing cannot pile up (each holds a thread of the server's).
+  absl::StatusOr<RunQueue::Place> held = queue_.Hold();
+  if (!held.ok()) return Refuse(held.status(), call);
+  std::optional<RunQueue::Place> place(*std::move(held));
   v1::WriteFileRequest message;
-  if (!reader->Read(&message) || !message.has_header()) {
+  bool read;
+  {
+    Alarms::Armed stalled = CancelAt(*context, absl::Now() + bounds_.stream_stall);
+    read = reader->Read(&message);
+  }
+  if (!read || !message.has_header()) {
     return Refuse(absl::InvalidArgumentError("a WriteFile stream starts with its header"), call);
   }
   const v1::WriteFileHeader header = message.header();
@@ -325,6 +363,11 @@ grpc::Status SandboxServiceImpl::WriteFile(grpc::ServerContext* context,
                 flags.empty() ? "-" : flags},
                *client);
   if (!plan.ok()) return Refuse(plan.status(), call);
+  place.reset();  // Waiting for a turn counts instead.
+  absl::StatusOr<RunQueue::Ticket> ticket =
+      FileTurn(*plan, [context] { return context->IsCancelled(); });
+  if (!ticket.ok()) return Refuse(ticket.status(), call);
+  Alarms::Armed whole = CancelAt(*context, absl::Now() + plan->timeout);
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return Refuse(absl::InternalError("pipe2"), call);
   UniqueFd data_read(fds[0]), data_write(fds[1]);
@@ -345,7 +388,11 @@ grpc::Status SandboxServiceImpl::WriteFile(grpc::ServerContext* context,
   {
     Feeder feeder(data_write.get(), done);
     bool feeding = true;
-    while (feeding && reader->Read(&message)) {
+    auto next = [&] {
+      Alarms::Armed stalled = CancelAt(*context, absl::Now() + bounds_.stream_stall);
+      return reader->Read(&message);
+    };
+    while (feeding && next()) {
       if (message.has_header()) {
         fed = absl::InvalidArgumentError("a WriteFile stream has one header, first");
         break;
@@ -391,9 +438,12 @@ grpc::Status SandboxServiceImpl::ListFiles(grpc::ServerContext* context,
   if (!plan.ok()) return Refuse(plan.status(), call);
   RunIo io;
   io.is_cancelled = [context] { return context->IsCancelled(); };
+  absl::StatusOr<RunQueue::Ticket> ticket = FileTurn(*plan, io.is_cancelled);
+  if (!ticket.ok()) return Refuse(ticket.status(), call);
   std::vector<v1::FileInfo> infos;
-  if (absl::Status s = RunFileCall(*plan, io, &infos); !s.ok()) return Refuse(s, call);
-  response->set_truncated(infos.size() > kMaxListEntries);
+  bool cut = false;
+  if (absl::Status s = RunFileCall(*plan, io, &infos, &cut); !s.ok()) return Refuse(s, call);
+  response->set_truncated(cut || infos.size() > kMaxListEntries);
   if (infos.size() > kMaxListEntries) infos.resize(kMaxListEntries);
   for (v1::FileInfo& info : infos) *response->add_entries() = std::move(info);
   call.log.set_status("OK");
@@ -412,6 +462,8 @@ grpc::Status SandboxServiceImpl::PathCall(grpc::ServerContext* context, const ch
   if (!plan.ok()) return Refuse(plan.status(), call);
   RunIo io;
   io.is_cancelled = [context] { return context->IsCancelled(); };
+  absl::StatusOr<RunQueue::Ticket> ticket = FileTurn(*plan, io.is_cancelled);
+  if (!ticket.ok()) return Refuse(ticket.status(), call);
   std::vector<v1::FileInfo> infos;
   if (absl::Status s = RunFileCall(*plan, io, &infos); !s.ok()) return Refuse(s, call);
   if (info != nullptr && !infos.empty()) *info = infos[0];

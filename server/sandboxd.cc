@@ -48,6 +48,7 @@
 #include "base/listen.h"
 #include "server/probe_health.h"
 #include "server/request_log.h"
+#include "sandbox/session/ids.h"
 #include "server/service.h"
 
 ABSL_FLAG(std::string, listen, "",
@@ -213,6 +214,9 @@ ABSL_FLAG(absl::Duration, session_idle_timeout, absl::Minutes(30),
           "How long a session may go without a call and with no process running before "
           "it is closed (its processes killed, its /tmp removed); also the most a "
           "request may ask for.");
+ABSL_FLAG(absl::Duration, stream_stall_timeout, absl::Seconds(30),
+          "How long a file stream (ReadFile, WriteFile) may wait for its client to take "
+          "or send a message before it is cancelled, its turn given back.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM or SIGINT, how long running commands may finish before they are "
           "killed.");
@@ -341,8 +345,8 @@ std::string ReplicaName() {
     gethostname(host, sizeof host - 1);
     name = host;
   }
-  if (name.empty() || name.find_first_of("@/ \t") != std::string::npos) {
-    Die("--replica must be a name without '@', '/' or spaces");
+  if (!IsReplicaName(name)) {
+    Die(absl::StrCat("--replica \"", name, "\" must be 1 to 253 of A-Z a-z 0-9 . _ -"));
   }
   return name;
 }
@@ -769,6 +773,8 @@ std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
   }
   bounds.start_wait = absl::GetFlag(FLAGS_stream_start_timeout);
   if (bounds.start_wait <= absl::ZeroDuration()) Die("--stream_start_timeout must be positive");
+  bounds.stream_stall = absl::GetFlag(FLAGS_stream_stall_timeout);
+  if (bounds.stream_stall <= absl::ZeroDuration()) Die("--stream_stall_timeout must be positive");
   bounds.process_idle = absl::GetFlag(FLAGS_process_idle_timeout);
   bounds.session_idle = absl::GetFlag(FLAGS_session_idle_timeout);
   if (bounds.process_idle <= absl::ZeroDuration() || bounds.session_idle <= absl::ZeroDuration()) {

@@ -39,6 +39,8 @@ struct CallBounds {
   // may name; likewise for sessions.
   absl::Duration process_idle = absl::Minutes(10);
   absl::Duration session_idle = absl::Minutes(30);
+  // How long a file stream may wait on its client (to send, or to take a chunk).
+  absl::Duration stream_stall = absl::Seconds(30);
 };
 
 // Where processes and sessions are kept; both null: the server keeps none.
@@ -150,8 +152,17 @@ class SandboxServiceImpl final
                                 std::vector<std::string> args, const std::string& client) const;
   // Runs a file call's plan with `io`; its failure (the helper's exit status) as a
   // status. FileInfo messages it printed, when `infos`.
+  // `cut`: it printed more than a call takes (ListFiles is then truncated). The caller
+  // holds a turn (FileTurn).
   absl::Status RunFileCall(const Plan& plan, RunIo& io,
-                           std::vector<sandbox::v1::FileInfo>* infos) const;
+                           std::vector<sandbox::v1::FileInfo>* infos,
+                           bool* cut = nullptr) const;
+  // A file call's turn in the run queue, as a command's.
+  absl::StatusOr<RunQueue::Ticket> FileTurn(const Plan& plan,
+                                            const std::function<bool()>& cancelled);
+  // Cancels the call at `when` unless disarmed first: what unblocks a sync stream's
+  // Read or Write that its client leaves hanging.
+  Alarms::Armed CancelAt(grpc::ServerContext& context, absl::Time when);
   // A file call about one path (StatFile, MakeDirectory, MoveFile, RemoveFile):
   // refused with `checked` unless it is OK; else sandboxd-helper `args`, and the
   // FileInfo it printed in `info` (unless null).

@@ -490,6 +490,14 @@ TEST_F(AgentTest, AnotherReplicasIdSaysWhereItLives) {
   auto replica = context->GetServerTrailingMetadata().find("sandboxd-replica");
   ASSERT_NE(replica, context->GetServerTrailingMetadata().end());
   EXPECT_EQ(std::string(replica->second.data(), replica->second.size()), "beta");
+  // A replica that could not travel in metadata is a malformed id, not a crash.
+  for (const char* bad : {"p-0123456789abcdef0123456789abcdef@b\xc3\xa9ta",
+                          "p-0123456789abcdef0123456789abcdef@be\nta",
+                          "p-0123456789abcdef0123456789abcdef@"}) {
+    request.set_process_id(bad);
+    EXPECT_EQ(stub_->ReadProcess(Context(kAlice).get(), request, &output).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
   // Control: an id of this replica's that is unknown is NOT_FOUND.
   request.set_process_id("p-0123456789abcdef0123456789abcdef@alpha");
   EXPECT_EQ(stub_->ReadProcess(Context(kAlice).get(), request, &output).error_code(),
@@ -749,6 +757,48 @@ TEST_F(AgentTest, FileCallsListStatMoveAndRemove) {
   EXPECT_EQ(stub_->StatFile(Context(kAlice).get(), stat, &info).error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
+
+// A file stream whose client goes quiet gives its turn back after
+// --stream_stall_timeout; the control is a server that waits an hour, where the next
+// command finds no turn.
+class StalledStreamTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(StalledStreamTest, AQuietClientGivesItsTurnBack) {
+  const bool bounded = GetParam();
+  signal(SIGPIPE, SIG_IGN);
+  SandboxdProcess::Options options;
+  options.flags = {"--max_concurrent=1", "--max_queued=4",
+                   bounded ? "--stream_stall_timeout=2s" : "--stream_stall_timeout=1h"};
+  absl::StatusOr<std::unique_ptr<SandboxdProcess>> server = SandboxdProcess::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::SandboxService::NewStub((*server)->channel());
+  absl::StatusOr<std::string> workspace = (*server)->MakeWorkspace();
+  ASSERT_TRUE(workspace.ok());
+  std::string big = *workspace + "/big";
+  {
+    std::ofstream out(big);
+    std::string chunk(1 << 20, 'x');
+    for (int i = 0; i < 64; ++i) out << chunk;
+  }
+  // A reader that takes one chunk and no more, and never cancels.
+  v1::ReadFileRequest request;
+  request.set_path(big);
+  grpc::ClientContext reading;
+  auto reader = stub->ReadFile(&reading, request);
+  v1::FileChunk chunk;
+  ASSERT_TRUE(reader->Read(&chunk));
+  // The next command waits for the only turn.
+  v1::ExecResponse response;
+  grpc::Status next = CallExec(*stub, Command({"true"}), absl::Seconds(6), "", &response);
+  if (bounded) {
+    EXPECT_TRUE(next.ok()) << next.error_message();
+  } else {
+    EXPECT_EQ(next.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  reading.TryCancel();
+}
+
+INSTANTIATE_TEST_SUITE_P(Bounds, StalledStreamTest, ::testing::Bool());
 
 }  // namespace
 }  // namespace sandboxd::testing

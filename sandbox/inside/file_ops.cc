@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "base/utf8.h"
 #include "sandbox/inside/frames.h"
 #include "sandbox/inside/paths.h"
 #include "sandbox/v1/sandbox.pb.h"
@@ -97,8 +98,11 @@ sandbox::v1::FileType TypeOf(mode_t mode) {
   return sandbox::v1::OTHER;
 }
 
+// FileInfo's path and symlink_target are proto3 strings, which the server's parser
+// refuses unless they are valid UTF-8 (the whole message is lost then); a file name
+// or a symlink's target is any bytes. Both go through SanitizeUtf8.
 void Fill(const struct stat& st, const std::string& path, FileInfo& info) {
-  info.set_path(path);
+  info.set_path(SanitizeUtf8(path));
   info.set_type(TypeOf(st.st_mode));
   info.set_size(static_cast<uint64_t>(st.st_size));
   info.set_mode(st.st_mode & 07777);
@@ -106,7 +110,7 @@ void Fill(const struct stat& st, const std::string& path, FileInfo& info) {
   info.mutable_modified()->set_nanos(static_cast<int32_t>(st.st_mtim.tv_nsec));
 }
 
-// What the symlink `name` in `dir` points to; empty if it cannot be read.
+// What the symlink `name` in `dir` points to, raw; empty if it cannot be read.
 std::string ReadLinkAt(int dir, const char* name) {
   std::string target(256, '\0');
   for (;;) {
@@ -127,7 +131,7 @@ bool Describe(int dir, const char* name, const std::string& path, FileInfo& info
   struct stat st {};
   if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
   Fill(st, path, info);
-  if (S_ISLNK(st.st_mode)) info.set_symlink_target(ReadLinkAt(dir, name));
+  if (S_ISLNK(st.st_mode)) info.set_symlink_target(SanitizeUtf8(ReadLinkAt(dir, name)));
   return true;
 }
 
@@ -475,7 +479,9 @@ class Lister {
       std::string entry = JoinPath(path, name);
       FileInfo info;
       Fill(st, entry, info);
-      if (S_ISLNK(st.st_mode)) info.set_symlink_target(ReadLinkAt(dir, name.c_str()));
+      if (S_ISLNK(st.st_mode)) {
+        info.set_symlink_target(SanitizeUtf8(ReadLinkAt(dir, name.c_str())));
+      }
       if (!writer_.Add(info)) return OutputError();
       --left_;
       if (!S_ISDIR(st.st_mode) || depth <= 1) continue;

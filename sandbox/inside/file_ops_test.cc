@@ -491,6 +491,43 @@ TEST_F(ListTest, RefusesWhatIsNotADirectory) {
   EXPECT_EQ(Run({"list", top_, "0", "10"}).exit, kHelperInvalidArgument);
 }
 
+// FileInfo.path and symlink_target are proto3 strings, which a parser refuses unless
+// they are valid UTF-8; a file name is any bytes.
+TEST_F(FileOpsTest, NamesThatAreNotUtf8AreSanitized) {
+  constexpr char kFffd[] = "\xEF\xBF\xBD";
+  std::string top = dir_ / "names";
+  ASSERT_EQ(mkdir(top.c_str(), 0755), 0);
+  Put(top + "/m\xff", "m");
+  ASSERT_EQ(symlink("t\xfe", (top + "/link").c_str()), 0);
+  // The control: valid UTF-8 comes back as it is.
+  Put(top + "/\xC3\xA9.txt", "e");
+  ASSERT_EQ(symlink("\xC3\xA9.txt", (top + "/good-link").c_str()), 0);
+
+  HelperRun run = Run({"list", top, "1", "100"});
+  ASSERT_EQ(run.exit, kHelperOk) << run.err;
+  std::vector<FileInfo> infos = Infos(run.out);
+  EXPECT_EQ(PathsOf(infos), (std::vector<std::string>{top + "/good-link", top + "/link",
+                                                      top + "/m" + kFffd, top + "/\xC3\xA9.txt"}));
+  ASSERT_EQ(infos.size(), 4u);
+  EXPECT_EQ(infos[0].symlink_target(), "\xC3\xA9.txt");
+  EXPECT_EQ(infos[1].symlink_target(), std::string("t") + kFffd);
+  EXPECT_EQ(infos[2].size(), 1u);
+
+  infos = Infos(Run({"stat", top + "/m\xff"}).out);
+  ASSERT_EQ(infos.size(), 1u);
+  EXPECT_EQ(infos[0].path(), top + "/m" + kFffd);
+  EXPECT_EQ(infos[0].type(), sandbox::v1::REGULAR);
+  infos = Infos(Run({"stat", top + "/link"}).out);
+  ASSERT_EQ(infos.size(), 1u);
+  EXPECT_EQ(infos[0].symlink_target(), std::string("t") + kFffd);
+  infos = Infos(Run({"stat", top + "/\xC3\xA9.txt"}).out);
+  ASSERT_EQ(infos.size(), 1u);
+  EXPECT_EQ(infos[0].path(), top + "/\xC3\xA9.txt");
+  infos = Infos(Run({"stat", top + "/good-link"}).out);
+  ASSERT_EQ(infos.size(), 1u);
+  EXPECT_EQ(infos[0].symlink_target(), "\xC3\xA9.txt");
+}
+
 TEST_F(ListTest, ListsTheRoot) {
   std::vector<std::string> paths = List("/", "1", "100000");
   EXPECT_NE(std::find(paths.begin(), paths.end(), "/proc"), paths.end());

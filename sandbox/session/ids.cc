@@ -29,9 +29,21 @@ std::string NewId(const char* kind, const std::string& replica) {
                       "@", replica);
 }
 
+bool IsReplicaName(const std::string& name) {
+  if (name.empty() || name.size() > 253) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::string ReplicaOf(const std::string& id) {
   size_t at = id.find('@');
-  return at == std::string::npos ? "" : id.substr(at + 1);
+  if (at == std::string::npos) return "";
+  std::string replica = id.substr(at + 1);
+  return IsReplicaName(replica) ? replica : "";
 }
 
 absl::Status CheckId(const std::string& id, const char* kind, const std::string& replica) {
@@ -41,7 +53,8 @@ absl::Status CheckId(const std::string& id, const char* kind, const std::string&
   for (size_t i = prefix.size(); well_formed && i < at; ++i) {
     well_formed = absl::ascii_isxdigit(static_cast<unsigned char>(id[i]));
   }
-  if (!well_formed || at + 1 >= id.size()) {
+  // The replica goes back to the caller in metadata: only characters that may.
+  if (!well_formed || !IsReplicaName(id.substr(std::min(at + 1, id.size())))) {
     return absl::InvalidArgumentError(absl::StrCat(
         "\"", id, "\" is not a ", Noun(kind), " id (they look like ", prefix,
         "<32 hex digits>@<replica>, as the call that made it returned)"));

@@ -17,8 +17,12 @@ std::string NewId(const char* kind, const std::string& replica);
 // is not `replica` (the caller's router sent the call to the wrong one).
 absl::Status CheckId(const std::string& id, const char* kind, const std::string& replica);
 
-// The replica an id names, or "" for a malformed one.
+// The replica a well-formed id names, or "" for one that is not (CheckId would refuse it).
 std::string ReplicaOf(const std::string& id);
+
+// Whether `name` can name a replica: 1 to 253 of A-Z a-z 0-9 . _ - (a pod's name, a
+// host name), so that it can travel in an id and in metadata as it is.
+bool IsReplicaName(const std::string& name);
 
 }  // namespace sandboxd
 
