@@ -86,6 +86,7 @@ int Upload(const Connection& connection, const ParsedArgs& args, const v1::FileS
   UniqueFd file;
   int fd = STDIN_FILENO;
   uint32_t local_mode = 0644;
+  std::optional<uint64_t> size;
   if (local != "-") {
     file.Reset(open(local.c_str(), O_RDONLY | O_CLOEXEC));
     if (file.get() < 0) return Fail(absl::StrCat("cannot open ", local, ": ", strerror(errno)));
@@ -93,6 +94,8 @@ int Upload(const Connection& connection, const ParsedArgs& args, const v1::FileS
     if (fstat(file.get(), &st) == 0) {
       if (S_ISDIR(st.st_mode)) return Fail(absl::StrCat(local, " is a directory"));
       local_mode = st.st_mode & 0777;  // As cp keeps it (less the umask, there).
+      // The server then writes the file only if all of it came.
+      if (S_ISREG(st.st_mode)) size = static_cast<uint64_t>(st.st_size);
     }
     fd = file.get();
   }
@@ -106,6 +109,7 @@ int Upload(const Connection& connection, const ParsedArgs& args, const v1::FileS
   header.set_append(args.Has("append"));
   header.set_exclusive(args.Has("exclusive"));
   header.set_make_parents(args.Has("parents"));
+  if (size.has_value()) header.set_size(*size);
   auto stub = NewStub(connection);
   std::unique_ptr<grpc::ClientContext> context = NewContext(connection, absl::InfiniteDuration());
   v1::FileInfo info;

@@ -270,8 +270,15 @@ absl::StatusOr<LaunchCommand> Runner::Explain(const Plan& plan) const {
   return RenderLaunch(shown, Tools());
 }
 
-absl::StatusOr<RunResult> Runner::Run(const Plan& plan, const RunIo& io) const {
+absl::StatusOr<RunResult> Runner::Run(const Plan& plan, const RunIo& given) const {
   Plan run = plan;
+  // A run whose session ends dies with it, as its caller's cancellation would end it.
+  RunIo io = given;
+  if (plan.ended) {
+    io.is_cancelled = [&given, &plan] {
+      return (given.is_cancelled && given.is_cancelled()) || plan.ended();
+    };
+  }
   // Under bwrap, the protected paths are found now, with placeholders made for the
   // absent ones; both are held until the run is over.
   if (run.backend == Backend::BACKEND_BWRAP) {

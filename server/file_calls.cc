@@ -383,6 +383,8 @@ grpc::Status SandboxServiceImpl::WriteFile(grpc::ServerContext* context,
     ran = RunFileCall(*plan, io, &infos);
     done = true;
   });
+  // What the client got wrong (it wins over what the helper then says: it aborted).
+  absl::Status misused;
   absl::Status fed;
   uint64_t bytes = 0;
   {
@@ -394,7 +396,7 @@ grpc::Status SandboxServiceImpl::WriteFile(grpc::ServerContext* context,
     };
     while (feeding && next()) {
       if (message.has_header()) {
-        fed = absl::InvalidArgumentError("a WriteFile stream has one header, first");
+        misused = absl::InvalidArgumentError("a WriteFile stream has one header, first");
         break;
       }
       std::string data = std::move(message.has_text() ? *message.mutable_text()
@@ -402,13 +404,18 @@ grpc::Status SandboxServiceImpl::WriteFile(grpc::ServerContext* context,
       bytes += data.size();
       if (!data.empty()) feeding = feeder.Add(std::move(data));
     }
+    if (misused.ok() && header.has_size() && bytes != header.size()) {
+      misused = absl::InvalidArgumentError(absl::StrCat(
+          "the stream carried ", bytes, " bytes, and its header said size ", header.size(),
+          "; the file was left as it was"));
+    }
     // Only a stream the client ended itself is complete: without kEnd the helper leaves
     // the target as it was.
-    absl::Status feeding_status = feeder.Finish(fed.ok() && !context->IsCancelled());
-    if (fed.ok()) fed = feeding_status;
+    fed = feeder.Finish(misused.ok() && !context->IsCancelled());
   }
   data_write.Reset();
   run.join();
+  if (!misused.ok()) ran = misused;
   if (!fed.ok() && ran.ok()) ran = fed;
   if (!ran.ok()) return Refuse(ran, call);
   if (infos.empty()) return Refuse(absl::InternalError("sandboxd-helper said nothing of the file"), call);

@@ -206,6 +206,7 @@ ABSL_FLAG(absl::Duration, process_idle_timeout, absl::Minutes(10),
 ABSL_FLAG(sandboxd::ByteSize, process_output_bytes, {1 << 20},
           "Bytes of each output stream of a process kept for reading (again).");
 ABSL_FLAG(int, max_sessions_per_client, 8, "Sessions one client may keep open at once.");
+ABSL_FLAG(int, max_sessions, 64, "Sessions this replica keeps open at once, for all clients.");
 ABSL_FLAG(sandboxd::ByteSize, session_tmp_bytes, {uint64_t{1} << 30},
           "The size of a session's /tmp: a tmpfs, where the server may mount one (root "
           "with CAP_SYS_ADMIN), else a plain directory in --state_dir; 0: always a "
@@ -835,6 +836,7 @@ std::unique_ptr<grpc::Server> StartProbeHealth(ProbeHealth& health) {
   absl::StatusOr<std::unique_ptr<SessionTable>> sessions = SessionTable::Create(
       config.state_dir + "/sessions", config.command_user, *processes,
       SessionBounds{absl::GetFlag(FLAGS_max_sessions_per_client),
+                    absl::GetFlag(FLAGS_max_sessions),
                     absl::GetFlag(FLAGS_session_tmp_bytes).bytes});
   if (!sessions.ok()) Die(std::string(sessions.status().message()));
   SandboxServiceImpl service(*runner, host, *std::move(auth), std::move(operator_policy),

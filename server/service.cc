@@ -81,6 +81,7 @@ absl::StatusOr<Plan> SandboxServiceImpl::PlanFor(const v1::ExecRequest& request,
         Backend_Name(plan->backend)));
   }
   plan->tmp = (*session)->tmp();
+  if (absl::Status s = LeaseFor(*session, plan->lease, plan->ended); !s.ok()) return s;
   return plan;
 }
 

@@ -758,6 +758,61 @@ TEST_F(AgentTest, FileCallsListStatMoveAndRemove) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(AgentTest, AStreamShortOfItsSizeLeavesTheOldFile) {
+  std::string path = workspace_ + "/sized.txt";
+  ASSERT_TRUE(WriteText(*stub_, path, "old", WritablePolicy()).ok());
+  v1::WriteFileHeader header;
+  header.set_path(path);
+  *header.mutable_scope()->mutable_policy() = WritablePolicy();
+  header.set_size(10);
+  bool sent = false;
+  v1::FileInfo info;
+  auto one = [&](const std::string& text) {
+    sent = false;
+    return [&sent, text](std::string& chunk) {
+      chunk = text;
+      return !std::exchange(sent, true);
+    };
+  };
+  grpc::Status short_stream = WriteFileFrom(*stub_, header, one("new"), &info);
+  EXPECT_EQ(short_stream.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << short_stream.error_message();
+  EXPECT_EQ(*ReadText(*stub_, path), "old");
+  // Control: the size it says.
+  EXPECT_TRUE(WriteFileFrom(*stub_, header, one("0123456789"), &info).ok());
+  EXPECT_EQ(*ReadText(*stub_, path), "0123456789");
+}
+
+TEST_F(AgentTest, AProcessStartedAsItsSessionClosesDoesNotOutliveIt) {
+  for (int round = 0; round < 20; ++round) {
+    std::string session = CreateSession();
+    std::thread closer([&] {
+      v1::CloseSessionRequest close;
+      close.set_session_id(session);
+      v1::CloseSessionResponse closed;
+      EXPECT_TRUE(stub_->CloseSession(Context(kAlice).get(), close, &closed).ok());
+    });
+    v1::StartProcessRequest request;
+    for (const char* arg : {"sh", "-c", "sleep 100"}) request.mutable_exec()->add_argv(arg);
+    request.mutable_exec()->set_session_id(session);
+    v1::ProcessOutput output;
+    grpc::Status started = stub_->StartProcess(Context(kAlice).get(), request, &output);
+    closer.join();
+    if (!started.ok()) {
+      EXPECT_EQ(started.error_code(), grpc::StatusCode::NOT_FOUND) << started.error_message();
+      continue;
+    }
+    // Started before the close took it: then the close killed it.
+    v1::ProcessOutput read;
+    grpc::Status status = Read(output.process_id(), 0, 5, true, &read);
+    if (status.ok()) {
+      EXPECT_FALSE(read.running()) << "round " << round;
+    } else {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+    }
+  }
+}
+
 // A file stream whose client goes quiet gives its turn back after
 // --stream_stall_timeout; the control is a server that waits an hour, where the next
 // command finds no turn.

@@ -385,6 +385,9 @@ class Client:
         header = sandbox_pb2.WriteFileHeader(
             path=path, scope=_scope(session_id, policy), mode=mode, append=append,
             exclusive=exclusive, make_parents=make_parents)
+        if not hasattr(data, "read"):
+            # The server then writes the file only if all of it came.
+            header.size = len(data.encode() if isinstance(data, str) else data)
 
         def messages():
             yield sandbox_pb2.WriteFileRequest(header=header)

@@ -236,6 +236,9 @@ class Supervisor {
     if (n > 0) pending_signals_.append(reinterpret_cast<char*>(signals), static_cast<size_t>(n));
     if (pending_signals_.empty()) return;
     pid_t target = pid_;
+    // While the process is still sandboxd-launch, not yet the bwrap it execs, its
+    // children (if any) are not the command's: the signal waits.
+    if (bwrap_pid_namespace_ && IsLauncher(target)) return;
     if (bwrap_pid_namespace_) target = FirstChild(FirstChild(target));
     if (target <= 0) return;  // The command has not started yet.
     for (char signal : pending_signals_) {
@@ -243,6 +246,10 @@ class Supervisor {
       if (kill(-target, number) != 0) kill(target, number);
     }
     pending_signals_.clear();
+  }
+
+  static bool IsLauncher(pid_t pid) {
+    return ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/comm")) == "sandboxd-launch\n";
   }
 
   static pid_t FirstChild(pid_t pid) {

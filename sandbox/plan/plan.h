@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -118,6 +119,10 @@ struct Plan {
   std::vector<std::string> helper;
   // A session's /tmp, bound in place of a fresh one; none: a fresh one.
   std::optional<OpenPath> tmp;
+  // What the run belongs to beyond its call (its session): held while any copy of the
+  // plan lives, and, once `ended` says so, the run is cancelled (Runner::Run).
+  std::shared_ptr<void> lease;
+  std::function<bool()> ended;
 };
 
 // Makes sandboxd-helper run `args` first, inside the plan's sandbox, as its command;

@@ -66,24 +66,34 @@ Process::Process(std::string id, ProcessSpec spec, size_t output_bytes)
     : id_(std::move(id)), spec_(std::move(spec)), out_(output_bytes), err_(output_bytes) {}
 
 Process::~Process() {
-  if (running()) Kill(absl::Now() + kKillWait);
+  if (begun_.load() && running()) Kill(absl::Now() + kKillWait);
   if (thread_.joinable()) thread_.join();
 }
 
+absl::Status Process::Prepare() {
+  // A signal that finds the pipe full (the worker stopped reading: it is being killed)
+  // is dropped rather than waited for.
+  absl::Status pipes = MakePipe(signal_read_, signal_write_, true);
+  if (pipes.ok()) pipes = MakePipe(cancel_read_, cancel_write_, true);
+  absl::MutexLock lock(&write_mu_);
+  if (pipes.ok()) pipes = MakePipe(stdin_read_, stdin_write_, true);
+  if (pipes.ok()) fcntl(stdin_write_.get(), F_SETPIPE_SZ, kStdinPipeBytes);  // Best effort.
+  return pipes;
+}
+
 absl::Status Process::Begin(const Runner& runner) {
-  absl::Status pipes = MakePipe(signal_read_, signal_write_, false);
-  if (pipes.ok()) pipes = MakePipe(cancel_read_, cancel_write_, false);
-  {
-    absl::MutexLock lock(&write_mu_);
-    if (pipes.ok()) pipes = MakePipe(stdin_read_, stdin_write_, true);
-    if (pipes.ok()) fcntl(stdin_write_.get(), F_SETPIPE_SZ, kStdinPipeBytes);  // Best effort.
-  }
-  if (!pipes.ok()) return pipes;
   thread_ = std::thread([this, &runner] { Run(runner); });
+  begun_ = true;
   if (spec_.initial_stdin.empty()) return absl::OkStatus();
   absl::StatusOr<size_t> written =
       Write(spec_.initial_stdin, false, absl::Now() + absl::Seconds(5));
-  return written.ok() ? absl::OkStatus() : written.status();
+  if (!written.ok()) return written.status();
+  if (*written < spec_.initial_stdin.size()) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "the command took ", *written, " of the request's ", spec_.initial_stdin.size(),
+        " bytes of stdin within 5 s; write the rest with WriteProcess"));
+  }
+  return absl::OkStatus();
 }
 
 void Process::Run(const Runner& runner) {
@@ -216,7 +226,9 @@ absl::Status Process::WriteWhole(absl::string_view frame, absl::Time deadline) {
 absl::Status Process::Signal(int number) {
   if (!running()) return absl::FailedPreconditionError(absl::StrCat(id_, " has exited"));
   unsigned char byte = static_cast<unsigned char>(number);
-  if (write(signal_write_.get(), &byte, 1) != 1) return Errno("signalling");
+  if (write(signal_write_.get(), &byte, 1) != 1) {
+    return absl::ResourceExhaustedError(absl::StrCat(id_, " has signals waiting; retry"));
+  }
   return absl::OkStatus();
 }
 
@@ -241,6 +253,7 @@ void Process::Kill(absl::Time deadline) {
   if (write(cancel_write_.get(), &byte, 1) < 0) {
     // Only a full pipe: the process is being killed already.
   }
+  if (!begun_.load()) return;  // It will see the byte as soon as it starts.
   absl::MutexLock lock(&mu_);
   while (!outcome_.has_value()) {
     if (changed_.WaitWithDeadline(&mu_, deadline)) break;
@@ -269,23 +282,29 @@ bool Process::IdleAt(absl::Time now) const {
 
 absl::StatusOr<std::shared_ptr<Process>> ProcessTable::Start(ProcessSpec spec) {
   std::string id = NewId("p", replica_);
-  std::shared_ptr<Process> process;
+  auto process = std::make_shared<Process>(id, std::move(spec), bounds_.output_bytes);
+  if (absl::Status s = process->Prepare(); !s.ok()) return s;
   {
     absl::MutexLock lock(&mu_);
+    // Checked under the lock that EndSession takes: a session that ends from here on
+    // finds this process among its own.
+    if (process->plan().ended && process->plan().ended()) {
+      return absl::NotFoundError(absl::StrCat("session ", process->session_id(),
+                                              " has been closed"));
+    }
     int owned = 0;
-    for (const auto& [_, kept] : processes_) owned += kept->owner() == spec.owner;
+    for (const auto& [_, kept] : processes_) owned += kept->owner() == process->owner();
     if (owned >= bounds_.max_per_owner) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          spec.owner, " has ", owned, " processes on this replica, its limit "
+          process->owner(), " has ", owned, " processes on this replica, its limit "
           "(--max_processes_per_client); kill some (KillProcess) or let exited ones be "
           "forgotten"));
     }
     if (static_cast<int>(processes_.size()) >= bounds_.max_total) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "this replica keeps ", processes_.size(), " processes, its limit "
-          "(--max_processes); retry later, or elsewhere"));
+          "(--max_processes_kept); retry later, or elsewhere"));
     }
-    process = std::make_shared<Process>(id, std::move(spec), bounds_.output_bytes);
     processes_[id] = process;
   }
   if (absl::Status s = process->Begin(runner_); !s.ok()) {

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -60,6 +61,8 @@ class Process {
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
+  // Makes its pipes: once they exist, Kill works, even before Begin.
+  absl::Status Prepare();
   // Starts it on its own thread; its stdin gets spec.initial_stdin first.
   absl::Status Begin(const Runner& runner);
 
@@ -120,6 +123,7 @@ class Process {
   UniqueFd signal_read_, signal_write_;
   UniqueFd cancel_read_, cancel_write_;
   std::thread thread_;
+  std::atomic<bool> begun_{false};
 
   // Writers queue here, so that frames and writes never interleave.
   absl::Mutex write_mu_;

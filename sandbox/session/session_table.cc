@@ -10,12 +10,16 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/unique_fd.h"
 #include "sandbox/session/ids.h"
 
 namespace sandboxd {
 namespace {
+
+// How long closing a session waits for the runs in it to be killed.
+constexpr absl::Duration kEndWait = absl::Seconds(15);
 
 // The directory name of a session's /tmp: its id's random digits.
 std::string DirName(const std::string& id) { return id.substr(2, id.find('@') - 2); }
@@ -30,6 +34,35 @@ void Session::Touch() {
 absl::Time Session::last_used() const {
   absl::MutexLock lock(&mu_);
   return last_used_;
+}
+
+bool Session::Enter() {
+  absl::MutexLock lock(&mu_);
+  if (ended_.load()) return false;
+  ++leases_;
+  return true;
+}
+
+void Session::Leave() {
+  absl::MutexLock lock(&mu_);
+  --leases_;
+}
+
+void Session::End(absl::Time deadline) {
+  ended_ = true;
+  absl::MutexLock lock(&mu_);
+  auto free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return leases_ == 0; };
+  mu_.AwaitWithDeadline(absl::Condition(&free), deadline);
+}
+
+absl::Status LeaseFor(const std::shared_ptr<Session>& session, std::shared_ptr<void>& lease,
+                      std::function<bool()>& ended) {
+  if (!session->Enter()) {
+    return absl::NotFoundError(absl::StrCat("session ", session->id(), " has been closed"));
+  }
+  lease = std::shared_ptr<void>(nullptr, [session](void*) { session->Leave(); });
+  ended = [session] { return session->ended(); };
+  return absl::OkStatus();
 }
 
 namespace {
@@ -141,6 +174,12 @@ absl::StatusOr<std::unique_ptr<SessionTable>> SessionTable::Create(
   std::unique_ptr<SessionTable> table(
       new SessionTable(std::move(dir), std::move(user), processes, bounds));
   table->mounts_ = bounds.tmp_bytes > 0;
+  // A sandbox binds the session's /tmp, then hides the state directory: below /tmp, it
+  // would be hidden inside the session's /tmp, which that changes under the verifier.
+  if (absl::StartsWith(table->dir_, "/tmp/")) {
+    table->refused_ = absl::StrCat("sessions need the server's state directory outside "
+                                   "/tmp, and it is ", table->dir_, " (--state_dir)");
+  }
   absl::MutexLock lock(&table->mu_);
   table->tmp_note_ = bounds.tmp_bytes > 0
                          ? absl::StrCat("a tmpfs of ", bounds.tmp_bytes, " bytes where the "
@@ -151,6 +190,7 @@ absl::StatusOr<std::unique_ptr<SessionTable>> SessionTable::Create(
 }
 
 std::string SessionTable::tmp_note() const {
+  if (!refused_.empty()) return absl::StrCat("none: ", refused_);
   absl::MutexLock lock(&mu_);
   return tmp_note_;
 }
@@ -164,16 +204,37 @@ SessionTable::~SessionTable() {
 absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const std::string& owner,
                                                             sandbox::v1::ExecRequest defaults,
                                                             absl::Duration idle_timeout) {
+  if (!refused_.empty()) return absl::FailedPreconditionError(refused_);
   {
     absl::MutexLock lock(&mu_);
     int owned = 0;
     for (const auto& [_, session] : sessions_) owned += session->owner() == owner;
+    owned += opening_by_[owner];
     if (owned >= bounds_.max_per_owner) {
       return absl::ResourceExhaustedError(absl::StrCat(
           owner, " has ", owned, " sessions on this replica, its limit "
           "(--max_sessions_per_client); close one first (CloseSession)"));
     }
+    if (static_cast<int>(sessions_.size()) + opening_ >= bounds_.max_total) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "this replica has ", sessions_.size() + opening_, " sessions, its limit "
+          "(--max_sessions); retry later, or elsewhere"));
+    }
+    // Counted from now on, so that concurrent calls cannot pass the bounds together.
+    ++opening_;
+    ++opening_by_[owner];
   }
+  absl::StatusOr<std::shared_ptr<Session>> session = Make(owner, std::move(defaults), idle_timeout);
+  absl::MutexLock lock(&mu_);
+  --opening_;
+  if (--opening_by_[owner] == 0) opening_by_.erase(owner);
+  if (session.ok()) sessions_[(*session)->id()] = *session;
+  return session;
+}
+
+absl::StatusOr<std::shared_ptr<Session>> SessionTable::Make(const std::string& owner,
+                                                            sandbox::v1::ExecRequest defaults,
+                                                            absl::Duration idle_timeout) {
   std::string id = NewId("s", processes_.replica());
   std::string path = absl::StrCat(dir_, "/", DirName(id));
   if (mkdir(path.c_str(), 0700) != 0) {
@@ -189,11 +250,8 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const std::string& o
     rmdir(path.c_str());
     return tmp.status();
   }
-  auto session = std::make_shared<Session>(id, owner, std::move(defaults), idle_timeout,
-                                           *std::move(tmp));
-  absl::MutexLock lock(&mu_);
-  sessions_[id] = session;
-  return session;
+  return std::make_shared<Session>(id, owner, std::move(defaults), idle_timeout,
+                                   *std::move(tmp));
 }
 
 absl::StatusOr<std::shared_ptr<Session>> SessionTable::Find(const std::string& owner,
@@ -239,9 +297,15 @@ void SessionTable::CloseAll() {
   for (const auto& [_, session] : all) End(session);
 }
 
-// Its processes first: nothing may write in its /tmp while it is removed.
+// Its runs first: nothing may write in its /tmp while it is removed. Marked ended, it
+// lets no run start; its processes are killed, and the runs of other calls in it
+// (Exec, file calls) see it end within a fraction of a second and are killed too.
 void SessionTable::End(const std::shared_ptr<Session>& session) {
+  session->Touch();
+  absl::Time deadline = absl::Now() + kEndWait;
+  session->End(absl::InfinitePast());
   processes_.EndSession(session->id());
+  session->End(deadline);
   std::string path = absl::StrCat(dir_, "/", DirName(session->id()));
   // A tmpfs goes with everything in it at once; a command that still holds it open
   // keeps its pages until it lets go, no longer.

@@ -41,6 +41,14 @@ class Session {
   void Touch();
   absl::Time last_used() const;
 
+  // Holds the session for a run (false once it has ended); Leave gives it back.
+  bool Enter();
+  void Leave();
+  bool ended() const { return ended_.load(); }
+  // Marks it ended, so that runs in it are cancelled and none starts, and waits up to
+  // `deadline` for the runs that hold it to give it back.
+  void End(absl::Time deadline);
+
  private:
   const std::string id_;
   const std::string owner_;
@@ -50,10 +58,18 @@ class Session {
   const OpenPath tmp_;
   mutable absl::Mutex mu_;
   absl::Time last_used_ ABSL_GUARDED_BY(mu_) = absl::Now();
+  int leases_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<bool> ended_{false};
 };
+
+// Holds `session` for a run until the last copy of the result goes (Plan::lease), and
+// says when it has ended (Plan::ended). NOT_FOUND once it has.
+absl::Status LeaseFor(const std::shared_ptr<Session>& session, std::shared_ptr<void>& lease,
+                      std::function<bool()>& ended);
 
 struct SessionBounds {
   int max_per_owner = 8;
+  int max_total = 64;
   // The size of a session's /tmp: a tmpfs of this size where the server may mount one
   // (root with CAP_SYS_ADMIN), its pages charged to the commands that write them; 0,
   // or a server that may not mount: a plain directory, bounded only by the disk and
@@ -99,6 +115,10 @@ class SessionTable {
                SessionBounds bounds)
       : dir_(std::move(dir)), user_(std::move(user)), processes_(processes), bounds_(bounds) {}
   void End(const std::shared_ptr<Session>& session);
+  // Makes the session's /tmp, and the session.
+  absl::StatusOr<std::shared_ptr<Session>> Make(const std::string& owner,
+                                                sandbox::v1::ExecRequest defaults,
+                                                absl::Duration idle_timeout);
   void Reap();
   // Mounts a tmpfs of bounds_.tmp_bytes on `path` for `user`, where the server may.
   void MountTmpfs(const std::string& path);
@@ -109,6 +129,11 @@ class SessionTable {
   const SessionBounds bounds_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
+  // Why this server makes no sessions, or empty.
+  std::string refused_;
+  // Sessions being made (counted against the bounds before they are in sessions_).
+  int opening_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int> opening_by_ ABSL_GUARDED_BY(mu_);
   // Whether sessions get a tmpfs (the first mount decides), and what it is.
   std::atomic<bool> mounts_{true};
   std::string tmp_note_ ABSL_GUARDED_BY(mu_);
