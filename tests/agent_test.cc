@@ -297,8 +297,8 @@ TEST_F(AgentTest, ATerminalRunsAnInteractiveShellWithJobControl) {
   EXPECT_THAT(seen, HasSubstr("/dev/pts/0"));
   EXPECT_THAT(seen, HasSubstr("24 80"));
   // A resize sends SIGWINCH, and stty sees the new size.
-  ASSERT_TRUE(Write(id, "trap 'echo WIN''CHED' WINCH\n").ok());
-  ReadUntil(id, "PROMPT$ ", offset);
+  ASSERT_TRUE(Write(id, "trap 'echo WIN''CHED' WINCH; echo TRAP''-SET\n").ok());
+  ASSERT_THAT(ReadUntil(id, "TRAP-SET", offset), HasSubstr("TRAP-SET"));
   v1::ResizeTerminalRequest resize;
   resize.set_process_id(id);
   resize.set_rows(50);

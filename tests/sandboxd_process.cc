@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -176,7 +177,14 @@ SandboxdProcess::~SandboxdProcess() {
     waitpid(pid_, nullptr, 0);
   }
   std::error_code ignored;
-  if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+  if (dir_.empty()) return;
+  // A server that was killed leaves its sessions' tmpfs mounted (the next server with
+  // the same state directory would unmount them; there is none).
+  for (const auto& entry :
+       std::filesystem::directory_iterator(dir_ + "/state/sessions", ignored)) {
+    umount2(entry.path().c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
+  }
+  std::filesystem::remove_all(dir_, ignored);
 }
 
 }  // namespace sandboxd::testing
