@@ -148,7 +148,15 @@ absl::StatusOr<size_t> Process::Write(absl::string_view data, bool close, absl::
   if (!running()) return absl::FailedPreconditionError(absl::StrCat(id_, " has exited"));
   size_t written = 0;
   while (written < data.size()) {
-    absl::string_view piece = data.substr(written, kInputFrameBytes);
+    size_t most = kInputFrameBytes;
+    // A frame no larger than the pipe has room for, so that it can go in whole even
+    // where the pipe could not be grown (a user out of pipe pages gets one page).
+    if (spec_.terminal) {
+      size_t room = PipeRoom(stdin_write_.get());
+      if (room > kFrameHeaderBytes) most = std::min(most, room - kFrameHeaderBytes);
+      else most = 1;  // WriteWhole waits for room for a byte and its header.
+    }
+    absl::string_view piece = data.substr(written, most);
     absl::Status s;
     if (spec_.terminal) {
       std::string frame = FrameHeader(FrameType::kData, static_cast<uint32_t>(piece.size()));
