@@ -147,6 +147,20 @@ absl::StatusOr<SessionTable*> SandboxServiceImpl::Sessions() const {
   return tables_.sessions;
 }
 
+std::shared_ptr<Process> SandboxServiceImpl::CallersProcess(grpc::ServerContext& context,
+                                                            const std::string& id,
+                                                            grpc::Status& refused) {
+  absl::StatusOr<std::string> client = auth_.Authenticate(context);
+  absl::StatusOr<ProcessTable*> processes = Processes();
+  absl::StatusOr<std::shared_ptr<Process>> process =
+      !client.ok() ? client.status()
+      : !processes.ok() ? processes.status()
+                        : (*processes)->Find(*client, id);
+  if (process.ok()) return *std::move(process);
+  refused = Answer(context, process.status(), id);
+  return nullptr;
+}
+
 void SandboxServiceImpl::EndAgents() {
   if (tables_.sessions != nullptr) tables_.sessions->CloseAll();
   if (tables_.processes != nullptr) tables_.processes->KillAll();
@@ -212,13 +226,9 @@ grpc::Status SandboxServiceImpl::StartProcess(grpc::ServerContext* context,
 grpc::Status SandboxServiceImpl::ReadProcess(grpc::ServerContext* context,
                                              const v1::ReadProcessRequest* request,
                                              v1::ProcessOutput* response) {
-  absl::StatusOr<std::string> client = auth_.Authenticate(*context);
-  if (!client.ok()) return ToGrpcStatus(client.status());
-  absl::StatusOr<ProcessTable*> processes = Processes();
-  if (!processes.ok()) return ToGrpcStatus(processes.status());
-  absl::StatusOr<std::shared_ptr<Process>> process =
-      (*processes)->Find(*client, request->process_id());
-  if (!process.ok()) return Answer(*context, process.status(), request->process_id());
+  grpc::Status refused;
+  std::shared_ptr<Process> process = CallersProcess(*context, request->process_id(), refused);
+  if (process == nullptr) return refused;
   absl::StatusOr<absl::Duration> wait = WaitOf(request->wait());
   if (!wait.ok()) return ToGrpcStatus(wait.status());
   if (request->max_bytes() > kMaxReadBytes) {
@@ -227,33 +237,29 @@ grpc::Status SandboxServiceImpl::ReadProcess(grpc::ServerContext* context,
   bool waits = *wait > absl::ZeroDuration();
   std::optional<ProcessTable::Waiter> waiter;
   if (waits) {
-    absl::StatusOr<ProcessTable::Waiter> taken = (*processes)->Wait(*client);
+    absl::StatusOr<ProcessTable::Waiter> taken = tables_.processes->Wait(process->owner());
     if (!taken.ok()) return ToGrpcStatus(taken.status());
     waiter.emplace(*std::move(taken));
   }
   size_t max_bytes = request->max_bytes() == 0 ? kMaxReadBytes : request->max_bytes();
-  Process::Output output = (*process)->Read(
+  Process::Output output = process->Read(
       request->stdout_offset(), request->stderr_offset(), max_bytes,
       waits ? DeadlineWithin(*context, *wait) : absl::InfinitePast(), request->until_exit(),
       [context] { return context->IsCancelled(); });
-  return FillOutput(**process, output, request->output_encoding(), *response);
+  return FillOutput(*process, output, request->output_encoding(), *response);
 }
 
 grpc::Status SandboxServiceImpl::WriteProcess(grpc::ServerContext* context,
                                               const v1::WriteProcessRequest* request,
                                               v1::WriteProcessResponse* response) {
-  absl::StatusOr<std::string> client = auth_.Authenticate(*context);
-  if (!client.ok()) return ToGrpcStatus(client.status());
-  absl::StatusOr<ProcessTable*> processes = Processes();
-  if (!processes.ok()) return ToGrpcStatus(processes.status());
-  absl::StatusOr<std::shared_ptr<Process>> process =
-      (*processes)->Find(*client, request->process_id());
-  if (!process.ok()) return Answer(*context, process.status(), request->process_id());
+  grpc::Status refused;
+  std::shared_ptr<Process> process = CallersProcess(*context, request->process_id(), refused);
+  if (process == nullptr) return refused;
   if (!request->data().empty() && !request->text().empty()) {
     return ToGrpcStatus(absl::InvalidArgumentError("set data or text, not both"));
   }
   const std::string& data = request->data().empty() ? request->text() : request->data();
-  absl::StatusOr<size_t> written = (*process)->Write(data, request->close_stdin(),
+  absl::StatusOr<size_t> written = process->Write(data, request->close_stdin(),
                                                      DeadlineWithin(*context, kMaxWriteWait));
   if (!written.ok()) return ToGrpcStatus(written.status());
   response->set_written(*written);
@@ -263,40 +269,32 @@ grpc::Status SandboxServiceImpl::WriteProcess(grpc::ServerContext* context,
 grpc::Status SandboxServiceImpl::SignalProcess(grpc::ServerContext* context,
                                                const v1::SignalProcessRequest* request,
                                                v1::SignalProcessResponse*) {
-  absl::StatusOr<std::string> client = auth_.Authenticate(*context);
-  if (!client.ok()) return ToGrpcStatus(client.status());
-  absl::StatusOr<ProcessTable*> processes = Processes();
-  if (!processes.ok()) return ToGrpcStatus(processes.status());
   int number = SignalNumber(request->signal());
   if (number == 0) {
     return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
         "signal ", static_cast<int>(request->signal()), " is not one of SIGNAL_INTERRUPT, "
         "SIGNAL_TERMINATE, SIGNAL_KILL, SIGNAL_HANGUP or SIGNAL_QUIT")));
   }
-  absl::StatusOr<std::shared_ptr<Process>> process =
-      (*processes)->Find(*client, request->process_id());
-  if (!process.ok()) return Answer(*context, process.status(), request->process_id());
-  return ToGrpcStatus((*process)->Signal(number));
+  grpc::Status refused;
+  std::shared_ptr<Process> process = CallersProcess(*context, request->process_id(), refused);
+  if (process == nullptr) return refused;
+  return ToGrpcStatus(process->Signal(number));
 }
 
 grpc::Status SandboxServiceImpl::ResizeTerminal(grpc::ServerContext* context,
                                                 const v1::ResizeTerminalRequest* request,
                                                 v1::ResizeTerminalResponse*) {
-  absl::StatusOr<std::string> client = auth_.Authenticate(*context);
-  if (!client.ok()) return ToGrpcStatus(client.status());
-  absl::StatusOr<ProcessTable*> processes = Processes();
-  if (!processes.ok()) return ToGrpcStatus(processes.status());
   if (request->rows() == 0 || request->cols() == 0 || request->rows() > 10000 ||
       request->cols() > 10000) {
     return ToGrpcStatus(
         absl::InvalidArgumentError("rows and cols must each lie between 1 and 10000"));
   }
-  absl::StatusOr<std::shared_ptr<Process>> process =
-      (*processes)->Find(*client, request->process_id());
-  if (!process.ok()) return Answer(*context, process.status(), request->process_id());
-  return ToGrpcStatus((*process)->Resize(static_cast<uint16_t>(request->rows()),
-                                         static_cast<uint16_t>(request->cols()),
-                                         DeadlineWithin(*context, kMaxWriteWait)));
+  grpc::Status refused;
+  std::shared_ptr<Process> process = CallersProcess(*context, request->process_id(), refused);
+  if (process == nullptr) return refused;
+  return ToGrpcStatus(process->Resize(static_cast<uint16_t>(request->rows()),
+                                      static_cast<uint16_t>(request->cols()),
+                                      DeadlineWithin(*context, kMaxWriteWait)));
 }
 
 grpc::Status SandboxServiceImpl::ListProcesses(grpc::ServerContext* context,

@@ -144,6 +144,10 @@ class SandboxServiceImpl final
   // The longest timeout `client` may ask for: the server's, or its rule's if shorter
   // (what a process, or a file call, gets unless it names one).
   absl::Duration LongestTimeoutFor(const std::string& client) const;
+  // The caller's process `id`; null, and the call's answer in `refused`, when there is
+  // none (or the caller is not authenticated, or it lives on another replica).
+  std::shared_ptr<Process> CallersProcess(grpc::ServerContext& context, const std::string& id,
+                                          grpc::Status& refused);
   // The tables, or FAILED_PRECONDITION when this server keeps none.
   absl::StatusOr<ProcessTable*> Processes() const;
   absl::StatusOr<SessionTable*> Sessions() const;
