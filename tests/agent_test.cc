@@ -282,6 +282,28 @@ TEST_F(AgentTest, SignalsReachTheProcess) {
   EXPECT_EQ(output.result().exit_code(), 5);
 }
 
+// A signal that comes before the command exists waits for it, and holds up nothing:
+// the process's timeout still ends it (a worker once hung reading for the next signal).
+TEST_F(AgentTest, ASignalBeforeTheCommandStartsHoldsUpNothing) {
+  for (int round = 0; round < 5; ++round) {
+    v1::ProcessOutput started =
+        Start({"sh", "-c", "trap '' HUP; sleep 30"}, kAlice,
+              [](auto& r) { SetSeconds(r.mutable_exec()->mutable_timeout(), 1); });
+    v1::SignalProcessRequest signal;
+    signal.set_process_id(started.process_id());
+    signal.set_signal(v1::SIGNAL_HANGUP);
+    v1::SignalProcessResponse signalled;
+    ASSERT_TRUE(stub_->SignalProcess(Context(kAlice).get(), signal, &signalled).ok());
+    v1::ProcessOutput output;
+    ASSERT_TRUE(Read(started.process_id(), 0, 10, true, &output).ok());
+    EXPECT_FALSE(output.running()) << "round " << round;
+    // The hangup, when it came before the trap; else the timeout.
+    EXPECT_THAT(output.result().termination(),
+                ::testing::AnyOf(v1::TIMED_OUT, v1::SIGNALED)) << "round " << round;
+    EXPECT_TRUE(Kill(started.process_id()).ok());
+  }
+}
+
 TEST_F(AgentTest, ATerminalRunsAnInteractiveShellWithJobControl) {
   v1::ProcessOutput started =
       Start({"bash", "--norc", "--noprofile", "-i"}, kAlice, [](v1::StartProcessRequest& r) {

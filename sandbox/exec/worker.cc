@@ -126,7 +126,7 @@ class Supervisor {
         continue;
       }
       if (rc <= 0) {  // A cancellation check, a signal waiting for the command, or EINTR.
-        if (!pending_signals_.empty() && !reaped_ && !killed_) DeliverSignals();
+        if (!pending_signals_.empty() && !reaped_ && !killed_) DeliverSignals(/*readable=*/false);
         continue;
       }
       for (int i = 0; i < n; ++i) {
@@ -152,7 +152,7 @@ class Supervisor {
     if (fd == io_.cancel_fd) {
       Kill(Termination::CANCELLED);
     } else if (fd == io_.signal_fd) {
-      DeliverSignals();
+      DeliverSignals(/*readable=*/true);
     } else if (fd == in_.get()) {
       WriteStdin();
     } else if (fd == out_.get()) {
@@ -230,9 +230,11 @@ class Supervisor {
   // then the command in a session of its own); signalling bwrap instead would kill the
   // sandbox rather than let the command handle the signal. Signals that come before
   // the command exists wait for it (PollTimeoutMillis polls for it meanwhile).
-  void DeliverSignals() {
+  // `readable`: poll said signal_fd has bytes; else only the pending ones are tried (a
+  // read of a blocking descriptor with nothing in it would hang the worker).
+  void DeliverSignals(bool readable) {
     unsigned char signals[64];
-    ssize_t n = read(io_.signal_fd, signals, sizeof signals);
+    ssize_t n = readable ? read(io_.signal_fd, signals, sizeof signals) : 0;
     if (n > 0) pending_signals_.append(reinterpret_cast<char*>(signals), static_cast<size_t>(n));
     if (pending_signals_.empty()) return;
     pid_t target = pid_;

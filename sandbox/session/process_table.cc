@@ -36,9 +36,15 @@ absl::Status Errno(const char* what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
-absl::Status MakePipe(UniqueFd& read_end, UniqueFd& write_end, bool nonblocking_write) {
+absl::Status MakePipe(UniqueFd& read_end, UniqueFd& write_end, bool nonblocking_write,
+                      bool nonblocking_read = false) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return Errno("pipe2");
+  if (nonblocking_read && fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return Errno("fcntl");
+  }
   read_end.Reset(fds[0]);
   write_end.Reset(fds[1]);
   if (nonblocking_write && fcntl(fds[1], F_SETFL, O_NONBLOCK) != 0) return Errno("fcntl");
@@ -73,7 +79,7 @@ Process::~Process() {
 absl::Status Process::Prepare() {
   // A signal that finds the pipe full (the worker stopped reading: it is being killed)
   // is dropped rather than waited for.
-  absl::Status pipes = MakePipe(signal_read_, signal_write_, true);
+  absl::Status pipes = MakePipe(signal_read_, signal_write_, true, /*nonblocking_read=*/true);
   if (pipes.ok()) pipes = MakePipe(cancel_read_, cancel_write_, true);
   absl::MutexLock lock(&write_mu_);
   if (pipes.ok()) pipes = MakePipe(stdin_read_, stdin_write_, true);
