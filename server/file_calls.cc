@@ -257,7 +257,10 @@ Alarms::Armed SandboxServiceImpl::CancelAt(grpc::ServerContext& context, absl::T
 
 absl::StatusOr<RunQueue::Ticket> SandboxServiceImpl::FileTurn(
     const Plan& plan, const std::function<bool()>& cancelled) {
-  return queue_.Acquire(absl::Now() + plan.timeout, cancelled);
+  // A session that ends meanwhile ends the wait too.
+  return queue_.Acquire(absl::Now() + plan.timeout, [&] {
+    return cancelled() || (plan.ended && plan.ended());
+  });
 }
 
 absl::Status SandboxServiceImpl::RunFileCall(const Plan& plan, RunIo& io,

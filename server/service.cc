@@ -188,8 +188,10 @@ absl::StatusOr<Admitted> SandboxServiceImpl::Admit(
   if (!plan.ok()) return plan.status();
   log.set_mode(LogName(plan->mode));
   log.set_backend(LogName(plan->backend));
-  absl::StatusOr<RunQueue::Ticket> ticket =
-      queue_.Acquire(absl::FromChrono(context.deadline()), stop);
+  // A session that ends meanwhile ends the wait too.
+  const std::function<bool()>& ended = plan->ended;
+  absl::StatusOr<RunQueue::Ticket> ticket = queue_.Acquire(
+      absl::FromChrono(context.deadline()), [&] { return stop() || (ended && ended()); });
   if (!ticket.ok()) return ticket.status();
   ClampToDeadline(context, *plan);
   RunIo io;

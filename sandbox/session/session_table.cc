@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -89,6 +90,19 @@ std::vector<std::string> SomeEntries(int dir, size_t most) {
   return names;
 }
 
+// The directory `name` in `dir`, opened to be emptied, without following a symlink;
+// one the command left unreadable (mode 000) is made readable first, through a
+// descriptor of its own, so that no path it could change is followed.
+UniqueFd OpenLevel(int dir, const std::string& name) {
+  UniqueFd level(openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (level.valid() || errno != EACCES) return level;
+  UniqueFd path(openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!path.valid() || chmod(absl::StrCat("/proc/self/fd/", path.get()).c_str(), 0700) != 0) {
+    return level;
+  }
+  return UniqueFd(openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+}
+
 struct Level {
   std::string name;
   dev_t dev;
@@ -105,7 +119,7 @@ struct Level {
 // else.
 void RemoveTree(int dir, const std::string& name) {
   if (unlinkat(dir, name.c_str(), 0) == 0 || errno == ENOENT) return;
-  UniqueFd here(openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd here = OpenLevel(dir, name);
   struct stat st {};
   if (!here.valid() || fstat(here.get(), &st) != 0) return;
   std::vector<Level> path = {{name, st.st_dev, st.st_ino}};
@@ -114,11 +128,17 @@ void RemoveTree(int dir, const std::string& name) {
     std::string directory;
     std::vector<std::string> entries = SomeEntries(here.get(), 1024);
     for (const std::string& entry : entries) {
-      if (unlinkat(here.get(), entry.c_str(), 0) != 0 && directory.empty()) directory = entry;
+      if (unlinkat(here.get(), entry.c_str(), 0) == 0 || errno == ENOENT) continue;
+      // A directory the command made unwritable (a server that is not root runs
+      // commands as itself, and so owns it): made writable again.
+      if (errno == EACCES && fchmod(here.get(), 0700) == 0 &&
+          unlinkat(here.get(), entry.c_str(), 0) == 0) {
+        continue;
+      }
+      if (directory.empty()) directory = entry;
     }
     if (!directory.empty()) {
-      UniqueFd below(openat(here.get(), directory.c_str(),
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd below = OpenLevel(here.get(), directory);
       if (!below.valid() || fstat(below.get(), &st) != 0) return;  // Cannot be removed.
       path.push_back({directory, st.st_dev, st.st_ino});
       here = std::move(below);
@@ -176,7 +196,10 @@ absl::StatusOr<std::unique_ptr<SessionTable>> SessionTable::Create(
   table->mounts_ = bounds.tmp_bytes > 0;
   // A sandbox binds the session's /tmp, then hides the state directory: below /tmp, it
   // would be hidden inside the session's /tmp, which that changes under the verifier.
-  if (absl::StartsWith(table->dir_, "/tmp/")) {
+  char* real = realpath(table->dir_.c_str(), nullptr);
+  std::string canonical = real != nullptr ? real : table->dir_;
+  free(real);
+  if (canonical == "/tmp" || absl::StartsWith(canonical, "/tmp/")) {
     table->refused_ = absl::StrCat("sessions need the server's state directory outside "
                                    "/tmp, and it is ", table->dir_, " (--state_dir)");
   }
@@ -209,15 +232,18 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const std::string& o
     absl::MutexLock lock(&mu_);
     int owned = 0;
     for (const auto& [_, session] : sessions_) owned += session->owner() == owner;
-    owned += opening_by_[owner];
+    // Those being made, and those still being removed, count too.
+    owned += opening_by_[owner] + closing_by_[owner];
+    int closing = 0;
+    for (const auto& [_, n] : closing_by_) closing += n;
     if (owned >= bounds_.max_per_owner) {
       return absl::ResourceExhaustedError(absl::StrCat(
           owner, " has ", owned, " sessions on this replica, its limit "
           "(--max_sessions_per_client); close one first (CloseSession)"));
     }
-    if (static_cast<int>(sessions_.size()) + opening_ >= bounds_.max_total) {
+    if (static_cast<int>(sessions_.size()) + opening_ + closing >= bounds_.max_total) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          "this replica has ", sessions_.size() + opening_, " sessions, its limit "
+          "this replica has ", sessions_.size() + opening_ + closing, " sessions, its limit "
           "(--max_sessions); retry later, or elsewhere"));
     }
     // Counted from now on, so that concurrent calls cannot pass the bounds together.
@@ -273,7 +299,9 @@ absl::Status SessionTable::Close(const std::string& owner, const std::string& id
   if (!session.ok()) return session.status();
   {
     absl::MutexLock lock(&mu_);
-    sessions_.erase(id);
+    // Whoever takes it out ends it (the reaper may have, meanwhile).
+    if (sessions_.erase(id) == 0) return absl::OkStatus();
+    ++closing_by_[owner];
   }
   End(*session);
   return absl::OkStatus();
@@ -293,6 +321,7 @@ void SessionTable::CloseAll() {
   {
     absl::MutexLock lock(&mu_);
     all.swap(sessions_);
+    for (const auto& [_, session] : all) ++closing_by_[session->owner()];
   }
   for (const auto& [_, session] : all) End(session);
 }
@@ -312,6 +341,9 @@ void SessionTable::End(const std::shared_ptr<Session>& session) {
   umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
   UniqueFd parent(open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (parent.valid()) RemoveTree(parent.get(), DirName(session->id()));
+  absl::MutexLock lock(&mu_);
+  auto closing = closing_by_.find(session->owner());
+  if (closing != closing_by_.end() && --closing->second == 0) closing_by_.erase(closing);
 }
 
 // A tmpfs bounds what a session's /tmp may hold, as the fresh /tmp of a command is
@@ -343,6 +375,7 @@ void SessionTable::Reap() {
         // A call about one of its processes counts as one about the session.
         absl::Time used = std::max(session.last_used(), processes_.LastUsedIn(session.id()));
         if (now - used > session.idle_timeout()) {
+          ++closing_by_[session.owner()];
           idle.push_back(std::move(it->second));
           it = sessions_.erase(it);
         } else {

@@ -134,6 +134,9 @@ class SessionTable {
   // Sessions being made (counted against the bounds before they are in sessions_).
   int opening_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, int> opening_by_ ABSL_GUARDED_BY(mu_);
+  // Sessions taken out of sessions_ whose End has not finished, per owner: still
+  // counted against the bounds.
+  std::map<std::string, int> closing_by_ ABSL_GUARDED_BY(mu_);
   // Whether sessions get a tmpfs (the first mount decides), and what it is.
   std::atomic<bool> mounts_{true};
   std::string tmp_note_ ABSL_GUARDED_BY(mu_);

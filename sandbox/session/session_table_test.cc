@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -67,6 +68,35 @@ TEST_F(RemoveTreeTest, ASymlinkIsRemovedNotFollowed) {
   RemoveTree(parent_.get(), "tree");
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/tree"));
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/outside/precious"));
+}
+
+// A server that is not root owns what its commands made, and takes back what they
+// locked it out of: the removal runs as the tree's owner, an unprivileged user.
+TEST_F(RemoveTreeTest, DirectoriesMadeUnreadableOrUnwritableGoToo) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, to remove the tree as another user";
+  constexpr uid_t kOwner = 65534;
+  std::filesystem::create_directories(dir_ + "/tree/locked/inner");
+  std::ofstream(dir_ + "/tree/locked/inner/f") << "x";
+  std::filesystem::create_directories(dir_ + "/tree/sealed");
+  std::ofstream(dir_ + "/tree/sealed/g") << "y";
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+    ASSERT_EQ(lchown(entry.path().c_str(), kOwner, kOwner), 0);
+  }
+  ASSERT_EQ(chown(dir_.c_str(), kOwner, kOwner), 0);
+  ASSERT_EQ(chmod((dir_ + "/tree/locked").c_str(), 0), 0);
+  ASSERT_EQ(chmod((dir_ + "/tree/sealed").c_str(), 0500), 0);
+  // In a child of its own (the test is single-threaded), through the descriptor alone.
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (setgid(kOwner) != 0 || setuid(kOwner) != 0) _exit(2);
+    RemoveTree(parent_.get(), "tree");
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/tree"));
 }
 
 }  // namespace
