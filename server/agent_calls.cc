@@ -32,11 +32,6 @@ absl::Duration DurationOf(const google::protobuf::Duration& duration) {
   return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
 }
 
-void SetDuration(absl::Duration from, google::protobuf::Duration& to) {
-  to.set_seconds(absl::ToInt64Seconds(from));
-  to.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(from) % 1000000000));
-}
-
 // The timeout a request asks for when it names one and is within `most`, else `most`.
 absl::StatusOr<absl::Duration> BoundedDuration(const google::protobuf::Duration& asked,
                                                bool set, absl::Duration most,

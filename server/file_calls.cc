@@ -25,6 +25,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/delimited_message_util.h"
 #include "sandbox/inside/protocol.h"
+#include "server/response.h"
 #include "server/service.h"
 #include "server/status.h"
 
@@ -242,7 +243,7 @@ absl::StatusOr<Plan> SandboxServiceImpl::FilePlan(const v1::FileScope& scope,
     request.mutable_policy()->set_exclude_cwd(true);
   }
   // Large files take their time; the client's deadline still bounds the call.
-  request.mutable_timeout()->set_seconds(absl::ToInt64Seconds(LongestTimeoutFor(client)));
+  SetDuration(LongestTimeoutFor(client), *request.mutable_timeout());
   absl::StatusOr<Plan> plan = PlanFor(request, client);
   if (!plan.ok()) return plan.status();
   if (absl::Status s = UseHelper(*plan, std::move(args), /*command_follows=*/false); !s.ok()) {

@@ -10,11 +10,15 @@ namespace {
 
 namespace v1 = ::sandbox::v1;
 
+}  // namespace
+
 void SetDuration(absl::Duration d, google::protobuf::Duration& out) {
   int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
   out.set_seconds(seconds);
   out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
 }
+
+namespace {
 
 void AddLimit(const char* name, uint64_t value, const char* mechanism,
               v1::ExecResponse& response) {

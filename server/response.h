@@ -10,6 +10,9 @@
 
 namespace sandboxd {
 
+// `d` as a protobuf Duration.
+void SetDuration(absl::Duration d, google::protobuf::Duration& out);
+
 // Fills `response` with what happened to a command that ran under `plan`. Output goes
 // to the bytes fields, or, with OUTPUT_TEXT, to the text fields as valid UTF-8.
 void FillResponse(const Plan& plan, const RunResult& result,
