@@ -1,4 +1,4 @@
-#include "sandbox/session/session_table.h"
+#include "base/remove_tree.h"
 
 #include <fcntl.h>
 #include <sys/resource.h>

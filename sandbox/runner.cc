@@ -2,7 +2,7 @@
 
 #include <dirent.h>
 #include <signal.h>
-#include <ftw.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +17,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/remove_tree.h"
+#include "base/unique_fd.h"
 #include "sandbox/plan/landlock_args.h"
 #include "sandbox/policy/open_path.h"
 #include "sandbox/exec/outcome.h"
@@ -73,32 +75,30 @@ LandlockBase LandlockBaseFor(const Config& config) {
   return base;
 }
 
-int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
-  remove(path);
-  return 0;
-}
-
 // A directory of its own for one command under the landlock backend, owned by the
-// command's user, removed with everything in it when the command is done.
+// command's user, removed with everything in it when the command is done (a tree the
+// command made: RemoveTree follows none of its symlinks).
 class TempDir {
  public:
   explicit TempDir(const std::optional<HostUser>& owner) {
     char tmpl[] = "/tmp/sandboxd-tmp.XXXXXX";
     if (mkdtemp(tmpl) == nullptr) return;
     path_ = tmpl;
-    if (owner.has_value() && chown(tmpl, owner->uid, owner->gid) != 0) {
-      nftw(path_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
-      path_.clear();
-    }
+    if (owner.has_value() && chown(tmpl, owner->uid, owner->gid) != 0) Remove();
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    if (!path_.empty()) nftw(path_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
-  }
+  ~TempDir() { Remove(); }
   const std::string& path() const { return path_; }
 
  private:
+  void Remove() {
+    if (path_.empty()) return;
+    UniqueFd tmp(open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (tmp.valid()) RemoveTree(tmp.get(), path_.substr(std::strlen("/tmp/")));
+    path_.clear();
+  }
+
   std::string path_;
 };
 

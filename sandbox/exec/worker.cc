@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/errno_status.h"
 #include "base/read_file.h"
 #include "base/unique_fd.h"
 
@@ -36,10 +37,6 @@ constexpr size_t kReadBufferSize = size_t{1} << 20;
 constexpr absl::Duration kCancelCheckInterval = absl::Milliseconds(100);
 // How often a signal that came before its command looks for it.
 constexpr absl::Duration kPendingSignalInterval = absl::Milliseconds(5);
-
-absl::Status ErrnoError(const char* what) {
-  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
-}
 
 absl::StatusOr<UniqueFd> MoveHigh(int fd, bool nonblocking) {
   UniqueFd low(fd);

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/errno_status.h"
 #include "sandbox/net/netns.h"
 
 // Why pre-start: on cgroup v1 (and v2 without favordynmods) moving a process into a
@@ -29,10 +30,6 @@
 
 namespace sandboxd {
 namespace {
-
-absl::Status ErrnoError(const std::string& what) {
-  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
-}
 
 // How long a launcher may take to fork a command; far above what it takes.
 constexpr int kReplyTimeoutMs = 10000;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/errno_status.h"
 #include "base/landlock.h"
 
 namespace sandboxd {
@@ -32,10 +33,6 @@ constexpr const char* kReadable[] = {
     "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf", "/etc/services",
     "/etc/ld.so.cache"};
 
-absl::Status Failed(const char* what) {
-  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
-}
-
 absl::Status RestrictFiles() {
   long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 1) return absl::FailedPreconditionError("this kernel has no Landlock");
@@ -43,7 +40,7 @@ absl::Status RestrictFiles() {
   attr.handled_access_fs = LandlockHandledFs(abi);
   if (abi >= 6) attr.scoped = kLandlockScopeAbstractUnix | kLandlockScopeSignal;
   int ruleset = static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
-  if (ruleset < 0) return Failed("landlock_create_ruleset");
+  if (ruleset < 0) return ErrnoError("landlock_create_ruleset");
   std::vector<std::string> readable(std::begin(kReadable), std::end(kReadable));
   // A resolver that replaces resolv.conf by renaming a new one into place (systemd-
   // resolved's stub, NetworkManager) needs its directory, unless that is /etc itself.
@@ -64,12 +61,12 @@ absl::Status RestrictFiles() {
     close(fd);
     if (!added) {
       close(ruleset);
-      return Failed("landlock_add_rule");
+      return ErrnoError("landlock_add_rule");
     }
   }
   bool restricted = syscall(SYS_landlock_restrict_self, ruleset, 0) == 0;
   close(ruleset);
-  return restricted ? absl::OkStatus() : Failed("landlock_restrict_self");
+  return restricted ? absl::OkStatus() : ErrnoError("landlock_restrict_self");
 }
 
 // Sockets of the families a proxy uses only (inet, and netlink for the host's

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/errno_status.h"
 #include "sandbox/inside/protocol.h"
 #include "sandbox/session/ids.h"
 
@@ -32,22 +33,18 @@ constexpr absl::Duration kGoneCheckInterval = absl::Milliseconds(250);
 // How long Kill waits for the process to be gone, where the caller names no deadline.
 constexpr absl::Duration kKillWait = absl::Seconds(10);
 
-absl::Status Errno(const char* what) {
-  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
-}
-
 absl::Status MakePipe(UniqueFd& read_end, UniqueFd& write_end, bool nonblocking_write,
                       bool nonblocking_read = false) {
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Errno("pipe2");
+  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe2");
   if (nonblocking_read && fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0) {
     close(fds[0]);
     close(fds[1]);
-    return Errno("fcntl");
+    return ErrnoError("fcntl");
   }
   read_end.Reset(fds[0]);
   write_end.Reset(fds[1]);
-  if (nonblocking_write && fcntl(fds[1], F_SETFL, O_NONBLOCK) != 0) return Errno("fcntl");
+  if (nonblocking_write && fcntl(fds[1], F_SETFL, O_NONBLOCK) != 0) return ErrnoError("fcntl");
   return absl::OkStatus();
 }
 
@@ -196,7 +193,7 @@ absl::StatusOr<size_t> Process::WriteSome(absl::string_view bytes, absl::Time de
       stdin_write_.Reset();
       return absl::FailedPreconditionError(absl::StrCat(id_, " closed its stdin"));
     }
-    if (n < 0 && errno != EAGAIN && errno != EINTR) return Errno("writing stdin");
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return ErrnoError("writing stdin");
     if (absl::Now() >= deadline) {
       return absl::DeadlineExceededError(
           absl::StrCat(id_, " is not reading its stdin; nothing more was written"));

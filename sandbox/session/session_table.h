@@ -144,10 +144,6 @@ class SessionTable {
   std::thread reaper_;
 };
 
-// Removes `name` in the directory `dir` with everything below it, never following a
-// symlink (each level is opened with O_NOFOLLOW and emptied through its descriptor).
-void RemoveTree(int dir, const std::string& name);
-
 }  // namespace sandboxd
 
 #endif  // SANDBOXD_SANDBOX_SESSION_SESSION_TABLE_H_
