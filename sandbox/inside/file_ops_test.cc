@@ -165,7 +165,7 @@ TEST_F(FileOpsTest, ReplacingIsAtomic) {
   ASSERT_TRUE(helper.Send(Data(payload)));
   // The new bytes are in a file of the helper's, all of them, before kEnd...
   std::string fd_dir = "/proc/" + std::to_string(helper.pid()) + "/fd";
-  EXPECT_TRUE(Within(milliseconds(5000), [&] {
+  EXPECT_TRUE(Within(absl::Milliseconds(5000), [&] {
     for (const std::string& fd : Names(fd_dir)) {
       struct stat st {};
       if (stat((fd_dir + "/" + fd).c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
@@ -362,7 +362,7 @@ TEST_F(FileOpsTest, WithoutProcTheTemporaryFileIsNamedAndRemoved) {
     HelperProcess helper({"write", dir_ / "f", "644", "-"}, nullptr, sandbox);
     ASSERT_TRUE(helper.Send(Data(payload)));
     std::string temp;
-    EXPECT_TRUE(Within(milliseconds(5000), [&] {
+    EXPECT_TRUE(Within(absl::Milliseconds(5000), [&] {
       for (const std::string& name : Names(dir_.path())) {
         struct stat st {};
         if (name.rfind(".f.sandboxd-", 0) == 0 && stat((dir_ / name).c_str(), &st) == 0 &&

@@ -111,7 +111,7 @@ TEST_F(PtyTest, ControlCEndsTheForegroundJobNotTheShell) {
   pid_t sleep_pid = SleepInForeground();
   ASSERT_GT(sleep_pid, 0) << helper_->out();
   ASSERT_TRUE(helper_->Send(Data("\x03")));
-  EXPECT_TRUE(Within(milliseconds(5000), [&] { return !Alive(sleep_pid); }));
+  EXPECT_TRUE(Within(absl::Milliseconds(5000), [&] { return !Alive(sleep_pid); }));
   Type("echo ali''ve", "alive");
 }
 
@@ -123,7 +123,7 @@ TEST_F(PtyTest, ASignalToTheHelperReachesTheForegroundJob) {
   // own) gets nothing from the kill itself; only what the helper forwards reaches
   // sleep, whose process group is the terminal's foreground.
   ASSERT_EQ(kill(-helper_->pid(), SIGINT), 0);
-  EXPECT_TRUE(Within(milliseconds(5000), [&] { return !Alive(sleep_pid); }));
+  EXPECT_TRUE(Within(absl::Milliseconds(5000), [&] { return !Alive(sleep_pid); }));
   Type("echo ali''ve", "alive");
 }
 
@@ -216,7 +216,7 @@ TEST_F(PtyTest, AMalformedFrameKillsTheCommandsSession) {
   ASSERT_GT(job, 0);
   ASSERT_TRUE(helper_->Send(std::string("z\0\0\0\0", 5)));
   EXPECT_EQ(helper_->Wait(), kHelperInvalidArgument);
-  EXPECT_TRUE(Within(milliseconds(5000), [&] { return !Alive(sleep_pid) && !Alive(job); }));
+  EXPECT_TRUE(Within(absl::Milliseconds(5000), [&] { return !Alive(sleep_pid) && !Alive(job); }));
 }
 
 // As the server runs it: in a bwrap sandbox with a /dev (and devpts) of its own, where
@@ -235,7 +235,7 @@ TEST_F(PtyTest, RunsInsideASandbox) {
   pid_t sleep_pid = SleepInForeground();
   ASSERT_GT(sleep_pid, 0) << helper_->out();
   ASSERT_TRUE(helper_->Send(Data("\x03")));
-  EXPECT_TRUE(Within(milliseconds(5000), [&] { return !Alive(sleep_pid); }));
+  EXPECT_TRUE(Within(absl::Milliseconds(5000), [&] { return !Alive(sleep_pid); }));
   Sync();
   RunToPrompt("(exit 4)");
   ASSERT_TRUE(helper_->Send(MakeFrame(FrameType::kEnd)));
@@ -248,7 +248,7 @@ TEST_F(PtyTest, AStdoutWithoutAReaderEndsTheHelper) {
   ASSERT_GT(bash, 0);
   helper_->CloseStdout();
   EXPECT_EQ(helper_->Wait(), kHelperInternal);
-  EXPECT_TRUE(Within(milliseconds(5000), [&] { return !Alive(bash); }));
+  EXPECT_TRUE(Within(absl::Milliseconds(5000), [&] { return !Alive(bash); }));
 }
 
 }  // namespace

@@ -285,7 +285,7 @@ bool Alive(pid_t pid) {
 
 pid_t FindDescendant(pid_t root, const std::string& comm, milliseconds wait) {
   pid_t found = -1;
-  Within(wait, [&] {
+  Within(absl::Milliseconds(wait.count()), [&] {
     auto processes = Processes();
     for (const auto& [pid, parent_and_comm] : processes) {
       if (parent_and_comm.second != comm) continue;
@@ -301,21 +301,5 @@ pid_t FindDescendant(pid_t root, const std::string& comm, milliseconds wait) {
   return found;
 }
 
-bool Within(milliseconds wait, const std::function<bool()>& condition) {
-  Clock::time_point deadline = Clock::now() + wait;
-  while (!condition()) {
-    if (Clock::now() > deadline) return false;
-    usleep(5000);
-  }
-  return true;
-}
-
-int OpenFdCount() {
-  int count = 0;
-  DIR* dir = opendir("/proc/self/fd");
-  while (readdir(dir) != nullptr) ++count;
-  closedir(dir);
-  return count;
-}
 
 }  // namespace sandboxd

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sandbox/inside/protocol.h"
+#include "sandbox/test_support.h"  // Within, OpenFdCount.
 
 // What the tests of sandbox/inside share: the real helper, run as a process of its own
 // with pipes for its stdio, and never waited for without a deadline.
@@ -122,12 +123,6 @@ bool Alive(pid_t pid);
 // A process below `root` whose command name is `comm`, waited for up to `wait`; -1
 // if none came.
 pid_t FindDescendant(pid_t root, const std::string& comm, milliseconds wait);
-
-// Polls `condition` every few milliseconds for up to `wait`; whether it held.
-bool Within(milliseconds wait, const std::function<bool()>& condition);
-
-// How many descriptors the test process has open.
-int OpenFdCount();
 
 }  // namespace sandboxd
 
